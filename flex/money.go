@@ -1,0 +1,91 @@
+package flex
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// Money is an exact decimal amount sent as a JSON number or string.
+//
+// Accepted forms: 25.9, "50.0", "25.77", "-23.70", "$33.10", "-$1.30",
+// "$-1.30" and "1,250.00". The value is kept exactly as written: no
+// floating point is involved, even for JSON numbers.
+type Money struct {
+	Amount decimal.Decimal
+	Valid  bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (m *Money) UnmarshalJSON(data []byte) error {
+	*m = Money{}
+	if isAbsent(data) {
+		return nil
+	}
+	s, _, ok := text(data)
+	if !ok {
+		return typeError(data, reflect.TypeFor[Money]())
+	}
+	d, ok := ParseMoney(s)
+	if !ok {
+		return typeError(data, reflect.TypeFor[Money]())
+	}
+	*m = Money{Amount: d, Valid: true}
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler: the amount as a JSON string, or
+// null when absent.
+func (m Money) MarshalJSON() ([]byte, error) {
+	if !m.Valid {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + m.Amount.String() + `"`), nil
+}
+
+// ParseMoney parses an amount in any of the forms Money accepts. It reports
+// false for anything else, including exponents, several signs, and a
+// currency symbol other than "$".
+func ParseMoney(s string) (decimal.Decimal, bool) {
+	s = strings.TrimSpace(s)
+	neg := false
+	if strings.HasPrefix(s, "-") {
+		neg, s = true, s[1:]
+	}
+	s = strings.TrimPrefix(s, "$")
+	if !neg && strings.HasPrefix(s, "-") {
+		neg, s = true, s[1:]
+	}
+	if strings.IndexByte(s, ',') >= 0 {
+		s = strings.ReplaceAll(s, ",", "")
+	}
+	if s == "" || !plainDecimal(s) {
+		return decimal.Decimal{}, false
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Decimal{}, false
+	}
+	if neg {
+		d = d.Neg()
+	}
+	return d, true
+}
+
+// plainDecimal reports whether s is digits with at most one decimal point
+// and at least one digit.
+func plainDecimal(s string) bool {
+	digits, dots := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.':
+			dots++
+		default:
+			return false
+		}
+	}
+	return digits > 0 && dots <= 1
+}
