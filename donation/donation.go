@@ -1,0 +1,404 @@
+// Package donation holds the money side of a donor's history: donations,
+// the adjustments that follow them (refunds, voids, chargebacks, ...),
+// recurring commitments, and Event, the normalised form in which provider
+// packages describe a delivery.
+//
+// A donation's status is never stored from a delivery directly: it is
+// derived from the set of its adjustments (see Derive), so that it does
+// not depend on the order in which deliveries arrive.
+package donation
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/donorsync/donorsync/contact"
+	"github.com/shopspring/decimal"
+)
+
+// Status is the state of a donation.
+type Status string
+
+// Donation statuses. Completed, Pending and Declined come from the
+// platform; the others are derived from adjustments.
+const (
+	Completed          Status = "completed"
+	Pending            Status = "pending"
+	Declined           Status = "declined"
+	Refunded           Status = "refunded"
+	PartiallyRefunded  Status = "partially_refunded"
+	Voided             Status = "voided"
+	ChargedBack        Status = "charged_back"
+	ChargebackReversed Status = "chargeback_reversed"
+	ACHReturned        Status = "ach_returned"
+)
+
+// A Donation is one gift: for ActBlue one line item, for Anedot one
+// donation, for Action Network one osdi:donation.
+//
+// Its natural key is (Tenant, Provider, ExternalID).
+type Donation struct {
+	ID         string // assigned by the engine
+	Tenant     string
+	Provider   string
+	ExternalID string // the platform's id: ActBlue line item id, never the order number alone
+	ContactID  string // the donor, once matched
+
+	OrderNumber string          // the checkout that groups line items (ActBlue orderNumber)
+	Amount      decimal.Decimal // gross amount as received
+	Currency    string          // ISO 4217, upper case
+	Net         decimal.NullDecimal
+	Fees        decimal.NullDecimal
+	PaidAt      time.Time // UTC
+	CreatedAt   time.Time // UTC, when the platform created it
+
+	RecipientID   string // ActBlue entity id, Anedot account, Action Network sponsor
+	RecipientName string // committee or organisation name
+	FECID         string
+
+	Form     string            // the form or page given
+	Refcodes map[string]string // tracking codes by name
+	Custom   map[string]string // answers to form questions by label
+
+	Recurrence   Recurrence
+	CommitmentID string // external id of the commitment this gift belongs to, if any
+
+	Payment Payment
+
+	// PlatformStatus is the status the platform gave (completed, pending,
+	// declined); Status is derived from it and from the adjustments.
+	PlatformStatus Status
+	Status         Status
+	Refunded       decimal.Decimal // sum of refunds, never more than Amount
+
+	DeliveryID string    // the journaled delivery that last contributed to this record
+	SourceTime time.Time // the newest platform time of the data merged in
+	UpdatedAt  time.Time // engine clock
+}
+
+// Recurrence describes a donation's place in a recurring gift.
+type Recurrence struct {
+	Period   string // "once", "weekly", "monthly", ...; "" when unknown
+	Duration string // number of periods pledged, or "infinite"; "" when unknown
+	Sequence int    // recurrence number as the platform counts it
+	Valid    bool   // whether Sequence was given
+}
+
+// Payment holds flags about how a donation was paid.
+type Payment struct {
+	Method    string // "credit_card", "paypal", "ach", ...
+	Reference string // payment id or reference number
+	PayPal    bool
+	Mobile    bool
+	Express   bool // the donor used a saved-payment service (ActBlue Express)
+	ExpressLn bool // one-click gift (ActBlue Express Lane)
+}
+
+// Clone returns a deep copy of d.
+func (d Donation) Clone() Donation {
+	d.Refcodes = maps.Clone(d.Refcodes)
+	d.Custom = maps.Clone(d.Custom)
+	return d
+}
+
+// Key returns the natural key of d within its tenant.
+func (d Donation) Key() string { return d.Provider + "/" + d.ExternalID }
+
+// Merge folds another observation of the same donation into d. Platforms
+// treat a donation as immutable, so observations agree; where they do
+// not, the fields of the observation with the newer SourceTime win, and a
+// missing value never erases a known one. Identity fields (ID, Tenant,
+// Provider, ExternalID) and ContactID are kept when set.
+func (d *Donation) Merge(in Donation) {
+	newer := in.SourceTime.After(d.SourceTime)
+	str := func(dst *string, v string) {
+		if v != "" && (*dst == "" || newer) {
+			*dst = v
+		}
+	}
+	str(&d.Tenant, in.Tenant)
+	str(&d.Provider, in.Provider)
+	str(&d.ExternalID, in.ExternalID)
+	if d.ContactID == "" {
+		d.ContactID = in.ContactID
+	}
+	str(&d.OrderNumber, in.OrderNumber)
+	if !in.Amount.IsZero() && (d.Amount.IsZero() || newer) {
+		d.Amount = in.Amount
+	}
+	str(&d.Currency, in.Currency)
+	if in.Net.Valid && (!d.Net.Valid || newer) {
+		d.Net = in.Net
+	}
+	if in.Fees.Valid && (!d.Fees.Valid || newer) {
+		d.Fees = in.Fees
+	}
+	if !in.PaidAt.IsZero() && (d.PaidAt.IsZero() || newer) {
+		d.PaidAt = in.PaidAt
+	}
+	if !in.CreatedAt.IsZero() && (d.CreatedAt.IsZero() || newer) {
+		d.CreatedAt = in.CreatedAt
+	}
+	str(&d.RecipientID, in.RecipientID)
+	str(&d.RecipientName, in.RecipientName)
+	str(&d.FECID, in.FECID)
+	str(&d.Form, in.Form)
+	d.Refcodes = mergeMap(d.Refcodes, in.Refcodes, newer)
+	d.Custom = mergeMap(d.Custom, in.Custom, newer)
+	str(&d.Recurrence.Period, in.Recurrence.Period)
+	str(&d.Recurrence.Duration, in.Recurrence.Duration)
+	if in.Recurrence.Valid && (!d.Recurrence.Valid || newer) {
+		d.Recurrence.Sequence, d.Recurrence.Valid = in.Recurrence.Sequence, true
+	}
+	str(&d.CommitmentID, in.CommitmentID)
+	str(&d.Payment.Method, in.Payment.Method)
+	str(&d.Payment.Reference, in.Payment.Reference)
+	d.Payment.PayPal = d.Payment.PayPal || in.Payment.PayPal
+	d.Payment.Mobile = d.Payment.Mobile || in.Payment.Mobile
+	d.Payment.Express = d.Payment.Express || in.Payment.Express
+	d.Payment.ExpressLn = d.Payment.ExpressLn || in.Payment.ExpressLn
+	if in.PlatformStatus != "" && (d.PlatformStatus == "" || newer) {
+		d.PlatformStatus = in.PlatformStatus
+	}
+	if in.DeliveryID != "" && (d.DeliveryID == "" || newer) {
+		d.DeliveryID = in.DeliveryID
+	}
+	if newer {
+		d.SourceTime = in.SourceTime
+	}
+}
+
+func mergeMap(dst, src map[string]string, newer bool) map[string]string {
+	for k, v := range src {
+		if v == "" {
+			continue
+		}
+		if dst == nil {
+			dst = make(map[string]string, len(src))
+		}
+		if cur, ok := dst[k]; !ok || cur == "" || newer {
+			dst[k] = v
+		}
+	}
+	return dst
+}
+
+// AdjustmentKind names what happened to a donation after it was made.
+type AdjustmentKind string
+
+// Adjustment kinds.
+const (
+	Refund             AdjustmentKind = "refund"
+	PartialRefund      AdjustmentKind = "partial_refund"
+	Void               AdjustmentKind = "void"
+	Chargeback         AdjustmentKind = "chargeback"
+	ChargebackReversal AdjustmentKind = "chargeback_reversal"
+	ACHReturn          AdjustmentKind = "ach_return"
+)
+
+// An Adjustment is one change to a donation reported by the platform. Its
+// natural key is (Tenant, Provider, Key); DonationID is the external id of
+// the donation it adjusts, which may arrive before the donation itself.
+type Adjustment struct {
+	Tenant     string
+	Provider   string
+	Key        string // unique per adjustment within the provider
+	DonationID string // external id of the donation
+	Kind       AdjustmentKind
+	Amount     decimal.Decimal // positive amount moved back to the donor; zero when not given
+	At         time.Time       // UTC, when the platform made the change
+	DeliveryID string
+}
+
+// Derive computes a donation's status and refunded amount from the status
+// its platform gave and from its adjustments, in any order.
+//
+// Precedence: voided, ACH returned, charged back (unless every chargeback
+// was reversed), refunded (refunds reach the amount, or a full refund
+// without amount), partially refunded, chargeback reversed, then the
+// platform status (completed by default). The refunded amount is the sum
+// of refund amounts, capped at the donation amount; a full refund with no
+// amount counts as the whole donation.
+func Derive(platform Status, amount decimal.Decimal, adjs []Adjustment) (Status, decimal.Decimal) {
+	var refunded decimal.Decimal
+	var void, ach, full bool
+	chargebacks, reversals := 0, 0
+	for _, a := range adjs {
+		switch a.Kind {
+		case Void:
+			void = true
+		case ACHReturn:
+			ach = true
+		case Chargeback:
+			chargebacks++
+		case ChargebackReversal:
+			reversals++
+		case Refund:
+			if a.Amount.IsZero() {
+				full = true
+			}
+			refunded = refunded.Add(a.Amount.Abs())
+		case PartialRefund:
+			refunded = refunded.Add(a.Amount.Abs())
+		}
+	}
+	if full || (amount.IsPositive() && refunded.GreaterThanOrEqual(amount)) {
+		full, refunded = true, amount
+	}
+	switch {
+	case void:
+		return Voided, refunded
+	case ach:
+		return ACHReturned, refunded
+	case chargebacks > reversals:
+		return ChargedBack, refunded
+	case full:
+		return Refunded, refunded
+	case refunded.IsPositive():
+		return PartiallyRefunded, refunded
+	case chargebacks > 0:
+		return ChargebackReversed, refunded
+	case platform != "":
+		return platform, refunded
+	}
+	return Completed, refunded
+}
+
+// CommitmentStatus is the state of a recurring gift.
+type CommitmentStatus string
+
+// Commitment statuses.
+const (
+	Active    CommitmentStatus = "active"
+	Cancelled CommitmentStatus = "cancelled"
+	Failed    CommitmentStatus = "failed"
+)
+
+// A Commitment is a recurring gift: the donor's promise to give on a
+// schedule. Its natural key is (Tenant, Provider, ExternalID): for ActBlue
+// the order number shared by every recurrence.
+type Commitment struct {
+	ID         string // assigned by the engine
+	Tenant     string
+	Provider   string
+	ExternalID string
+	ContactID  string
+
+	Period   string          // "weekly", "monthly", ...
+	Amount   decimal.Decimal // per recurrence
+	Currency string
+
+	StartedAt     time.Time
+	CancelledAt   time.Time // the earliest cancellation reported
+	FailedAt      time.Time // the latest failure reported
+	LastChargedAt time.Time // the latest successful charge reported
+	Completed     int       // recurrences completed, the highest count reported
+	Pledged       int       // recurrences pledged; 0 when open-ended
+
+	CancelReason string // the platform's reason
+	CancelledBy  string // who cancelled, as the platform says
+	FailReason   string // the payment processor's message
+
+	Status     CommitmentStatus // derived: see Commitment.Derive
+	SourceTime time.Time
+	UpdatedAt  time.Time
+}
+
+// Merge folds another observation of the same commitment into c. Times
+// and counts combine by minimum or maximum, so the result is the same in
+// every order; other fields follow the newer SourceTime.
+func (c *Commitment) Merge(in Commitment) {
+	newer := in.SourceTime.After(c.SourceTime)
+	str := func(dst *string, v string) {
+		if v != "" && (*dst == "" || newer) {
+			*dst = v
+		}
+	}
+	str(&c.Tenant, in.Tenant)
+	str(&c.Provider, in.Provider)
+	str(&c.ExternalID, in.ExternalID)
+	if c.ContactID == "" {
+		c.ContactID = in.ContactID
+	}
+	str(&c.Period, in.Period)
+	if !in.Amount.IsZero() && (c.Amount.IsZero() || newer) {
+		c.Amount = in.Amount
+	}
+	str(&c.Currency, in.Currency)
+	c.StartedAt = minTime(c.StartedAt, in.StartedAt)
+	c.CancelledAt = minTime(c.CancelledAt, in.CancelledAt)
+	c.FailedAt = maxTime(c.FailedAt, in.FailedAt)
+	c.LastChargedAt = maxTime(c.LastChargedAt, in.LastChargedAt)
+	c.Completed = max(c.Completed, in.Completed)
+	c.Pledged = max(c.Pledged, in.Pledged)
+	str(&c.CancelReason, in.CancelReason)
+	str(&c.CancelledBy, in.CancelledBy)
+	str(&c.FailReason, in.FailReason)
+	if newer {
+		c.SourceTime = in.SourceTime
+	}
+	c.Status = c.Derive()
+}
+
+// Derive returns the commitment's status: cancelled once any cancellation
+// is known; failed when the latest failure is newer than the latest
+// successful charge; active otherwise.
+func (c Commitment) Derive() CommitmentStatus {
+	switch {
+	case !c.CancelledAt.IsZero():
+		return Cancelled
+	case !c.FailedAt.IsZero() && c.FailedAt.After(c.LastChargedAt):
+		return Failed
+	}
+	return Active
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// An Event is what a provider package decodes from a delivery: one
+// normalised fact about a donor and their money. Every part is optional;
+// the engine applies the parts present, in one transaction.
+type Event struct {
+	// At is the platform's time for the facts in the event; it orders
+	// contact fields (newest wins).
+	At time.Time
+
+	// Contact is the donor as the delivery describes them, normalised.
+	Contact *contact.Contact
+
+	// Donation is the gift described, if any.
+	Donation *Donation
+
+	// Adjustments change Donation (or, when Donation is nil, the donation
+	// they name, which may arrive later).
+	Adjustments []Adjustment
+
+	// Commitment is the recurring gift described, if any.
+	Commitment *Commitment
+}
+
+// SortAdjustments orders adjustments by key, the order stores return them in.
+func SortAdjustments(adjs []Adjustment) {
+	slices.SortFunc(adjs, func(a, b Adjustment) int {
+		switch {
+		case a.Key < b.Key:
+			return -1
+		case a.Key > b.Key:
+			return 1
+		}
+		return 0
+	})
+}

@@ -1,0 +1,206 @@
+// Package donorsync receives donation webhooks from ActBlue, Action Network
+// and Anedot and turns them into contacts and donations in your own store.
+//
+// A Handler authenticates a delivery with a Source (a provider package such
+// as actblue), journals its raw bytes in a Store, decodes it into
+// donation.Event values and applies them with an Ingester: contacts are
+// matched and merged, donations, adjustments and commitments upserted by
+// their natural keys. The Store is yours to choose: memstore for tests,
+// or an adapter over your own database that passes storetest.Run.
+//
+// The engine keeps these rules:
+//
+//   - Nothing acknowledged is lost: a 2xx is sent only after the raw
+//     delivery is committed to the store's journal. A delivery that
+//     cannot be decoded is kept, quarantined with its error.
+//   - Effects happen exactly once: every delivery has an idempotency key
+//     and every effect is an upsert keyed by a natural key.
+//   - Order does not matter: the final state is the same for every arrival
+//     order of the same deliveries.
+//   - Tenants are isolated: every key includes the tenant, and the tenant
+//     comes from the credentials.
+package donorsync
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/donation"
+)
+
+// DeliveryStatus is where a journaled delivery stands.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	// Pending: journaled, not yet applied.
+	Pending DeliveryStatus = "pending"
+	// Processed: applied; its effects are in the store.
+	Processed DeliveryStatus = "processed"
+	// Duplicate: a repeat of an earlier delivery with the same idempotency
+	// key; kept for the record, never applied.
+	Duplicate DeliveryStatus = "duplicate"
+	// Failed: applying it failed for a reason that may pass; it can be
+	// retried or replayed.
+	Failed DeliveryStatus = "failed"
+	// Quarantined: it cannot be decoded or is invalid; kept with the error
+	// until a fix allows a replay.
+	Quarantined DeliveryStatus = "quarantined"
+	// Dead: it kept failing and is no longer retried automatically.
+	Dead DeliveryStatus = "dead"
+)
+
+// A Delivery is one webhook request as received and journaled: the raw
+// body exactly as sent, and what the engine knows of it.
+//
+// Deliveries redact themselves when logged with log/slog: the body never
+// appears.
+type Delivery struct {
+	ID          string // assigned on receipt
+	Tenant      string
+	Provider    string
+	Kind        string // a hint from how the source is mounted, such as "refund"; "" when none
+	Key         string // idempotency key
+	Body        []byte
+	ReceivedAt  time.Time
+	Status      DeliveryStatus
+	DuplicateOf string // for a Duplicate, the id of the delivery it repeats
+	Attempts    int    // how many times applying it was tried
+	Error       string // the last error, for Failed, Quarantined and Dead
+	UpdatedAt   time.Time
+}
+
+// LogValue implements slog.LogValuer.
+func (d *Delivery) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", d.ID),
+		slog.String("tenant", d.Tenant),
+		slog.String("provider", d.Provider),
+		slog.String("key", d.Key),
+		slog.Int("bytes", len(d.Body)),
+		slog.String("status", string(d.Status)),
+	)
+}
+
+// A Source is one provider's side of the webhook: how its requests are
+// authenticated and how its bodies decode. The provider packages (actblue,
+// anedot, actionnetwork) provide Sources. Implementations must be safe for
+// concurrent use.
+type Source interface {
+	// Provider returns the provider's name, such as "actblue". It is part
+	// of every natural key.
+	Provider() string
+
+	// Authenticate checks the request's credentials and returns the tenant
+	// they belong to. It must not read the body, must take the same time
+	// whatever is wrong, and must return an error wrapping ErrUnauthorized
+	// on failure.
+	Authenticate(r *http.Request) (tenant string, err error)
+
+	// Decode turns a journaled delivery into events. It reads d.Tenant,
+	// d.Kind and d.Body and never changes d. An error means the delivery
+	// cannot be applied as it is: it is quarantined with the error.
+	Decode(d *Delivery) (Decoded, error)
+}
+
+// A KindHinter is a Source that records, on each delivery, a hint about
+// its kind taken from the request (for example from the URL it was sent
+// to), so that a replay decodes the delivery as it was first decoded.
+type KindHinter interface {
+	Kind(r *http.Request) string
+}
+
+// Decoded is what a Source makes of a delivery.
+type Decoded struct {
+	// Key is the delivery's idempotency key, unique per provider and
+	// tenant. When empty, the SHA-256 of the body is used.
+	Key string
+	// Events are the facts the delivery carries, applied in order.
+	Events []donation.Event
+}
+
+// A Store keeps the journal of deliveries and the contacts, donations,
+// adjustments and commitments made from them.
+//
+// Implementations must be safe for concurrent use and must pass
+// storetest.Run. Everything a transaction writes becomes visible at once
+// when it commits, and not at all when it does not.
+type Store interface {
+	// Update runs fn in a read-write transaction. It commits when fn
+	// returns nil and rolls back otherwise, returning fn's error. Update
+	// must not return before the commit is durable, to the degree the
+	// adapter documents.
+	Update(ctx context.Context, fn func(Tx) error) error
+
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Page selects a page of a listing ordered by id.
+type Page struct {
+	After string // return records with ids greater than this; "" for the first page
+	Limit int    // at most this many; 0 or less means 100
+}
+
+// DeliveryFilter selects deliveries in a listing.
+type DeliveryFilter struct {
+	Page
+	Status DeliveryStatus // only this status; "" for all
+	Since  time.Time      // only those received at or after this time
+}
+
+// A Tx is a store transaction. Every method takes the tenant, directly or
+// in the record, and never reads or writes another tenant's records.
+// Lookups of absent records return an error wrapping ErrNotFound.
+type Tx interface {
+	// RecordDelivery journals d. When a delivery with the same tenant,
+	// provider and key is already journaled (duplicates aside), d is kept
+	// with Status Duplicate and DuplicateOf set to the first one's id, and
+	// that id is returned as dupOf.
+	RecordDelivery(ctx context.Context, d *Delivery) (dupOf string, err error)
+	// UpdateDelivery stores d's Status, Attempts, Error and UpdatedAt.
+	UpdateDelivery(ctx context.Context, d *Delivery) error
+	// Delivery returns a journaled delivery by id.
+	Delivery(ctx context.Context, tenant, id string) (*Delivery, error)
+	// Deliveries lists journaled deliveries by id.
+	Deliveries(ctx context.Context, tenant string, f DeliveryFilter) ([]*Delivery, error)
+
+	// ContactByKey returns the contact that owns key k.
+	ContactByKey(ctx context.Context, tenant string, k dedup.Key) (contact.Contact, error)
+	// Contact returns a contact by id.
+	Contact(ctx context.Context, tenant, id string) (contact.Contact, error)
+	// PutContact inserts or replaces c (by c.ID) and records that it owns
+	// keys, in addition to the keys it owned before. When a key belongs to
+	// another contact it returns an error wrapping ErrConflict (a
+	// *KeyConflictError) and the transaction must be abandoned.
+	PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key) error
+	// MergeContacts moves the keys, donations and commitments of contact
+	// from to contact into, then deletes from.
+	MergeContacts(ctx context.Context, tenant, from, into string) error
+	// Contacts lists contacts by id.
+	Contacts(ctx context.Context, tenant string, p Page) ([]contact.Contact, error)
+
+	// Donation returns a donation by its natural key.
+	Donation(ctx context.Context, tenant, provider, externalID string) (donation.Donation, error)
+	// PutDonation inserts or replaces a donation by its natural key.
+	PutDonation(ctx context.Context, d donation.Donation) error
+	// Donations lists donations by id.
+	Donations(ctx context.Context, tenant string, p Page) ([]donation.Donation, error)
+
+	// PutAdjustment stores an adjustment by its natural key (tenant,
+	// provider, key); storing it again changes nothing.
+	PutAdjustment(ctx context.Context, a donation.Adjustment) error
+	// Adjustments returns the adjustments of a donation, by key.
+	Adjustments(ctx context.Context, tenant, provider, donationID string) ([]donation.Adjustment, error)
+
+	// Commitment returns a commitment by its natural key.
+	Commitment(ctx context.Context, tenant, provider, externalID string) (donation.Commitment, error)
+	// PutCommitment inserts or replaces a commitment by its natural key.
+	PutCommitment(ctx context.Context, c donation.Commitment) error
+	// Commitments lists commitments by id.
+	Commitments(ctx context.Context, tenant string, p Page) ([]donation.Commitment, error)
+}

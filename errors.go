@@ -1,0 +1,82 @@
+package donorsync
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/donorsync/donorsync/dedup"
+)
+
+// Errors the engine, the handler and stores report. Match them with
+// errors.Is; the errors returned wrap them with detail.
+var (
+	// ErrUnauthorized: the request's credentials are missing or wrong.
+	ErrUnauthorized = errors.New("donorsync: unauthorized")
+	// ErrBodyTooLarge: the request body is over the handler's limit.
+	ErrBodyTooLarge = errors.New("donorsync: request body too large")
+	// ErrInvalid: a delivery cannot be applied as it is (it is malformed,
+	// or misses a field the engine needs). It is quarantined.
+	ErrInvalid = errors.New("donorsync: invalid delivery")
+	// ErrUnavailable: the store cannot journal a delivery now; the sender
+	// should retry.
+	ErrUnavailable = errors.New("donorsync: store unavailable")
+	// ErrNotFound: a store lookup found no record.
+	ErrNotFound = errors.New("donorsync: not found")
+	// ErrConflict: a store write lost a race with another transaction
+	// (a key already taken); the engine retries the whole transaction.
+	ErrConflict = errors.New("donorsync: conflict")
+)
+
+// A KeyConflictError reports a contact key that belongs to another
+// contact. It matches ErrConflict.
+type KeyConflictError struct {
+	Key   dedup.Key
+	Owner string // id of the contact that owns the key
+}
+
+func (e *KeyConflictError) Error() string {
+	return fmt.Sprintf("donorsync: contact key of kind %s belongs to contact %s", e.Key.Kind, e.Owner)
+}
+
+// Is reports whether target is ErrConflict.
+func (e *KeyConflictError) Is(target error) bool { return target == ErrConflict }
+
+// A DecodeError reports a delivery its Source could not decode. It
+// matches ErrInvalid; Err says what was wrong (often a *flex.Error naming
+// the field).
+type DecodeError struct {
+	Provider string
+	Err      error
+}
+
+func (e *DecodeError) Error() string { return e.Provider + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrInvalid.
+func (e *DecodeError) Is(target error) bool { return target == ErrInvalid }
+
+// HTTPStatus returns the status code a webhook sender gets for the outcome
+// err of handling its delivery. It is the one place where errors become
+// statuses:
+//
+//	nil                        200 (processed, duplicate, quarantined or failed but kept)
+//	ErrUnauthorized            401
+//	ErrBodyTooLarge            413
+//	ErrUnavailable, others     503 (nothing was journaled: the sender should retry)
+//
+// A delivery that was journaled always gets 200, whatever happened when
+// applying it, because platforms pause webhooks that answer errors.
+func HTTPStatus(err error) int {
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.Is(err, ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrBodyTooLarge):
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusServiceUnavailable
+}

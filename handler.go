@@ -1,0 +1,145 @@
+package donorsync
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// DefaultMaxBodyBytes is the body limit of a Handler whose MaxBodyBytes is
+// zero: far above any real delivery (an ActBlue contribution is about
+// 2 KB), low enough that memory stays bounded by in-flight requests.
+const DefaultMaxBodyBytes = 1 << 20
+
+// A Handler is the http.Handler that receives one provider's webhooks.
+//
+// For each POST it authenticates the request with Source, reads the body
+// under MaxBodyBytes, and hands the delivery to Ingester, which journals it
+// and applies it before the response is sent (inline mode). It answers
+// as HTTPStatus says: 200 once the delivery is journaled (processed,
+// duplicate, or kept as quarantined or failed), 401 for every
+// authentication failure with one body, 413 past the body limit, 503 with
+// Retry-After when the store cannot journal.
+//
+// Set Source and Ingester; other fields are optional. A Handler is safe
+// for concurrent use; do not change its fields while it serves.
+type Handler struct {
+	Source   Source
+	Ingester *Ingester
+
+	// MaxBodyBytes limits the request body; 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+
+	// RetryAfter is sent with 503 responses; 0 means 30 seconds.
+	RetryAfter time.Duration
+
+	// Logger receives one record per request (tenant, provider, delivery
+	// id and key, size, outcome, latency; never credentials or donor
+	// data). Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// response is the JSON body of every answer.
+type response struct {
+	Status   string `json:"status,omitempty"`
+	Delivery string `json:"delivery,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	log := h.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	provider := h.Source.Provider()
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, response{Error: "method not allowed: send POST"})
+		return
+	}
+
+	tenant, err := h.Source.Authenticate(r)
+	if err != nil {
+		// One body for every cause, so that a caller learns nothing.
+		h.fail(w, r, log, start, provider, "", 0, ErrUnauthorized)
+		return
+	}
+
+	limit := h.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	if r.ContentLength > limit {
+		h.fail(w, r, log, start, provider, tenant, int(r.ContentLength), ErrBodyTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			h.fail(w, r, log, start, provider, tenant, len(body), ErrBodyTooLarge)
+			return
+		}
+		// The client went away or sent a broken body: nothing to keep.
+		writeJSON(w, http.StatusBadRequest, response{Error: "cannot read request body"})
+		log.LogAttrs(r.Context(), slog.LevelWarn, "donorsync: webhook",
+			slog.String("provider", provider), slog.String("tenant", tenant),
+			slog.String("outcome", "unreadable"), slog.Duration("latency", time.Since(start)))
+		return
+	}
+
+	d := &Delivery{Tenant: tenant, Provider: provider, Body: body}
+	if k, ok := h.Source.(KindHinter); ok {
+		d.Kind = k.Kind(r)
+	}
+	if err := h.Ingester.Receive(r.Context(), h.Source, d); err != nil {
+		h.fail(w, r, log, start, provider, tenant, len(body), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, response{Status: string(d.Status), Delivery: d.ID})
+	log.LogAttrs(r.Context(), slog.LevelInfo, "donorsync: webhook",
+		slog.Any("delivery", d), slog.Duration("latency", time.Since(start)))
+}
+
+// fail answers a request that was not journaled.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, start time.Time, provider, tenant string, size int, err error) {
+	status := HTTPStatus(err)
+	var body response
+	level := slog.LevelWarn
+	switch status {
+	case http.StatusUnauthorized:
+		body.Error = "unauthorized"
+	case http.StatusRequestEntityTooLarge:
+		body.Error = "request body too large"
+	default:
+		level = slog.LevelError
+		body.Error = "temporarily unavailable: retry later"
+		retry := h.RetryAfter
+		if retry <= 0 {
+			retry = 30 * time.Second
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
+	}
+	writeJSON(w, status, body)
+	attrs := []slog.Attr{
+		slog.String("provider", provider), slog.String("tenant", tenant), slog.Int("bytes", size),
+		slog.Int("status", status), slog.Duration("latency", time.Since(start)),
+	}
+	if status == http.StatusServiceUnavailable {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	log.LogAttrs(r.Context(), level, "donorsync: webhook rejected", attrs...)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

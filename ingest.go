@@ -1,0 +1,445 @@
+package donorsync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/donation"
+)
+
+// An Ingester is the sync engine: it journals deliveries and applies their
+// events to a Store. All matching, merging and status logic lives here,
+// once, whatever the store.
+//
+// The zero value is not usable: set Store. An Ingester is safe for
+// concurrent use; do not change its fields after first use.
+type Ingester struct {
+	// Store holds the journal and the records. Required.
+	Store Store
+
+	// Policy decides which stored contact a delivery's donor is.
+	// Nil means dedup.DefaultPolicy.
+	Policy dedup.Policy
+
+	// Logger receives one record per failure. Nil means slog.Default().
+	Logger *slog.Logger
+
+	// Now is the engine's clock. Nil means time.Now.
+	Now func() time.Time
+
+	// ConflictRetries is how many times a transaction that lost a race
+	// (ErrConflict) is retried. Zero means 10.
+	ConflictRetries int
+}
+
+func (g *Ingester) policy() dedup.Policy {
+	if g.Policy == nil {
+		return dedup.DefaultPolicy{}
+	}
+	return g.Policy
+}
+
+func (g *Ingester) logger() *slog.Logger {
+	if g.Logger == nil {
+		return slog.Default()
+	}
+	return g.Logger
+}
+
+func (g *Ingester) now() time.Time {
+	if g.Now == nil {
+		return time.Now().UTC()
+	}
+	return g.Now().UTC()
+}
+
+// Receive journals d and applies it, in one transaction when it can
+// (inline mode). On return d.Status tells the outcome: Processed,
+// Duplicate, Quarantined (undecodable or invalid) or Failed (applying
+// failed for another reason; the delivery is kept for a retry).
+//
+// Receive returns an error, wrapping ErrUnavailable, only when the
+// delivery could not be journaled: then nothing was stored and the sender
+// must be told to retry.
+func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
+	if d.ID == "" {
+		d.ID = NewID("dl")
+	}
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = g.now()
+	}
+	if d.Provider == "" {
+		d.Provider = src.Provider()
+	}
+	dec, derr := src.Decode(d)
+	d.Key = dec.Key
+	if d.Key == "" || derr != nil {
+		d.Key = dedup.BodyKey(d.Body)
+	}
+	if derr != nil {
+		return g.journal(ctx, d, Quarantined, derr)
+	}
+	var applyErr error
+	err := g.update(ctx, func(tx Tx) error {
+		d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Processed, "", "", 1, g.now()
+		dupOf, err := tx.RecordDelivery(ctx, d)
+		if err != nil || dupOf != "" {
+			return err
+		}
+		if err := g.Apply(ctx, tx, d, dec.Events); err != nil {
+			applyErr = err
+			return err
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case applyErr != nil && !errors.Is(applyErr, context.Canceled) && !errors.Is(applyErr, context.DeadlineExceeded):
+		status := Failed
+		if errors.Is(applyErr, ErrInvalid) {
+			status = Quarantined
+		}
+		return g.journal(ctx, d, status, applyErr)
+	}
+	return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
+}
+
+// journal records d with the given status and error and nothing else.
+func (g *Ingester) journal(ctx context.Context, d *Delivery, status DeliveryStatus, cause error) error {
+	g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
+		slog.Any("delivery", d), slog.String("outcome", string(status)), slog.String("error", cause.Error()))
+	err := g.update(ctx, func(tx Tx) error {
+		d.Status, d.DuplicateOf, d.Error, d.UpdatedAt = status, "", cause.Error(), g.now()
+		d.Attempts = 0
+		if status == Failed {
+			d.Attempts = 1
+		}
+		_, err := tx.RecordDelivery(ctx, d)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// update runs fn in a store transaction, retrying when it loses a race.
+func (g *Ingester) update(ctx context.Context, fn func(Tx) error) error {
+	retries := g.ConflictRetries
+	if retries <= 0 {
+		retries = 10
+	}
+	for attempt := 0; ; attempt++ {
+		err := g.Store.Update(ctx, fn)
+		if err == nil || !errors.Is(err, ErrConflict) || attempt >= retries {
+			return err
+		}
+		// Back off a little, more each time, so that racing transactions
+		// spread out.
+		t := time.NewTimer(time.Duration(attempt+1) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Replay applies a journaled delivery again, decoding it afresh with src:
+// after a fix to a decoder, or to retry a failed delivery. Effects are
+// idempotent, so replaying a processed delivery changes nothing. A
+// duplicate is not applied. On return the stored delivery's status tells
+// the outcome.
+func (g *Ingester) Replay(ctx context.Context, src Source, tenant, id string) (*Delivery, error) {
+	var d *Delivery
+	err := g.Store.View(ctx, func(tx Tx) error {
+		var err error
+		d, err = tx.Delivery(ctx, tenant, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if d.Status == Duplicate {
+		return d, nil
+	}
+	if d.Provider != src.Provider() {
+		return nil, fmt.Errorf("%w: delivery %s is from %s, not %s", ErrInvalid, id, d.Provider, src.Provider())
+	}
+	dec, derr := src.Decode(d)
+	var applyErr error
+	err = g.update(ctx, func(tx Tx) error {
+		d.Attempts++
+		d.UpdatedAt = g.now()
+		if derr != nil {
+			d.Status, d.Error = Quarantined, derr.Error()
+			return tx.UpdateDelivery(ctx, d)
+		}
+		if err := g.Apply(ctx, tx, d, dec.Events); err != nil {
+			applyErr = err
+			return err
+		}
+		d.Status, d.Error = Processed, ""
+		return tx.UpdateDelivery(ctx, d)
+	})
+	if err != nil && applyErr != nil {
+		status := Failed
+		if errors.Is(applyErr, ErrInvalid) {
+			status = Quarantined
+		}
+		err = g.update(ctx, func(tx Tx) error {
+			d.Status, d.Error, d.UpdatedAt = status, applyErr.Error(), g.now()
+			return tx.UpdateDelivery(ctx, d)
+		})
+	}
+	return d, err
+}
+
+// Apply applies the events of delivery d within tx: it matches and merges
+// each event's contact, then upserts its commitment, adjustments and
+// donation, deriving the donation's status. It writes nothing else, so it
+// can be combined with other writes in one transaction.
+//
+// An error wrapping ErrInvalid means the events cannot be applied as they
+// are; ErrConflict means the transaction lost a race and should be retried.
+func (g *Ingester) Apply(ctx context.Context, tx Tx, d *Delivery, events []donation.Event) error {
+	for i := range events {
+		if err := g.applyEvent(ctx, tx, d, &events[i]); err != nil {
+			return fmt.Errorf("event %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (g *Ingester) applyEvent(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event) error {
+	now := g.now()
+	if err := validate(ev); err != nil {
+		return err
+	}
+	var contactID string
+	if ev.Contact != nil {
+		in := ev.Contact.Clone()
+		in.Tenant = d.Tenant
+		in.Stamp(ev.At)
+		var fallback []dedup.Key
+		if ev.Donation != nil {
+			fallback = []dedup.Key{{Kind: dedup.Gift, Value: d.Provider + ":" + ev.Donation.ExternalID}}
+		}
+		id, err := g.upsertContact(ctx, tx, in, fallback, now)
+		if err != nil {
+			return err
+		}
+		contactID = id
+	}
+
+	if ev.Commitment != nil {
+		in := *ev.Commitment
+		in.Tenant, in.Provider = d.Tenant, d.Provider
+		in.ContactID = contactID
+		if in.SourceTime.IsZero() {
+			in.SourceTime = ev.At
+		}
+		c, err := tx.Commitment(ctx, d.Tenant, d.Provider, in.ExternalID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			c = donation.Commitment{ID: NewID("cm")}
+		case err != nil:
+			return err
+		}
+		c.Merge(in)
+		c.UpdatedAt = now
+		if err := tx.PutCommitment(ctx, c); err != nil {
+			return err
+		}
+	}
+
+	for _, a := range ev.Adjustments {
+		a.Tenant, a.Provider, a.DeliveryID = d.Tenant, d.Provider, d.ID
+		if a.DonationID == "" && ev.Donation != nil {
+			a.DonationID = ev.Donation.ExternalID
+		}
+		if err := tx.PutAdjustment(ctx, a); err != nil {
+			return err
+		}
+	}
+
+	// The donation to (re)derive: the event's own, or the ones its
+	// adjustments name.
+	var targets []string
+	if ev.Donation != nil {
+		targets = append(targets, ev.Donation.ExternalID)
+	}
+	for _, a := range ev.Adjustments {
+		if a.DonationID != "" && !slices.Contains(targets, a.DonationID) {
+			targets = append(targets, a.DonationID)
+		}
+	}
+	for _, extID := range targets {
+		stored, err := tx.Donation(ctx, d.Tenant, d.Provider, extID)
+		found := err == nil
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if !found && (ev.Donation == nil || ev.Donation.ExternalID != extID) {
+			continue // an adjustment that arrived before its donation
+		}
+		if !found {
+			stored = donation.Donation{ID: NewID("dn"), Tenant: d.Tenant, Provider: d.Provider, ExternalID: extID}
+		}
+		if ev.Donation != nil && ev.Donation.ExternalID == extID {
+			in := ev.Donation.Clone()
+			in.Tenant, in.Provider, in.DeliveryID = d.Tenant, d.Provider, d.ID
+			in.ContactID = contactID
+			if in.SourceTime.IsZero() {
+				in.SourceTime = ev.At
+			}
+			stored.Merge(in)
+		}
+		adjs, err := tx.Adjustments(ctx, d.Tenant, d.Provider, extID)
+		if err != nil {
+			return err
+		}
+		stored.Status, stored.Refunded = donation.Derive(stored.PlatformStatus, stored.Amount, adjs)
+		stored.UpdatedAt = now
+		if err := tx.PutDonation(ctx, stored); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validate checks that an event names what the engine keys records by.
+func validate(ev *donation.Event) error {
+	if ev.Donation != nil && ev.Donation.ExternalID == "" {
+		return fmt.Errorf("%w: donation without an external id", ErrInvalid)
+	}
+	if ev.Commitment != nil && ev.Commitment.ExternalID == "" {
+		return fmt.Errorf("%w: commitment without an external id", ErrInvalid)
+	}
+	for i, a := range ev.Adjustments {
+		if a.Key == "" {
+			return fmt.Errorf("%w: adjustment %d without a key", ErrInvalid, i)
+		}
+		if a.DonationID == "" && ev.Donation == nil {
+			return fmt.Errorf("%w: adjustment %d names no donation", ErrInvalid, i)
+		}
+	}
+	return nil
+}
+
+// upsertContact finds the stored contact that in describes, merges in
+// into it (creating it if there is none) and returns its id. It returns ""
+// when in has no key at all to find it by again.
+func (g *Ingester) upsertContact(ctx context.Context, tx Tx, in contact.Contact, fallback []dedup.Key, now time.Time) (string, error) {
+	policy := g.policy()
+	keys := policy.Keys(in)
+	if len(keys) == 0 {
+		if in.IsEmpty() {
+			return "", nil
+		}
+		keys = fallback
+	}
+	if len(keys) == 0 {
+		return "", nil
+	}
+
+	var strong []contact.Contact
+	var weak *contact.Contact
+	owners := make(map[dedup.Key]string, len(keys))
+	for _, k := range keys {
+		found, err := tx.ContactByKey(ctx, in.Tenant, k)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		owners[k] = found.ID
+		switch policy.Match(in, k, found) {
+		case dedup.Strong:
+			if !slices.ContainsFunc(strong, func(c contact.Contact) bool { return c.ID == found.ID }) {
+				strong = append(strong, found)
+			}
+		case dedup.Weak:
+			if weak == nil {
+				weak = &found
+			}
+		}
+	}
+
+	var target contact.Contact
+	switch {
+	case len(strong) > 0:
+		// Several contacts are this one person: keep the one with the
+		// smallest id and fold the others into it.
+		slices.SortFunc(strong, func(a, b contact.Contact) int { return cmpString(a.ID, b.ID) })
+		target = strong[0]
+		for _, other := range strong[1:] {
+			target.Merge(other)
+			if err := tx.MergeContacts(ctx, in.Tenant, other.ID, target.ID); err != nil {
+				return "", err
+			}
+			for k, owner := range owners {
+				if owner == other.ID {
+					owners[k] = target.ID
+				}
+			}
+		}
+	case weak != nil:
+		target = *weak
+	default:
+		target = contact.Contact{ID: NewID("ct"), Tenant: in.Tenant, CreatedAt: now}
+	}
+	target.Merge(in)
+	target.UpdatedAt = now
+
+	// Claim the keys of in that no other contact owns. A key another
+	// contact owns stays with it (a shared phone, say).
+	claim := make([]dedup.Key, 0, len(keys))
+	for _, k := range keys {
+		if owner, ok := owners[k]; !ok || owner == target.ID {
+			claim = append(claim, k)
+		}
+	}
+	if err := tx.PutContact(ctx, target, claim); err != nil {
+		return "", err
+	}
+	return target.ID, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// NewID returns a new random identifier with the given prefix, such as
+// "ct_0192f1c3a4b5e6f7a8b9c0d1e2f3". Identifiers of one prefix sort by
+// creation time to the millisecond.
+func NewID(prefix string) string {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand.Read never fails on supported platforms.
+		panic("donorsync: crypto/rand failed: " + err.Error())
+	}
+	ms := strconv.FormatInt(time.Now().UnixMilli(), 16)
+	for len(ms) < 12 {
+		ms = "0" + ms
+	}
+	return prefix + "_" + ms + hex.EncodeToString(b[:])
+}
