@@ -1,0 +1,462 @@
+package storetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/google/go-cmp/cmp"
+)
+
+// source is a provider whose bodies are JSON-encoded events, so that the
+// suite can drive the engine without a real platform's format.
+type source struct{}
+
+type body struct {
+	Key    string           `json:"key"`
+	Events []donation.Event `json:"events"`
+}
+
+func (source) Provider() string { return "storetest" }
+
+func (source) Authenticate(*http.Request) (string, error) { return "", donorsync.ErrUnauthorized }
+
+func (source) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
+	var b body
+	if err := json.Unmarshal(d.Body, &b); err != nil {
+		return donorsync.Decoded{}, &donorsync.DecodeError{Provider: "storetest", Err: err}
+	}
+	return donorsync.Decoded{Key: b.Key, Events: b.Events}, nil
+}
+
+func encode(key string, events ...donation.Event) []byte {
+	data, err := json.Marshal(body{Key: key, Events: events})
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+func newIngester(s donorsync.Store) *donorsync.Ingester {
+	return &donorsync.Ingester{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func receive(t *testing.T, g *donorsync.Ingester, tenant string, data []byte) *donorsync.Delivery {
+	t.Helper()
+	d := &donorsync.Delivery{Tenant: tenant, Body: data}
+	if err := g.Receive(ctx(t), source{}, d); err != nil {
+		t.Fatalf("Receive: %v", err)
+	}
+	return d
+}
+
+func donor(at string, c contact.Contact) *contact.Contact {
+	c.Normalize()
+	c.Stamp(ts(at))
+	return &c
+}
+
+func gift(id, amount, paid string) *donation.Donation {
+	return &donation.Donation{ExternalID: id, Amount: dec(amount), Currency: "USD", PaidAt: ts(paid), PlatformStatus: donation.Completed}
+}
+
+func testIngest(t *testing.T, s donorsync.Store) {
+	tenant := newTenant("ingest")
+	g := newIngester(s)
+	data := encode("k1", donation.Event{
+		At:       ts("2024-01-01T00:00:00Z"),
+		Contact:  donor("2024-01-01T00:00:00Z", contact.Contact{FirstName: "Jo", Email: "jo@example.org"}),
+		Donation: gift("g1", "25.00", "2024-01-01T00:00:00Z"),
+	})
+	first := receive(t, g, tenant, data)
+	again := receive(t, g, tenant, data)
+	if first.Status != donorsync.Processed || again.Status != donorsync.Duplicate || again.DuplicateOf != first.ID {
+		t.Errorf("statuses = %q, %q (of %q); want processed, then duplicate of the first", first.Status, again.Status, again.DuplicateOf)
+	}
+	bad := receive(t, g, tenant, []byte(`{"key": "k2", "events": [`))
+	if bad.Status != donorsync.Quarantined || bad.Error == "" {
+		t.Errorf("undecodable delivery: status %q error %q; want quarantined with the error", bad.Status, bad.Error)
+	}
+	st := snapshot(t, s, tenant)
+	if len(st.Contacts) != 1 || len(st.Donations) != 1 || st.Donations[0].ContactID != "jo@example.org" {
+		t.Errorf("state after a delivery and its duplicate: %+v", st)
+	}
+	view(t, s, func(tx donorsync.Tx) error {
+		d, err := tx.Delivery(ctx(t), tenant, bad.ID)
+		if err == nil && (string(d.Body) != `{"key": "k2", "events": [` || d.Status != donorsync.Quarantined) {
+			t.Errorf("quarantined delivery stored as %q %q", d.Status, d.Body)
+		}
+		return err
+	})
+
+	// Replaying a processed delivery changes nothing.
+	replayed, err := g.Replay(ctx(t), source{}, tenant, first.ID)
+	if err != nil || replayed.Status != donorsync.Processed {
+		t.Fatalf("Replay = %v, %v", replayed, err)
+	}
+	if diff := cmp.Diff(st, snapshot(t, s, tenant), cmpOpts); diff != "" {
+		t.Errorf("replay changed the state (-before +after):\n%s", diff)
+	}
+}
+
+func testIngestInvalid(t *testing.T, s donorsync.Store) {
+	tenant := newTenant("invalid")
+	g := newIngester(s)
+	// A valid contact with an adjustment that names no donation: the event
+	// cannot be applied, and nothing of it may be stored.
+	d := receive(t, g, tenant, encode("k", donation.Event{
+		At:          ts("2024-01-01T00:00:00Z"),
+		Contact:     donor("2024-01-01T00:00:00Z", contact.Contact{Email: "x@example.org"}),
+		Adjustments: []donation.Adjustment{{Key: "a1", Kind: donation.Refund}},
+	}))
+	if d.Status != donorsync.Quarantined {
+		t.Errorf("status = %q, want quarantined", d.Status)
+	}
+	st := snapshot(t, s, tenant)
+	if len(st.Contacts)+len(st.Donations) != 0 {
+		t.Errorf("an invalid delivery left records: %+v", st)
+	}
+	view(t, s, func(tx donorsync.Tx) error {
+		got, err := tx.Delivery(ctx(t), tenant, d.ID)
+		if err == nil && got.Status != donorsync.Quarantined {
+			t.Errorf("journaled status = %q", got.Status)
+		}
+		return err
+	})
+}
+
+func testConcurrentNewDonor(t *testing.T, s donorsync.Store) {
+	tenant := newTenant("concurrent")
+	g := newIngester(s)
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Some deliveries know the donor by email and phone, some by
+			// email only, some in another case.
+			c := contact.Contact{FirstName: "Sam", Email: "sam@example.org"}
+			switch i % 3 {
+			case 1:
+				c.Phone = "202-555-0100"
+			case 2:
+				c.Email = "SAM@Example.org "
+			}
+			d := &donorsync.Delivery{Tenant: tenant, Body: encode(fmt.Sprint("k", i), donation.Event{
+				At: ts("2024-01-01T00:00:00Z"), Contact: donor("2024-01-01T00:00:00Z", c),
+				Donation: gift(fmt.Sprint("g", i), "5", "2024-01-01T00:00:00Z"),
+			})}
+			if err := g.Receive(ctx(t), source{}, d); err != nil {
+				errs <- err
+			} else if d.Status != donorsync.Processed {
+				errs <- fmt.Errorf("delivery %d: status %s: %s", i, d.Status, d.Error)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	st := snapshot(t, s, tenant)
+	if len(st.Contacts) != 1 {
+		t.Fatalf("%d contacts for one donor delivered concurrently, want 1", len(st.Contacts))
+	}
+	if len(st.Donations) != n {
+		t.Errorf("%d donations, want %d", len(st.Donations), n)
+	}
+	for _, d := range st.Donations {
+		if d.ContactID != "sam@example.org" {
+			t.Errorf("donation %s attached to %q", d.ExternalID, d.ContactID)
+		}
+	}
+}
+
+func testConcurrentDuplicates(t *testing.T, s donorsync.Store) {
+	tenant := newTenant("dupstorm")
+	g := newIngester(s)
+	data := encode("same", donation.Event{
+		At: ts("2024-01-01T00:00:00Z"), Contact: donor("2024-01-01T00:00:00Z", contact.Contact{Email: "d@example.org"}),
+		Donation: gift("g1", "5", "2024-01-01T00:00:00Z"),
+	})
+	const n = 20
+	var wg sync.WaitGroup
+	statuses := make(chan donorsync.DeliveryStatus, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := &donorsync.Delivery{Tenant: tenant, Body: data}
+			if err := g.Receive(ctx(t), source{}, d); err != nil {
+				t.Error(err)
+				return
+			}
+			statuses <- d.Status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[donorsync.DeliveryStatus]int{}
+	for st := range statuses {
+		count[st]++
+	}
+	if count[donorsync.Processed] != 1 || count[donorsync.Duplicate] != n-1 {
+		t.Errorf("statuses = %v, want 1 processed and %d duplicates", count, n-1)
+	}
+	if st := snapshot(t, s, tenant); len(st.Donations) != 1 || len(st.Contacts) != 1 {
+		t.Errorf("%d donations and %d contacts, want 1 and 1", len(st.Donations), len(st.Contacts))
+	}
+}
+
+// history returns a mixed history of deliveries for one tenant: gifts,
+// a refund before its gift, a duplicate, a recurring gift and its
+// cancellation, newer and older profile data, and a donor first known by
+// phone alone.
+func history() [][]byte {
+	jane := func(at string, c contact.Contact) *contact.Contact {
+		c.Email = "jane@example.org"
+		return donor(at, c)
+	}
+	gift1 := donation.Event{
+		At:       ts("2024-03-01T10:00:00Z"),
+		Contact:  jane("2024-03-01T10:00:00Z", contact.Contact{FirstName: "Jane", LastName: "Doe", Employer: "Acme", Address: contact.Address{Line1: "1 Main St", City: "Springfield", State: "IL", PostalCode: "62701"}}),
+		Donation: gift("g1", "25.00", "2024-03-01T10:00:00Z"),
+	}
+	refund1 := gift1
+	refund1.Adjustments = []donation.Adjustment{{Key: "g1:refund", Kind: donation.Refund, At: ts("2024-03-05T00:00:00Z")}}
+	recurring := donation.Event{
+		At:         ts("2024-04-01T10:00:00Z"),
+		Contact:    jane("2024-04-01T10:00:00Z", contact.Contact{LastName: "Doe-Smith", Phone: "(202) 555-0101", Occupation: "Engineer"}),
+		Donation:   &donation.Donation{ExternalID: "g2", Amount: dec("10"), Currency: "USD", PaidAt: ts("2024-04-01T10:00:00Z"), CommitmentID: "c1", Recurrence: donation.Recurrence{Period: "monthly", Sequence: 0, Valid: true}},
+		Commitment: &donation.Commitment{ExternalID: "c1", Period: "monthly", Amount: dec("10"), StartedAt: ts("2024-04-01T10:00:00Z"), LastChargedAt: ts("2024-04-01T10:00:00Z")},
+	}
+	partial := donation.Event{
+		At: ts("2024-04-03T00:00:00Z"),
+		Adjustments: []donation.Adjustment{
+			{Key: "g2:partial:1", DonationID: "g2", Kind: donation.PartialRefund, Amount: dec("2.50"), At: ts("2024-04-03T00:00:00Z")},
+			{Key: "g2:partial:2", DonationID: "g2", Kind: donation.PartialRefund, Amount: dec("1.25"), At: ts("2024-04-04T00:00:00Z")},
+		},
+	}
+	cancel := donation.Event{
+		At:         ts("2024-02-01T00:00:00Z"), // older profile data than the gifts
+		Contact:    jane("2024-02-01T00:00:00Z", contact.Contact{FirstName: "J", LastName: "Old", Employer: "Old Co", Address: contact.Address{Line1: "9 Old Rd", City: "Oldtown", PostalCode: "10001"}}),
+		Commitment: &donation.Commitment{ExternalID: "c1", CancelledAt: ts("2024-05-01T00:00:00Z"), Completed: 1, CancelReason: "donor"},
+	}
+	bobPhone := donation.Event{
+		At:       ts("2024-03-02T00:00:00Z"),
+		Contact:  donor("2024-03-02T00:00:00Z", contact.Contact{FirstName: "Bob", Phone: "202-555-0199"}),
+		Donation: gift("g3", "7.77", "2024-03-02T00:00:00Z"),
+	}
+	bobEmail := donation.Event{
+		At:       ts("2024-03-03T00:00:00Z"),
+		Contact:  donor("2024-03-03T00:00:00Z", contact.Contact{FirstName: "Robert", Email: "bob@example.org", Phone: "+1 202 555 0199"}),
+		Donation: gift("g4", "3", "2024-03-03T00:00:00Z"),
+	}
+	return [][]byte{
+		encode("gift1", gift1),
+		encode("refund1", refund1),
+		encode("gift1", gift1), // a redelivery
+		encode("recurring", recurring),
+		encode("partial", partial),
+		encode("cancel", cancel),
+		encode("bob-phone", bobPhone),
+		encode("bob-email", bobEmail),
+	}
+}
+
+func testEveryOrder(t *testing.T, s donorsync.Store) {
+	h := history()
+	// Every order of five deliveries: a gift, its refund, a duplicate, a
+	// recurring gift and its cancellation with older profile data.
+	subset := [][]byte{h[0], h[1], h[2], h[3], h[5]}
+	g := newIngester(s)
+	var want *state
+	permute(len(subset), func(order []int) {
+		tenant := newTenant("perm")
+		for _, i := range order {
+			receive(t, g, tenant, subset[i])
+		}
+		got := snapshot(t, s, tenant)
+		if want == nil {
+			want = got
+			checkHistoryState(t, got)
+			return
+		}
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Fatalf("order %v gives another state (-first +this):\n%s", order, diff)
+		}
+	})
+}
+
+func testShuffled(t *testing.T, s donorsync.Store) {
+	h := history()
+	g := newIngester(s)
+	r := rand.New(rand.NewPCG(7, 11))
+	var want *state
+	for round := range 25 {
+		order := r.Perm(len(h))
+		tenant := newTenant("shuffle")
+		for _, i := range order {
+			receive(t, g, tenant, h[i])
+		}
+		got := snapshot(t, s, tenant)
+		if want == nil {
+			want = got
+			checkHistoryState(t, got)
+			if len(got.Contacts) != 2 {
+				t.Errorf("%d contacts, want 2 (Jane, and Bob known first by phone)", len(got.Contacts))
+			}
+			continue
+		}
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Fatalf("round %d, order %v gives another state (-first +this):\n%s", round, order, diff)
+		}
+	}
+}
+
+// checkHistoryState checks the state of a history against what the rules
+// say it must be, so that a wrong but order-independent state fails too.
+func checkHistoryState(t *testing.T, st *state) {
+	t.Helper()
+	var jane *contact.Contact
+	for i := range st.Contacts {
+		if st.Contacts[i].Email == "jane@example.org" {
+			jane = &st.Contacts[i]
+		}
+	}
+	if jane == nil {
+		t.Fatalf("no contact for jane@example.org in %+v", st.Contacts)
+	}
+	if jane.FirstName != "Jane" || jane.LastName != "Doe-Smith" || jane.Employer != "Acme" || jane.Occupation != "Engineer" ||
+		jane.Address.Line1 != "1 Main St" || jane.Phone != "+12025550101" {
+		t.Errorf("jane = %s %s, %s/%s, %s, %s: want the newest value of each field", jane.FirstName, jane.LastName, jane.Employer, jane.Occupation, jane.Address.Line1, jane.Phone)
+	}
+	for _, d := range st.Donations {
+		switch d.ExternalID {
+		case "g1":
+			if d.Status != donation.Refunded || !d.Refunded.Equal(dec("25")) {
+				t.Errorf("g1: status %s refunded %s; want refunded 25", d.Status, d.Refunded)
+			}
+		case "g2":
+			if d.Status != donation.PartiallyRefunded && len(st.Adjustments["g2"]) > 0 {
+				t.Errorf("g2: status %s refunded %s; want partially refunded", d.Status, d.Refunded)
+			}
+		}
+	}
+	for _, c := range st.Commitments {
+		if c.ExternalID == "c1" && (c.Status != donation.Cancelled || c.Completed != 1 || !c.Amount.Equal(dec("10"))) {
+			t.Errorf("c1: %s, completed %d, amount %s; want cancelled after 1, 10", c.Status, c.Completed, c.Amount)
+		}
+	}
+}
+
+// permute calls fn with every permutation of 0..n-1 (Heap's algorithm).
+func permute(n int, fn func([]int)) {
+	a := make([]int, n)
+	for i := range a {
+		a[i] = i
+	}
+	c := make([]int, n)
+	fn(slices.Clone(a))
+	for i := 0; i < n; {
+		if c[i] < i {
+			if i%2 == 0 {
+				a[0], a[i] = a[i], a[0]
+			} else {
+				a[c[i]], a[i] = a[i], a[c[i]]
+			}
+			fn(slices.Clone(a))
+			c[i]++
+			i = 0
+		} else {
+			c[i] = 0
+			i++
+		}
+	}
+}
+
+// state is a tenant's records with store-assigned ids and engine clocks
+// removed, and references to contacts replaced by a stable label, so that
+// the states of two runs compare.
+type state struct {
+	Contacts    []contact.Contact
+	Donations   []donation.Donation
+	Commitments []donation.Commitment
+	Adjustments map[string][]donation.Adjustment
+	Deliveries  map[donorsync.DeliveryStatus]int
+}
+
+func label(c contact.Contact) string {
+	switch {
+	case len(c.Emails) > 0:
+		return c.Emails[0]
+	case len(c.Phones) > 0:
+		return c.Phones[0].Number
+	}
+	return c.FirstName + " " + c.LastName
+}
+
+func snapshot(t *testing.T, s donorsync.Store, tenant string) *state {
+	t.Helper()
+	st := &state{Adjustments: map[string][]donation.Adjustment{}, Deliveries: map[donorsync.DeliveryStatus]int{}}
+	view(t, s, func(tx donorsync.Tx) error {
+		labels := map[string]string{}
+		cs, err := tx.Contacts(ctx(t), tenant, donorsync.Page{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			labels[c.ID] = label(c)
+			c.ID, c.Tenant, c.CreatedAt, c.UpdatedAt = "", "", time.Time{}, time.Time{}
+			st.Contacts = append(st.Contacts, c)
+		}
+		ds, err := tx.Donations(ctx(t), tenant, donorsync.Page{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			adjs, err := tx.Adjustments(ctx(t), tenant, d.Provider, d.ExternalID)
+			if err != nil {
+				return err
+			}
+			for i := range adjs {
+				adjs[i].DeliveryID, adjs[i].Tenant = "", ""
+			}
+			if len(adjs) > 0 {
+				st.Adjustments[d.ExternalID] = adjs
+			}
+			d.ID, d.Tenant, d.ContactID, d.DeliveryID, d.UpdatedAt = "", "", labels[d.ContactID], "", time.Time{}
+			st.Donations = append(st.Donations, d)
+		}
+		cms, err := tx.Commitments(ctx(t), tenant, donorsync.Page{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, c := range cms {
+			c.ID, c.Tenant, c.ContactID, c.UpdatedAt = "", "", labels[c.ContactID], time.Time{}
+			st.Commitments = append(st.Commitments, c)
+		}
+		dl, err := tx.Deliveries(ctx(t), tenant, donorsync.DeliveryFilter{Page: donorsync.Page{Limit: 1000}})
+		for _, d := range dl {
+			st.Deliveries[d.Status]++
+		}
+		return err
+	})
+	sort.Slice(st.Contacts, func(i, j int) bool { return label(st.Contacts[i]) < label(st.Contacts[j]) })
+	sort.Slice(st.Donations, func(i, j int) bool { return st.Donations[i].ExternalID < st.Donations[j].ExternalID })
+	sort.Slice(st.Commitments, func(i, j int) bool { return st.Commitments[i].ExternalID < st.Commitments[j].ExternalID })
+	return st
+}
