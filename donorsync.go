@@ -107,11 +107,12 @@ type Source interface {
 	Decode(d *Delivery) (Decoded, error)
 }
 
-// A KindHinter is a Source that records, on each delivery, a hint about
-// its kind taken from the request (for example from the URL it was sent
-// to), so that a replay decodes the delivery as it was first decoded.
-type KindHinter interface {
-	Kind(r *http.Request) string
+// A Hinter is a Source that records, on each delivery, a hint about its
+// kind taken from the request (for example from the URL it was sent to),
+// stored as Delivery.Kind so that a replay decodes the delivery as it was
+// first decoded.
+type Hinter interface {
+	Hint(r *http.Request) string
 }
 
 // Decoded is what a Source makes of a delivery.

@@ -95,8 +95,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	d := &Delivery{Tenant: tenant, Provider: provider, Body: body}
-	if k, ok := h.Source.(KindHinter); ok {
-		d.Kind = k.Kind(r)
+	if k, ok := h.Source.(Hinter); ok {
+		d.Kind = k.Hint(r)
 	}
 	if err := h.Ingester.Receive(r.Context(), h.Source, d); err != nil {
 		h.fail(w, r, log, start, provider, tenant, len(body), err)
