@@ -3,6 +3,7 @@ package donorsync
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/donorsync/donorsync/dedup"
@@ -54,6 +55,21 @@ func (e *DecodeError) Error() string { return e.Provider + ": " + e.Err.Error() 
 
 // Unwrap returns the underlying error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// LogValue implements slog.LogValuer. It logs the provider and, when the
+// cause can log itself without personal data (as *flex.Error does), the
+// cause; otherwise only the cause's type, since a decoder's message may
+// quote the payload.
+func (e *DecodeError) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("provider", e.Provider)}
+	var lv slog.LogValuer
+	if errors.As(e.Err, &lv) {
+		attrs = append(attrs, slog.Any("cause", lv))
+	} else {
+		attrs = append(attrs, slog.String("cause", fmt.Sprintf("%T", e.Err)))
+	}
+	return slog.GroupValue(attrs...)
+}
 
 // Is reports whether target is ErrInvalid.
 func (e *DecodeError) Is(target error) bool { return target == ErrInvalid }

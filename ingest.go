@@ -117,7 +117,7 @@ func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 // journal records d with the given status and error and nothing else.
 func (g *Ingester) journal(ctx context.Context, d *Delivery, status DeliveryStatus, cause error) error {
 	g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
-		slog.Any("delivery", d), slog.String("outcome", string(status)), slog.String("error", cause.Error()))
+		slog.Any("delivery", d), slog.String("outcome", string(status)), logError(cause))
 	err := g.update(ctx, func(tx Tx) error {
 		d.Status, d.DuplicateOf, d.Error, d.UpdatedAt = status, "", cause.Error(), g.now()
 		d.Attempts = 0
@@ -416,6 +416,17 @@ func (g *Ingester) upsertContact(ctx context.Context, tx Tx, in contact.Contact,
 		return "", err
 	}
 	return target.ID, nil
+}
+
+// logError returns a log attribute for err that carries no personal data:
+// an error that can log itself (a *DecodeError, a *flex.Error) does so;
+// others are engine or store errors, logged as text.
+func logError(err error) slog.Attr {
+	var lv slog.LogValuer
+	if errors.As(err, &lv) {
+		return slog.Any("error", lv)
+	}
+	return slog.String("error", err.Error())
 }
 
 func cmpString(a, b string) int {

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strconv"
 	"strings"
@@ -32,6 +33,12 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("invalid value %s: want %s", e.Value, e.Want)
 	}
 	return fmt.Sprintf("field %s: invalid value %s: want %s", e.Field, e.Value, e.Want)
+}
+
+// LogValue implements slog.LogValuer: the field and the expected form,
+// never the value, which may be personal data.
+func (e *Error) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("field", e.Field), slog.String("want", e.Want))
 }
 
 // A SyntaxError reports a body that is not valid JSON.
