@@ -369,7 +369,6 @@ func TestStatuses(t *testing.T) {
 	}
 
 	// 405 for other methods.
-	r, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+"/webhooks/actblue/acme", nil)
 	mux := http.NewServeMux()
 	h := &donorsync.Handler{Source: &actblue.Source{Auth: e.auth}, Ingester: &donorsync.Ingester{Store: memstore.New()}}
 	mux.Handle("/x/{tenant}", h)
