@@ -13,6 +13,7 @@ import (
 	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/flex"
 	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -167,7 +168,7 @@ func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name, body, field string
 	}{
-		{"bad amount", string(fixture(t, "bad_amount.json")), "lineitems.amount"},
+		{"bad amount", string(fixture(t, "bad_amount.json")), "lineitems[0].amount"},
 		{"no line items", `{"donor":{"email":"a@b.org"},"contribution":{},"lineitems":[]}`, "lineitems"},
 		{"missing line item id", `{"lineitems":[{"amount":"5"}]}`, "lineitems[0].lineitemId"},
 		{"missing amount", `{"lineitems":[{"lineitemId":7}]}`, "lineitems[0].amount"},
@@ -241,6 +242,38 @@ func FuzzDecode(f *testing.F) {
 			if ev.Donation == nil || ev.Donation.ExternalID == "" {
 				t.Fatalf("event without a keyed donation: %+v", ev)
 			}
+		}
+	})
+}
+
+// FuzzParseMatchesEncodingJSON holds Parse, the one-pass decoder, to the
+// result of encoding/json with the payload's struct tags.
+func FuzzParseMatchesEncodingJSON(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{`null`, `{}`, `[]`, `{"DONOR":{"FirstName":"x"}}`, `{"donor":{"firstname":"a"},"donor":{"lastname":"b"}}`,
+		`{"lineitems":[{"amount":"1"},{"amount":"2"}],"lineitems":[{"sequence":3}]}`, `{"form":{"name":"a"},"form":null}`,
+		`{"do\u006eor":{"email":"\u0041@b.org"}}`, `{"contribution":{"refcodes":[]}} `, `{"a":1}x`, `{"a":01}`, `{"a":"\x01"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, errFast := actblue.Parse(body)
+		var slow actblue.Payload
+		errSlow := flex.Unmarshal(body, &slow)
+		if (errFast == nil) != (errSlow == nil) {
+			t.Fatalf("Parse error %v, encoding/json error %v for %q", errFast, errSlow, body)
+		}
+		if errFast != nil {
+			return
+		}
+		if diff := cmp.Diff(slow, *fast, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
+			t.Fatalf("Parse differs from encoding/json for %q (-json +parse):\n%s", body, diff)
 		}
 	})
 }

@@ -363,7 +363,7 @@ func TestStatuses(t *testing.T) {
 		if d.Status != donorsync.Quarantined || d.Error == "" {
 			t.Errorf("delivery %s: status %s error %q", d.ID, d.Status, d.Error)
 		}
-		if strings.Contains(string(d.Body), "fifty") && !strings.Contains(d.Error, "lineitems.amount") {
+		if strings.Contains(string(d.Body), "fifty") && !strings.Contains(d.Error, "lineitems[0].amount") {
 			t.Errorf("quarantine error %q does not name the field", d.Error)
 		}
 	}

@@ -152,12 +152,19 @@ func (r *Refcodes) UnmarshalJSON(data []byte) error {
 }
 
 // Parse decodes an ActBlue delivery body. It returns a *flex.Error naming
-// the field and the expected form when a value cannot be read, and a
-// *flex.SyntaxError with the byte offset when the body is not JSON.
-// Unknown fields are ignored.
+// the field and the expected form when a value cannot be read (such as
+// "lineitems[0].amount"), and a *flex.SyntaxError with the byte offset when
+// the body is not JSON. Unknown fields are skipped (and validated).
+//
+// Parse gives the same Payload as encoding/json.Unmarshal with the struct
+// tags of the payload types, in one pass and several times faster.
 func Parse(body []byte) (*Payload, error) {
 	var p Payload
-	if err := flex.Unmarshal(body, &p); err != nil {
+	d := flex.NewDecoder(body)
+	if err := p.decode(d); err != nil {
+		return nil, err
+	}
+	if err := d.End(); err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -177,7 +177,7 @@ func (s *String) UnmarshalJSON(data []byte) error {
 	if !ok {
 		return typeError(data, reflect.TypeFor[String]())
 	}
-	v = strings.TrimSpace(v)
+	v = sanitize(strings.TrimSpace(v))
 	*s = String{Value: v, Valid: v != ""}
 	return nil
 }

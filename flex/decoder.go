@@ -1,0 +1,417 @@
+package flex
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// A Decoder reads one JSON document in a single pass, for provider
+// packages that decode known fields into flex scalars and skip the rest.
+//
+// It validates everything it reads or skips as strict JSON (RFC 8259), so
+// a body that encoding/json rejects is rejected too, and reports errors as
+// *SyntaxError (with the byte offset) or *Error (with the field path, such
+// as "lineitems[0].amount"). It is several times faster than
+// encoding/json, which first validates the whole body and then decodes it
+// by reflection.
+//
+// Object keys are matched exactly, then without regard to case, like
+// encoding/json. A Decoder is not safe for concurrent use.
+type Decoder struct {
+	data  []byte
+	pos   int
+	path  []string
+	depth int
+}
+
+// maxDepth bounds nesting, so that a hostile body cannot exhaust the stack.
+const maxDepth = 10000
+
+// NewDecoder returns a Decoder reading data.
+func NewDecoder(data []byte) *Decoder {
+	return &Decoder{data: data, path: make([]string, 0, 8)}
+}
+
+// End checks that only white space follows the value read.
+func (d *Decoder) End() error {
+	d.skipSpace()
+	if d.pos < len(d.data) {
+		return d.syntax("data after the top-level value")
+	}
+	return nil
+}
+
+func (d *Decoder) syntax(msg string) error {
+	return &SyntaxError{Offset: int64(d.pos), Msg: msg}
+}
+
+// field returns the path of the value being read.
+func (d *Decoder) field() string {
+	var b strings.Builder
+	for i, p := range d.path {
+		if i > 0 && p[0] != '[' {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func (d *Decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next byte that is not white space, or 0 at the end.
+func (d *Decoder) peek() byte {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return 0
+	}
+	return d.data[d.pos]
+}
+
+// Null reports whether the next value is null, and consumes it if so.
+func (d *Decoder) Null() (bool, error) {
+	if d.peek() != 'n' {
+		return false, nil
+	}
+	return true, d.literal("null")
+}
+
+func (d *Decoder) literal(lit string) error {
+	if !bytes.HasPrefix(d.data[d.pos:], []byte(lit)) {
+		return d.syntax("invalid literal")
+	}
+	d.pos += len(lit)
+	return nil
+}
+
+// Object reads an object, calling fn for each key found in names with the
+// name as written in names; other keys' values are skipped. null is an
+// empty object. fn must read exactly one value.
+func (d *Decoder) Object(names []string, fn func(d *Decoder, name string) error) error {
+	if null, err := d.Null(); null || err != nil {
+		return err
+	}
+	if d.peek() != '{' {
+		return d.typeError("an object")
+	}
+	if d.depth++; d.depth > maxDepth {
+		return d.syntax("nesting too deep")
+	}
+	d.pos++
+	first := true
+	for {
+		c := d.peek()
+		if c == '}' && first {
+			d.pos++
+			break
+		}
+		if c != '"' {
+			return d.syntax("expected a string key")
+		}
+		start := d.pos
+		raw, err := d.scanString()
+		if err != nil {
+			return err
+		}
+		if d.peek() != ':' {
+			return d.syntax("expected ':' after an object key")
+		}
+		d.pos++
+		name, ok := match(names, d.data[start+1:start+1+raw], d.data[start:d.pos])
+		if ok {
+			d.path = append(d.path, name)
+			err = fn(d, name)
+			d.path = d.path[:len(d.path)-1]
+		} else {
+			err = d.Skip()
+		}
+		if err != nil {
+			return err
+		}
+		switch d.peek() {
+		case ',':
+			d.pos++
+			first = false
+			if d.peek() == '}' {
+				return d.syntax("trailing comma in an object")
+			}
+			continue
+		case '}':
+			d.pos++
+		default:
+			return d.syntax("expected ',' or '}' in an object")
+		}
+		break
+	}
+	d.depth--
+	return nil
+}
+
+// match finds key among names: exactly, then without regard to case. raw
+// is the key's text between the quotes; quoted is the whole token, used
+// when the key has escapes.
+func match(names []string, raw, quoted []byte) (string, bool) {
+	if len(names) == 0 {
+		return "", false
+	}
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		var s string
+		if json.Unmarshal(bytes.TrimRight(quoted, " \t\r\n:"), &s) != nil {
+			return "", false
+		}
+		raw = []byte(s)
+	}
+	for _, n := range names {
+		if string(raw) == n {
+			return n, true
+		}
+	}
+	for _, n := range names {
+		if bytes.EqualFold(raw, []byte(n)) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// Array reads an array, calling fn for each element with its index. null
+// is an empty array. fn must read exactly one value.
+func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
+	if null, err := d.Null(); null || err != nil {
+		return err
+	}
+	if d.peek() != '[' {
+		return d.typeError("an array")
+	}
+	if d.depth++; d.depth > maxDepth {
+		return d.syntax("nesting too deep")
+	}
+	d.pos++
+	if d.peek() == ']' {
+		d.pos++
+		d.depth--
+		return nil
+	}
+	for i := 0; ; i++ {
+		d.path = append(d.path, "["+strconv.Itoa(i)+"]")
+		err := fn(d, i)
+		d.path = d.path[:len(d.path)-1]
+		if err != nil {
+			return err
+		}
+		switch d.peek() {
+		case ',':
+			d.pos++
+			if d.peek() == ']' {
+				return d.syntax("trailing comma in an array")
+			}
+			continue
+		case ']':
+			d.pos++
+		default:
+			return d.syntax("expected ',' or ']' in an array")
+		}
+		break
+	}
+	d.depth--
+	return nil
+}
+
+// Skip reads and validates one value of any kind, discarding it.
+func (d *Decoder) Skip() error {
+	switch c := d.peek(); c {
+	case '{':
+		return d.Object(nil, nil)
+	case '[':
+		return d.Array(func(d *Decoder, _ int) error { return d.Skip() })
+	case '"':
+		_, err := d.scanString()
+		return err
+	case 't':
+		return d.literal("true")
+	case 'f':
+		return d.literal("false")
+	case 'n':
+		return d.literal("null")
+	case 0:
+		return d.syntax("unexpected end of input")
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return d.scanNumber()
+		}
+		return d.syntax(fmt.Sprintf("invalid character %q looking for a value", c))
+	}
+}
+
+// Raw reads one value and returns its bytes, validated.
+func (d *Decoder) Raw() ([]byte, error) {
+	d.skipSpace()
+	start := d.pos
+	if err := d.Skip(); err != nil {
+		return nil, err
+	}
+	return d.data[start:d.pos], nil
+}
+
+// scanString consumes a string token at d.pos and returns the length of
+// its contents (between the quotes).
+func (d *Decoder) scanString() (int, error) {
+	start := d.pos
+	i := d.pos + 1
+	for i < len(d.data) {
+		c := d.data[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			return i - start - 1, nil
+		case c == '\\':
+			if i+1 >= len(d.data) {
+				d.pos = i
+				return 0, d.syntax("unexpected end of input in a string")
+			}
+			switch d.data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(d.data) || !isHex4(d.data[i+2:i+6]) {
+					d.pos = i
+					return 0, d.syntax("invalid \\u escape in a string")
+				}
+				i += 6
+			default:
+				d.pos = i
+				return 0, d.syntax("invalid escape in a string")
+			}
+		case c < 0x20:
+			d.pos = i
+			return 0, d.syntax("control character in a string")
+		default:
+			i++
+		}
+	}
+	d.pos = i
+	return 0, d.syntax("unexpected end of input in a string")
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// scanNumber consumes a number token with the JSON grammar.
+func (d *Decoder) scanNumber() error {
+	i := d.pos
+	digits := func() int {
+		n := 0
+		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(d.data) && d.data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d.data) && d.data[i] == '0':
+		i++
+	case digits() == 0:
+		d.pos = i
+		return d.syntax("invalid number")
+	}
+	if i < len(d.data) && d.data[i] == '.' {
+		i++
+		if digits() == 0 {
+			d.pos = i
+			return d.syntax("invalid number: digits expected after '.'")
+		}
+	}
+	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
+		i++
+		if i < len(d.data) && (d.data[i] == '+' || d.data[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			d.pos = i
+			return d.syntax("invalid number: digits expected in the exponent")
+		}
+	}
+	d.pos = i
+	return nil
+}
+
+// scalar reads one value and hands its bytes to u, turning a type error
+// into *Error with the current field path.
+func (d *Decoder) scalar(u json.Unmarshaler) error {
+	d.skipSpace()
+	start := d.pos
+	if err := d.Skip(); err != nil {
+		return err
+	}
+	if err := u.UnmarshalJSON(d.data[start:d.pos]); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return &Error{Field: d.field(), Value: te.Value, Want: want(te.Type)}
+		}
+		return err
+	}
+	return nil
+}
+
+func (d *Decoder) typeError(what string) error {
+	d.skipSpace()
+	start := d.pos
+	if err := d.Skip(); err != nil {
+		return err
+	}
+	return &Error{Field: d.field(), Value: describe(d.data[start:d.pos]), Want: what}
+}
+
+// String reads a String.
+func (d *Decoder) String(dst *String) error { return d.scalar(dst) }
+
+// Money reads a Money.
+func (d *Decoder) Money(dst *Money) error { return d.scalar(dst) }
+
+// Bool reads a Bool.
+func (d *Decoder) Bool(dst *Bool) error { return d.scalar(dst) }
+
+// Int reads an Int.
+func (d *Decoder) Int(dst *Int) error { return d.scalar(dst) }
+
+// Time reads a Time.
+func (d *Decoder) Time(dst *Time) error { return d.scalar(dst) }
+
+// Value reads any value with an UnmarshalJSON method, such as a provider's
+// own tolerant type.
+func (d *Decoder) Value(dst json.Unmarshaler) error { return d.scalar(dst) }
+
+// sanitize makes s safe to store as text: invalid UTF-8 becomes U+FFFD and
+// NUL characters are removed.
+func sanitize(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
