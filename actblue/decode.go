@@ -6,7 +6,7 @@ import "github.com/donorsync/donorsync/flex"
 // give the same result as encoding/json with the struct tags of the payload
 // types (a fuzz test holds them to it) in a fraction of the time.
 
-var payloadNames = []string{"donor", "contribution", "lineitems", "form"}
+var payloadNames = flex.NewNames("donor", "contribution", "lineitems", "form")
 
 func (p *Payload) decode(d *flex.Decoder) error {
 	return d.Object(payloadNames, func(d *flex.Decoder, name string) error {
@@ -61,8 +61,8 @@ func decodePtr[T any](d *flex.Decoder, p **T, obj func(*T, *flex.Decoder) error)
 	return obj(*p, d)
 }
 
-var donorNames = []string{"firstname", "lastname", "addr1", "addr2", "city", "state", "zip", "country",
-	"email", "phone", "isEligibleForExpressLane", "employerData"}
+var donorNames = flex.NewNames("firstname", "lastname", "addr1", "addr2", "city", "state", "zip", "country",
+	"email", "phone", "isEligibleForExpressLane", "employerData")
 
 func (v *Donor) decode(d *flex.Decoder) error {
 	return d.Object(donorNames, func(d *flex.Decoder, name string) error {
@@ -95,7 +95,7 @@ func (v *Donor) decode(d *flex.Decoder) error {
 	})
 }
 
-var employerNames = []string{"employer", "occupation", "employerAddr1", "employerCity", "employerState", "employerCountry"}
+var employerNames = flex.NewNames("employer", "occupation", "employerAddr1", "employerCity", "employerState", "employerCountry")
 
 func (v *EmployerData) decode(d *flex.Decoder) error {
 	return d.Object(employerNames, func(d *flex.Decoder, name string) error {
@@ -116,11 +116,11 @@ func (v *EmployerData) decode(d *flex.Decoder) error {
 	})
 }
 
-var contributionNames = []string{"createdAt", "orderNumber", "contributionForm", "refcode", "refcode2", "refcodes",
+var contributionNames = flex.NewNames("createdAt", "orderNumber", "contributionForm", "refcode", "refcode2", "refcodes",
 	"creditCardExpiration", "recurringPeriod", "recurringDuration", "abTestName", "abTestVariation", "isRecurring",
 	"isPaypal", "isMobile", "isExpress", "withExpressLane", "expressSignup", "uniqueIdentifier", "status",
 	"thanksUrl", "retryUrl", "customFields", "textMessageOption", "smartBoostAmount", "cancelledAt",
-	"recurringType", "recurCompleted", "recurPledged"}
+	"recurringType", "recurCompleted", "recurPledged")
 
 func (v *Contribution) decode(d *flex.Decoder) error {
 	return d.Object(contributionNames, func(d *flex.Decoder, name string) error {
@@ -136,7 +136,7 @@ func (v *Contribution) decode(d *flex.Decoder) error {
 		case "refcode2":
 			return d.String(&v.Refcode2)
 		case "refcodes":
-			return d.Value(&v.Refcodes)
+			return v.Refcodes.decode(d)
 		case "creditCardExpiration":
 			return d.String(&v.CreditCardExpiration)
 		case "recurringPeriod":
@@ -185,7 +185,7 @@ func (v *Contribution) decode(d *flex.Decoder) error {
 	})
 }
 
-var customFieldNames = []string{"label", "answer"}
+var customFieldNames = flex.NewNames("label", "answer")
 
 func (v *CustomField) decode(d *flex.Decoder) error {
 	return d.Object(customFieldNames, func(d *flex.Decoder, name string) error {
@@ -196,8 +196,8 @@ func (v *CustomField) decode(d *flex.Decoder) error {
 	})
 }
 
-var lineItemNames = []string{"sequence", "entityId", "fecId", "committeeName", "amount", "recurringAmount",
-	"amountLessAbFees", "paidAt", "paymentId", "lineitemId", "refundedAt", "disbursedAt", "recoveredAt"}
+var lineItemNames = flex.NewNames("sequence", "entityId", "fecId", "committeeName", "amount", "recurringAmount",
+	"amountLessAbFees", "paidAt", "paymentId", "lineitemId", "refundedAt", "disbursedAt", "recoveredAt")
 
 func (v *LineItem) decode(d *flex.Decoder) error {
 	return d.Object(lineItemNames, func(d *flex.Decoder, name string) error {
@@ -232,7 +232,7 @@ func (v *LineItem) decode(d *flex.Decoder) error {
 	})
 }
 
-var formNames = []string{"name", "kind", "ownerEmail", "managingEntityName", "managingEntityCommitteeName"}
+var formNames = flex.NewNames("name", "kind", "ownerEmail", "managingEntityName", "managingEntityCommitteeName")
 
 func (v *Form) decode(d *flex.Decoder) error {
 	return d.Object(formNames, func(d *flex.Decoder, name string) error {

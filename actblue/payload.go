@@ -1,10 +1,7 @@
 package actblue
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"reflect"
 
 	"github.com/donorsync/donorsync/flex"
 )
@@ -124,31 +121,43 @@ type Refcodes map[string]string
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (r *Refcodes) UnmarshalJSON(data []byte) error {
+	d := flex.NewDecoder(data)
+	if err := r.decode(d); err != nil {
+		return err
+	}
+	return d.End()
+}
+
+func (r *Refcodes) decode(d *flex.Decoder) error {
 	*r = nil
-	data = bytes.TrimSpace(data)
-	switch {
-	case len(data) == 0 || string(data) == "null" || string(data) == `""`:
-		return nil
-	case data[0] == '[':
-		var list []json.RawMessage
-		if err := json.Unmarshal(data, &list); err != nil || len(list) != 0 {
-			return &json.UnmarshalTypeError{Value: "array", Type: reflect.TypeFor[Refcodes]()}
-		}
-		return nil
-	}
-	var m map[string]flex.String
-	if err := json.Unmarshal(data, &m); err != nil {
-		return &json.UnmarshalTypeError{Value: "non-object", Type: reflect.TypeFor[Refcodes]()}
-	}
-	for k, v := range m {
-		if v.Valid {
-			if *r == nil {
-				*r = make(Refcodes, len(m))
+	switch d.Peek() {
+	case 'n':
+		_, err := d.Null()
+		return err
+	case '[':
+		return d.Array(func(d *flex.Decoder, _ int) error { return d.Reject("an object of tracking codes") })
+	case '{':
+		return d.Map(func(d *flex.Decoder, key string) error {
+			var v flex.String
+			if err := d.String(&v); err != nil {
+				return err
 			}
-			(*r)[k] = v.Value
+			if v.Valid {
+				if *r == nil {
+					*r = make(Refcodes)
+				}
+				(*r)[key] = v.Value
+			}
+			return nil
+		})
+	case '"':
+		raw, err := d.Raw()
+		if err != nil || string(raw) == `""` {
+			return err
 		}
+		return &flex.Error{Field: d.Field(), Value: string(raw), Want: "an object of tracking codes"}
 	}
-	return nil
+	return d.Reject("an object of tracking codes")
 }
 
 // Parse decodes an ActBlue delivery body. It returns a *flex.Error naming

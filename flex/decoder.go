@@ -50,7 +50,10 @@ func (d *Decoder) syntax(msg string) error {
 	return &SyntaxError{Offset: int64(d.pos), Msg: msg}
 }
 
-// field returns the path of the value being read.
+// Field returns the path of the value being read, such as
+// "lineitems[0].amount".
+func (d *Decoder) Field() string { return d.field() }
+
 func (d *Decoder) field() string {
 	var b strings.Builder
 	for i, p := range d.path {
@@ -98,10 +101,58 @@ func (d *Decoder) literal(lit string) error {
 	return nil
 }
 
+// Names is the set of keys an object decoder knows. Build it once with
+// NewNames and share it.
+type Names struct {
+	list  []string
+	index map[string]string
+}
+
+// NewNames returns the set of the given keys.
+func NewNames(names ...string) *Names {
+	n := &Names{list: names, index: make(map[string]string, len(names))}
+	for _, name := range names {
+		n.index[name] = name
+	}
+	return n
+}
+
 // Object reads an object, calling fn for each key found in names with the
 // name as written in names; other keys' values are skipped. null is an
 // empty object. fn must read exactly one value.
-func (d *Decoder) Object(names []string, fn func(d *Decoder, name string) error) error {
+func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) error {
+	return d.object(func(raw, quoted []byte) error {
+		name, ok := match(names, raw, quoted)
+		if !ok {
+			return d.Skip()
+		}
+		d.path = append(d.path, name)
+		err := fn(d, name)
+		d.path = d.path[:len(d.path)-1]
+		return err
+	})
+}
+
+// Map reads an object with any keys, calling fn with each key to read its
+// value. null is an empty object. fn must read exactly one value.
+func (d *Decoder) Map(fn func(d *Decoder, key string) error) error {
+	return d.object(func(raw, quoted []byte) error {
+		key := string(raw)
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			if err := json.Unmarshal(bytes.TrimRight(quoted, " \t\r\n:"), &key); err != nil {
+				return d.syntax("invalid object key")
+			}
+		}
+		d.path = append(d.path, key)
+		err := fn(d, key)
+		d.path = d.path[:len(d.path)-1]
+		return err
+	})
+}
+
+// object reads an object, calling member with each key (its text between
+// the quotes, and the whole token up to the colon) to read the value.
+func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 	if null, err := d.Null(); null || err != nil {
 		return err
 	}
@@ -112,18 +163,17 @@ func (d *Decoder) Object(names []string, fn func(d *Decoder, name string) error)
 		return d.syntax("nesting too deep")
 	}
 	d.pos++
-	first := true
+	if d.peek() == '}' {
+		d.pos++
+		d.depth--
+		return nil
+	}
 	for {
-		c := d.peek()
-		if c == '}' && first {
-			d.pos++
-			break
-		}
-		if c != '"' {
+		if d.peek() != '"' {
 			return d.syntax("expected a string key")
 		}
 		start := d.pos
-		raw, err := d.scanString()
+		n, err := d.scanString()
 		if err != nil {
 			return err
 		}
@@ -131,24 +181,12 @@ func (d *Decoder) Object(names []string, fn func(d *Decoder, name string) error)
 			return d.syntax("expected ':' after an object key")
 		}
 		d.pos++
-		name, ok := match(names, d.data[start+1:start+1+raw], d.data[start:d.pos])
-		if ok {
-			d.path = append(d.path, name)
-			err = fn(d, name)
-			d.path = d.path[:len(d.path)-1]
-		} else {
-			err = d.Skip()
-		}
-		if err != nil {
+		if err := member(d.data[start+1:start+1+n], d.data[start:d.pos]); err != nil {
 			return err
 		}
 		switch d.peek() {
 		case ',':
 			d.pos++
-			first = false
-			if d.peek() == '}' {
-				return d.syntax("trailing comma in an object")
-			}
 			continue
 		case '}':
 			d.pos++
@@ -164,8 +202,8 @@ func (d *Decoder) Object(names []string, fn func(d *Decoder, name string) error)
 // match finds key among names: exactly, then without regard to case. raw
 // is the key's text between the quotes; quoted is the whole token, used
 // when the key has escapes.
-func match(names []string, raw, quoted []byte) (string, bool) {
-	if len(names) == 0 {
+func match(names *Names, raw, quoted []byte) (string, bool) {
+	if names == nil {
 		return "", false
 	}
 	if bytes.IndexByte(raw, '\\') >= 0 {
@@ -175,12 +213,10 @@ func match(names []string, raw, quoted []byte) (string, bool) {
 		}
 		raw = []byte(s)
 	}
-	for _, n := range names {
-		if string(raw) == n {
-			return n, true
-		}
+	if n, ok := names.index[string(raw)]; ok {
+		return n, true
 	}
-	for _, n := range names {
+	for _, n := range names.list {
 		if bytes.EqualFold(raw, []byte(n)) {
 			return n, true
 		}
@@ -235,7 +271,7 @@ func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
 func (d *Decoder) Skip() error {
 	switch c := d.peek(); c {
 	case '{':
-		return d.Object(nil, nil)
+		return d.object(func(_, _ []byte) error { return d.Skip() })
 	case '[':
 		return d.Array(func(d *Decoder, _ int) error { return d.Skip() })
 	case '"':
@@ -376,6 +412,14 @@ func (d *Decoder) scalar(u json.Unmarshaler) error {
 	return nil
 }
 
+// Peek returns the first byte of the next value without reading it: '{',
+// '[', '"', 't', 'f', 'n', '-' or a digit; 0 at the end of the input.
+func (d *Decoder) Peek() byte { return d.peek() }
+
+// Reject reads the next value and returns an *Error for it at the current
+// field path, saying what was wanted instead.
+func (d *Decoder) Reject(want string) error { return d.typeError(want) }
+
 func (d *Decoder) typeError(what string) error {
 	d.skipSpace()
 	start := d.pos
@@ -386,7 +430,34 @@ func (d *Decoder) typeError(what string) error {
 }
 
 // String reads a String.
-func (d *Decoder) String(dst *String) error { return d.scalar(dst) }
+func (d *Decoder) String(dst *String) error {
+	if d.peek() != '"' {
+		return d.scalar(dst)
+	}
+	// Fast path: a string of printable ASCII without escapes or surrounding
+	// space is its own value.
+	start := d.pos
+	n, err := d.scanString()
+	if err != nil {
+		return err
+	}
+	raw := d.data[start+1 : start+1+n]
+	if n == 0 || raw[0] == ' ' || raw[n-1] == ' ' || !plainASCII(raw) {
+		return dst.UnmarshalJSON(d.data[start:d.pos])
+	}
+	*dst = String{Value: string(raw), Valid: true}
+	return nil
+}
+
+// plainASCII reports whether b has only ASCII bytes and no backslash.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
 
 // Money reads a Money.
 func (d *Decoder) Money(dst *Money) error { return d.scalar(dst) }
