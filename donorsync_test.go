@@ -1,0 +1,208 @@
+package donorsync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/memstore"
+	"github.com/shopspring/decimal"
+)
+
+// jsonSource authenticates by a header; broken makes every decode fail,
+// standing in for a decoder bug fixed later.
+type jsonSource struct{ broken atomic.Bool }
+
+func (*jsonSource) Provider() string { return "test" }
+
+func (*jsonSource) Authenticate(r *http.Request) (string, error) {
+	if r.Header.Get("X-Token") != "secret" {
+		return "", donorsync.ErrUnauthorized
+	}
+	return "t1", nil
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func TestHTTPStatus(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, 200},
+		{donorsync.ErrUnauthorized, 401},
+		{fmt.Errorf("wrapped: %w", donorsync.ErrUnauthorized), 401},
+		{donorsync.ErrBodyTooLarge, 413},
+		{donorsync.ErrUnavailable, 503},
+		{errors.New("anything else"), 503},
+	}
+	for _, tt := range tests {
+		if got := donorsync.HTTPStatus(tt.err); got != tt.want {
+			t.Errorf("HTTPStatus(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+// decodingSource returns fixed events, keyed by the body.
+type decodingSource struct {
+	jsonSource
+	events []donation.Event
+}
+
+func (s *decodingSource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
+	if s.broken.Load() {
+		return donorsync.Decoded{}, &donorsync.DecodeError{Provider: "test", Err: errors.New("decoder bug")}
+	}
+	return donorsync.Decoded{Key: string(d.Body), Events: s.events}, nil
+}
+
+func TestReplayAfterDecoderFix(t *testing.T) {
+	t.Parallel()
+	store := memstore.New()
+	g := &donorsync.Ingester{Store: store, Logger: quiet}
+	c := &contact.Contact{Email: "r@example.org"}
+	c.Normalize()
+	src := &decodingSource{events: []donation.Event{{
+		At: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Contact: c,
+		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5")},
+	}}}
+	src.broken.Store(true)
+	d := &donorsync.Delivery{Tenant: "t1", Body: []byte("delivery-1")}
+	if err := g.Receive(t.Context(), src, d); err != nil || d.Status != donorsync.Quarantined {
+		t.Fatalf("Receive = %v, status %s; want quarantined", err, d.Status)
+	}
+	src.broken.Store(false)
+	got, err := g.Replay(t.Context(), src, "t1", d.ID)
+	if err != nil || got.Status != donorsync.Processed || got.Error != "" {
+		t.Fatalf("Replay = %+v, %v; want processed", got, err)
+	}
+	err = store.View(t.Context(), func(tx donorsync.Tx) error {
+		dn, err := tx.Donation(t.Context(), "t1", "test", "g1")
+		if err == nil && dn.DeliveryID != d.ID {
+			t.Errorf("donation links delivery %q, want %q", dn.DeliveryID, d.ID)
+		}
+		stored, err2 := tx.Delivery(t.Context(), "t1", d.ID)
+		if err2 == nil && (stored.Status != donorsync.Processed || stored.Attempts != 1) {
+			t.Errorf("stored delivery: %s after %d attempts", stored.Status, stored.Attempts)
+		}
+		return errors.Join(err, err2)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// flakyStore fails every donation write, after the journal write worked.
+type flakyStore struct{ *memstore.Store }
+
+func (s flakyStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.Store.Update(ctx, func(tx donorsync.Tx) error { return fn(flakyTx{tx}) })
+}
+
+type flakyTx struct{ donorsync.Tx }
+
+func (flakyTx) PutDonation(context.Context, donation.Donation) error { return errors.New("disk full") }
+
+func TestApplyFailureIsKeptAsFailed(t *testing.T) {
+	t.Parallel()
+	store := memstore.New()
+	src := &decodingSource{events: []donation.Event{{
+		Contact:  &contact.Contact{Email: "f@example.org", Emails: []string{"f@example.org"}},
+		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5")},
+	}}}
+	h := &donorsync.Handler{Source: src, Ingester: &donorsync.Ingester{Store: flakyStore{store}, Logger: quiet}, Logger: quiet}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("body"))
+	r.Header.Set("X-Token", "secret")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"failed"`) {
+		t.Errorf("answer %d %s; want 200 failed", w.Code, w.Body)
+	}
+	_ = store.View(t.Context(), func(tx donorsync.Tx) error {
+		ds, _ := tx.Deliveries(t.Context(), "t1", donorsync.DeliveryFilter{})
+		cs, _ := tx.Contacts(t.Context(), "t1", donorsync.Page{})
+		if len(ds) != 1 || ds[0].Status != donorsync.Failed || !strings.Contains(ds[0].Error, "disk full") || string(ds[0].Body) != "body" {
+			t.Errorf("journal = %+v; want the delivery kept as failed with its error", ds)
+		}
+		if len(cs) != 0 {
+			t.Errorf("a failed delivery left %d contacts", len(cs))
+		}
+		return nil
+	})
+}
+
+func TestStrongKeysMergeContacts(t *testing.T) {
+	t.Parallel()
+	store := memstore.New()
+	g := &donorsync.Ingester{Store: store, Logger: quiet}
+	person := func(email, donorID string) *contact.Contact {
+		c := &contact.Contact{Email: email}
+		if donorID != "" {
+			c.Sources = []contact.Source{{Provider: "test", DonorID: donorID}}
+		}
+		c.Normalize()
+		return c
+	}
+	steps := []struct {
+		body    string
+		contact *contact.Contact
+	}{
+		{"by-donor-id", person("", "p1")},
+		{"by-email", person("m@example.org", "")},
+		{"both", person("m@example.org", "p1")},
+	}
+	for i, s := range steps {
+		src := &decodingSource{events: []donation.Event{{
+			At: time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC), Contact: s.contact,
+			Donation: &donation.Donation{ExternalID: s.body, Amount: decimal.RequireFromString("1")},
+		}}}
+		d := &donorsync.Delivery{Tenant: "t1", Body: []byte(s.body)}
+		if err := g.Receive(t.Context(), src, d); err != nil || d.Status != donorsync.Processed {
+			t.Fatalf("%s: %v %s %s", s.body, err, d.Status, d.Error)
+		}
+	}
+	_ = store.View(t.Context(), func(tx donorsync.Tx) error {
+		cs, _ := tx.Contacts(t.Context(), "t1", donorsync.Page{})
+		ds, _ := tx.Donations(t.Context(), "t1", donorsync.Page{})
+		if len(cs) != 1 {
+			t.Fatalf("%d contacts, want the two merged into one", len(cs))
+		}
+		for _, d := range ds {
+			if d.ContactID != cs[0].ID {
+				t.Errorf("donation %s points at %s, want %s", d.ExternalID, d.ContactID, cs[0].ID)
+			}
+		}
+		if len(cs[0].Sources) != 1 || cs[0].Email != "m@example.org" {
+			t.Errorf("merged contact = %v %q", cs[0].Sources, cs[0].Email)
+		}
+		return nil
+	})
+}
+
+func TestNewID(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	prev := ""
+	for range 1000 {
+		id := donorsync.NewID("dl")
+		if seen[id] || !strings.HasPrefix(id, "dl_") || len(id) != len("dl_")+32 {
+			t.Fatalf("bad or repeated id %q", id)
+		}
+		if id[:15] < prev[:min(15, len(prev))] {
+			t.Fatalf("ids not ordered by time: %q after %q", id, prev)
+		}
+		seen[id], prev = true, id
+	}
+}
