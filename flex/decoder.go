@@ -57,7 +57,7 @@ func (d *Decoder) Field() string { return d.field() }
 func (d *Decoder) field() string {
 	var b strings.Builder
 	for i, p := range d.path {
-		if i > 0 && p[0] != '[' {
+		if i > 0 && (p == "" || p[0] != '[') {
 			b.WriteByte('.')
 		}
 		b.WriteString(p)
