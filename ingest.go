@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/donorsync/donorsync/contact"
@@ -383,7 +384,7 @@ func (g *Ingester) upsertContact(ctx context.Context, tx Tx, in contact.Contact,
 	case len(strong) > 0:
 		// Several contacts are this one person: keep the one with the
 		// smallest id and fold the others into it.
-		slices.SortFunc(strong, func(a, b contact.Contact) int { return cmpString(a.ID, b.ID) })
+		slices.SortFunc(strong, func(a, b contact.Contact) int { return strings.Compare(a.ID, b.ID) })
 		target = strong[0]
 		for _, other := range strong[1:] {
 			target.Merge(other)
@@ -427,16 +428,6 @@ func logError(err error) slog.Attr {
 		return slog.Any("error", lv)
 	}
 	return slog.String("error", err.Error())
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // NewID returns a new random identifier with the given prefix, such as

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -285,42 +286,32 @@ func union(a, b []string, extra ...string) []string {
 }
 
 func unionPhones(a, b []Phone) []Phone {
-	out := append(slices.Clone(a), b...)
-	slices.SortFunc(out, func(x, y Phone) int {
-		if x.Number != y.Number {
-			return cmpString(x.Number, y.Number)
-		}
-		return cmpString(x.Raw, y.Raw)
-	})
 	// One entry per number; the smallest raw form represents it.
-	out = slices.CompactFunc(out, func(x, y Phone) bool { return x.Number == y.Number })
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	return sortedUnion(a, b, func(x, y Phone) int {
+		if c := strings.Compare(x.Number, y.Number); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Raw, y.Raw)
+	}, func(x, y Phone) bool { return x.Number == y.Number })
 }
 
 func unionSources(a, b []Source) []Source {
-	out := append(slices.Clone(a), b...)
-	slices.SortFunc(out, func(x, y Source) int {
-		if x.Provider != y.Provider {
-			return cmpString(x.Provider, y.Provider)
+	return sortedUnion(a, b, func(x, y Source) int {
+		if c := strings.Compare(x.Provider, y.Provider); c != 0 {
+			return c
 		}
-		return cmpString(x.DonorID, y.DonorID)
-	})
-	out = slices.Compact(out)
+		return strings.Compare(x.DonorID, y.DonorID)
+	}, func(x, y Source) bool { return x == y })
+}
+
+// sortedUnion returns a and b together, sorted by cmp, keeping the first of
+// each run of elements that same reports equal; nil when empty.
+func sortedUnion[T any](a, b []T, cmp func(x, y T) int, same func(x, y T) bool) []T {
+	out := append(slices.Clone(a), b...)
+	slices.SortFunc(out, cmp)
+	out = slices.CompactFunc(out, same)
 	if len(out) == 0 {
 		return nil
 	}
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

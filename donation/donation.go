@@ -112,11 +112,7 @@ func (d Donation) Key() string { return d.Provider + "/" + d.ExternalID }
 // Provider, ExternalID) and ContactID are kept when set.
 func (d *Donation) Merge(in Donation) {
 	newer := in.SourceTime.After(d.SourceTime)
-	str := func(dst *string, v string) {
-		if v != "" && (*dst == "" || newer) {
-			*dst = v
-		}
-	}
+	str := func(dst *string, v string) { mergeString(dst, v, newer) }
 	str(&d.Tenant, in.Tenant)
 	str(&d.Provider, in.Provider)
 	str(&d.ExternalID, in.ExternalID)
@@ -166,6 +162,14 @@ func (d *Donation) Merge(in Donation) {
 	}
 	if newer {
 		d.SourceTime = in.SourceTime
+	}
+}
+
+// mergeString sets *dst to v when v is known and *dst is not, or v comes
+// from a newer observation.
+func mergeString(dst *string, v string, newer bool) {
+	if v != "" && (*dst == "" || newer) {
+		*dst = v
 	}
 }
 
@@ -310,11 +314,7 @@ type Commitment struct {
 // every order; other fields follow the newer SourceTime.
 func (c *Commitment) Merge(in Commitment) {
 	newer := in.SourceTime.After(c.SourceTime)
-	str := func(dst *string, v string) {
-		if v != "" && (*dst == "" || newer) {
-			*dst = v
-		}
-	}
+	str := func(dst *string, v string) { mergeString(dst, v, newer) }
 	str(&c.Tenant, in.Tenant)
 	str(&c.Provider, in.Provider)
 	str(&c.ExternalID, in.ExternalID)
