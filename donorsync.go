@@ -96,10 +96,12 @@ type Source interface {
 	Provider() string
 
 	// Authenticate checks the request's credentials and returns the tenant
-	// they belong to. It must not read the body, must take the same time
-	// whatever is wrong, and must return an error wrapping ErrUnauthorized
-	// on failure.
-	Authenticate(r *http.Request) (tenant string, err error)
+	// they belong to. body is the raw request body, already read under the
+	// handler's limit, for sources that sign it (Anedot); r.Body must not
+	// be read, and body must not be kept or changed. Authenticate must
+	// take the same time whatever is wrong, and return an error wrapping
+	// ErrUnauthorized on failure.
+	Authenticate(r *http.Request, body []byte) (tenant string, err error)
 
 	// Decode turns a journaled delivery into events. It reads d.Tenant,
 	// d.Kind and d.Body and never changes d. An error means the delivery

@@ -26,7 +26,7 @@ type jsonSource struct{ broken atomic.Bool }
 
 func (*jsonSource) Provider() string { return "test" }
 
-func (*jsonSource) Authenticate(r *http.Request) (string, error) {
+func (*jsonSource) Authenticate(r *http.Request, _ []byte) (string, error) {
 	if r.Header.Get("X-Token") != "secret" {
 		return "", donorsync.ErrUnauthorized
 	}

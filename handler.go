@@ -17,8 +17,8 @@ const DefaultMaxBodyBytes = 1 << 20
 
 // A Handler is the http.Handler that receives one provider's webhooks.
 //
-// For each POST it authenticates the request with Source, reads the body
-// under MaxBodyBytes, and hands the delivery to Ingester, which journals it
+// For each POST it reads the body under MaxBodyBytes, authenticates the
+// request (and, for signing platforms, the body) with Source, and hands the delivery to Ingester, which journals it
 // and applies it before the response is sent (inline mode). It answers
 // as HTTPStatus says: 200 once the delivery is journaled (processed,
 // duplicate, or kept as quarantined or failed), 401 for every
@@ -64,33 +64,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	tenant, err := h.Source.Authenticate(r)
-	if err != nil {
-		// One body for every cause, so that a caller learns nothing.
-		h.fail(w, r, log, start, provider, "", 0, ErrUnauthorized)
-		return
-	}
-
 	limit := h.MaxBodyBytes
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
 	if r.ContentLength > limit {
-		h.fail(w, r, log, start, provider, tenant, int(r.ContentLength), ErrBodyTooLarge)
+		h.fail(w, r, log, start, provider, "", int(r.ContentLength), ErrBodyTooLarge)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			h.fail(w, r, log, start, provider, tenant, len(body), ErrBodyTooLarge)
+			h.fail(w, r, log, start, provider, "", len(body), ErrBodyTooLarge)
 			return
 		}
 		// The client went away or sent a broken body: nothing to keep.
 		writeJSON(w, http.StatusBadRequest, response{Error: "cannot read request body"})
 		log.LogAttrs(r.Context(), slog.LevelWarn, "donorsync: webhook",
-			slog.String("provider", provider), slog.String("tenant", tenant),
-			slog.String("outcome", "unreadable"), slog.Duration("latency", time.Since(start)))
+			slog.String("provider", provider), slog.String("outcome", "unreadable"),
+			slog.Duration("latency", time.Since(start)))
+		return
+	}
+
+	tenant, err := h.Source.Authenticate(r, body)
+	if err != nil {
+		// One body for every cause, so that a caller learns nothing.
+		h.fail(w, r, log, start, provider, "", len(body), ErrUnauthorized)
 		return
 	}
 

@@ -87,7 +87,10 @@ var (
 func (s *Source) Provider() string { return Provider }
 
 // Authenticate implements donorsync.Source.
-func (s *Source) Authenticate(r *http.Request) (string, error) { return s.Auth.Authenticate(r) }
+// ActBlue signs nothing: the body plays no part.
+func (s *Source) Authenticate(r *http.Request, _ []byte) (string, error) {
+	return s.Auth.Authenticate(r)
+}
 
 // Hint implements donorsync.Hinter: the mount's Kind.
 func (s *Source) Hint(*http.Request) string { return string(s.Kind) }

@@ -27,7 +27,7 @@ func BenchmarkVerifyDecode(b *testing.B) {
 	r.SetBasicAuth(cred.Username, cred.Password)
 
 	ours := func() {
-		tenant, err := src.Authenticate(r)
+		tenant, err := src.Authenticate(r, body)
 		if err != nil {
 			b.Fatal(err)
 		}

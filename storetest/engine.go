@@ -30,7 +30,9 @@ type body struct {
 
 func (source) Provider() string { return "storetest" }
 
-func (source) Authenticate(*http.Request) (string, error) { return "", donorsync.ErrUnauthorized }
+func (source) Authenticate(*http.Request, []byte) (string, error) {
+	return "", donorsync.ErrUnauthorized
+}
 
 func (source) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
 	var b body
