@@ -312,6 +312,7 @@ func (g *Ingester) applyEvent(ctx context.Context, tx Tx, d *Delivery, ev *donat
 			return err
 		}
 		stored.Status, stored.Refunded = donation.Derive(stored.PlatformStatus, stored.Amount, adjs)
+		stored.SettledAt = donation.SettledAt(adjs)
 		stored.UpdatedAt = now
 		if err := tx.PutDonation(ctx, stored); err != nil {
 			return err

@@ -16,49 +16,11 @@ func (p *Payload) decode(d *flex.Decoder) error {
 		case "contribution":
 			return p.Contribution.decode(d)
 		case "lineitems":
-			return decodeSlice(d, &p.LineItems, (*LineItem).decode)
+			return flex.Slice(d, &p.LineItems, (*LineItem).decode)
 		default: // "form"
-			return decodePtr(d, &p.Form, (*Form).decode)
+			return flex.Ptr(d, &p.Form, (*Form).decode)
 		}
 	})
-}
-
-// decodeSlice reads an array into *s like encoding/json: null sets nil,
-// elements are decoded into place.
-func decodeSlice[T any](d *flex.Decoder, s *[]T, elem func(*T, *flex.Decoder) error) error {
-	if null, err := d.Null(); null || err != nil {
-		*s = nil
-		return err
-	}
-	n := 0
-	err := d.Array(func(d *flex.Decoder, i int) error {
-		if i >= len(*s) {
-			var zero T
-			*s = append(*s, zero)
-		}
-		n = i + 1
-		return elem(&(*s)[i], d)
-	})
-	if err != nil {
-		return err
-	}
-	if *s == nil {
-		*s = []T{}
-	}
-	*s = (*s)[:n]
-	return nil
-}
-
-// decodePtr reads an object into **p like encoding/json: null sets nil.
-func decodePtr[T any](d *flex.Decoder, p **T, obj func(*T, *flex.Decoder) error) error {
-	if null, err := d.Null(); null || err != nil {
-		*p = nil
-		return err
-	}
-	if *p == nil {
-		*p = new(T)
-	}
-	return obj(*p, d)
 }
 
 var donorNames = flex.NewNames("firstname", "lastname", "addr1", "addr2", "city", "state", "zip", "country",
@@ -90,7 +52,7 @@ func (v *Donor) decode(d *flex.Decoder) error {
 		case "isEligibleForExpressLane":
 			return d.Bool(&v.IsEligibleForExpressLane)
 		default: // "employerData"
-			return decodePtr(d, &v.EmployerData, (*EmployerData).decode)
+			return flex.Ptr(d, &v.EmployerData, (*EmployerData).decode)
 		}
 	})
 }
@@ -168,7 +130,7 @@ func (v *Contribution) decode(d *flex.Decoder) error {
 		case "retryUrl":
 			return d.String(&v.RetryURL)
 		case "customFields":
-			return decodeSlice(d, &v.CustomFields, (*CustomField).decode)
+			return flex.Slice(d, &v.CustomFields, (*CustomField).decode)
 		case "textMessageOption":
 			return d.String(&v.TextMessageOption)
 		case "smartBoostAmount":

@@ -58,6 +58,8 @@ type Donation struct {
 	FECID         string
 
 	Form     string            // the form or page given
+	Fund     string            // the fund or designation, where the platform has them
+	Origin   string            // how the gift was made: "hosted" (a form), "recurring" (a schedule), ...
 	Refcodes map[string]string // tracking codes by name
 	Custom   map[string]string // answers to form questions by label
 
@@ -71,6 +73,7 @@ type Donation struct {
 	PlatformStatus Status
 	Status         Status
 	Refunded       decimal.Decimal // sum of refunds, never more than Amount
+	SettledAt      time.Time       // when the platform settled the funds (first settlement); zero if not reported
 
 	DeliveryID string    // the journaled delivery that last contributed to this record
 	SourceTime time.Time // the newest platform time of the data merged in
@@ -140,6 +143,8 @@ func (d *Donation) Merge(in Donation) {
 	str(&d.RecipientName, in.RecipientName)
 	str(&d.FECID, in.FECID)
 	str(&d.Form, in.Form)
+	str(&d.Fund, in.Fund)
+	str(&d.Origin, in.Origin)
 	d.Refcodes = mergeMap(d.Refcodes, in.Refcodes, newer)
 	d.Custom = mergeMap(d.Custom, in.Custom, newer)
 	str(&d.Recurrence.Period, in.Recurrence.Period)
@@ -199,6 +204,9 @@ const (
 	Chargeback         AdjustmentKind = "chargeback"
 	ChargebackReversal AdjustmentKind = "chargeback_reversal"
 	ACHReturn          AdjustmentKind = "ach_return"
+	// Settlement records that the funds were settled; it does not change
+	// the status.
+	Settlement AdjustmentKind = "settlement"
 )
 
 // An Adjustment is one change to a donation reported by the platform. Its
@@ -267,6 +275,18 @@ func Derive(platform Status, amount decimal.Decimal, adjs []Adjustment) (Status,
 		return platform, refunded
 	}
 	return Completed, refunded
+}
+
+// SettledAt returns the time of the earliest settlement among adjs, or the
+// zero time.
+func SettledAt(adjs []Adjustment) time.Time {
+	var at time.Time
+	for _, a := range adjs {
+		if a.Kind == Settlement {
+			at = minTime(at, a.At)
+		}
+	}
+	return at
 }
 
 // CommitmentStatus is the state of a recurring gift.

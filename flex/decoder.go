@@ -117,6 +117,25 @@ func NewNames(names ...string) *Names {
 	return n
 }
 
+// With returns a copy of n in which each key of renames is also accepted,
+// as the known name it maps to: With(map[string]string{"donor_email":
+// "email"}) reads "donor_email" as "email". Renames to unknown names are
+// reported as an error.
+func (n *Names) With(renames map[string]string) (*Names, error) {
+	out := &Names{list: n.list, index: make(map[string]string, len(n.index)+len(renames))}
+	for k, v := range n.index {
+		out.index[k] = v
+	}
+	for from, to := range renames {
+		name, ok := n.index[to]
+		if !ok {
+			return nil, fmt.Errorf("flex: rename of %q to unknown field %q", from, to)
+		}
+		out.index[from] = name
+	}
+	return out, nil
+}
+
 // Object reads an object, calling fn for each key found in names with the
 // name as written in names; other keys' values are skipped. null is an
 // empty object. fn must read exactly one value.
@@ -265,6 +284,46 @@ func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
 	}
 	d.depth--
 	return nil
+}
+
+// Slice reads an array into *s with elem for each element, like
+// encoding/json: null sets nil, [] an empty slice, and elements already in
+// *s are decoded into place.
+func Slice[T any](d *Decoder, s *[]T, elem func(*T, *Decoder) error) error {
+	if null, err := d.Null(); null || err != nil {
+		*s = nil
+		return err
+	}
+	n := 0
+	err := d.Array(func(d *Decoder, i int) error {
+		if i >= len(*s) {
+			var zero T
+			*s = append(*s, zero)
+		}
+		n = i + 1
+		return elem(&(*s)[i], d)
+	})
+	if err != nil {
+		return err
+	}
+	if *s == nil {
+		*s = []T{}
+	}
+	*s = (*s)[:n]
+	return nil
+}
+
+// Ptr reads a value into **p with obj, like encoding/json: null sets nil,
+// and an existing value is decoded into place.
+func Ptr[T any](d *Decoder, p **T, obj func(*T, *Decoder) error) error {
+	if null, err := d.Null(); null || err != nil {
+		*p = nil
+		return err
+	}
+	if *p == nil {
+		*p = new(T)
+	}
+	return obj(*p, d)
 }
 
 // Skip reads and validates one value of any kind, discarding it.

@@ -340,11 +340,11 @@ func testDonationRoundTrip(t *testing.T, s donorsync.Store) {
 			ID: donorsync.NewID("dn"), Tenant: tenant, Provider: "actblue", ExternalID: fmt.Sprint(1000 + i),
 			ContactID: "ct_x", OrderNumber: "AB123", Amount: dec(a), Currency: "USD",
 			Net: decimal.NewNullDecimal(dec("23.70")), PaidAt: ts("2019-06-07T19:49:32Z"), CreatedAt: ts("2019-06-07T19:49:31.5Z"),
-			RecipientID: "12345", RecipientName: "Committee", FECID: "C00123456", Form: "f",
+			RecipientID: "12345", RecipientName: "Committee", FECID: "C00123456", Form: "f", Fund: "General Fund", Origin: "hosted",
 			Refcodes: map[string]string{"refcode": "email"}, Custom: map[string]string{"Q?": "A!"},
 			Recurrence:   donation.Recurrence{Period: "monthly", Duration: "infinite", Sequence: 3, Valid: true},
 			CommitmentID: "AB123", Payment: donation.Payment{Method: "card", Reference: "pay1", PayPal: true, Express: true},
-			PlatformStatus: donation.Completed, Status: donation.PartiallyRefunded, Refunded: dec("1.01"),
+			PlatformStatus: donation.Completed, Status: donation.PartiallyRefunded, Refunded: dec("1.01"), SettledAt: ts("2019-06-09T00:00:00Z"),
 			DeliveryID: "dl_1", SourceTime: ts("2019-06-07T19:49:32Z"), UpdatedAt: ts("2024-01-01T00:00:00.000001Z"),
 		}
 		update(t, s, func(tx donorsync.Tx) error { return tx.PutDonation(ctx(t), d) })
