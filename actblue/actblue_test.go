@@ -1,7 +1,6 @@
 package actblue_test
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/flex"
+	"github.com/donorsync/donorsync/internal/golden"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
@@ -51,23 +51,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
 			}
-			got, err := json.MarshalIndent(dec, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden := filepath.Join("testdata", strings.TrimSuffix(name, ".json")+".golden")
-			if *update {
-				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if diff := cmp.Diff(strings.TrimSpace(string(want)), string(got)); diff != "" {
-				t.Errorf("events differ from %s (-want +got):\n%s", golden, diff)
-			}
+			golden.JSON(t, filepath.Join("testdata", strings.TrimSuffix(name, ".json")+".golden"), dec, *update)
 		})
 	}
 }

@@ -1,6 +1,9 @@
 package anedot
 
 import (
+	"bytes"
+	"encoding/json"
+
 	"github.com/donorsync/donorsync/flex"
 )
 
@@ -567,7 +570,11 @@ func (c *CustomFields) decode(d *flex.Decoder) error {
 			if err != nil {
 				return err
 			}
-			v = flex.String{Value: string(raw), Valid: true}
+			var b bytes.Buffer
+			if err := json.Compact(&b, raw); err != nil {
+				return err
+			}
+			v = flex.String{Value: b.String(), Valid: true}
 		default:
 			if err := d.String(&v); err != nil {
 				return err
