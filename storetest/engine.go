@@ -17,6 +17,7 @@ import (
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/donation"
 	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 )
 
 // source is a provider whose bodies are JSON-encoded events, so that the
@@ -276,6 +277,97 @@ func history() [][]byte {
 		encode("cancel", cancel),
 		encode("bob-phone", bobPhone),
 		encode("bob-email", bobEmail),
+	}
+}
+
+// lifecycle returns the deliveries of a donation's and a commitment's life
+// as Anedot reports them: the gift, two partial refunds, a chargeback and
+// its reversal, a settlement; a commitment created, failed and cancelled.
+func lifecycle() [][]byte {
+	donor := func(at string) *contact.Contact {
+		return donor(at, contact.Contact{FirstName: "Ada", Email: "ada@example.org", Phone: "202-555-0147"})
+	}
+	adjustment := func(key string, kind donation.AdjustmentKind, amount, at string) []byte {
+		a := donation.Adjustment{Key: key, DonationID: "g1", Kind: kind, At: ts(at)}
+		if amount != "" {
+			a.Amount = dec(amount)
+		}
+		return encode(key, donation.Event{
+			At: ts(at), Contact: donor(at),
+			Donation:    &donation.Donation{ExternalID: "g1", Amount: dec("50"), Currency: "USD"},
+			Adjustments: []donation.Adjustment{a},
+		})
+	}
+	commitment := func(key, at string, c donation.Commitment) []byte {
+		c.ExternalID = "c1"
+		return encode(key, donation.Event{At: ts(at), Contact: donor(at), Commitment: &c})
+	}
+	gift := gift("g1", "50.00", "2021-05-01T10:00:00Z")
+	gift.Net, gift.Fees, gift.CommitmentID = decimal.NewNullDecimal(dec("48")), decimal.NewNullDecimal(dec("2")), "c1"
+	return [][]byte{
+		encode("completed", donation.Event{At: ts("2021-05-01T10:00:00Z"), Contact: donor("2021-05-01T10:00:00Z"), Donation: gift,
+			Commitment: &donation.Commitment{ExternalID: "c1", Period: "monthly", Amount: dec("50"), StartedAt: ts("2021-05-01T10:00:00Z"), LastChargedAt: ts("2021-05-01T10:00:00Z")}}),
+		adjustment("partial-1", donation.PartialRefund, "5.00", "2021-05-03T09:00:00Z"),
+		adjustment("partial-2", donation.PartialRefund, "2.50", "2021-05-04T09:00:00Z"),
+		adjustment("chargeback", donation.Chargeback, "50", "2021-05-10T09:00:00Z"),
+		adjustment("reversal", donation.ChargebackReversal, "50", "2021-05-20T09:00:00Z"),
+		adjustment("settled", donation.Settlement, "", "2021-05-02T00:00:00Z"),
+		commitment("failed", "2021-06-01T00:00:00Z", donation.Commitment{FailedAt: ts("2021-06-01T00:00:00Z"), FailReason: "Declined"}),
+		commitment("cancelled", "2021-06-20T00:00:00Z", donation.Commitment{CancelledAt: ts("2021-06-20T00:00:00Z"), CancelReason: "failure"}),
+	}
+}
+
+func testLifecycle(t *testing.T, s donorsync.Store) {
+	h := lifecycle()
+	g := newIngester(s)
+	check := func(order []int, st *state) {
+		t.Helper()
+		if len(st.Donations) != 1 || len(st.Contacts) != 1 {
+			t.Fatalf("order %v: %d donations, %d contacts", order, len(st.Donations), len(st.Contacts))
+		}
+		d := st.Donations[0]
+		if d.Status != donation.PartiallyRefunded || !d.Refunded.Equal(dec("7.5")) || !d.SettledAt.Equal(ts("2021-05-02T00:00:00Z")) || !d.Net.Decimal.Equal(dec("48")) {
+			t.Fatalf("order %v: status %s refunded %s settled %v net %s", order, d.Status, d.Refunded, d.SettledAt, d.Net.Decimal)
+		}
+	}
+	// Every order of the donation's six deliveries.
+	var want *state
+	permute(6, func(order []int) {
+		tenant := newTenant("lifecycle")
+		for _, i := range order {
+			receive(t, g, tenant, h[i])
+		}
+		got := snapshot(t, s, tenant)
+		if want == nil {
+			want = got
+			check(order, got)
+			return
+		}
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Fatalf("order %v gives another state (-first +this):\n%s", order, diff)
+		}
+	})
+	// The whole life, commitment included, in shuffled orders.
+	r := rand.New(rand.NewPCG(3, 5))
+	want = nil
+	for range 20 {
+		order := r.Perm(len(h))
+		tenant := newTenant("lifecycle-all")
+		for _, i := range order {
+			receive(t, g, tenant, h[i])
+		}
+		got := snapshot(t, s, tenant)
+		if want == nil {
+			want = got
+			check(order, got)
+			if c := got.Commitments; len(c) != 1 || c[0].Status != donation.Cancelled || c[0].FailReason != "Declined" || c[0].CancelReason != "failure" {
+				t.Fatalf("commitment = %+v", c)
+			}
+			continue
+		}
+		if diff := cmp.Diff(want, got, cmpOpts); diff != "" {
+			t.Fatalf("order %v gives another state (-first +this):\n%s", order, diff)
+		}
 	}
 }
 

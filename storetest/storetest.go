@@ -60,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"ConcurrentDuplicates", testConcurrentDuplicates},
 		{"EveryOrderSameState", testEveryOrder},
 		{"ShuffledHistories", testShuffled},
+		{"LifecycleEveryOrder", testLifecycle},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
