@@ -181,11 +181,17 @@ type Tx interface {
 	// another contact it returns an error wrapping ErrConflict (a
 	// *KeyConflictError) and the transaction must be abandoned.
 	PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key) error
-	// MergeContacts moves the keys, donations and commitments of contact
-	// from to contact into, then deletes from.
+	// MergeContacts moves the keys, donations, commitments and activities
+	// of contact from to contact into, then deletes from.
 	MergeContacts(ctx context.Context, tenant, from, into string) error
 	// Contacts lists contacts by id.
 	Contacts(ctx context.Context, tenant string, p Page) ([]contact.Contact, error)
+
+	// PutActivity stores an activity by its natural key (tenant, provider,
+	// key); storing it again changes nothing.
+	PutActivity(ctx context.Context, a contact.Activity) error
+	// Activities returns the activities of a contact, by provider and key.
+	Activities(ctx context.Context, tenant, contactID string) ([]contact.Activity, error)
 
 	// Donation returns a donation by its natural key.
 	Donation(ctx context.Context, tenant, provider, externalID string) (donation.Donation, error)

@@ -244,6 +244,17 @@ func (g *Ingester) applyEvent(ctx context.Context, tx Tx, d *Delivery, ev *donat
 		contactID = id
 	}
 
+	for _, a := range ev.Activities {
+		if contactID == "" {
+			break // an activity belongs to a contact
+		}
+		a.Tenant, a.Provider, a.ContactID, a.DeliveryID = d.Tenant, d.Provider, contactID, d.ID
+		a.At = a.At.UTC()
+		if err := tx.PutActivity(ctx, a); err != nil {
+			return err
+		}
+	}
+
 	if ev.Commitment != nil {
 		in := *ev.Commitment
 		in.Tenant, in.Provider = d.Tenant, d.Provider
@@ -328,6 +339,11 @@ func validate(ev *donation.Event) error {
 	}
 	if ev.Commitment != nil && ev.Commitment.ExternalID == "" {
 		return fmt.Errorf("%w: commitment without an external id", ErrInvalid)
+	}
+	for i, a := range ev.Activities {
+		if a.Key == "" {
+			return fmt.Errorf("%w: activity %d without a key", ErrInvalid, i)
+		}
 	}
 	for i, a := range ev.Adjustments {
 		if a.Key == "" {

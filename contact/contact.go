@@ -87,6 +87,20 @@ func (a Address) Complete() bool {
 	return a.Line1 != "" && (a.City != "" || a.PostalCode != "")
 }
 
+// An Activity is something a contact did that a platform reported: signed a
+// petition, submitted a form, attended an event, wrote to a target. Its
+// natural key is (Tenant, Provider, Key).
+type Activity struct {
+	Tenant     string
+	Provider   string
+	Key        string // unique per provider, such as the action resource's identifier
+	ContactID  string
+	Type       string    // the platform's type, such as "osdi:signature"
+	Action     string    // a link to the action (petition, form, event), never fetched
+	At         time.Time // when the contact took the action, UTC
+	DeliveryID string
+}
+
 // A Phone is a phone number as received and in normalised form.
 type Phone struct {
 	Number string // E.164 (+15105016227) when recognised, otherwise digits as received

@@ -408,6 +408,10 @@ type Event struct {
 
 	// Commitment is the recurring gift described, if any.
 	Commitment *Commitment
+
+	// Activities are actions the contact took, recorded on the contact.
+	// They need Contact.
+	Activities []contact.Activity
 }
 
 // SortAdjustments orders adjustments by key, the order stores return them in.

@@ -38,6 +38,7 @@ type tenant struct {
 	donations   map[string]donation.Donation
 	adjustments map[string]donation.Adjustment // provider/key
 	commitments map[string]donation.Commitment
+	activities  map[string]contact.Activity // provider/key
 }
 
 // New returns an empty Store.
@@ -118,6 +119,7 @@ func (t *tx) tenant(name string) *tenant {
 			donations:   make(map[string]donation.Donation),
 			adjustments: make(map[string]donation.Adjustment),
 			commitments: make(map[string]donation.Commitment),
+			activities:  make(map[string]contact.Activity),
 		}
 		t.s.tenants[name] = tn
 	}
@@ -317,8 +319,48 @@ func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error
 			set(t, tn.commitments, k, c)
 		}
 	}
+	for k, a := range tn.activities {
+		if a.ContactID == from {
+			a.ContactID = into
+			set(t, tn.activities, k, a)
+		}
+	}
 	del(t, tn.contacts, from)
 	return nil
+}
+
+// PutActivity implements donorsync.Tx.
+func (t *tx) PutActivity(ctx context.Context, a contact.Activity) error {
+	if err := t.check(ctx, true); err != nil {
+		return err
+	}
+	tn := t.tenant(a.Tenant)
+	k := a.Provider + "/" + a.Key
+	if _, ok := tn.activities[k]; ok {
+		return nil
+	}
+	set(t, tn.activities, k, a)
+	return nil
+}
+
+// Activities implements donorsync.Tx.
+func (t *tx) Activities(ctx context.Context, tenant, contactID string) ([]contact.Activity, error) {
+	if err := t.check(ctx, false); err != nil {
+		return nil, err
+	}
+	var out []contact.Activity
+	for _, a := range t.tenant(tenant).activities {
+		if a.ContactID == contactID {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b contact.Activity) int {
+		if c := cmp.Compare(a.Provider, b.Provider); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Key, b.Key)
+	})
+	return out, nil
 }
 
 // Contacts implements donorsync.Tx.

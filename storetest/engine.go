@@ -458,6 +458,7 @@ func permute(n int, fn func([]int)) {
 // the states of two runs compare.
 type state struct {
 	Contacts    []contact.Contact
+	Activities  map[string][]contact.Activity // by contact label
 	Donations   []donation.Donation
 	Commitments []donation.Commitment
 	Adjustments map[string][]donation.Adjustment
@@ -476,7 +477,8 @@ func label(c contact.Contact) string {
 
 func snapshot(t *testing.T, s donorsync.Store, tenant string) *state {
 	t.Helper()
-	st := &state{Adjustments: map[string][]donation.Adjustment{}, Deliveries: map[donorsync.DeliveryStatus]int{}}
+	st := &state{Adjustments: map[string][]donation.Adjustment{}, Deliveries: map[donorsync.DeliveryStatus]int{},
+		Activities: map[string][]contact.Activity{}}
 	view(t, s, func(tx donorsync.Tx) error {
 		labels := map[string]string{}
 		cs, err := tx.Contacts(ctx(t), tenant, donorsync.Page{Limit: 1000})
@@ -485,6 +487,16 @@ func snapshot(t *testing.T, s donorsync.Store, tenant string) *state {
 		}
 		for _, c := range cs {
 			labels[c.ID] = label(c)
+			acts, err := tx.Activities(ctx(t), tenant, c.ID)
+			if err != nil {
+				return err
+			}
+			for i := range acts {
+				acts[i].Tenant, acts[i].ContactID, acts[i].DeliveryID = "", "", ""
+			}
+			if len(acts) > 0 {
+				st.Activities[label(c)] = acts
+			}
 			c.ID, c.Tenant, c.CreatedAt, c.UpdatedAt = "", "", time.Time{}, time.Time{}
 			st.Contacts = append(st.Contacts, c)
 		}

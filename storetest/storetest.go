@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"DonationRoundTrip", testDonationRoundTrip},
 		{"Adjustments", testAdjustments},
 		{"CommitmentRoundTrip", testCommitmentRoundTrip},
+		{"Activities", testActivities},
 		{"Listing", testListing},
 		{"Rollback", testRollback},
 		{"ContextCancelled", testContextCancelled},
@@ -311,9 +312,10 @@ func testMergeContacts(t *testing.T, s donorsync.Store) {
 	kInto := dedup.Key{Kind: dedup.Email, Value: "into@example.org"}
 	d := donation.Donation{ID: donorsync.NewID("dn"), Tenant: tenant, Provider: "p", ExternalID: "g1", ContactID: from.ID, Amount: dec("5")}
 	c := donation.Commitment{ID: donorsync.NewID("cm"), Tenant: tenant, Provider: "p", ExternalID: "c1", ContactID: from.ID}
+	a := contact.Activity{Tenant: tenant, Provider: "p", Key: "a1", ContactID: from.ID, Type: "osdi:signature"}
 	update(t, s, func(tx donorsync.Tx) error {
 		return errors.Join(tx.PutContact(ctx(t), from, []dedup.Key{kFrom}), tx.PutContact(ctx(t), into, []dedup.Key{kInto}),
-			tx.PutDonation(ctx(t), d), tx.PutCommitment(ctx(t), c))
+			tx.PutDonation(ctx(t), d), tx.PutCommitment(ctx(t), c), tx.PutActivity(ctx(t), a))
 	})
 	update(t, s, func(tx donorsync.Tx) error { return tx.MergeContacts(ctx(t), tenant, from.ID, into.ID) })
 	view(t, s, func(tx donorsync.Tx) error {
@@ -328,6 +330,9 @@ func testMergeContacts(t *testing.T, s donorsync.Store) {
 		}
 		if got, err := tx.Commitment(ctx(t), tenant, "p", "c1"); err != nil || got.ContactID != into.ID {
 			t.Errorf("commitment of merged contact points at %q (%v), want %q", got.ContactID, err, into.ID)
+		}
+		if got, err := tx.Activities(ctx(t), tenant, into.ID); err != nil || len(got) != 1 || got[0].ContactID != into.ID {
+			t.Errorf("activities of the merged contact: %+v (%v), want its one activity", got, err)
 		}
 		return nil
 	})
@@ -420,6 +425,31 @@ func testCommitmentRoundTrip(t *testing.T, s donorsync.Store) {
 		}
 		if _, err := tx.Commitment(ctx(t), tenant, "actblue", "nope"); !errors.Is(err, donorsync.ErrNotFound) {
 			t.Errorf("Commitment(missing) error = %v, want ErrNotFound", err)
+		}
+		return err
+	})
+}
+
+func testActivities(t *testing.T, s donorsync.Store) {
+	tenant, other := newTenant("activity"), newTenant("activity-other")
+	a := contact.Activity{Tenant: tenant, Provider: "actionnetwork", Key: "sig-1", ContactID: "ct_1", Type: "osdi:signature",
+		Action: "https://actionnetwork.org/api/v2/petitions/9f83", At: ts("2018-11-12T17:07:31Z"), DeliveryID: "dl_1"}
+	b := a
+	b.Key, b.Type, b.At = "att-1", "osdi:attendance", ts("2018-11-13T00:00:00.5Z")
+	changed := a
+	changed.Type = "osdi:submission"
+	update(t, s, func(tx donorsync.Tx) error {
+		return errors.Join(tx.PutActivity(ctx(t), a), tx.PutActivity(ctx(t), b),
+			tx.PutActivity(ctx(t), contact.Activity{Tenant: other, Provider: "actionnetwork", Key: "sig-1", ContactID: "ct_1"}))
+	})
+	update(t, s, func(tx donorsync.Tx) error { return tx.PutActivity(ctx(t), changed) }) // again: no change
+	view(t, s, func(tx donorsync.Tx) error {
+		got, err := tx.Activities(ctx(t), tenant, "ct_1")
+		if diff := cmp.Diff([]contact.Activity{b, a}, got, cmpOpts); diff != "" {
+			t.Errorf("activities (-want +got):\n%s", diff)
+		}
+		if none, _ := tx.Activities(ctx(t), tenant, "ct_2"); len(none) != 0 {
+			t.Errorf("activities of another contact: %+v", none)
 		}
 		return err
 	})
