@@ -206,3 +206,50 @@ func TestNewID(t *testing.T) {
 		seen[id], prev = true, id
 	}
 }
+
+// stallingStore blocks every transaction until release is closed, ignoring
+// cancellation: the worst case of a store that cannot keep up.
+type stallingStore struct {
+	*memstore.Store
+	release chan struct{}
+}
+
+func (s stallingStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	<-s.release
+	return s.Store.Update(ctx, fn)
+}
+
+func TestDeadlineWithStalledStore(t *testing.T) {
+	t.Parallel()
+	store := stallingStore{memstore.New(), make(chan struct{})}
+	defer close(store.release)
+	src := &decodingSource{}
+	h := &donorsync.Handler{Source: src, Ingester: &donorsync.Ingester{Store: store, Logger: quiet}, Logger: quiet,
+		Deadline: 50 * time.Millisecond, RetryAfter: 7 * time.Second}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("body"))
+	r.Header.Set("X-Token", "secret")
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() { h.ServeHTTP(w, r); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not answer while the store stalled")
+	}
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "7" {
+		t.Errorf("answer %d Retry-After %q, want 503 with Retry-After 7", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+func TestDeadlineLeavesTimeToJournal(t *testing.T) {
+	t.Parallel()
+	store := memstore.New()
+	h := &donorsync.Handler{Source: &decodingSource{}, Ingester: &donorsync.Ingester{Store: store, Logger: quiet}, Logger: quiet}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("body"))
+	r.Header.Set("X-Token", "secret")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Errorf("answer %d %s with the default deadline and a prompt store", w.Code, w.Body)
+	}
+}

@@ -1,14 +1,21 @@
 package donorsync
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 )
+
+// DefaultDeadline is how long a Handler whose Deadline is zero takes at
+// most to answer: below Action Network's 500 ms, after which it drops the
+// delivery.
+const DefaultDeadline = 400 * time.Millisecond
 
 // DefaultMaxBodyBytes is the body limit of a Handler whose MaxBodyBytes is
 // zero: far above any real delivery (an ActBlue contribution is about
@@ -36,6 +43,12 @@ type Handler struct {
 
 	// RetryAfter is sent with 503 responses; 0 means 30 seconds.
 	RetryAfter time.Duration
+
+	// Deadline bounds the time from the start of a request to the answer.
+	// A delivery the store has not journaled by then gets 503 with
+	// Retry-After, and its transaction is abandoned; the sender retries.
+	// 0 means DefaultDeadline; a negative value means no deadline.
+	Deadline time.Duration
 
 	// Logger receives one record per request (tenant, provider, delivery
 	// id and key, size, outcome, latency; never credentials or donor
@@ -98,13 +111,36 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if k, ok := h.Source.(Hinter); ok {
 		d.Kind = k.Hint(r)
 	}
-	if err := h.Ingester.Receive(r.Context(), h.Source, d); err != nil {
+	if err := h.receive(r, start, d); err != nil {
 		h.fail(w, r, log, start, provider, tenant, len(body), err)
 		return
 	}
 	writeJSON(w, http.StatusOK, response{Status: string(d.Status), Delivery: d.ID})
 	log.LogAttrs(r.Context(), slog.LevelInfo, "donorsync: webhook",
 		slog.Any("delivery", d), slog.Duration("latency", time.Since(start)))
+}
+
+// receive hands d to the Ingester and waits for it at most until the
+// deadline, even if the store does not honour cancellation.
+func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) error {
+	deadline := h.Deadline
+	if deadline == 0 {
+		deadline = DefaultDeadline
+	}
+	if deadline < 0 {
+		return h.Ingester.Receive(r.Context(), h.Source, d)
+	}
+	ctx, cancel := context.WithDeadline(r.Context(), start.Add(deadline))
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- h.Ingester.Receive(ctx, h.Source, d) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		// d may still be written by Receive: it is not read again.
+		return fmt.Errorf("%w: not journaled within %v", ErrUnavailable, deadline)
+	}
 }
 
 // fail answers a request that was not journaled.
