@@ -1,11 +1,6 @@
 package anedot
 
-import (
-	"bytes"
-	"encoding/json"
-
-	"github.com/donorsync/donorsync/flex"
-)
+import "github.com/donorsync/donorsync/flex"
 
 // Person holds the donor attributes every template carries.
 type Person struct {
@@ -551,41 +546,9 @@ func (v *FundAllocation) decode(d *flex.Decoder) error {
 type CustomFields map[string]string
 
 func (c *CustomFields) decode(d *flex.Decoder) error {
-	*c = nil
 	if d.Peek() == '[' { // an empty list where there are no fields
+		*c = nil
 		return d.Array(func(d *flex.Decoder, _ int) error { return d.Reject("an object of custom field answers") })
 	}
-	if d.Peek() == '"' { // the template placeholder left empty
-		raw, err := d.Raw()
-		if err != nil || string(raw) == `""` {
-			return err
-		}
-		return &flex.Error{Field: d.Field(), Value: string(raw), Want: "an object of custom field answers"}
-	}
-	return d.Map(func(d *flex.Decoder, key string) error {
-		var v flex.String
-		switch d.Peek() {
-		case '{', '[':
-			raw, err := d.Raw()
-			if err != nil {
-				return err
-			}
-			var b bytes.Buffer
-			if err := json.Compact(&b, raw); err != nil {
-				return err
-			}
-			v = flex.String{Value: b.String(), Valid: true}
-		default:
-			if err := d.String(&v); err != nil {
-				return err
-			}
-		}
-		if v.Valid {
-			if *c == nil {
-				*c = make(CustomFields)
-			}
-			(*c)[key] = v.Value
-		}
-		return nil
-	})
+	return d.TextMap((*map[string]string)(c))
 }

@@ -530,6 +530,49 @@ func (d *Decoder) Int(dst *Int) error { return d.scalar(dst) }
 // Time reads a Time.
 func (d *Decoder) Time(dst *Time) error { return d.scalar(dst) }
 
+// Text reads any value as text into a String: a scalar as String does, an
+// object or array as its compact JSON.
+func (d *Decoder) Text(dst *String) error {
+	switch d.peek() {
+	case '{', '[':
+		raw, err := d.Raw()
+		if err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return err
+		}
+		*dst = String{Value: sanitize(b.String()), Valid: true}
+		return nil
+	}
+	return d.String(dst)
+}
+
+// TextMap reads an object of any values into *m as text (see Text),
+// leaving out absent values; null and the empty string give nil.
+func (d *Decoder) TextMap(m *map[string]string) error {
+	*m = nil
+	if d.peek() == '"' {
+		raw, err := d.Raw()
+		if err != nil || string(raw) == `""` {
+			return err
+		}
+		return &Error{Field: d.field(), Value: describe(raw), Want: "an object"}
+	}
+	return d.Map(func(d *Decoder, key string) error {
+		var v String
+		if err := d.Text(&v); err != nil || !v.Valid {
+			return err
+		}
+		if *m == nil {
+			*m = make(map[string]string)
+		}
+		(*m)[key] = v.Value
+		return nil
+	})
+}
+
 // Value reads any value with an UnmarshalJSON method, such as a provider's
 // own tolerant type.
 func (d *Decoder) Value(dst json.Unmarshaler) error { return d.scalar(dst) }

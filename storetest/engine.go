@@ -340,6 +340,52 @@ func testLifecycle(t *testing.T, s donorsync.Store) {
 	})
 }
 
+// activist returns deliveries about one person as Action Network and
+// another platform report them: a gift elsewhere known by email; a
+// donation naming the person only by Action Network id; a signature with
+// the email and that id; an older update of the same person.
+func activist() [][]byte {
+	person := func(at string, c contact.Contact) *contact.Contact { return donor(at, c) }
+	an := []contact.Source{{Provider: "actionnetwork", DonorID: "p1"}}
+	return [][]byte{
+		encode("elsewhere", donation.Event{At: ts("2018-11-01T00:00:00Z"),
+			Contact:  person("2018-11-01T00:00:00Z", contact.Contact{Email: "jsmith@mail.com", Sources: []contact.Source{{Provider: "actblue"}}}),
+			Donation: gift("ab-1", "10", "2018-11-01T00:00:00Z")}),
+		encode("donation", donation.Event{At: ts("2018-11-13T09:00:00Z"),
+			Contact:  person("2018-11-13T09:00:00Z", contact.Contact{Sources: an}),
+			Donation: gift("an-1", "100.00", "2018-11-13T09:00:00Z")}),
+		encode("signature", donation.Event{At: ts("2018-11-12T17:07:31Z"),
+			Contact: person("2018-11-12T17:07:31Z", contact.Contact{FirstName: "John", LastName: "Smith", Email: "jsmith@mail.com",
+				Custom: map[string]string{"employer": "Action Squared"}, Tags: []string{"volunteer"}, Sources: an}),
+			Activities: []contact.Activity{{Key: "sig-1", Type: "osdi:signature", At: ts("2018-11-12T17:07:31Z")}}}),
+		encode("older", donation.Event{At: ts("2018-11-10T00:00:00Z"),
+			Contact: person("2018-11-10T00:00:00Z", contact.Contact{FirstName: "Johnny", Email: "jsmith@mail.com",
+				Custom: map[string]string{"employer": "Old Employer"}, Tags: []string{"member"}, Sources: an}),
+			Activities: []contact.Activity{{Key: "sig-0", Type: "osdi:signature", At: ts("2018-11-10T00:00:00Z")}}}),
+	}
+}
+
+func testActivist(t *testing.T, s donorsync.Store) {
+	h := activist()
+	sameState(t, s, h, func(yield func([]int)) { permute(len(h), yield) }, func(st *state) {
+		if len(st.Contacts) != 1 {
+			t.Fatalf("%d contacts, want the person's records merged into one", len(st.Contacts))
+		}
+		c := st.Contacts[0]
+		if c.FirstName != "John" || c.Custom["employer"] != "Action Squared" || len(c.Tags) != 2 || len(c.Sources) != 2 {
+			t.Fatalf("contact = %s, employer %q, tags %v, sources %v; want the newest values and every tag and source", c.FirstName, c.Custom["employer"], c.Tags, c.Sources)
+		}
+		for _, d := range st.Donations {
+			if d.ContactID != "jsmith@mail.com" {
+				t.Fatalf("donation %s attached to %q", d.ExternalID, d.ContactID)
+			}
+		}
+		if acts := st.Activities["jsmith@mail.com"]; len(acts) != 2 {
+			t.Fatalf("activities = %+v, want 2", acts)
+		}
+	})
+}
+
 // sameState applies the deliveries of h in each order that orders yields,
 // each into a tenant of its own, and fails unless every order ends in the
 // same state; check validates the first state against what it must be.

@@ -62,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"EveryOrderSameState", testEveryOrder},
 		{"ShuffledHistories", testShuffled},
 		{"LifecycleEveryOrder", testLifecycle},
+		{"ActivistEveryOrder", testActivist},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
