@@ -10,11 +10,11 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/credset"
 )
 
 // A Credential is a Basic-Auth username and password that ActBlue sends
@@ -50,19 +50,17 @@ type Authenticator struct {
 	// Now is the clock for expiry; nil means time.Now.
 	Now func() time.Time
 
-	mu    sync.RWMutex
-	creds map[string][]entry // by tenant
+	creds credset.Set[entry]
 }
 
 type entry struct {
 	username string
 	digest   [sha256.Size]byte
-	expires  time.Time
 }
 
 // dummy is compared against when the tenant is unknown, so that an unknown
 // tenant costs the same as a wrong password.
-var dummy = digest("\x00", "\x00")
+var dummy = entry{digest: digest("\x00", "\x00")}
 
 // NewAuthenticator returns an Authenticator that accepts creds.
 func NewAuthenticator(creds ...Credential) (*Authenticator, error) {
@@ -85,18 +83,8 @@ func (a *Authenticator) Add(c Credential) error {
 	if strings.Contains(c.Username, ":") {
 		return errors.New("actblue: a Basic-Auth username cannot contain a colon")
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.creds == nil {
-		a.creds = make(map[string][]entry)
-	}
-	list := a.creds[c.Tenant][:0:0]
-	for _, e := range a.creds[c.Tenant] {
-		if e.username != c.Username {
-			list = append(list, e)
-		}
-	}
-	a.creds[c.Tenant] = append(list, entry{username: c.Username, digest: digest(c.Username, c.Password), expires: c.Expires})
+	a.creds.Put(c.Tenant, entry{username: c.Username, digest: digest(c.Username, c.Password)}, c.Expires,
+		func(e entry) bool { return e.username == c.Username })
 	return nil
 }
 
@@ -106,15 +94,7 @@ func (a *Authenticator) Expire(tenant, username string, at time.Time) bool {
 	if at.IsZero() {
 		at = a.now()
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i, e := range a.creds[tenant] {
-		if e.username == username {
-			a.creds[tenant][i].expires = at
-			return true
-		}
-	}
-	return false
+	return a.creds.Expire(tenant, at, func(e entry) bool { return e.username == username })
 }
 
 func (a *Authenticator) now() time.Time {
@@ -130,36 +110,14 @@ func (a *Authenticator) now() time.Time {
 func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
 	user, pass, hasAuth := r.BasicAuth()
 	got := digest(user, pass)
-	now := a.now()
-
 	param := a.TenantParam
 	if param == "" {
 		param = "tenant"
 	}
-	tenant := r.PathValue(param)
-
-	a.mu.RLock()
-	if tenant == "" && len(a.creds) == 1 {
-		for t := range a.creds {
-			tenant = t
-		}
-	}
-	list, known := a.creds[tenant]
-	ok := 0
-	if !known {
-		subtle.ConstantTimeCompare(got[:], dummy[:])
-	}
-	for _, e := range list {
-		match := subtle.ConstantTimeCompare(got[:], e.digest[:])
-		live := 1
-		if !e.expires.IsZero() && !now.Before(e.expires) {
-			live = 0
-		}
-		ok |= match & live
-	}
-	a.mu.RUnlock()
-
-	if ok != 1 || !hasAuth || !known {
+	tenant, ok := a.creds.Check(r.PathValue(param), a.now(), dummy, func(e entry) int {
+		return subtle.ConstantTimeCompare(got[:], e.digest[:])
+	})
+	if !ok || !hasAuth {
 		return "", donorsync.ErrUnauthorized
 	}
 	return tenant, nil

@@ -9,10 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/credset"
 )
 
 // MinTokenLength is the shortest URL token accepted: 22 characters of
@@ -64,15 +64,13 @@ type Authenticator struct {
 	// Now is the clock for expiry; nil means time.Now.
 	Now func() time.Time
 
-	mu     sync.RWMutex
-	tokens map[string][]tokenEntry
+	tokens credset.Set[tokenEntry]
 }
 
 type tokenEntry struct {
 	token   [sha256.Size]byte
 	basic   [sha256.Size]byte
 	hasAuth bool
-	expires time.Time
 }
 
 var dummyEntry = tokenEntry{token: digest("\x00no such tenant")}
@@ -98,22 +96,11 @@ func (a *Authenticator) Add(t Token) error {
 	case (t.Username == "") != (t.Password == ""):
 		return errors.New("actionnetwork: Basic Auth needs both a username and a password")
 	}
-	e := tokenEntry{token: digest(t.Token), expires: t.Expires}
+	e := tokenEntry{token: digest(t.Token)}
 	if t.Username != "" {
 		e.basic, e.hasAuth = basicDigest(t.Username, t.Password), true
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.tokens == nil {
-		a.tokens = make(map[string][]tokenEntry)
-	}
-	list := a.tokens[t.Tenant][:0:0]
-	for _, old := range a.tokens[t.Tenant] {
-		if old.token != e.token {
-			list = append(list, old)
-		}
-	}
-	a.tokens[t.Tenant] = append(list, e)
+	a.tokens.Put(t.Tenant, e, t.Expires, func(old tokenEntry) bool { return old.token == e.token })
 	return nil
 }
 
@@ -124,15 +111,7 @@ func (a *Authenticator) Expire(tenant, token string, at time.Time) bool {
 		at = a.now()
 	}
 	d := digest(token)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i, e := range a.tokens[tenant] {
-		if e.token == d {
-			a.tokens[tenant][i].expires = at
-			return true
-		}
-	}
-	return false
+	return a.tokens.Expire(tenant, at, func(e tokenEntry) bool { return e.token == d })
 }
 
 func (a *Authenticator) now() time.Time {
@@ -155,21 +134,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
 	got := digest(r.PathValue(tokenParam))
 	user, pass, hasBasic := r.BasicAuth()
 	gotBasic := basicDigest(user, pass)
-	tenant := r.PathValue(tenantParam)
-	now := a.now()
-
-	a.mu.RLock()
-	if tenant == "" && len(a.tokens) == 1 {
-		for t := range a.tokens {
-			tenant = t
-		}
-	}
-	list, known := a.tokens[tenant]
-	if !known {
-		list = []tokenEntry{dummyEntry}
-	}
-	ok := 0
-	for _, e := range list {
+	tenant, ok := a.tokens.Check(r.PathValue(tenantParam), a.now(), dummyEntry, func(e tokenEntry) int {
 		match := subtle.ConstantTimeCompare(got[:], e.token[:])
 		basic := subtle.ConstantTimeCompare(gotBasic[:], e.basic[:])
 		if !e.hasAuth {
@@ -177,15 +142,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
 		} else if !hasBasic {
 			basic = 0
 		}
-		live := 1
-		if !e.expires.IsZero() && !now.Before(e.expires) {
-			live = 0
-		}
-		ok |= match & basic & live
-	}
-	a.mu.RUnlock()
-
-	if ok != 1 || !known {
+		return match & basic
+	})
+	if !ok {
 		return "", donorsync.ErrUnauthorized
 	}
 	return tenant, nil

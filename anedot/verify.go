@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/credset"
 )
 
 // SignatureHeader is the header in which Anedot sends the signature: the
@@ -51,18 +52,16 @@ type Verifier struct {
 	// Now is the clock for expiry; nil means time.Now.
 	Now func() time.Time
 
-	mu      sync.RWMutex
-	secrets map[string][]*secret
+	secrets credset.Set[*secret]
 }
 
 type secret struct {
-	token   string
-	expires time.Time
-	pool    sync.Pool // of hash.Hash keyed with token
+	token string
+	pool  sync.Pool // of hash.Hash keyed with token
 }
 
-func newSecret(token string, expires time.Time) *secret {
-	s := &secret{token: token, expires: expires}
+func newSecret(token string) *secret {
+	s := &secret{token: token}
 	s.pool.New = func() any { return hmac.New(sha256.New, []byte(token)) }
 	return s
 }
@@ -78,7 +77,7 @@ func (s *secret) mac(body []byte, out *[sha256.Size]byte) {
 
 // dummySecret is used for unknown tenants, so that they cost the same work
 // as a known one.
-var dummySecret = newSecret("donorsync: no such tenant", time.Time{})
+var dummySecret = newSecret("donorsync: no such tenant")
 
 // NewVerifier returns a Verifier that accepts secrets.
 func NewVerifier(secrets ...Secret) (*Verifier, error) {
@@ -97,18 +96,7 @@ func (v *Verifier) Add(s Secret) error {
 	if s.Tenant == "" || s.Token == "" {
 		return errors.New("anedot: a secret needs a tenant and a token")
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.secrets == nil {
-		v.secrets = make(map[string][]*secret)
-	}
-	list := v.secrets[s.Tenant][:0:0]
-	for _, e := range v.secrets[s.Tenant] {
-		if e.token != s.Token {
-			list = append(list, e)
-		}
-	}
-	v.secrets[s.Tenant] = append(list, newSecret(s.Token, s.Expires))
+	v.secrets.Put(s.Tenant, newSecret(s.Token), s.Expires, func(e *secret) bool { return e.token == s.Token })
 	return nil
 }
 
@@ -118,15 +106,7 @@ func (v *Verifier) Expire(tenant, token string, at time.Time) bool {
 	if at.IsZero() {
 		at = v.now()
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	for _, e := range v.secrets[tenant] {
-		if e.token == token {
-			e.expires = at
-			return true
-		}
-	}
-	return false
+	return v.secrets.Expire(tenant, at, func(e *secret) bool { return e.token == token })
 }
 
 func (v *Verifier) now() time.Time {
@@ -156,32 +136,12 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
 	if param == "" {
 		param = "tenant"
 	}
-	tenant := r.PathValue(param)
-	now := v.now()
-
-	v.mu.RLock()
-	if tenant == "" && len(v.secrets) == 1 {
-		for t := range v.secrets {
-			tenant = t
-		}
-	}
-	list, known := v.secrets[tenant]
-	if !known {
-		list = []*secret{dummySecret}
-	}
-	ok := 0
 	var want [sha256.Size]byte
-	for _, s := range list {
+	tenant, ok := v.secrets.Check(r.PathValue(param), v.now(), dummySecret, func(s *secret) int {
 		s.mac(body, &want)
-		live := 1
-		if !s.expires.IsZero() && !now.Before(s.expires) {
-			live = 0
-		}
-		ok |= subtle.ConstantTimeCompare(got[:], want[:]) & live
-	}
-	v.mu.RUnlock()
-
-	if ok&okHeader != 1 || !known {
+		return subtle.ConstantTimeCompare(got[:], want[:])
+	})
+	if !ok || okHeader != 1 {
 		return "", donorsync.ErrUnauthorized
 	}
 	return tenant, nil

@@ -1,0 +1,84 @@
+// Package credset holds credentials by tenant, with expiry, for the
+// provider authenticators: one place for tenant resolution and for
+// checking every live credential without revealing which one matched.
+package credset
+
+import (
+	"sync"
+	"time"
+)
+
+// A Set holds credentials of type C by tenant. The zero value is empty and
+// ready; a Set is safe for concurrent use.
+type Set[C any] struct {
+	mu sync.RWMutex
+	m  map[string][]entry[C]
+}
+
+type entry[C any] struct {
+	cred    C
+	expires time.Time
+}
+
+// Put adds c for tenant, replacing the credentials for which same
+// reports true. A zero expires means never.
+func (s *Set[C]) Put(tenant string, c C, expires time.Time, same func(C) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[string][]entry[C])
+	}
+	list := make([]entry[C], 0, len(s.m[tenant])+1)
+	for _, e := range s.m[tenant] {
+		if !same(e.cred) {
+			list = append(list, e)
+		}
+	}
+	s.m[tenant] = append(list, entry[C]{cred: c, expires: expires})
+}
+
+// Expire sets the expiry of the tenant's credentials for which match
+// reports true, and reports whether there were any.
+func (s *Set[C]) Expire(tenant string, at time.Time, match func(C) bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	found := false
+	for i, e := range s.m[tenant] {
+		if match(e.cred) {
+			s.m[tenant][i].expires = at
+			found = true
+		}
+	}
+	return found
+}
+
+// Check resolves the tenant (name, or the only tenant when name is empty)
+// and calls check for each of its credentials, expired or not, or once for
+// dummy when the tenant is unknown, so that the work done does not tell
+// which credential matched or whether the tenant exists. check returns 1
+// for a match and 0 otherwise, computed in constant time. ok is true when
+// a live credential of a known tenant matched.
+func (s *Set[C]) Check(name string, now time.Time, dummy C, check func(C) int) (tenant string, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tenant = name
+	if tenant == "" && len(s.m) == 1 {
+		for t := range s.m {
+			tenant = t
+		}
+	}
+	list, known := s.m[tenant]
+	if !known {
+		check(dummy)
+		return "", false
+	}
+	match := 0
+	for _, e := range list {
+		live := 1
+		if !e.expires.IsZero() && !now.Before(e.expires) {
+			live = 0
+		}
+		match |= check(e.cred) & live
+	}
+	return tenant, match == 1
+}
