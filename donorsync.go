@@ -160,6 +160,15 @@ type DeliveryFilter struct {
 // in the record, and never reads or writes another tenant's records.
 // Lookups of absent records return an error wrapping ErrNotFound.
 type Tx interface {
+	// Lock takes exclusive locks on the named resources until the
+	// transaction ends, waiting for other transactions that hold them.
+	// The engine locks the natural keys it is about to read and write, in
+	// sorted order, so that concurrent transactions (on many replicas)
+	// touching the same donor or donation run one after the other. A store
+	// that runs writing transactions one at a time may do nothing. A
+	// deadlock must be reported as an error wrapping ErrConflict.
+	Lock(ctx context.Context, names []string) error
+
 	// RecordDelivery journals d. When a delivery with the same tenant,
 	// provider and key is already journaled (duplicates aside), d is kept
 	// with Status Duplicate and DuplicateOf set to the first one's id, and

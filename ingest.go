@@ -215,6 +215,9 @@ func (g *Ingester) Replay(ctx context.Context, src Source, tenant, id string) (*
 // An error wrapping ErrInvalid means the events cannot be applied as they
 // are; ErrConflict means the transaction lost a race and should be retried.
 func (g *Ingester) Apply(ctx context.Context, tx Tx, d *Delivery, events []donation.Event) error {
+	if err := tx.Lock(ctx, g.lockNames(d, events)); err != nil {
+		return err
+	}
 	for i := range events {
 		if err := g.applyEvent(ctx, tx, d, &events[i]); err != nil {
 			return fmt.Errorf("event %d: %w", i, err)
@@ -332,6 +335,33 @@ func (g *Ingester) applyEvent(ctx context.Context, tx Tx, d *Delivery, ev *donat
 	return nil
 }
 
+// lockNames returns the sorted names of the natural keys the events touch:
+// contact keys, donations (adjusted ones included) and commitments.
+func (g *Ingester) lockNames(d *Delivery, events []donation.Event) []string {
+	var names []string
+	add := func(parts ...string) { names = append(names, d.Tenant+"\x00"+strings.Join(parts, "\x00")) }
+	for _, ev := range events {
+		if ev.Contact != nil {
+			for _, k := range g.policy().Keys(*ev.Contact) {
+				add("key", string(k.Kind), k.Value)
+			}
+		}
+		if ev.Donation != nil {
+			add("donation", d.Provider, ev.Donation.ExternalID)
+		}
+		for _, a := range ev.Adjustments {
+			if a.DonationID != "" {
+				add("donation", d.Provider, a.DonationID)
+			}
+		}
+		if ev.Commitment != nil {
+			add("commitment", d.Provider, ev.Commitment.ExternalID)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
 // validate checks that an event names what the engine keys records by.
 func validate(ev *donation.Event) error {
 	if ev.Donation != nil && ev.Donation.ExternalID == "" {
@@ -372,9 +402,10 @@ func (g *Ingester) upsertContact(ctx context.Context, tx Tx, in contact.Contact,
 		return "", nil
 	}
 
-	var strong []contact.Contact
-	var weak *contact.Contact
+	// Find the owners of the keys, lock them, then read them afresh: a
+	// concurrent transaction may have changed them since the lookup.
 	owners := make(map[dedup.Key]string, len(keys))
+	var ids []string
 	for _, k := range keys {
 		found, err := tx.ContactByKey(ctx, in.Tenant, k)
 		if errors.Is(err, ErrNotFound) {
@@ -384,6 +415,38 @@ func (g *Ingester) upsertContact(ctx context.Context, tx Tx, in contact.Contact,
 			return "", err
 		}
 		owners[k] = found.ID
+		ids = append(ids, found.ID)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	locks := make([]string, len(ids))
+	for i, id := range ids {
+		locks[i] = in.Tenant + "\x00contact\x00" + id
+	}
+	if err := tx.Lock(ctx, locks); err != nil {
+		return "", err
+	}
+	current := make(map[string]contact.Contact, len(ids))
+	for _, id := range ids {
+		c, err := tx.Contact(ctx, in.Tenant, id)
+		if errors.Is(err, ErrNotFound) {
+			// Merged away by a transaction that committed meanwhile.
+			return "", fmt.Errorf("%w: contact %s was merged into another", ErrConflict, id)
+		}
+		if err != nil {
+			return "", err
+		}
+		current[id] = c
+	}
+
+	var strong []contact.Contact
+	var weak *contact.Contact
+	for _, k := range keys {
+		id, ok := owners[k]
+		if !ok {
+			continue
+		}
+		found := current[id]
 		switch policy.Match(in, k, found) {
 		case dedup.Strong:
 			if !slices.ContainsFunc(strong, func(c contact.Contact) bool { return c.ID == found.ID }) {

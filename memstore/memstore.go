@@ -159,6 +159,9 @@ func copyDelivery(d *donorsync.Delivery) *donorsync.Delivery {
 	return &c
 }
 
+// Lock implements donorsync.Tx. Transactions already run one at a time.
+func (t *tx) Lock(ctx context.Context, _ []string) error { return t.check(ctx, false) }
+
 // RecordDelivery implements donorsync.Tx.
 func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string, error) {
 	if err := t.check(ctx, true); err != nil {
