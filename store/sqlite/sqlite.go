@@ -1,0 +1,271 @@
+// Package sqlite is a donorsync.Store on SQLite, through the pure-Go
+// driver modernc.org/sqlite (no cgo): the embedded default, one file on
+// disk, for a receiver on one machine.
+//
+//	store, err := sqlite.Open(ctx, "donorsync.db", nil)
+//	if err != nil { ... }
+//	defer store.Close()
+//
+// Open sets on every connection: write-ahead logging, a busy timeout,
+// foreign keys, and synchronous=FULL, so that a transaction is on disk
+// when Update returns (Options.Synchronous can choose NORMAL: faster, but
+// a power loss can undo the last transactions; an application crash
+// cannot). Writing transactions run one at a time on one connection, as
+// BEGIN IMMEDIATE; reads use a pool of their own and never wait for
+// writes. WAL checkpoints run in the background, off the request path.
+// The schema is created and migrated on open.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options tune Open. The zero value gives the defaults.
+type Options struct {
+	// Synchronous is SQLite's synchronous setting: "FULL" (the default:
+	// durable at commit) or "NORMAL" (durable at the next checkpoint;
+	// survives crashes of the application, not of the machine).
+	Synchronous string
+
+	// BusyTimeout is how long a connection waits for a lock held by
+	// another process; 0 means 5 seconds.
+	BusyTimeout time.Duration
+
+	// CheckpointInterval is how often a background goroutine checkpoints
+	// the write-ahead log; 0 means every second. A negative value leaves
+	// checkpoints to SQLite, which then runs them during commits.
+	CheckpointInterval time.Duration
+
+	// ReadConns is the size of the read pool; 0 means 4.
+	ReadConns int
+}
+
+// A Store is a donorsync.Store on SQLite. It is safe for concurrent use.
+type Store struct {
+	write *sql.DB
+	read  *sql.DB
+	owned bool
+
+	stop     chan struct{}
+	stopped  sync.WaitGroup
+	closeErr error
+	once     sync.Once
+}
+
+var _ donorsync.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the database file at path and
+// migrates its schema.
+func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	sync := strings.ToUpper(o.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return nil, fmt.Errorf("sqlite: Synchronous is %q: want FULL or NORMAL", o.Synchronous)
+	}
+	busy := o.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	readConns := o.ReadConns
+	if readConns <= 0 {
+		readConns = 4
+	}
+	checkpoint := o.CheckpointInterval
+	if checkpoint == 0 {
+		checkpoint = time.Second
+	}
+
+	pragmas := []string{
+		fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()),
+		"journal_mode(WAL)",
+		"synchronous(" + sync + ")",
+		"foreign_keys(1)",
+	}
+	if checkpoint > 0 {
+		pragmas = append(pragmas, "wal_autocheckpoint(0)")
+	}
+	dsn := func(txlock string, extra ...string) string {
+		q := url.Values{}
+		for _, p := range append(slices.Clone(pragmas), extra...) {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", txlock)
+		return "file:" + path + "?" + q.Encode()
+	}
+	write, err := sql.Open("sqlite", dsn("immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	s := &Store{write: write, owned: true, stop: make(chan struct{})}
+	if err := s.migrate(ctx); err != nil {
+		write.Close()
+		return nil, err
+	}
+	read, err := sql.Open("sqlite", dsn("deferred", "query_only(1)"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
+	s.read = read
+	if checkpoint > 0 {
+		s.stopped.Add(1)
+		go s.checkpoints(checkpoint)
+	}
+	return s, nil
+}
+
+// New returns a Store on db, which it uses for reads and writes, and
+// migrates the schema. The caller configures db (Open shows the settings
+// donorsync relies on: WAL, a busy timeout and _txlock=immediate) and
+// closes it after the Store.
+func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	s := &Store{write: db, read: db, stop: make(chan struct{})}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the background checkpoints, checkpoints the log once more,
+// and closes the databases Open opened. It does not close a *sql.DB given
+// to New.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		close(s.stop)
+		s.stopped.Wait()
+		if !s.owned {
+			return
+		}
+		_, err := s.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		s.closeErr = errors.Join(err, s.read.Close(), s.write.Close())
+	})
+	return s.closeErr
+}
+
+// checkpoints copies the write-ahead log into the database file now and
+// then, on a read connection, so that commits never wait for it.
+func (s *Store) checkpoints(every time.Duration) {
+	defer s.stopped.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), every)
+			// PASSIVE never blocks writers; a busy moment just skips.
+			_, _ = s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+			cancel()
+		}
+	}
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS donorsync_migrations (version TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries { // sorted by name
+		version := strings.TrimSuffix(e.Name(), ".sql")
+		tx, err := s.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM donorsync_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		if n > 0 {
+			tx.Rollback()
+			continue
+		}
+		ddl, err := migrations.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(ddl)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %s: %w", version, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO donorsync_migrations (version) VALUES (?)`, version); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("sqlite: migration %s: %w", version, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", version, err)
+		}
+	}
+	return nil
+}
+
+// Update implements donorsync.Store.
+func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.run(ctx, s.write, fn)
+}
+
+// View implements donorsync.Store.
+func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.run(ctx, s.read, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, fn func(donorsync.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sqlTx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&tx{tx: sqlTx}); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
