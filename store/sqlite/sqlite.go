@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/sqlstore"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
 
@@ -242,30 +243,11 @@ func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
 	return s.run(ctx, s.read, fn)
 }
 
-func (s *Store) run(ctx context.Context, db *sql.DB, fn func(donorsync.Tx) error) (err error) {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	sqlTx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			sqlTx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(&tx{tx: sqlTx}); err != nil {
-		sqlTx.Rollback()
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		sqlTx.Rollback()
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+var dialect = &sqlstore.Dialect{
+	Name:             "sqlite",
+	JSONSetContactID: `json_set(data, '$.ContactID', ?)`,
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, fn func(donorsync.Tx) error) error {
+	return sqlstore.Run(ctx, db, nil, dialect, fn)
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/donorsync/donorsync"
-	"github.com/donorsync/donorsync/storetest"
 	"github.com/donorsync/donorsync/store/sqlite"
+	"github.com/donorsync/donorsync/storetest"
 )
 
 func open(t *testing.T, path string, opts *sqlite.Options) *sqlite.Store {

@@ -1,4 +1,7 @@
-package sqlite
+// Package sqlstore implements donorsync.Tx over database/sql, for the SQL
+// adapters (store/sqlite, store/postgres), which differ only by a Dialect:
+// one place for the SQL of the Store contract.
+package sqlstore
 
 import (
 	"context"
@@ -14,9 +17,78 @@ import (
 	"github.com/donorsync/donorsync/donation"
 )
 
+// A Dialect is what differs between SQL databases.
+type Dialect struct {
+	// Name prefixes error messages, such as "sqlite".
+	Name string
+	// Rebind rewrites the "?" placeholders of a query; nil keeps them.
+	Rebind func(query string) string
+	// JSONSetContactID is the expression that sets "ContactID" in the
+	// data column to the next argument.
+	JSONSetContactID string
+	// Lock takes transaction-scoped locks on names; nil does nothing.
+	Lock func(ctx context.Context, tx *sql.Tx, names []string) error
+	// Conflict reports whether err is a lost race that the engine should
+	// retry (a unique violation, a serialization failure, a deadlock).
+	Conflict func(err error) bool
+}
+
+// Run runs fn in a transaction of db, committing when fn returns nil.
+func Run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, d *Dialect, fn func(donorsync.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sqlTx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return d.wrap("begin", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&tx{tx: sqlTx, d: d}); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return d.wrap("commit", err)
+	}
+	return nil
+}
+
+// wrap names the operation and marks lost races as donorsync.ErrConflict.
+func (d *Dialect) wrap(what string, err error) error {
+	if d.Conflict != nil && d.Conflict(err) {
+		return fmt.Errorf("%s: %s: %w: %w", d.Name, what, donorsync.ErrConflict, err)
+	}
+	return fmt.Errorf("%s: %s: %w", d.Name, what, err)
+}
+
+func (d *Dialect) q(query string) string {
+	if d.Rebind == nil {
+		return query
+	}
+	return d.Rebind(query)
+}
+
 // tx is a transaction: plain SQL over the schema, no business logic.
 type tx struct {
 	tx *sql.Tx
+	d  *Dialect
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.q(query), args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.q(query), args...)
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
@@ -29,8 +101,8 @@ func fromMicros(us int64) time.Time {
 	return t
 }
 
-func notFound(what, id string) error {
-	return fmt.Errorf("sqlite: %s %q: %w", what, id, donorsync.ErrNotFound)
+func (t *tx) notFound(what, id string) error {
+	return fmt.Errorf("%s: %s %q: %w", t.d.Name, what, id, donorsync.ErrNotFound)
 }
 
 func limit(p donorsync.Page) int {
@@ -40,45 +112,52 @@ func limit(p donorsync.Page) int {
 	return p.Limit
 }
 
-// Lock implements donorsync.Tx: writing transactions already run one at a
-// time.
-func (t *tx) Lock(ctx context.Context, _ []string) error { return ctx.Err() }
+// Lock implements donorsync.Tx.
+func (t *tx) Lock(ctx context.Context, names []string) error {
+	if t.d.Lock == nil || len(names) == 0 {
+		return ctx.Err()
+	}
+	if err := t.d.Lock(ctx, t.tx, names); err != nil {
+		return t.d.wrap("lock", err)
+	}
+	return nil
+}
 
 // RecordDelivery implements donorsync.Tx.
 func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string, error) {
 	var first string
-	err := t.tx.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE tenant = ? AND provider = ? AND key = ? AND status <> 'duplicate'`,
+	err := t.queryRow(ctx, `SELECT id FROM deliveries WHERE tenant = ? AND provider = ? AND key = ? AND status <> 'duplicate'`,
 		d.Tenant, d.Provider, d.Key).Scan(&first)
 	switch {
 	case err == nil:
 		d.Status, d.DuplicateOf = donorsync.Duplicate, first
 	case !errors.Is(err, sql.ErrNoRows):
-		return "", fmt.Errorf("sqlite: find delivery: %w", err)
+		return "", t.d.wrap("find delivery", err)
 	}
 	body := d.Body
 	if body == nil {
 		body = []byte{}
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO deliveries
+	err = t.exec(ctx, "record delivery", `INSERT INTO deliveries
 		(tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
 		d.Attempts, d.Error, micros(d.UpdatedAt))
 	if err != nil {
-		return "", fmt.Errorf("sqlite: record delivery: %w", err)
+		return "", err
 	}
 	return d.DuplicateOf, nil
 }
 
 // UpdateDelivery implements donorsync.Tx.
 func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?
-		WHERE tenant = ? AND id = ?`, string(d.Status), d.Attempts, d.Error, micros(d.UpdatedAt), d.Tenant, d.ID)
+	res, err := t.tx.ExecContext(ctx, t.d.q(`UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?
+		WHERE tenant = ? AND id = ?`), string(d.Status), d.Attempts, d.Error, micros(d.UpdatedAt), d.Tenant, d.ID)
 	if err != nil {
-		return fmt.Errorf("sqlite: update delivery: %w", err)
+		return t.d.wrap("update delivery", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("delivery", d.ID)
+		return t.notFound("delivery", d.ID)
 	}
 	return nil
 }
@@ -102,12 +181,12 @@ func scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, err
 
 // Delivery implements donorsync.Tx.
 func (t *tx) Delivery(ctx context.Context, tenant, id string) (*donorsync.Delivery, error) {
-	d, err := scanDelivery(t.tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant = ? AND id = ?`, tenant, id))
+	d, err := scanDelivery(t.queryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant = ? AND id = ?`, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("delivery", id)
+		return nil, t.notFound("delivery", id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: delivery: %w", err)
+		return nil, t.d.wrap("delivery", err)
 	}
 	return d, nil
 }
@@ -125,16 +204,16 @@ func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.Delivery
 	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, limit(f.Page))
-	rows, err := t.tx.QueryContext(ctx, q, args...)
+	rows, err := t.query(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: deliveries: %w", err)
+		return nil, t.d.wrap("deliveries", err)
 	}
 	defer rows.Close()
 	var out []*donorsync.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
-			return nil, fmt.Errorf("sqlite: deliveries: %w", err)
+			return nil, t.d.wrap("deliveries", err)
 		}
 		out = append(out, d)
 	}
@@ -144,35 +223,35 @@ func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.Delivery
 // getJSON reads one data column into v.
 func (t *tx) getJSON(ctx context.Context, v any, what, id, query string, args ...any) error {
 	var data string
-	err := t.tx.QueryRowContext(ctx, query, args...).Scan(&data)
+	err := t.queryRow(ctx, query, args...).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(what, id)
+		return t.notFound(what, id)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: %s: %w", what, err)
+		return t.d.wrap(what, err)
 	}
 	if err := json.Unmarshal([]byte(data), v); err != nil {
-		return fmt.Errorf("sqlite: %s %q: stored data: %w", what, id, err)
+		return fmt.Errorf("%s: %s %q: stored data: %w", t.d.Name, what, id, err)
 	}
 	return nil
 }
 
 // listJSON reads the data column of every row into a slice.
 func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any) ([]T, error) {
-	rows, err := t.tx.QueryContext(ctx, query, args...)
+	rows, err := t.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+		return nil, t.d.wrap(what, err)
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		var data string
 		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
+			return nil, t.d.wrap(what, err)
 		}
 		var v T
 		if err := json.Unmarshal([]byte(data), &v); err != nil {
-			return nil, fmt.Errorf("sqlite: %s: stored data: %w", what, err)
+			return nil, fmt.Errorf("%s: %s: stored data: %w", t.d.Name, what, err)
 		}
 		out = append(out, v)
 	}
@@ -180,8 +259,8 @@ func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any
 }
 
 func (t *tx) exec(ctx context.Context, what, query string, args ...any) error {
-	if _, err := t.tx.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("sqlite: %s: %w", what, err)
+	if _, err := t.tx.ExecContext(ctx, t.d.q(query), args...); err != nil {
+		return t.d.wrap(what, err)
 	}
 	return nil
 }
@@ -210,17 +289,17 @@ func (t *tx) Contact(ctx context.Context, tenant, id string) (contact.Contact, e
 // PutContact implements donorsync.Tx.
 func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key) error {
 	if c.ID == "" {
-		return fmt.Errorf("sqlite: contact without id: %w", donorsync.ErrInvalid)
+		return fmt.Errorf("%s: contact without id: %w", t.d.Name, donorsync.ErrInvalid)
 	}
 	for _, k := range keys {
 		var owner string
-		err := t.tx.QueryRowContext(ctx, `SELECT contact_id FROM contact_keys WHERE tenant = ? AND kind = ? AND value = ?`,
+		err := t.queryRow(ctx, `SELECT contact_id FROM contact_keys WHERE tenant = ? AND kind = ? AND value = ?`,
 			c.Tenant, string(k.Kind), k.Value).Scan(&owner)
 		switch {
 		case err == nil && owner != c.ID:
 			return &donorsync.KeyConflictError{Key: k, Owner: owner}
 		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return fmt.Errorf("sqlite: contact key: %w", err)
+			return t.d.wrap("contact key", err)
 		}
 	}
 	data, err := marshal(c)
@@ -247,13 +326,13 @@ func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error
 			return err
 		}
 	}
-	for _, q := range []string{
-		`UPDATE contact_keys SET contact_id = ? WHERE tenant = ? AND contact_id = ?`,
-		`UPDATE donations SET contact_id = ?1, data = json_set(data, '$.ContactID', ?1) WHERE tenant = ?2 AND contact_id = ?3`,
-		`UPDATE commitments SET contact_id = ?1, data = json_set(data, '$.ContactID', ?1) WHERE tenant = ?2 AND contact_id = ?3`,
-		`UPDATE activities SET contact_id = ?1, data = json_set(data, '$.ContactID', ?1) WHERE tenant = ?2 AND contact_id = ?3`,
-	} {
-		if err := t.exec(ctx, "merge contacts", q, into, tenant, from); err != nil {
+	if err := t.exec(ctx, "merge contacts", `UPDATE contact_keys SET contact_id = ? WHERE tenant = ? AND contact_id = ?`,
+		into, tenant, from); err != nil {
+		return err
+	}
+	for _, table := range []string{"donations", "commitments", "activities"} {
+		q := `UPDATE ` + table + ` SET contact_id = ?, data = ` + t.d.JSONSetContactID + ` WHERE tenant = ? AND contact_id = ?`
+		if err := t.exec(ctx, "merge contacts", q, into, into, tenant, from); err != nil {
 			return err
 		}
 	}
