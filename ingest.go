@@ -120,7 +120,7 @@ func (g *Ingester) journal(ctx context.Context, d *Delivery, status DeliveryStat
 	g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
 		slog.Any("delivery", d), slog.String("outcome", string(status)), logError(cause))
 	err := g.update(ctx, func(tx Tx) error {
-		d.Status, d.DuplicateOf, d.Error, d.UpdatedAt = status, "", cause.Error(), g.now()
+		d.Status, d.DuplicateOf, d.Error, d.UpdatedAt = status, "", text(cause.Error()), g.now()
 		d.Attempts = 0
 		if status == Failed {
 			d.Attempts = 1
@@ -184,7 +184,7 @@ func (g *Ingester) Replay(ctx context.Context, src Source, tenant, id string) (*
 		d.Attempts++
 		d.UpdatedAt = g.now()
 		if derr != nil {
-			d.Status, d.Error = Quarantined, derr.Error()
+			d.Status, d.Error = Quarantined, text(derr.Error())
 			return tx.UpdateDelivery(ctx, d)
 		}
 		if err := g.Apply(ctx, tx, d, dec.Events); err != nil {
@@ -200,7 +200,7 @@ func (g *Ingester) Replay(ctx context.Context, src Source, tenant, id string) (*
 			status = Quarantined
 		}
 		err = g.update(ctx, func(tx Tx) error {
-			d.Status, d.Error, d.UpdatedAt = status, applyErr.Error(), g.now()
+			d.Status, d.Error, d.UpdatedAt = status, text(applyErr.Error()), g.now()
 			return tx.UpdateDelivery(ctx, d)
 		})
 	}
@@ -339,7 +339,7 @@ func (g *Ingester) applyEvent(ctx context.Context, tx Tx, d *Delivery, ev *donat
 // contact keys, donations (adjusted ones included) and commitments.
 func (g *Ingester) lockNames(d *Delivery, events []donation.Event) []string {
 	var names []string
-	add := func(parts ...string) { names = append(names, d.Tenant+"\x00"+strings.Join(parts, "\x00")) }
+	add := func(parts ...string) { names = append(names, d.Tenant+"\x1f"+strings.Join(parts, "\x1f")) }
 	for _, ev := range events {
 		if ev.Contact != nil {
 			for _, k := range g.policy().Keys(*ev.Contact) {
@@ -421,7 +421,7 @@ func (g *Ingester) upsertContact(ctx context.Context, tx Tx, in contact.Contact,
 	ids = slices.Compact(ids)
 	locks := make([]string, len(ids))
 	for i, id := range ids {
-		locks[i] = in.Tenant + "\x00contact\x00" + id
+		locks[i] = in.Tenant + "\x1fcontact\x1f" + id
 	}
 	if err := tx.Lock(ctx, locks); err != nil {
 		return "", err
@@ -497,6 +497,12 @@ func (g *Ingester) upsertContact(ctx context.Context, tx Tx, in contact.Contact,
 		return "", err
 	}
 	return target.ID, nil
+}
+
+// text makes s safe to store in any text column: valid UTF-8, no NUL.
+func text(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "")
 }
 
 // logError returns a log attribute for err that carries no personal data:

@@ -162,6 +162,7 @@ func (d *Decoder) Map(fn func(d *Decoder, key string) error) error {
 				return d.syntax("invalid object key")
 			}
 		}
+		key = sanitize(key)
 		d.path = append(d.path, key)
 		err := fn(d, key)
 		d.path = d.path[:len(d.path)-1]

@@ -311,9 +311,22 @@ func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key
 		return err
 	}
 	for _, k := range keys {
-		if err := t.exec(ctx, "put contact key", `INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, c.Tenant, string(k.Kind), k.Value, c.ID); err != nil {
-			return err
+		res, err := t.tx.ExecContext(ctx, t.d.q(`INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`), c.Tenant, string(k.Kind), k.Value, c.ID)
+		if err != nil {
+			return t.d.wrap("put contact key", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			// Taken since the check above, by a transaction that committed
+			// meanwhile: unless it is ours already, the race is lost.
+			var owner string
+			if err := t.queryRow(ctx, `SELECT contact_id FROM contact_keys WHERE tenant = ? AND kind = ? AND value = ?`,
+				c.Tenant, string(k.Kind), k.Value).Scan(&owner); err != nil {
+				return t.d.wrap("contact key", err)
+			}
+			if owner != c.ID {
+				return &donorsync.KeyConflictError{Key: k, Owner: owner}
+			}
 		}
 	}
 	return nil

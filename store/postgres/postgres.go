@@ -1,0 +1,194 @@
+// Package postgres is a donorsync.Store on PostgreSQL, through pgx v5 and
+// its connection pool: for production, and for many replicas sharing one
+// database.
+//
+//	store, err := postgres.Open(ctx, "postgres://user@host/db")
+//	if err != nil { ... }
+//	defer store.Close()
+//
+// Every natural key is a primary or unique key, so that writing a record
+// twice changes nothing. Transactions that touch the same donor, donation
+// or commitment take transaction-scoped advisory locks on their keys, in
+// sorted order, and so run one after the other, on one replica or many;
+// a lost race (a unique violation, a deadlock) is reported as
+// donorsync.ErrConflict and the engine retries. The schema is created and
+// migrated on open, under an advisory lock, so replicas may start together.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/sqlstore"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// A Store is a donorsync.Store on PostgreSQL. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	pool *pgxpool.Pool
+	own  bool
+}
+
+var _ donorsync.Store = (*Store)(nil)
+
+// Open connects to the database at url (a postgres:// URL or a key=value
+// connection string, as pgx reads it) with a connection pool, and
+// migrates the schema. Close the Store when done.
+func Open(ctx context.Context, url string) (*Store, error) {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	s, err := New(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.own = true
+	return s, nil
+}
+
+// New returns a Store on pool and migrates the schema. The caller closes
+// pool after the Store. Tables are created in the pool's search_path.
+func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+	s := &Store{db: stdlib.OpenDBFromPool(pool), pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the Store, and the pool when Open made it.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.own {
+		s.pool.Close()
+	}
+	return err
+}
+
+// migrationLock is the advisory lock key that serialises migrations.
+const migrationLock = 0x646f6e6f7273796e // "donorsyn"
+
+func (s *Store) migrate(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(migrationLock))
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS donorsync_migrations (version TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries { // sorted by name
+		version := strings.TrimSuffix(e.Name(), ".sql")
+		var n int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM donorsync_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		ddl, err := migrations.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("postgres: migration %s: %w", version, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(ddl)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("postgres: migration %s: %w", version, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO donorsync_migrations (version) VALUES ($1)`, version); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("postgres: migration %s: %w", version, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("postgres: migration %s: %w", version, err)
+		}
+	}
+	return nil
+}
+
+var dialect = &sqlstore.Dialect{
+	Name:             "postgres",
+	Rebind:           rebind,
+	JSONSetContactID: `jsonb_set(data, '{ContactID}', to_jsonb(?::text))`,
+	Lock:             lock,
+	Conflict:         conflict,
+}
+
+// rebind turns "?" placeholders into "$1", "$2", ...
+func rebind(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// lock takes a transaction-scoped advisory lock per name, in order.
+func lock(ctx context.Context, tx *sql.Tx, names []string) error {
+	for _, name := range names {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// conflict reports the errors that mean another transaction won a race.
+func conflict(err error) bool {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return false
+	}
+	switch pg.Code {
+	case "23505", // unique_violation
+		"40001", // serialization_failure
+		"40P01": // deadlock_detected
+		return true
+	}
+	return false
+}
+
+// Update implements donorsync.Store.
+func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return sqlstore.Run(ctx, s.db, nil, dialect, fn)
+}
+
+// View implements donorsync.Store.
+func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return sqlstore.Run(ctx, s.db, &sql.TxOptions{ReadOnly: true}, dialect, fn)
+}
