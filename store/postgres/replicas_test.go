@@ -1,0 +1,124 @@
+package postgres_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/actblue"
+)
+
+// TestTwoReplicas runs two receivers, each with its own connection pool,
+// store and handler, as two replicas sharing one database. Every delivery
+// is sent to both at once. Each donor must end as one contact, each line
+// item as one donation, each delivery processed once.
+func TestTwoReplicas(t *testing.T) {
+	_, pool := freshSchema(t)
+	template, err := os.ReadFile("../../actblue/testdata/contribution.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := actblue.Credential{Tenant: "acme", Username: "acme-1", Password: "ReplicaPasswordReplica12"}
+	auth, err := actblue.NewAuthenticator(cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var urls []string
+	for range 2 {
+		store := newStore(t, pool())
+		mux := http.NewServeMux()
+		mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{
+			Source:   &actblue.Source{Auth: auth},
+			Ingester: &donorsync.Ingester{Store: store, Logger: quiet},
+			Logger:   quiet,
+			Deadline: -1, // this test checks correctness, not latency
+		})
+		srv := httptest.NewServer(mux)
+		t.Cleanup(srv.Close)
+		urls = append(urls, srv.URL+"/webhooks/actblue/acme")
+	}
+
+	const donors, items = 15, 3
+	var wg sync.WaitGroup
+	errs := make(chan error, donors*items*2)
+	for d := range donors {
+		for i := range items {
+			body := bytes.ReplaceAll(template, []byte("Peter.Gibbons@Initech.example"), fmt.Appendf(nil, "donor%d@example.org", d))
+			body = bytes.ReplaceAll(body, []byte(`"lineitemId": 99999999`), fmt.Appendf(nil, `"lineitemId": %d`, 1000*d+i))
+			body = bytes.ReplaceAll(body, []byte(`"phone": "(589) 742-7087 x5082"`), []byte(`"phone": ""`))
+			for _, url := range urls {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := actblue.NewRequest(t.Context(), url, cred, body)
+					if err != nil {
+						errs <- err
+						return
+					}
+					resp, err := http.DefaultClient.Do(r)
+					if err != nil {
+						errs <- err
+						return
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						errs <- fmt.Errorf("status %d: %s", resp.StatusCode, b)
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	store := newStore(t, pool())
+	err = store.View(t.Context(), func(tx donorsync.Tx) error {
+		cs, err := tx.Contacts(t.Context(), "acme", donorsync.Page{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		ds, err := tx.Donations(t.Context(), "acme", donorsync.Page{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		dl, err := tx.Deliveries(t.Context(), "acme", donorsync.DeliveryFilter{Page: donorsync.Page{Limit: 1000}})
+		if err != nil {
+			return err
+		}
+		if len(cs) != donors || len(ds) != donors*items {
+			t.Errorf("%d contacts and %d donations; want %d and %d", len(cs), len(ds), donors, donors*items)
+		}
+		perContact := map[string]int{}
+		for _, d := range ds {
+			perContact[d.ContactID]++
+		}
+		for _, c := range cs {
+			if perContact[c.ID] != items {
+				t.Errorf("contact %s has %d donations, want %d", c.ID, perContact[c.ID], items)
+			}
+		}
+		status := map[donorsync.DeliveryStatus]int{}
+		for _, d := range dl {
+			status[d.Status]++
+		}
+		if status[donorsync.Processed] != donors*items || status[donorsync.Duplicate] != donors*items {
+			t.Errorf("deliveries %v; want %d processed and %d duplicates", status, donors*items, donors*items)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
