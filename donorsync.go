@@ -72,6 +72,13 @@ type Delivery struct {
 	Attempts    int    // how many times applying it was tried
 	Error       string // the last error, for Failed, Quarantined and Dead
 	UpdatedAt   time.Time
+
+	// NextAttemptAt is when a Pending or Failed delivery may be tried
+	// (again); zero means at once.
+	NextAttemptAt time.Time
+	// ClaimedUntil is when the claim of the Worker processing the delivery
+	// lapses; zero when unclaimed.
+	ClaimedUntil time.Time
 }
 
 // LogValue implements slog.LogValuer.
@@ -156,6 +163,14 @@ type DeliveryFilter struct {
 	Since  time.Time      // only those received at or after this time
 }
 
+// Claim selects the deliveries a Worker claims.
+type Claim struct {
+	Tenant string    // "" for every tenant
+	Now    time.Time // deliveries due and unclaimed at this time
+	Until  time.Time // the claim lapses then
+	Limit  int       // at most this many
+}
+
 // A Tx is a store transaction. Every method takes the tenant, directly or
 // in the record, and never reads or writes another tenant's records.
 // Lookups of absent records return an error wrapping ErrNotFound.
@@ -174,8 +189,16 @@ type Tx interface {
 	// with Status Duplicate and DuplicateOf set to the first one's id, and
 	// that id is returned as dupOf.
 	RecordDelivery(ctx context.Context, d *Delivery) (dupOf string, err error)
-	// UpdateDelivery stores d's Status, Attempts, Error and UpdatedAt.
+	// UpdateDelivery stores d's Status, Attempts, Error, UpdatedAt,
+	// NextAttemptAt and ClaimedUntil.
 	UpdateDelivery(ctx context.Context, d *Delivery) error
+	// ClaimDeliveries claims, for a Worker, up to c.Limit deliveries (of
+	// c.Tenant, or of any tenant when it is empty) that are Pending or
+	// Failed, due (NextAttemptAt at or before c.Now) and not claimed
+	// (ClaimedUntil at or before c.Now), oldest first, setting their
+	// ClaimedUntil to c.Until. Transactions claiming at the same time never
+	// get the same delivery.
+	ClaimDeliveries(ctx context.Context, c Claim) ([]*Delivery, error)
 	// Delivery returns a journaled delivery by id.
 	Delivery(ctx context.Context, tenant, id string) (*Delivery, error)
 	// Deliveries lists journaled deliveries by id.

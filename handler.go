@@ -25,10 +25,12 @@ const DefaultMaxBodyBytes = 1 << 20
 // A Handler is the http.Handler that receives one provider's webhooks.
 //
 // For each POST it reads the body under MaxBodyBytes, authenticates the
-// request (and, for signing platforms, the body) with Source, and hands the delivery to Ingester, which journals it
-// and applies it before the response is sent (inline mode). It answers
-// as HTTPStatus says: 200 once the delivery is journaled (processed,
-// duplicate, or kept as quarantined or failed), 401 for every
+// request (and, for signing platforms, the body) with Source, and hands
+// the delivery to Ingester, which journals it and, in inline mode, applies
+// it before the response is sent; in queued mode (Queued) a Worker applies
+// it afterwards. It answers as HTTPStatus says: 200 once the delivery is
+// journaled (processed, pending, duplicate, or kept as quarantined or
+// failed), 401 for every
 // authentication failure with one body, 413 past the body limit, 503 with
 // Retry-After when the store cannot journal.
 //
@@ -43,6 +45,12 @@ type Handler struct {
 
 	// RetryAfter is sent with 503 responses; 0 means 30 seconds.
 	RetryAfter time.Duration
+
+	// Queued selects queued mode: a delivery is answered once it is
+	// journaled as Pending, and a Worker applies it. Otherwise (inline
+	// mode) it is applied before the answer, in the same transaction.
+	// Both end in the same state.
+	Queued bool
 
 	// Deadline bounds the time from the start of a request to the answer.
 	// A delivery the store has not journaled by then gets 503 with
@@ -127,13 +135,17 @@ func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) error {
 	if deadline == 0 {
 		deadline = DefaultDeadline
 	}
+	receive := h.Ingester.Receive
+	if h.Queued {
+		receive = h.Ingester.Enqueue
+	}
 	if deadline < 0 {
-		return h.Ingester.Receive(r.Context(), h.Source, d)
+		return receive(r.Context(), h.Source, d)
 	}
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(deadline))
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- h.Ingester.Receive(ctx, h.Source, d) }()
+	go func() { done <- receive(ctx, h.Source, d) }()
 	select {
 	case err := <-done:
 		return err

@@ -40,6 +40,40 @@ type Ingester struct {
 	// ConflictRetries is how many times a transaction that lost a race
 	// (ErrConflict) is retried. Zero means 10.
 	ConflictRetries int
+
+	// MaxAttempts is how many times applying a delivery is tried before it
+	// is moved to Dead. Zero means 8.
+	MaxAttempts int
+
+	// Backoff returns how long to wait before the next attempt after the
+	// given number of failed ones. Nil means DefaultBackoff.
+	Backoff func(attempts int) time.Duration
+}
+
+// DefaultBackoff waits 2^(attempts-1) seconds, at most an hour: 1 s, 2 s,
+// 4 s, ... 2 min 8 s after the eighth failure.
+func DefaultBackoff(attempts int) time.Duration {
+	if attempts < 1 {
+		attempts = 1
+	}
+	if attempts > 13 {
+		return time.Hour
+	}
+	return min(time.Duration(1<<(attempts-1))*time.Second, time.Hour)
+}
+
+func (g *Ingester) backoff(attempts int) time.Duration {
+	if g.Backoff != nil {
+		return g.Backoff(attempts)
+	}
+	return DefaultBackoff(attempts)
+}
+
+func (g *Ingester) maxAttempts() int {
+	if g.MaxAttempts <= 0 {
+		return 8
+	}
+	return g.MaxAttempts
 }
 
 func (g *Ingester) policy() dedup.Policy {
@@ -58,9 +92,9 @@ func (g *Ingester) logger() *slog.Logger {
 
 func (g *Ingester) now() time.Time {
 	if g.Now == nil {
-		return time.Now().UTC()
+		return time.Now().UTC().Truncate(time.Microsecond)
 	}
-	return g.Now().UTC()
+	return g.Now().UTC().Truncate(time.Microsecond)
 }
 
 // Receive journals d and applies it, in one transaction when it can
@@ -121,9 +155,10 @@ func (g *Ingester) journal(ctx context.Context, d *Delivery, status DeliveryStat
 		slog.Any("delivery", d), slog.String("outcome", string(status)), logError(cause))
 	err := g.update(ctx, func(tx Tx) error {
 		d.Status, d.DuplicateOf, d.Error, d.UpdatedAt = status, "", text(cause.Error()), g.now()
-		d.Attempts = 0
+		d.Attempts, d.NextAttemptAt, d.ClaimedUntil = 0, time.Time{}, time.Time{}
 		if status == Failed {
 			d.Attempts = 1
+			d.NextAttemptAt = d.UpdatedAt.Add(g.backoff(1))
 		}
 		_, err := tx.RecordDelivery(ctx, d)
 		return err
@@ -157,6 +192,123 @@ func (g *Ingester) update(ctx context.Context, fn func(Tx) error) error {
 	}
 }
 
+// Enqueue journals d as Pending, for a Worker to apply (queued mode): the
+// sender can be answered as soon as it returns. The body is decoded only
+// for its idempotency key; a body that cannot be decoded is quarantined at
+// once. On return d.Status is Pending, Duplicate or Quarantined.
+//
+// Enqueue returns an error, wrapping ErrUnavailable, only when the
+// delivery could not be journaled.
+func (g *Ingester) Enqueue(ctx context.Context, src Source, d *Delivery) error {
+	if d.ID == "" {
+		d.ID = NewID("dl")
+	}
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = g.now()
+	}
+	if d.Provider == "" {
+		d.Provider = src.Provider()
+	}
+	dec, derr := src.Decode(d)
+	d.Key = dec.Key
+	if d.Key == "" || derr != nil {
+		d.Key = dedup.BodyKey(d.Body)
+	}
+	if derr != nil {
+		return g.journal(ctx, d, Quarantined, derr)
+	}
+	err := g.update(ctx, func(tx Tx) error {
+		d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
+		d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
+		_, err := tx.RecordDelivery(ctx, d)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Process decodes a journaled delivery afresh with src and applies it, in
+// one transaction with its new status: Processed; Quarantined when it
+// cannot be decoded or is invalid; Failed, to be tried again after
+// Backoff, when applying failed otherwise; Dead after MaxAttempts
+// failures. Its claim, if any, is released. Effects are idempotent, so
+// processing a delivery again changes nothing.
+//
+// Process returns an error only when the outcome could not be stored;
+// the delivery then stays as it was, and its claim lapses.
+func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
+	dec, derr := src.Decode(d)
+	attempts := d.Attempts + 1
+	var applyErr error
+	err := g.update(ctx, func(tx Tx) error {
+		d.Attempts, d.UpdatedAt, d.ClaimedUntil, d.NextAttemptAt = attempts, g.now(), time.Time{}, time.Time{}
+		if derr != nil {
+			d.Status, d.Error = Quarantined, text(derr.Error())
+			return tx.UpdateDelivery(ctx, d)
+		}
+		if err := g.Apply(ctx, tx, d, dec.Events); err != nil {
+			applyErr = err
+			return err
+		}
+		d.Status, d.Error = Processed, ""
+		return tx.UpdateDelivery(ctx, d)
+	})
+	if err == nil || applyErr == nil || ctx.Err() != nil {
+		return err
+	}
+	status := Failed
+	switch {
+	case errors.Is(applyErr, ErrInvalid):
+		status = Quarantined
+	case attempts >= g.maxAttempts():
+		status = Dead
+	}
+	g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
+		slog.Any("delivery", d), slog.String("outcome", string(status)), slog.Int("attempts", attempts), logError(applyErr))
+	return g.update(ctx, func(tx Tx) error {
+		d.Status, d.Error, d.Attempts, d.UpdatedAt = status, text(applyErr.Error()), attempts, g.now()
+		d.ClaimedUntil, d.NextAttemptAt = time.Time{}, time.Time{}
+		if status == Failed {
+			d.NextAttemptAt = d.UpdatedAt.Add(g.backoff(attempts))
+		}
+		return tx.UpdateDelivery(ctx, d)
+	})
+}
+
+// ReplayAll replays the deliveries of a tenant from src's provider that
+// have the given status (all but duplicates when empty) and were received
+// at or after since, and returns how many it replayed.
+func (g *Ingester) ReplayAll(ctx context.Context, src Source, tenant string, status DeliveryStatus, since time.Time) (int, error) {
+	n := 0
+	after := ""
+	for {
+		var page []*Delivery
+		err := g.Store.View(ctx, func(tx Tx) error {
+			var err error
+			page, err = tx.Deliveries(ctx, tenant, DeliveryFilter{Page: Page{After: after, Limit: 100}, Status: status, Since: since})
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+		if len(page) == 0 {
+			return n, nil
+		}
+		for _, d := range page {
+			after = d.ID
+			if d.Status == Duplicate || d.Provider != src.Provider() {
+				continue
+			}
+			if err := g.Process(ctx, src, d); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
 // Replay applies a journaled delivery again, decoding it afresh with src:
 // after a fix to a decoder, or to retry a failed delivery. Effects are
 // idempotent, so replaying a processed delivery changes nothing. A
@@ -178,33 +330,10 @@ func (g *Ingester) Replay(ctx context.Context, src Source, tenant, id string) (*
 	if d.Provider != src.Provider() {
 		return nil, fmt.Errorf("%w: delivery %s is from %s, not %s", ErrInvalid, id, d.Provider, src.Provider())
 	}
-	dec, derr := src.Decode(d)
-	var applyErr error
-	err = g.update(ctx, func(tx Tx) error {
-		d.Attempts++
-		d.UpdatedAt = g.now()
-		if derr != nil {
-			d.Status, d.Error = Quarantined, text(derr.Error())
-			return tx.UpdateDelivery(ctx, d)
-		}
-		if err := g.Apply(ctx, tx, d, dec.Events); err != nil {
-			applyErr = err
-			return err
-		}
-		d.Status, d.Error = Processed, ""
-		return tx.UpdateDelivery(ctx, d)
-	})
-	if err != nil && applyErr != nil {
-		status := Failed
-		if errors.Is(applyErr, ErrInvalid) {
-			status = Quarantined
-		}
-		err = g.update(ctx, func(tx Tx) error {
-			d.Status, d.Error, d.UpdatedAt = status, text(applyErr.Error()), g.now()
-			return tx.UpdateDelivery(ctx, d)
-		})
+	if err := g.Process(ctx, src, d); err != nil {
+		return d, err
 	}
-	return d, err
+	return d, nil
 }
 
 // Apply applies the events of delivery d within tx: it matches and merges

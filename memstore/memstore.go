@@ -194,8 +194,45 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 	}
 	next := copyDelivery(cur)
 	next.Status, next.Attempts, next.Error, next.UpdatedAt = d.Status, d.Attempts, d.Error, d.UpdatedAt
+	next.NextAttemptAt, next.ClaimedUntil = d.NextAttemptAt, d.ClaimedUntil
 	set(t, tn.deliveries, d.ID, next)
 	return nil
+}
+
+// ClaimDeliveries implements donorsync.Tx.
+func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	if err := t.check(ctx, true); err != nil {
+		return nil, err
+	}
+	var due []*donorsync.Delivery
+	for name, tn := range t.s.tenants {
+		if c.Tenant != "" && name != c.Tenant {
+			continue
+		}
+		for _, d := range tn.deliveries {
+			if (d.Status == donorsync.Pending || d.Status == donorsync.Failed) &&
+				!d.NextAttemptAt.After(c.Now) && !d.ClaimedUntil.After(c.Now) {
+				due = append(due, d)
+			}
+		}
+	}
+	slices.SortFunc(due, func(a, b *donorsync.Delivery) int {
+		if c := a.ReceivedAt.Compare(b.ReceivedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if len(due) > c.Limit {
+		due = due[:max(c.Limit, 0)]
+	}
+	out := make([]*donorsync.Delivery, len(due))
+	for i, d := range due {
+		next := copyDelivery(d)
+		next.ClaimedUntil = c.Until
+		set(t, t.s.tenants[d.Tenant].deliveries, d.ID, next)
+		out[i] = copyDelivery(next)
+	}
+	return out, nil
 }
 
 // Delivery implements donorsync.Tx.

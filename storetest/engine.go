@@ -456,6 +456,39 @@ func testShuffled(t *testing.T, s donorsync.Store) {
 	})
 }
 
+// testQueued journals a history in queued mode, in shuffled orders, and
+// lets a Worker apply it: the state is the one inline mode reaches.
+func testQueued(t *testing.T, s donorsync.Store) {
+	h := history()
+	g := newIngester(s)
+	inline := newTenant("inline")
+	for _, b := range h {
+		receive(t, g, inline, b)
+	}
+	want := snapshot(t, s, inline)
+	r := rand.New(rand.NewPCG(5, 9))
+	for range 5 {
+		tenant := newTenant("queued")
+		for _, i := range r.Perm(len(h)) {
+			d := &donorsync.Delivery{Tenant: tenant, Body: h[i]}
+			if err := g.Enqueue(ctx(t), source{}, d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Status != donorsync.Pending && d.Status != donorsync.Duplicate {
+				t.Fatalf("enqueued delivery: status %s", d.Status)
+			}
+		}
+		w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{source{}}, Tenant: tenant, Batch: 3}
+		n, err := w.Drain(ctx(t))
+		if err != nil || n != len(h)-1 {
+			t.Fatalf("Drain = %d, %v; want the %d unique deliveries", n, err, len(h)-1)
+		}
+		if diff := cmp.Diff(want, snapshot(t, s, tenant), cmpOpts); diff != "" {
+			t.Fatalf("queued mode ends in another state than inline mode (-inline +queued):\n%s", diff)
+		}
+	}
+}
+
 // checkHistoryState checks the state of a history against what the rules
 // say it must be, so that a wrong but order-independent state fails too.
 func checkHistoryState(t *testing.T, st *state) {

@@ -44,6 +44,8 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"Journal", testJournal},
 		{"JournalDuplicates", testJournalDuplicates},
 		{"JournalListing", testJournalListing},
+		{"ClaimDeliveries", testClaim},
+		{"ConcurrentClaims", testConcurrentClaims},
 		{"ContactRoundTrip", testContactRoundTrip},
 		{"ContactKeyConflict", testContactKeyConflict},
 		{"MergeContacts", testMergeContacts},
@@ -63,6 +65,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"ShuffledHistories", testShuffled},
 		{"LifecycleEveryOrder", testLifecycle},
 		{"ActivistEveryOrder", testActivist},
+		{"QueuedSameAsInline", testQueued},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,6 +136,7 @@ func testJournal(t *testing.T, s donorsync.Store) {
 		return err
 	})
 	d.Status, d.Attempts, d.Error, d.UpdatedAt = donorsync.Failed, 2, "boom", ts("2024-05-01T10:00:01Z")
+	d.NextAttemptAt, d.ClaimedUntil = ts("2024-05-01T10:05:00.5Z"), ts("2024-05-01T10:01:00Z")
 	update(t, s, func(tx donorsync.Tx) error { return tx.UpdateDelivery(ctx(t), d) })
 	view(t, s, func(tx donorsync.Tx) error {
 		got, err := tx.Delivery(ctx(t), tenant, d.ID)
@@ -222,6 +226,121 @@ func testJournalListing(t *testing.T, s donorsync.Store) {
 		}
 		return nil
 	})
+}
+
+func pending(t *testing.T, s donorsync.Store, tenant string, n int, at time.Time, mod func(i int, d *donorsync.Delivery)) []string {
+	t.Helper()
+	var ids []string
+	update(t, s, func(tx donorsync.Tx) error {
+		for i := range n {
+			d := &donorsync.Delivery{ID: donorsync.NewID("dl"), Tenant: tenant, Provider: "p", Key: fmt.Sprint(tenant, i), Body: []byte("{}"),
+				ReceivedAt: at.Add(time.Duration(i) * time.Second), Status: donorsync.Pending}
+			if mod != nil {
+				mod(i, d)
+			}
+			if _, err := tx.RecordDelivery(ctx(t), d); err != nil {
+				return err
+			}
+			ids = append(ids, d.ID)
+		}
+		return nil
+	})
+	return ids
+}
+
+func claim(t *testing.T, s donorsync.Store, c donorsync.Claim) []string {
+	t.Helper()
+	var ids []string
+	update(t, s, func(tx donorsync.Tx) error {
+		ds, err := tx.ClaimDeliveries(ctx(t), c)
+		for _, d := range ds {
+			if !d.ClaimedUntil.Equal(c.Until) || d.Tenant != c.Tenant && c.Tenant != "" {
+				t.Errorf("claimed delivery %s: claimed until %v, tenant %s", d.ID, d.ClaimedUntil, d.Tenant)
+			}
+			ids = append(ids, d.ID)
+		}
+		return err
+	})
+	return ids
+}
+
+func testClaim(t *testing.T, s donorsync.Store) {
+	tenant := newTenant("claim")
+	now := ts("2024-06-01T12:00:00Z")
+	ids := pending(t, s, tenant, 6, now.Add(-time.Hour), func(i int, d *donorsync.Delivery) {
+		switch i {
+		case 3:
+			d.Status, d.NextAttemptAt = donorsync.Failed, now.Add(time.Minute) // not due yet
+		case 4:
+			d.Status = donorsync.Processed // done
+		case 5:
+			d.Status, d.NextAttemptAt = donorsync.Failed, now.Add(-time.Second) // due
+		}
+	})
+	other := pending(t, s, newTenant("claim-other"), 1, now.Add(-2*time.Hour), nil)
+	lease := now.Add(time.Minute)
+	if got := claim(t, s, donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 2}); !slices.Equal(got, ids[:2]) {
+		t.Errorf("first claim = %v, want the two oldest %v", got, ids[:2])
+	}
+	if got := claim(t, s, donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 10}); !slices.Equal(got, []string{ids[2], ids[5]}) {
+		t.Errorf("second claim = %v, want the rest that is due %v", got, []string{ids[2], ids[5]})
+	}
+	if got := claim(t, s, donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 10}); len(got) != 0 {
+		t.Errorf("third claim = %v, want nothing while the claims last", got)
+	}
+	later := now.Add(2 * time.Minute)
+	if got := claim(t, s, donorsync.Claim{Tenant: tenant, Now: later, Until: later.Add(time.Minute), Limit: 10}); len(got) != 5 {
+		t.Errorf("claim after the leases lapsed = %v, want the 5 pending and failed deliveries", got)
+	}
+	// Without a tenant, every tenant's deliveries are claimed.
+	all := claim(t, s, donorsync.Claim{Now: later.Add(time.Hour), Until: later.Add(2 * time.Hour), Limit: 1000})
+	if !slices.Contains(all, other[0]) || !slices.Contains(all, ids[0]) {
+		t.Errorf("claim for every tenant = %d deliveries, missing some", len(all))
+	}
+}
+
+func testConcurrentClaims(t *testing.T, s donorsync.Store) {
+	tenant := newTenant("claims")
+	now := ts("2024-06-01T12:00:00Z")
+	ids := pending(t, s, tenant, 40, now.Add(-time.Hour), nil)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				var got []*donorsync.Delivery
+				err := s.Update(ctx(t), func(tx donorsync.Tx) error {
+					var err error
+					got, err = tx.ClaimDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Until: now.Add(time.Hour), Limit: 3})
+					return err
+				})
+				if errors.Is(err, donorsync.ErrConflict) {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("delivery %s claimed %d times, want once", id, seen[id])
+		}
+	}
 }
 
 func fullContact(tenant string) contact.Contact {

@@ -28,6 +28,9 @@ type Dialect struct {
 	JSONSetContactID string
 	// Lock takes transaction-scoped locks on names; nil does nothing.
 	Lock func(ctx context.Context, tx *sql.Tx, names []string) error
+	// ForUpdate is appended to the query that selects deliveries to claim,
+	// such as " FOR UPDATE SKIP LOCKED"; "" where writers run one at a time.
+	ForUpdate string
 	// Conflict reports whether err is a lost race that the engine should
 	// retry (a unique violation, a serialization failure, a deadlock).
 	Conflict func(err error) bool
@@ -139,10 +142,10 @@ func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string,
 		body = []byte{}
 	}
 	err = t.exec(ctx, "record delivery", `INSERT INTO deliveries
-		(tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at, next_attempt_at, claimed_until)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
-		d.Attempts, d.Error, micros(d.UpdatedAt))
+		d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil))
 	if err != nil {
 		return "", err
 	}
@@ -151,8 +154,9 @@ func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string,
 
 // UpdateDelivery implements donorsync.Tx.
 func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
-	res, err := t.tx.ExecContext(ctx, t.d.q(`UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?
-		WHERE tenant = ? AND id = ?`), string(d.Status), d.Attempts, d.Error, micros(d.UpdatedAt), d.Tenant, d.ID)
+	res, err := t.tx.ExecContext(ctx, t.d.q(`UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?,
+		next_attempt_at = ?, claimed_until = ? WHERE tenant = ? AND id = ?`), string(d.Status), d.Attempts, d.Error,
+		micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil), d.Tenant, d.ID)
 	if err != nil {
 		return t.d.wrap("update delivery", err)
 	}
@@ -162,21 +166,60 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 	return nil
 }
 
-const deliveryColumns = `tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at`
+const deliveryColumns = `tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at,
+	next_attempt_at, claimed_until`
 
 func scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, error) {
 	var d donorsync.Delivery
-	var received, updated int64
+	var received, updated, next, claimed int64
 	var status string
 	if err := row.Scan(&d.Tenant, &d.ID, &d.Provider, &d.Kind, &d.Key, &d.Body, &received, &status, &d.DuplicateOf,
-		&d.Attempts, &d.Error, &updated); err != nil {
+		&d.Attempts, &d.Error, &updated, &next, &claimed); err != nil {
 		return nil, err
 	}
 	d.ReceivedAt, d.UpdatedAt, d.Status = fromMicros(received), fromMicros(updated), donorsync.DeliveryStatus(status)
+	d.NextAttemptAt, d.ClaimedUntil = fromMicros(next), fromMicros(claimed)
 	if d.Body == nil {
 		d.Body = []byte{}
 	}
 	return &d, nil
+}
+
+// ClaimDeliveries implements donorsync.Tx.
+func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries
+		WHERE status IN ('pending', 'failed') AND next_attempt_at <= ? AND claimed_until <= ?`
+	args := []any{micros(c.Now), micros(c.Now)}
+	if c.Tenant != "" {
+		q += ` AND tenant = ?`
+		args = append(args, c.Tenant)
+	}
+	args = append(args, max(c.Limit, 0))
+	rows, err := t.query(ctx, q+` ORDER BY received_at, id LIMIT ?`+t.d.ForUpdate, args...)
+	if err != nil {
+		return nil, t.d.wrap("claim deliveries", err)
+	}
+	var out []*donorsync.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, t.d.wrap("claim deliveries", err)
+		}
+		out = append(out, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, t.d.wrap("claim deliveries", err)
+	}
+	for _, d := range out {
+		d.ClaimedUntil = c.Until
+		if err := t.exec(ctx, "claim delivery", `UPDATE deliveries SET claimed_until = ? WHERE tenant = ? AND id = ?`,
+			micros(c.Until), d.Tenant, d.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // Delivery implements donorsync.Tx.

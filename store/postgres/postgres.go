@@ -138,6 +138,7 @@ var dialect = &sqlstore.Dialect{
 	Rebind:           rebind,
 	JSONSetContactID: `jsonb_set(data, '{ContactID}', to_jsonb(?::text))`,
 	Lock:             lock,
+	ForUpdate:        " FOR UPDATE SKIP LOCKED",
 	Conflict:         conflict,
 }
 

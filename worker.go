@@ -1,0 +1,155 @@
+package donorsync
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// A Worker applies journaled deliveries in queued mode: those a Handler
+// with Queued set has journaled as Pending, and those whose application
+// failed and are due for another attempt. Several Workers, in one process
+// or on many replicas sharing a store, share the work: each claims a batch
+// of deliveries for a lease, and no two hold the same delivery.
+//
+// Set Ingester and Sources; other fields are optional.
+type Worker struct {
+	// Ingester applies the deliveries, with its Store, retry policy and
+	// logger.
+	Ingester *Ingester
+
+	// Sources decode the deliveries, one per provider.
+	Sources []Source
+
+	// Tenant limits the Worker to one tenant; "" serves all.
+	Tenant string
+
+	// Batch is how many deliveries are claimed at a time; 0 means 32.
+	Batch int
+
+	// Poll is how long to wait when nothing is due; 0 means 250 ms.
+	Poll time.Duration
+
+	// Lease is how long a claim lasts: a delivery claimed by a Worker that
+	// died is taken up by another after it. 0 means one minute.
+	Lease time.Duration
+}
+
+// Run processes deliveries until ctx is done. It then releases the claims
+// it holds on deliveries not yet processed, and returns nil: stopping a
+// Worker loses nothing.
+func (w *Worker) Run(ctx context.Context) error {
+	poll := w.Poll
+	if poll <= 0 {
+		poll = 250 * time.Millisecond
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		n, err := w.RunOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			w.Ingester.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
+		}
+		if n > 0 && err == nil {
+			t.Reset(0)
+		} else {
+			t.Reset(poll)
+		}
+	}
+}
+
+// Drain processes deliveries until none is due, and returns how many it
+// processed. It suits tests, and a backfill run to completion.
+func (w *Worker) Drain(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := w.RunOnce(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+}
+
+// RunOnce claims one batch of due deliveries and processes it, and returns
+// how many it processed. When ctx is done before the batch is finished,
+// the claims on the rest are released.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	g := w.Ingester
+	batch := w.Batch
+	if batch <= 0 {
+		batch = 32
+	}
+	lease := w.Lease
+	if lease <= 0 {
+		lease = time.Minute
+	}
+	var claimed []*Delivery
+	err := g.update(ctx, func(tx Tx) error {
+		now := g.now()
+		var err error
+		claimed, err = tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("donorsync: claim deliveries: %w", err)
+	}
+	for i, d := range claimed {
+		if ctx.Err() != nil {
+			w.release(ctx, claimed[i:])
+			return i, nil
+		}
+		src := w.source(d.Provider)
+		if src == nil {
+			w.bury(ctx, d, fmt.Sprintf("no source for provider %q", d.Provider))
+			continue
+		}
+		if err := g.Process(ctx, src, d); err != nil {
+			// The outcome could not be stored: the claim lapses and
+			// another attempt follows.
+			g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.Any("delivery", d), slog.String("error", err.Error()))
+		}
+	}
+	return len(claimed), nil
+}
+
+func (w *Worker) source(provider string) Source {
+	for _, s := range w.Sources {
+		if s.Provider() == provider {
+			return s
+		}
+	}
+	return nil
+}
+
+// release gives up the claims on ds, so that they are taken up at once.
+func (w *Worker) release(ctx context.Context, ds []*Delivery) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = w.Ingester.update(ctx, func(tx Tx) error {
+		for _, d := range ds {
+			d.ClaimedUntil = time.Time{}
+			if err := tx.UpdateDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// bury moves a delivery that no source can decode to Dead.
+func (w *Worker) bury(ctx context.Context, d *Delivery, reason string) {
+	_ = w.Ingester.update(ctx, func(tx Tx) error {
+		d.Status, d.Error, d.UpdatedAt, d.ClaimedUntil = Dead, reason, w.Ingester.now(), time.Time{}
+		return tx.UpdateDelivery(ctx, d)
+	})
+}
