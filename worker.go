@@ -36,9 +36,9 @@ type Worker struct {
 	Lease time.Duration
 }
 
-// Run processes deliveries until ctx is done. It then releases the claims
-// it holds on deliveries not yet processed, and returns nil: stopping a
-// Worker loses nothing.
+// Run processes deliveries until ctx is done. It then finishes the
+// delivery in hand, releases the claims it holds on the others, and
+// returns nil: stopping a Worker loses nothing.
 func (w *Worker) Run(ctx context.Context) error {
 	poll := w.Poll
 	if poll <= 0 {
@@ -113,7 +113,12 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 			w.bury(ctx, d, fmt.Sprintf("no source for provider %q", d.Provider))
 			continue
 		}
-		if err := g.Process(ctx, src, d); err != nil {
+		// A delivery begun is finished, even when ctx is cancelled
+		// meanwhile: stopping waits for it rather than abandon it claimed.
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
+		err := g.Process(pctx, src, d)
+		cancel()
+		if err != nil {
 			// The outcome could not be stored: the claim lapses and
 			// another attempt follows.
 			g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.Any("delivery", d), slog.String("error", err.Error()))
