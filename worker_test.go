@@ -51,7 +51,7 @@ func giftSource() *decodingSource {
 // clock is a settable clock for the engine.
 type clock struct{ now atomic.Int64 }
 
-func (c *clock) Now() time.Time           { return time.Unix(0, c.now.Load()).UTC() }
+func (c *clock) Now() time.Time          { return time.Unix(0, c.now.Load()).UTC() }
 func (c *clock) Advance(d time.Duration) { c.now.Add(int64(d)) }
 
 func newClock() *clock {
