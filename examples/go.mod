@@ -1,9 +1,35 @@
 module github.com/donorsync/donorsync/examples
 
-go 1.25
+go 1.25.0
 
-require github.com/donorsync/donorsync v0.0.0
+require (
+	github.com/donorsync/donorsync v0.0.0
+	github.com/donorsync/donorsync/store/postgres v0.0.0
+	github.com/donorsync/donorsync/store/sqlite v0.0.0
+)
 
-require github.com/shopspring/decimal v1.4.0 // indirect
+require (
+	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/pgx/v5 v5.12.0 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	github.com/mattn/go-isatty v0.0.24 // indirect
+	github.com/ncruces/go-strftime v1.1.0 // indirect
+	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
+	github.com/shopspring/decimal v1.4.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/sys v0.42.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+	modernc.org/libc v1.72.0 // indirect
+	modernc.org/mathutil v1.7.1 // indirect
+	modernc.org/memory v1.12.1 // indirect
+	modernc.org/sqlite v1.50.0 // indirect
+)
 
-replace github.com/donorsync/donorsync => ../
+replace (
+	github.com/donorsync/donorsync => ../
+	github.com/donorsync/donorsync/store/postgres => ../store/postgres
+	github.com/donorsync/donorsync/store/sqlite => ../store/sqlite
+)

@@ -1,19 +1,29 @@
-// Command server is a runnable donorsync receiver for ActBlue webhooks.
+// Command server is a runnable donorsync receiver for ActBlue, Anedot and
+// Action Network, for the tenant "default".
 //
-//	go run ./examples/server
+//	go run ./examples/server [-addr 127.0.0.1:8080] [-db donorsync.db | -db postgres://...] [-mode queued|inline]
 //
-// It listens on 127.0.0.1:8080, serves POST /webhooks/actblue/{tenant} for
-// the tenant "default", and prints the URL and the Basic-Auth credentials
-// to give ActBlue. The credentials come from DONORSYNC_ACTBLUE_USER and
-// DONORSYNC_ACTBLUE_PASSWORD when both are set; otherwise new ones are
-// generated at each start.
+// It stores into a SQLite file (or PostgreSQL, given a postgres:// URL).
+// On first start it generates the webhook credentials and an admin token,
+// saves them beside the database (-credentials), and prints each webhook
+// URL with its credentials, ready to paste into the platforms. The
+// variables DONORSYNC_ACTBLUE_USER, DONORSYNC_ACTBLUE_PASSWORD,
+// DONORSYNC_ANEDOT_SECRET, DONORSYNC_ACTIONNETWORK_TOKEN and
+// DONORSYNC_ADMIN_TOKEN, where set, take precedence.
 //
-// It stores into memory (memstore): everything received is lost when it
-// stops. It shows the wiring; do not point a live webhook at it.
+// Routes:
+//
+//	POST /webhooks/actblue/{tenant}
+//	POST /webhooks/anedot/{tenant}
+//	POST /webhooks/actionnetwork/{tenant}/{token}
+//	GET  /api/{tenant}/contacts|donations|commitments|deliveries   (Authorization: Bearer <admin token>)
+//	POST /api/{tenant}/deliveries/{id}/replay
+//	GET  /healthz
 package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,12 +33,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
-	"github.com/donorsync/donorsync/memstore"
+	"github.com/donorsync/donorsync/actionnetwork"
+	"github.com/donorsync/donorsync/anedot"
+	"github.com/donorsync/donorsync/store/postgres"
+	"github.com/donorsync/donorsync/store/sqlite"
 )
 
 const tenant = "default"
@@ -42,33 +57,85 @@ func main() {
 	}
 }
 
+// store is a donorsync.Store that can be closed.
+type store interface {
+	donorsync.Store
+	Close() error
+}
+
+func openStore(ctx context.Context, db string) (store, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return postgres.Open(ctx, db)
+	}
+	return sqlite.Open(ctx, db, nil)
+}
+
 // run starts the server and blocks until ctx is done. When ready is not
 // nil, the listening address is sent on it once the server accepts
 // connections.
 func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- string) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	db := fs.String("db", "donorsync.db", "SQLite file, or a postgres:// URL")
+	mode := fs.String("mode", "queued", "inline (apply before answering) or queued (answer once journaled; a worker applies)")
+	credPath := fs.String("credentials", "", "file that keeps the generated credentials (default: the SQLite file + .credentials.json, or donorsync.credentials.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *mode != "inline" && *mode != "queued" {
+		return fmt.Errorf("-mode is %q: want inline or queued", *mode)
+	}
+	if *credPath == "" {
+		*credPath = "donorsync.credentials.json"
+		if !strings.Contains(*db, "://") {
+			*credPath = *db + ".credentials.json"
+		}
+	}
+	creds, err := loadCredentials(*credPath)
+	if err != nil {
+		return err
+	}
 
-	cred, err := credential()
-	if err != nil {
-		return err
-	}
-	auth, err := actblue.NewAuthenticator(cred)
-	if err != nil {
-		return err
-	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	store := memstore.New()
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	abAuth, err := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
+	if err != nil {
+		return err
+	}
+	verifier, err := anedot.NewVerifier(anedot.Secret{Tenant: tenant, Token: creds.AnedotSecret})
+	if err != nil {
+		return err
+	}
+	anAuth, err := actionnetwork.NewAuthenticator(actionnetwork.Token{Tenant: tenant, Token: creds.ActionNetworkToken})
+	if err != nil {
+		return err
+	}
+	anedotSource, err := anedot.NewSource(verifier, anedot.Mapping{})
+	if err != nil {
+		return err
+	}
+	sources := []donorsync.Source{&actblue.Source{Auth: abAuth}, anedotSource, &actionnetwork.Source{Auth: anAuth}}
+	ingester := &donorsync.Ingester{Store: st, Logger: logger}
+	queued := *mode == "queued"
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{
-		Source:   &actblue.Source{Auth: auth},
-		Ingester: &donorsync.Ingester{Store: store, Logger: logger},
-		Logger:   logger,
-	})
+	for route, src := range map[string]donorsync.Source{
+		"POST /webhooks/actblue/{tenant}":               sources[0],
+		"POST /webhooks/anedot/{tenant}":                sources[1],
+		"POST /webhooks/actionnetwork/{tenant}/{token}": sources[2],
+	} {
+		mux.Handle(route, &donorsync.Handler{Source: src, Ingester: ingester, Logger: logger, Queued: queued})
+	}
+	byProvider := map[string]donorsync.Source{}
+	for _, s := range sources {
+		byProvider[s.Provider()] = s
+	}
+	(&api{store: st, ingest: ingester, sources: byProvider, token: sha256.Sum256([]byte(creds.AdminToken))}).routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
@@ -87,18 +154,18 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	printWelcome(stdout, ln.Addr().String(), *db, *mode, *credPath, creds)
 
-	url := "http://" + ln.Addr().String() + "/webhooks/actblue/" + tenant
-	fmt.Fprintf(stdout, `donorsync is listening on %s (in-memory store: nothing survives a restart)
-
-ActBlue webhook (Integrations > Webhooks; types ActBlue Default, Default Refunds, Default Cancellations):
-  Endpoint URL: %s
-  Username:     %s
-  Password:     %s
-
-Try it:
-  curl -u '%s:%s' -H 'Content-Type: application/json' --data @actblue/testdata/contribution.json %s
-`, ln.Addr(), url, cred.Username, cred.Password, cred.Username, cred.Password, url)
+	// In queued mode a worker applies what the handlers journal; it also
+	// retries failed deliveries in both modes.
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w := &donorsync.Worker{Ingester: ingester, Sources: sources}
+		w.Run(workerCtx)
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -106,31 +173,54 @@ Try it:
 		ready <- ln.Addr().String()
 	}
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		// Stop accepting, let requests in flight finish (a delivery being
+		// journaled is answered), then stop the worker, which finishes the
+		// delivery in hand; anything left pending is applied at next start.
+		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err = srv.Shutdown(shutdown)
+		if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+			err = errors.Join(err, serveErr)
+		}
 	}
-	// Let requests in flight finish: a delivery being journaled is answered.
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	stopWorker()
+	wg.Wait()
+	return err
 }
 
-// credential returns the ActBlue credential of the default tenant: from the
-// environment when set, otherwise a new one.
-func credential() (actblue.Credential, error) {
-	user, pass := os.Getenv("DONORSYNC_ACTBLUE_USER"), os.Getenv("DONORSYNC_ACTBLUE_PASSWORD")
-	switch {
-	case user != "" && pass != "":
-		return actblue.Credential{Tenant: tenant, Username: user, Password: pass}, nil
-	case user != "" || pass != "":
-		return actblue.Credential{}, errors.New("set both DONORSYNC_ACTBLUE_USER and DONORSYNC_ACTBLUE_PASSWORD, or neither")
+func printWelcome(w io.Writer, addr, db, mode, credPath string, c *credentials) {
+	base := "http://" + addr
+	store := "SQLite file " + db
+	if strings.Contains(db, "://") {
+		store = "PostgreSQL"
 	}
-	return actblue.GenerateCredential(tenant, "donorsync")
+	fmt.Fprintf(w, `donorsync is listening on %s (%s, %s mode)
+Credentials are kept in %s. Put the server behind HTTPS before giving these URLs to the platforms.
+
+ActBlue (Integrations > Webhooks; types ActBlue Default, Default Refunds, Default Cancellations; one URL for all):
+  Endpoint URL: %s/webhooks/actblue/%s
+  Username:     %s
+  Password:     %s
+
+Anedot (webhook URL and secret token; one webhook per template type):
+  URL:          %s/webhooks/anedot/%s
+  Secret token: %s
+
+Action Network (API & Sync > Webhooks; trigger "All actions plus uploads"; the URL is the credential):
+  URL:          %s/webhooks/actionnetwork/%s/%s
+
+Read API (Authorization: Bearer <admin token>):
+  curl -H 'Authorization: Bearer %s' %s/api/%s/donations
+  Admin token:  %s
+
+Send sample deliveries:
+  go run ./examples/send -url %s -actblue-user '%s' -actblue-password '%s' -anedot-secret '%s' -actionnetwork-token '%s'
+`, addr, store, mode, credPath,
+		base, tenant, c.ActBlueUser, c.ActBluePassword,
+		base, tenant, c.AnedotSecret,
+		base, tenant, c.ActionNetworkToken,
+		c.AdminToken, base, tenant, c.AdminToken,
+		base, c.ActBlueUser, c.ActBluePassword, c.AnedotSecret, c.ActionNetworkToken)
 }

@@ -1,82 +1,323 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/anedot"
 )
 
-func TestServerReceivesActBlue(t *testing.T) {
-	t.Setenv("DONORSYNC_ACTBLUE_USER", "demo-000001")
-	t.Setenv("DONORSYNC_ACTBLUE_PASSWORD", "DemoPasswordDemoPassword")
-	ctx, cancel := context.WithCancel(t.Context())
-	var out bytes.Buffer
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, &out, ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("server stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
-	if !strings.Contains(out.String(), "demo-000001") || !strings.Contains(out.String(), "/webhooks/actblue/default") {
-		t.Errorf("start-up text lacks the URL or credentials:\n%s", out.String())
-	}
+const (
+	abUser  = "demo-000001"
+	abPass  = "DemoPasswordDemoPassword"
+	secret  = "demo-anedot-secret"
+	anToken = "demoActionNetworkToken-0123456789"
+	admin   = "demo-admin-token"
+)
 
-	body, err := os.ReadFile("../../actblue/testdata/contribution.json")
+func setEnv(t *testing.T) {
+	t.Setenv("DONORSYNC_ACTBLUE_USER", abUser)
+	t.Setenv("DONORSYNC_ACTBLUE_PASSWORD", abPass)
+	t.Setenv("DONORSYNC_ANEDOT_SECRET", secret)
+	t.Setenv("DONORSYNC_ACTIONNETWORK_TOKEN", anToken)
+	t.Setenv("DONORSYNC_ADMIN_TOKEN", admin)
+}
+
+func fixture(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred := actblue.Credential{Username: "demo-000001", Password: "DemoPasswordDemoPassword"}
-	for _, tt := range []struct {
-		cred actblue.Credential
-		want int
-	}{{cred, http.StatusOK}, {actblue.Credential{Username: "demo-000001", Password: "wrong"}, http.StatusUnauthorized}} {
-		r, err := actblue.NewRequest(t.Context(), "http://"+addr+"/webhooks/actblue/default", tt.cred, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != tt.want {
-			t.Errorf("status %d (%s), want %d", resp.StatusCode, b, tt.want)
-		}
-	}
-	resp, err := http.Get("http://" + addr + "/healthz")
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Errorf("healthz: %v %v", resp, err)
-	}
-	resp.Body.Close()
+	return b
+}
 
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("shutdown: %v", err)
+func do(t *testing.T, r *http.Request) (int, string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func get(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	r, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	return do(t, r)
+}
+
+// waitFor polls the read API until cond holds for the listing at path.
+func waitFor(t *testing.T, base, path string, cond func(items []map[string]any) bool) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, body := get(t, base+path, admin)
+		var res struct {
+			Items []map[string]any `json:"items"`
+		}
+		if status == http.StatusOK && json.Unmarshal([]byte(body), &res) == nil && cond(res.Items) {
+			return res.Items
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never satisfied the condition; last answer %d with %d items: %.300s", path, status, len(res.Items), body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func TestCredentialNeedsBothVariables(t *testing.T) {
-	t.Setenv("DONORSYNC_ACTBLUE_USER", "only-user")
-	t.Setenv("DONORSYNC_ACTBLUE_PASSWORD", "")
-	if _, err := credential(); err == nil {
-		t.Error("credential() with only a username succeeded")
+func start(t *testing.T, args ...string) (string, *bytes.Buffer, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &out, ready) }()
+	select {
+	case addr := <-ready:
+		return "http://" + addr, &out, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		}
+	case err := <-done:
+		cancel()
+		t.Fatalf("server stopped: %v", err)
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatal("server did not start")
 	}
-	t.Setenv("DONORSYNC_ACTBLUE_USER", "")
-	c, err := credential()
-	if err != nil || len(c.Password) != actblue.PasswordLength || c.Tenant != "default" {
-		t.Errorf("generated credential = %+v, %v", c, err)
+	return "", nil, nil
+}
+
+func TestServerAllProvidersQueued(t *testing.T) {
+	setEnv(t)
+	dir := t.TempDir()
+	base, out, stop := start(t, "-db", filepath.Join(dir, "donorsync.db"))
+	defer stop()
+	for _, want := range []string{abUser, abPass, secret, anToken, admin, "/webhooks/actblue/default", "/webhooks/anedot/default",
+		"/webhooks/actionnetwork/default/" + anToken, "queued mode"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("start-up text lacks %q:\n%s", want, out.String())
+		}
 	}
+
+	ab, _ := actblue.NewRequest(t.Context(), base+"/webhooks/actblue/default", actblue.Credential{Username: abUser, Password: abPass},
+		fixture(t, "actblue/testdata/contribution.json"))
+	an, _ := anedot.NewRequest(t.Context(), base+"/webhooks/anedot/default", secret, fixture(t, "anedot/testdata/donation_completed.json"))
+	osdi, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/webhooks/actionnetwork/default/"+anToken,
+		bytes.NewReader(fixture(t, "actionnetwork/testdata/donation.json")))
+	for _, r := range []*http.Request{ab, an, osdi} {
+		if status, body := do(t, r); status != http.StatusOK || !strings.Contains(body, `"pending"`) {
+			t.Errorf("%s: %d %s, want 200 pending", r.URL.Path, status, body)
+		}
+	}
+	bad, _ := actblue.NewRequest(t.Context(), base+"/webhooks/actblue/default", actblue.Credential{Username: abUser, Password: "wrong"}, []byte("{}"))
+	if status, _ := do(t, bad); status != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", status)
+	}
+
+	donations := waitFor(t, base, "/api/default/donations", func(items []map[string]any) bool { return len(items) == 3 })
+	providers := map[any]bool{}
+	for _, d := range donations {
+		providers[d["provider"]] = true
+		if d["contact_id"] == "" || d["amount"] == "" || d["status"] != "completed" {
+			t.Errorf("donation %v", d)
+		}
+	}
+	if len(providers) != 3 {
+		t.Errorf("donations from %v, want all three providers", providers)
+	}
+	contacts := waitFor(t, base, "/api/default/contacts", func(items []map[string]any) bool { return len(items) == 3 })
+	if c := contacts[0]; c["emails"] == nil || c["address"] == nil || c["sources"] == nil {
+		t.Errorf("contact %v", c)
+	}
+	deliveries := waitFor(t, base, "/api/default/deliveries?status=processed", func(items []map[string]any) bool { return len(items) == 3 })
+
+	// Replay one delivery: idempotent.
+	r, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, fmt.Sprintf("%s/api/default/deliveries/%s/replay", base, deliveries[0]["id"]), nil)
+	r.Header.Set("Authorization", "Bearer "+admin)
+	if status, body := do(t, r); status != http.StatusOK || !strings.Contains(body, `"processed"`) {
+		t.Errorf("replay: %d %s", status, body)
+	}
+	waitFor(t, base, "/api/default/donations", func(items []map[string]any) bool { return len(items) == 3 })
+
+	if status, _ := get(t, base+"/api/default/donations", "wrong"); status != http.StatusUnauthorized {
+		t.Errorf("read API with a wrong token: %d", status)
+	}
+	if status, _ := get(t, base+"/api/default/donations?limit=0", admin); status != http.StatusBadRequest {
+		t.Errorf("read API with a bad limit: %d", status)
+	}
+	if status, body := get(t, base+"/healthz", ""); status != http.StatusOK || body != "ok\n" {
+		t.Errorf("healthz: %d %q", status, body)
+	}
+}
+
+func TestServerInlineKeepsGeneratedCredentials(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "donorsync.db")
+	base, out, stop := start(t, "-db", db, "-mode", "inline")
+	stop()
+	data, err := os.ReadFile(db + ".credentials.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c credentials
+	if err := json.Unmarshal(data, &c); err != nil || len(c.ActBluePassword) != 24 || len(c.ActionNetworkToken) < 22 || c.AdminToken == "" || c.AnedotSecret == "" {
+		t.Fatalf("saved credentials %s (%v)", data, err)
+	}
+	if fi, _ := os.Stat(db + ".credentials.json"); fi.Mode().Perm() != 0o600 {
+		t.Errorf("credentials file mode %v, want 0600", fi.Mode().Perm())
+	}
+	if !strings.Contains(out.String(), c.ActBluePassword) {
+		t.Error("generated password not printed")
+	}
+	// A second start reuses them.
+	base, out, stop = start(t, "-db", db, "-mode", "inline")
+	defer stop()
+	if !strings.Contains(out.String(), c.ActBluePassword) {
+		t.Error("credentials changed at the second start")
+	}
+	r, _ := actblue.NewRequest(t.Context(), base+"/webhooks/actblue/default", actblue.Credential{Username: c.ActBlueUser, Password: c.ActBluePassword},
+		fixture(t, "actblue/testdata/contribution.json"))
+	if status, body := do(t, r); status != http.StatusOK || !strings.Contains(body, `"processed"`) {
+		t.Errorf("inline mode: %d %s, want processed", status, body)
+	}
+	if _, _, err := func() (string, *bytes.Buffer, error) {
+		return "", nil, run(context.Background(), []string{"-mode", "sideways"}, io.Discard, nil)
+	}(); err == nil {
+		t.Error("-mode sideways accepted")
+	}
+}
+
+// TestKillDuringLoad builds the server, kills it (SIGKILL) while a client
+// sends deliveries, restarts it, and checks that every acknowledged
+// delivery is stored and applied.
+func TestKillDuringLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a server process")
+	}
+	setEnv(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "server")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	db := filepath.Join(dir, "donorsync.db")
+	launch := func() (*exec.Cmd, string) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		cmd := exec.Command(bin, "-addr", addr, "-db", db)
+		stdout, _ := cmd.StdoutPipe()
+		cmd.Stderr = io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "donorsync is listening") {
+				break
+			}
+		}
+		go io.Copy(io.Discard, stdout)
+		return cmd, "http://" + addr
+	}
+
+	template := fixture(t, "actblue/testdata/contribution.json")
+	cred := actblue.Credential{Username: abUser, Password: abPass}
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	send := func(base string, id int) bool {
+		body := bytes.Replace(template, []byte(`"lineitemId": 99999999`), fmt.Appendf(nil, `"lineitemId": %d`, id), 1)
+		r, _ := actblue.NewRequest(context.Background(), base+"/webhooks/actblue/default", cred, body)
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			return false
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			mu.Lock()
+			acked[fmt.Sprint(id)] = true
+			mu.Unlock()
+		}
+		return true
+	}
+
+	for round := range 2 {
+		cmd, base := launch()
+		var wg sync.WaitGroup
+		for c := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					if !send(base, 1_000_000*(round+1)+10_000*c+i) {
+						return
+					}
+				}
+			}()
+		}
+		time.Sleep(1500 * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		cmd.Wait()
+	}
+	t.Logf("%d deliveries acknowledged", len(acked))
+	if len(acked) < 10 {
+		t.Fatalf("only %d deliveries acknowledged before the kills", len(acked))
+	}
+
+	cmd, base := launch()
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	waitFor(t, base, "/api/default/deliveries?status=pending&limit=1000", func(items []map[string]any) bool { return len(items) == 0 })
+	stored := map[string]bool{}
+	after := ""
+	for {
+		page := waitFor(t, base, "/api/default/donations?limit=1000&after="+after, func([]map[string]any) bool { return true })
+		if len(page) == 0 {
+			break
+		}
+		for _, d := range page {
+			stored[d["external_id"].(string)] = true
+		}
+		after = page[len(page)-1]["id"].(string)
+	}
+	for id := range acked {
+		if !stored[id] {
+			t.Errorf("acknowledged delivery of line item %s is not in the store", id)
+		}
+	}
+	t.Logf("%d deliveries acknowledged across two kills; %d stored and applied", len(acked), len(stored))
 }
