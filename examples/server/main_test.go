@@ -177,7 +177,7 @@ func TestServerAllProvidersQueued(t *testing.T) {
 func TestServerInlineKeepsGeneratedCredentials(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "donorsync.db")
-	base, out, stop := start(t, "-db", db, "-mode", "inline")
+	_, out, stop := start(t, "-db", db, "-mode", "inline")
 	stop()
 	data, err := os.ReadFile(db + ".credentials.json")
 	if err != nil {
@@ -194,7 +194,7 @@ func TestServerInlineKeepsGeneratedCredentials(t *testing.T) {
 		t.Error("generated password not printed")
 	}
 	// A second start reuses them.
-	base, out, stop = start(t, "-db", db, "-mode", "inline")
+	base, out, stop := start(t, "-db", db, "-mode", "inline")
 	defer stop()
 	if !strings.Contains(out.String(), c.ActBluePassword) {
 		t.Error("credentials changed at the second start")
