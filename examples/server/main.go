@@ -163,7 +163,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w := &donorsync.Worker{Ingester: ingester, Sources: sources}
+		// A short lease: deliveries claimed by a process that died are
+		// taken up again ten seconds later.
+		w := &donorsync.Worker{Ingester: ingester, Sources: sources, Lease: 10 * time.Second}
 		w.Run(workerCtx)
 	}()
 

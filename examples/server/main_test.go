@@ -70,7 +70,9 @@ func get(t *testing.T, url, token string) (int, string) {
 // waitFor polls the read API until cond holds for the listing at path.
 func waitFor(t *testing.T, base, path string, cond func(items []map[string]any) bool) []map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	// Long enough for the lease of a killed worker (10 s) to lapse on a
+	// loaded machine.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		status, body := get(t, base+path, admin)
 		var res struct {
