@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,16 +11,24 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
 )
 
 // TestTwoReplicas runs two receivers, each with its own connection pool,
-// store and handler, as two replicas sharing one database. Every delivery
-// is sent to both at once. Each donor must end as one contact, each line
-// item as one donation, each delivery processed once.
+// store, handler and worker, as two replicas sharing one database. Every
+// delivery is sent to both at once. Each donor must end as one contact,
+// each line item as one donation, each delivery processed once: in inline
+// mode, and in queued mode where the two workers share the queue.
 func TestTwoReplicas(t *testing.T) {
+	for _, queued := range []bool{false, true} {
+		t.Run(map[bool]string{false: "inline", true: "queued"}[queued], func(t *testing.T) { twoReplicas(t, queued) })
+	}
+}
+
+func twoReplicas(t *testing.T, queued bool) {
 	_, pool := freshSchema(t)
 	template, err := os.ReadFile("../../actblue/testdata/contribution.json")
 	if err != nil {
@@ -32,15 +41,27 @@ func TestTwoReplicas(t *testing.T) {
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var urls []string
+	var workers sync.WaitGroup
+	ctx, stopWorkers := context.WithCancel(t.Context())
+	defer func() { stopWorkers(); workers.Wait() }()
 	for range 2 {
 		store := newStore(t, pool())
+		ingester := &donorsync.Ingester{Store: store, Logger: quiet}
+		src := &actblue.Source{Auth: auth}
 		mux := http.NewServeMux()
 		mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{
-			Source:   &actblue.Source{Auth: auth},
-			Ingester: &donorsync.Ingester{Store: store, Logger: quiet},
+			Source:   src,
+			Ingester: ingester,
 			Logger:   quiet,
+			Queued:   queued,
 			Deadline: -1, // this test checks correctness, not latency
 		})
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			w := &donorsync.Worker{Ingester: ingester, Sources: []donorsync.Source{src}, Batch: 4, Poll: 10 * time.Millisecond}
+			w.Run(ctx)
+		}()
 		srv := httptest.NewServer(mux)
 		t.Cleanup(srv.Close)
 		urls = append(urls, srv.URL+"/webhooks/actblue/acme")
@@ -84,6 +105,23 @@ func TestTwoReplicas(t *testing.T) {
 	}
 
 	store := newStore(t, pool())
+	// In queued mode, wait until the workers have applied everything.
+	for deadline := time.Now().Add(30 * time.Second); queued; time.Sleep(20 * time.Millisecond) {
+		var pending []*donorsync.Delivery
+		if err := store.View(t.Context(), func(tx donorsync.Tx) error {
+			var err error
+			pending, err = tx.Deliveries(t.Context(), "acme", donorsync.DeliveryFilter{Status: donorsync.Pending})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries still pending", len(pending))
+		}
+	}
 	err = store.View(t.Context(), func(tx donorsync.Tx) error {
 		cs, err := tx.Contacts(t.Context(), "acme", donorsync.Page{Limit: 1000})
 		if err != nil {
