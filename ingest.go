@@ -48,6 +48,8 @@ type Ingester struct {
 	// Backoff returns how long to wait before the next attempt after the
 	// given number of failed ones. Nil means DefaultBackoff.
 	Backoff func(attempts int) time.Duration
+
+	group committer // group commit of Enqueue's journal writes
 }
 
 // DefaultBackoff waits 2^(attempts-1) seconds, at most an hour: 1 s, 2 s,
@@ -217,16 +219,84 @@ func (g *Ingester) Enqueue(ctx context.Context, src Source, d *Delivery) error {
 	if derr != nil {
 		return g.journal(ctx, d, Quarantined, derr)
 	}
-	err := g.update(ctx, func(tx Tx) error {
-		d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
-		d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
-		_, err := tx.RecordDelivery(ctx, d)
-		return err
-	})
-	if err != nil {
+	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
+	d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
+	if err := g.journalGrouped(ctx, d); err != nil {
 		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
 	}
 	return nil
+}
+
+// ProcessBatch processes deliveries like Process, all in one transaction
+// when it can: one commit for the batch. If the batch fails as a whole,
+// each delivery is processed on its own, so that one delivery's failure is
+// recorded against it alone. source returns the Source for a provider, or
+// nil.
+func (g *Ingester) ProcessBatch(ctx context.Context, source func(provider string) Source, ds []*Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	decoded := make([]Decoded, len(ds))
+	derrs := make([]error, len(ds))
+	for i, d := range ds {
+		src := source(d.Provider)
+		if src == nil {
+			return g.processEach(ctx, source, ds)
+		}
+		decoded[i], derrs[i] = src.Decode(d)
+	}
+	states := make([]Delivery, len(ds))
+	err := g.update(ctx, func(tx Tx) error {
+		var names []string
+		for i, d := range ds {
+			if derrs[i] == nil {
+				names = append(names, g.lockNames(d, decoded[i].Events)...)
+			}
+		}
+		slices.Sort(names)
+		if err := tx.Lock(ctx, slices.Compact(names)); err != nil {
+			return err
+		}
+		now := g.now()
+		for i, d := range ds {
+			s := *d
+			s.Attempts, s.UpdatedAt, s.ClaimedUntil, s.NextAttemptAt = d.Attempts+1, now, time.Time{}, time.Time{}
+			if derrs[i] != nil {
+				s.Status, s.Error = Quarantined, text(derrs[i].Error())
+			} else {
+				if err := g.Apply(ctx, tx, &s, decoded[i].Events); err != nil {
+					return err
+				}
+				s.Status, s.Error = Processed, ""
+			}
+			if err := tx.UpdateDelivery(ctx, &s); err != nil {
+				return err
+			}
+			states[i] = s
+		}
+		return nil
+	})
+	if err == nil {
+		for i, d := range ds {
+			*d = states[i]
+		}
+		return nil
+	}
+	return g.processEach(ctx, source, ds)
+}
+
+func (g *Ingester) processEach(ctx context.Context, source func(string) Source, ds []*Delivery) error {
+	var errs []error
+	for _, d := range ds {
+		src := source(d.Provider)
+		if src == nil {
+			continue
+		}
+		if err := g.Process(ctx, src, d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Process decodes a journaled delivery afresh with src and applies it, in

@@ -36,9 +36,9 @@ type Worker struct {
 	Lease time.Duration
 }
 
-// Run processes deliveries until ctx is done. It then finishes the
-// delivery in hand, releases the claims it holds on the others, and
-// returns nil: stopping a Worker loses nothing.
+// Run processes deliveries until ctx is done. It then finishes the batch
+// in hand, and returns nil: stopping a Worker loses nothing and leaves
+// nothing claimed.
 func (w *Worker) Run(ctx context.Context) error {
 	poll := w.Poll
 	if poll <= 0 {
@@ -80,9 +80,9 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 	}
 }
 
-// RunOnce claims one batch of due deliveries and processes it, and returns
-// how many it processed. When ctx is done before the batch is finished,
-// the claims on the rest are released.
+// RunOnce claims one batch of due deliveries and processes it, in one
+// transaction where it can, and returns how many it claimed. When ctx is
+// done before processing starts, the claims are released.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	g := w.Ingester
 	batch := w.Batch
@@ -103,26 +103,28 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("donorsync: claim deliveries: %w", err)
 	}
-	for i, d := range claimed {
-		if ctx.Err() != nil {
-			w.release(ctx, claimed[i:])
-			return i, nil
-		}
-		src := w.source(d.Provider)
-		if src == nil {
+	if ctx.Err() != nil {
+		w.release(ctx, claimed)
+		return 0, nil
+	}
+	known := claimed[:0:0]
+	for _, d := range claimed {
+		if w.source(d.Provider) == nil {
 			w.bury(ctx, d, fmt.Sprintf("no source for provider %q", d.Provider))
 			continue
 		}
-		// A delivery begun is finished, even when ctx is cancelled
-		// meanwhile: stopping waits for it rather than abandon it claimed.
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
-		err := g.Process(pctx, src, d)
-		cancel()
-		if err != nil {
-			// The outcome could not be stored: the claim lapses and
-			// another attempt follows.
-			g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.Any("delivery", d), slog.String("error", err.Error()))
-		}
+		known = append(known, d)
+	}
+	// The batch begun is finished, in one transaction where it can, even
+	// when ctx is cancelled meanwhile: stopping waits for it rather than
+	// abandon it claimed.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
+	err = g.ProcessBatch(pctx, w.source, known)
+	cancel()
+	if err != nil {
+		// An outcome could not be stored: those claims lapse and another
+		// attempt follows.
+		g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
 	}
 	return len(claimed), nil
 }

@@ -1,0 +1,141 @@
+package donorsync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/memstore"
+	"github.com/shopspring/decimal"
+)
+
+// slowStore counts transactions and makes each take a while, as a commit
+// to disk does.
+type slowStore struct {
+	*memstore.Store
+	updates atomic.Int32
+}
+
+func (s *slowStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	s.updates.Add(1)
+	time.Sleep(5 * time.Millisecond)
+	return s.Store.Update(ctx, fn)
+}
+
+func TestEnqueueCommitsInGroups(t *testing.T) {
+	t.Parallel()
+	store := &slowStore{Store: memstore.New()}
+	g := &donorsync.Ingester{Store: store, Logger: quiet}
+	const n = 60
+	var wg sync.WaitGroup
+	ds := make([]*donorsync.Delivery, n)
+	for i := range n {
+		// Two of every delivery: duplicates inside one batch too.
+		ds[i] = &donorsync.Delivery{Tenant: "t1", Body: fmt.Appendf(nil, "body-%d", i/2)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := g.Enqueue(t.Context(), giftSource(), ds[i]); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if u := store.updates.Load(); u >= n/2 {
+		t.Errorf("%d transactions for %d deliveries: no group commit", u, n)
+	}
+	count := map[donorsync.DeliveryStatus]int{}
+	for _, d := range ds {
+		count[d.Status]++
+	}
+	if count[donorsync.Pending] != n/2 || count[donorsync.Duplicate] != n/2 {
+		t.Errorf("statuses %v, want %d pending and %d duplicates", count, n/2, n/2)
+	}
+	_ = store.View(t.Context(), func(tx donorsync.Tx) error {
+		all, err := tx.Deliveries(t.Context(), "t1", donorsync.DeliveryFilter{Page: donorsync.Page{Limit: 1000}})
+		if len(all) != n || err != nil {
+			t.Errorf("%d deliveries journaled (%v), want %d", len(all), err, n)
+		}
+		return nil
+	})
+}
+
+// oneBadGift fails donation writes for one external id.
+type oneBadGift struct{ *memstore.Store }
+
+func (s oneBadGift) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.Store.Update(ctx, func(tx donorsync.Tx) error { return fn(badGiftTx{tx}) })
+}
+
+type badGiftTx struct{ donorsync.Tx }
+
+func (t badGiftTx) PutDonation(ctx context.Context, d donation.Donation) error {
+	if d.ExternalID == "bad" {
+		return errors.New("cannot store this one")
+	}
+	return t.Tx.PutDonation(ctx, d)
+}
+
+// perBodySource makes a gift whose id is the body.
+type perBodySource struct{ decodingSource }
+
+func (*perBodySource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
+	c := &contact.Contact{Email: string(d.Body) + "@example.org"}
+	c.Normalize()
+	return donorsync.Decoded{Key: string(d.Body), Events: []donation.Event{{
+		Contact: c, Donation: &donation.Donation{ExternalID: string(d.Body), Amount: decimal.RequireFromString("1")},
+	}}}, nil
+}
+
+func TestWorkerBatchIsolatesAFailure(t *testing.T) {
+	t.Parallel()
+	mem := memstore.New()
+	g := &donorsync.Ingester{Store: oneBadGift{mem}, Logger: quiet}
+	src := &perBodySource{}
+	var ids []string
+	for _, body := range []string{"a", "bad", "c"} {
+		d := &donorsync.Delivery{Tenant: "t1", Body: []byte(body)}
+		if err := g.Enqueue(t.Context(), src, d); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}}
+	w.Drain(t.Context())
+	want := []donorsync.DeliveryStatus{donorsync.Processed, donorsync.Failed, donorsync.Processed}
+	for i, id := range ids {
+		if d := delivery(t, mem, id); d.Status != want[i] {
+			t.Errorf("delivery %d: %s (%s), want %s", i, d.Status, d.Error, want[i])
+		}
+	}
+}
+
+// conflictOnce loses the race on its first transaction, as a store shared
+// with another replica does when both journal the same delivery.
+type conflictOnce struct {
+	*memstore.Store
+	done atomic.Bool
+}
+
+func (s *conflictOnce) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	if s.done.CompareAndSwap(false, true) {
+		return fmt.Errorf("replica race: %w", donorsync.ErrConflict)
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+func TestEnqueueRetriesALostRace(t *testing.T) {
+	t.Parallel()
+	g := &donorsync.Ingester{Store: &conflictOnce{Store: memstore.New()}, Logger: quiet}
+	d := &donorsync.Delivery{Tenant: "t1", Body: []byte("x")}
+	if err := g.Enqueue(t.Context(), giftSource(), d); err != nil || d.Status != donorsync.Pending {
+		t.Errorf("Enqueue after a lost race: %v, status %s; want it journaled", err, d.Status)
+	}
+}
