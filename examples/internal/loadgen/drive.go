@@ -1,0 +1,180 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options shape a run.
+type Options struct {
+	// Rate is the open-loop rate in requests per second: requests are
+	// scheduled at fixed times and latency counts from the scheduled time.
+	// 0 runs a closed loop: Conns senders, each sending when answered.
+	Rate float64
+	// Conns is the number of closed-loop senders, or the most requests in
+	// flight in an open loop.
+	Conns int
+	// Duration is how long to send.
+	Duration time.Duration
+	// OnAck, when set, is called for every delivery answered 200, with
+	// the status the receiver gave it.
+	OnAck func(d Delivery, status string)
+}
+
+// A Report sums up a run.
+type Report struct {
+	Sent, Answered, OK  int
+	Elapsed             time.Duration
+	P50, P99, P999, Max time.Duration
+	Codes               map[int]int // answers other than 200
+	Errors              int         // transport errors
+}
+
+// Throughput returns the acknowledged deliveries per second.
+func (r Report) Throughput() float64 { return float64(r.OK) / r.Elapsed.Seconds() }
+
+func (r Report) String() string {
+	var codes []string
+	for code, n := range r.Codes {
+		codes = append(codes, fmt.Sprintf("%d x%d", code, n))
+	}
+	slices.Sort(codes)
+	return fmt.Sprintf("sent %d in %v: %.0f acknowledged/s\nlatency p50 %v  p99 %v  p99.9 %v  max %v\nnon-2xx: %d %v; transport errors: %d",
+		r.Sent, r.Elapsed.Round(time.Millisecond), r.Throughput(), r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond),
+		r.P999.Round(time.Microsecond), r.Max.Round(time.Microsecond), r.Answered-r.OK, codes, r.Errors)
+}
+
+// Run sends deliveries from gen with client until opts.Duration passes or
+// ctx is done.
+func Run(ctx context.Context, client *http.Client, gen *Generator, opts Options) Report {
+	ctx, cancel := context.WithTimeout(ctx, opts.Duration)
+	defer cancel()
+	conns := max(opts.Conns, 1)
+	var mu sync.Mutex
+	var lats []time.Duration
+	rep := Report{Codes: map[int]int{}}
+	var sent atomic.Int64
+	send := func(scheduled time.Time, d Delivery) {
+		r, err := d.Request(ctx)
+		if err != nil {
+			return
+		}
+		resp, err := client.Do(r)
+		lat := time.Since(scheduled)
+		if err != nil {
+			if ctx.Err() == nil {
+				mu.Lock()
+				rep.Errors++
+				mu.Unlock()
+			}
+			return
+		}
+		var body struct {
+			Status string `json:"status"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		mu.Lock()
+		lats = append(lats, lat)
+		if resp.StatusCode == http.StatusOK {
+			rep.OK++
+		} else {
+			rep.Codes[resp.StatusCode]++
+		}
+		mu.Unlock()
+		if resp.StatusCode == http.StatusOK && opts.OnAck != nil {
+			opts.OnAck(d, body.Status)
+		}
+	}
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	if opts.Rate > 0 {
+		slots := make(chan struct{}, conns)
+		interval := time.Duration(float64(time.Second) / opts.Rate)
+		next := start
+	loop:
+		for ctx.Err() == nil {
+			if d := time.Until(next); d > 0 {
+				time.Sleep(d)
+			}
+			scheduled := next
+			next = next.Add(interval)
+			for _, d := range gen.Next() {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					break loop
+				}
+				sent.Add(1)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-slots }()
+					send(scheduled, d)
+				}()
+			}
+		}
+	} else {
+		var genMu sync.Mutex
+		for range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					genMu.Lock()
+					batch := gen.Next()
+					genMu.Unlock()
+					for _, d := range batch {
+						if ctx.Err() != nil {
+							return
+						}
+						sent.Add(1)
+						send(time.Now(), d)
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	rep.Elapsed = time.Since(start)
+	rep.Sent = int(sent.Load())
+	rep.Answered = len(lats)
+	slices.Sort(lats)
+	pct := func(p float64) time.Duration {
+		if len(lats) == 0 {
+			return 0
+		}
+		return lats[min(len(lats)-1, int(p*float64(len(lats))))]
+	}
+	rep.P50, rep.P99, rep.P999, rep.Max = pct(0.50), pct(0.99), pct(0.999), pct(1)
+	return rep
+}
+
+// ParseMix reads provider weights such as "actblue=6,anedot=2,actionnetwork=2".
+func ParseMix(s string) (map[string]int, error) {
+	w := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		name, n, ok := strings.Cut(part, "=")
+		var v int
+		if _, err := fmt.Sscan(n, &v); !ok || err != nil || v < 0 {
+			return nil, fmt.Errorf("mix: %q: want provider=weight", part)
+		}
+		switch name {
+		case "actblue", "anedot", "actionnetwork":
+			w[name] = v
+		default:
+			return nil, fmt.Errorf("mix: unknown provider %q", name)
+		}
+	}
+	return w, nil
+}
