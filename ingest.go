@@ -246,7 +246,9 @@ func (g *Ingester) ProcessBatch(ctx context.Context, source func(provider string
 		decoded[i], derrs[i] = src.Decode(d)
 	}
 	states := make([]Delivery, len(ds))
-	err := g.update(ctx, func(tx Tx) error {
+	// One try only: a batch that loses a race (a deadlock with another
+	// worker's batch) is not retried whole; its deliveries go one by one.
+	err := g.Store.Update(ctx, func(tx Tx) error {
 		var names []string
 		for i, d := range ds {
 			if derrs[i] == nil {

@@ -159,14 +159,12 @@ func rebind(q string) string {
 	return b.String()
 }
 
-// lock takes a transaction-scoped advisory lock per name, in order.
+// lock takes a transaction-scoped advisory lock per name, in the order
+// given, in one round trip.
 func lock(ctx context.Context, tx *sql.Tx, names []string) error {
-	for _, name := range names {
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, name); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(n, 0))
+		FROM unnest($1::text[]) WITH ORDINALITY AS l(n, i) ORDER BY i`, names)
+	return err
 }
 
 // conflict reports the errors that mean another transaction won a race.

@@ -1,0 +1,475 @@
+// Command bench measures donorsync against the goals of its design, each
+// beside a baseline measured in the same run on the same machine, and
+// writes the results to BENCHMARKS.md:
+//
+//	go run ./examples/bench [-out BENCHMARKS.md] [-duration 5s]
+//
+// Set DONORSYNC_POSTGRES_URL to measure PostgreSQL too. Client and server
+// run in one process and share the machine, for the baselines as for
+// donorsync.
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/examples/internal/loadgen"
+	"github.com/donorsync/donorsync/store/postgres"
+	"github.com/donorsync/donorsync/store/sqlite"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+)
+
+// findings starts the hand-written part of BENCHMARKS.md, kept across runs.
+const findings = "## Findings"
+
+var creds = loadgen.Credentials{ActBlueUser: "bench-000001", ActBluePassword: "BenchPasswordBenchPass12"}
+
+func main() {
+	out := flag.String("out", "BENCHMARKS.md", "file to write")
+	duration := flag.Duration("duration", 5*time.Second, "length of each load run")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(context.Background(), *out, *duration); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+type row struct{ goal, measured, baseline, ratio, verdict string }
+
+func run(ctx context.Context, out string, d time.Duration) error {
+	dir, err := os.MkdirTemp("", "donorsync-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var rows []row
+	var notes []string
+
+	// Ack path on SQLite: a bare handler with a batched insert, then
+	// donorsync (authenticate + journal durably + 200, queued mode).
+	bare, err := bareSQLite(ctx, filepath.Join(dir, "bare.db"))
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "ack.db"), nil)
+	if err != nil {
+		return err
+	}
+	ours := receiver(st, quiet, true)
+	bareMax := closed(ctx, bare, d)
+	oursMax := closed(ctx, ours, d)
+	rows = append(rows, ratioRow("Ack path on SQLite: throughput ≥ 65% of a bare net/http handler with a batched insert (32 connections)",
+		oursMax.Throughput(), bareMax.Throughput(), 0.65, true, "%.0f/s"))
+	bareOpen := open(ctx, bare, 2000, d)
+	oursOpen := open(ctx, ours, 2000, d)
+	rows = append(rows, ratioRow("Ack path on SQLite: p99 ≤ 2× the bare handler's p99 at 2,000 requests/s",
+		ms(oursOpen.P99), ms(bareOpen.P99), 2, false, "%.2f ms"))
+	rows = append(rows, row{"Ack path on SQLite: no response over 250 ms at 2,000 requests/s", fmt.Sprintf("max %.1f ms, %d non-2xx",
+		ms(oursOpen.Max), oursOpen.Answered-oursOpen.OK), fmt.Sprintf("max %.1f ms", ms(bareOpen.Max)), "", verdict(ms(oursOpen.Max) <= 250 && oursOpen.OK == oursOpen.Answered)})
+	st.Close()
+
+	// End to end on SQLite: HTTP to processed contacts and donations.
+	st, err = sqlite.Open(ctx, filepath.Join(dir, "e2e.db"), nil)
+	if err != nil {
+		return err
+	}
+	rate, rep := endToEnd(ctx, st, quiet, d)
+	rows = append(rows, row{"End to end into SQLite ≥ 5,000 donations/s", fmt.Sprintf("%.0f/s", rate),
+		fmt.Sprintf("ack path %.0f/s", rep.Throughput()), "", verdict(rate >= 5000)})
+	st.Close()
+
+	// PostgreSQL, where a server is configured.
+	if url := os.Getenv("DONORSYNC_POSTGRES_URL"); url != "" {
+		pgRows, err := benchPostgres(ctx, url, quiet, d)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, pgRows...)
+	} else {
+		notes = append(notes, "PostgreSQL not measured: DONORSYNC_POSTGRES_URL was not set.")
+	}
+
+	// Per payload, from the Go benchmarks.
+	if r, err := goBench("./actblue", "VerifyDecode/ratio", "actblue/map"); err == nil {
+		rows = append(rows, row{"Verify + decode + normalise a 2.3 KB ActBlue payload ≤ 0.5× json.Unmarshal into map[string]any", "", "", fmt.Sprintf("%.2f×", r), verdict(r <= 0.5)})
+	} else {
+		notes = append(notes, "actblue benchmark: "+err.Error())
+	}
+	if r, err := goBench("./anedot", "Verify/ratio", "verify/sha256"); err == nil {
+		rows = append(rows, row{"Anedot HMAC verify ≤ 1.3× a SHA-256 of the body, ≤ 1 allocation", "1 alloc/op", "", fmt.Sprintf("%.2f×", r), verdict(r <= 1.3)})
+	} else {
+		notes = append(notes, "anedot benchmark: "+err.Error())
+	}
+
+	// Memory over a soak at a steady rate.
+	st, err = sqlite.Open(ctx, filepath.Join(dir, "soak.db"), nil)
+	if err != nil {
+		return err
+	}
+	soak := receiver(st, quiet, true)
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	rss := sampleRSS(ctx, 4*d)
+	soakRep := open(ctx, soak, 1000, 4*d)
+	samples := <-rss
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	st.Close()
+	perReq := float64(after.TotalAlloc-before.TotalAlloc) / float64(max(soakRep.Sent, 1))
+	rows = append(rows, row{"Memory: bounded by in-flight requests × body limit; flat over a soak",
+		fmt.Sprintf("RSS %s MiB over %v at 1,000/s (first → last, peak)", rssSummary(samples), (4 * d).Round(time.Second)),
+		fmt.Sprintf("%.1f KiB allocated per request, client included", perReq/1024), "", verdict(flat(samples))})
+
+	return write(out, rows, notes, d)
+}
+
+// receiver is a donorsync ActBlue handler on store, without a worker.
+func receiver(store donorsync.Store, log *slog.Logger, queued bool) http.Handler {
+	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: "default", Username: creds.ActBlueUser, Password: creds.ActBluePassword})
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{Source: &actblue.Source{Auth: auth},
+		Ingester: &donorsync.Ingester{Store: store, Logger: log}, Logger: log, Queued: queued})
+	return mux
+}
+
+// bareSQLite is the baseline: read the body, insert it with others in one
+// transaction, answer 200 after the commit. No authentication, no parsing.
+func bareSQLite(ctx context.Context, path string) (http.Handler, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE rows (id INTEGER PRIMARY KEY, body BLOB NOT NULL)`); err != nil {
+		return nil, err
+	}
+	return batchedInsert(db, `INSERT INTO rows (body) VALUES (?)`), nil
+}
+
+type insertJob struct {
+	body []byte
+	done chan error
+}
+
+func batchedInsert(db *sql.DB, insert string) http.Handler {
+	jobs := make(chan insertJob, 4096)
+	go func() {
+		for first := range jobs {
+			batch := []insertJob{first}
+		more:
+			for len(batch) < 256 {
+				select {
+				case j := <-jobs:
+					batch = append(batch, j)
+				default:
+					break more
+				}
+			}
+			tx, err := db.Begin()
+			if err == nil {
+				for _, j := range batch {
+					if _, err = tx.Exec(insert, j.body); err != nil {
+						break
+					}
+				}
+				if err == nil {
+					err = tx.Commit()
+				} else {
+					tx.Rollback()
+				}
+			}
+			for _, j := range batch {
+				j.done <- err
+			}
+		}
+	}()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		done := make(chan error, 1)
+		jobs <- insertJob{body, done}
+		if err := <-done; err != nil {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"pending"}`+"\n")
+	})
+}
+
+// serve runs h on a loopback port until ctx is done, and returns its URL.
+func serve(ctx context.Context, h http.Handler) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	go func() { <-ctx.Done(); srv.Close() }()
+	return "http://" + ln.Addr().String()
+}
+
+func client(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 30 * time.Second}
+}
+
+func generator(base string) *loadgen.Generator {
+	gen := loadgen.NewGenerator(uint64(time.Now().UnixNano()))
+	gen.Base, gen.Tenant, gen.Creds = base, "default", creds
+	return gen
+}
+
+func closed(ctx context.Context, h http.Handler, d time.Duration) loadgen.Report {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	base := serve(ctx, h)
+	return loadgen.Run(ctx, client(32), generator(base), loadgen.Options{Conns: 32, Duration: d})
+}
+
+func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) loadgen.Report {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	base := serve(ctx, h)
+	return loadgen.Run(ctx, client(256), generator(base), loadgen.Options{Rate: rate, Conns: 256, Duration: d})
+}
+
+// endToEnd sends for d in a closed loop to a queued receiver with a worker,
+// then waits until every delivery is applied, and returns the deliveries
+// applied per second over the whole time.
+func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration) (float64, loadgen.Report) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h := receiver(store, log, true)
+	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: "default", Username: creds.ActBlueUser, Password: creds.ActBluePassword})
+	ing := &donorsync.Ingester{Store: store, Logger: log}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &donorsync.Worker{Ingester: ing, Sources: []donorsync.Source{&actblue.Source{Auth: auth}}, Batch: 128, Poll: 5 * time.Millisecond}
+			w.Run(ctx)
+		}()
+	}
+	start := time.Now()
+	base := serve(ctx, h)
+	rep := loadgen.Run(ctx, client(32), generator(base), loadgen.Options{Conns: 32, Duration: d})
+	for {
+		var pending []*donorsync.Delivery
+		store.View(ctx, func(tx donorsync.Tx) error {
+			var err error
+			pending, err = tx.Deliveries(ctx, "default", donorsync.DeliveryFilter{Status: donorsync.Pending, Page: donorsync.Page{Limit: 1}})
+			return err
+		})
+		if len(pending) == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	cancel()
+	wg.Wait()
+	return float64(rep.OK) / elapsed.Seconds(), rep
+}
+
+func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Duration) ([]row, error) {
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	// Fresh tables for the baseline.
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(4)
+	if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS bench_rows; CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)`); err != nil {
+		return nil, err
+	}
+	bareMax := closed(ctx, batchedInsert(db, `INSERT INTO bench_rows (body) VALUES ($1)`), d)
+	oursMax := closed(ctx, receiver(st, log, true), d)
+	rate, rep := endToEnd(ctx, st, log, d)
+	return []row{
+		ratioRow("Ack path on PostgreSQL: throughput ≥ 65% of a bare net/http handler with a batched insert (32 connections)",
+			oursMax.Throughput(), bareMax.Throughput(), 0.65, true, "%.0f/s"),
+		{"End to end into PostgreSQL ≥ 3,000 donations/s", fmt.Sprintf("%.0f/s", rate), fmt.Sprintf("ack path %.0f/s", rep.Throughput()), "", verdict(rate >= 3000)},
+	}, nil
+}
+
+var _ = stdlib.GetDefaultDriver // registers the "pgx" driver
+
+// goBench runs one Go benchmark and returns its custom metric.
+func goBench(pkg, name, metric string) (float64, error) {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^Benchmark"+strings.ReplaceAll(name, "/", "$/^")+"$", "-benchtime", "2s", pkg)
+	cmd.Dir = "."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("%v: %s", err, out)
+	}
+	m := regexp.MustCompile(`([0-9.]+) ` + regexp.QuoteMeta(metric)).FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("no %s in %s", metric, out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
+// sampleRSS reads the process's resident set size every second for d.
+func sampleRSS(ctx context.Context, d time.Duration) <-chan []float64 {
+	out := make(chan []float64, 1)
+	go func() {
+		var samples []float64
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		end := time.After(d)
+		for {
+			samples = append(samples, rss())
+			select {
+			case <-t.C:
+			case <-end:
+				out <- samples
+				return
+			case <-ctx.Done():
+				out <- samples
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func rss() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// flat reports whether the second half of a soak grew less than 20% over
+// the first half's peak.
+func flat(s []float64) bool {
+	if len(s) < 4 {
+		return false
+	}
+	peak1, peak2 := 0.0, 0.0
+	for i, v := range s {
+		if i < len(s)/2 {
+			peak1 = max(peak1, v)
+		} else {
+			peak2 = max(peak2, v)
+		}
+	}
+	return peak2 <= peak1*1.2
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+// ratioRow compares measured with baseline: higher is better when
+// higherBetter, and the goal is a bound on measured/baseline.
+func ratioRow(goal string, measured, baseline, bound float64, higherBetter bool, unit string) row {
+	r := measured / baseline
+	ok := r <= bound
+	if higherBetter {
+		ok = r >= bound
+	}
+	return row{goal, fmt.Sprintf(unit, measured), fmt.Sprintf(unit, baseline), fmt.Sprintf("%.2f×", r), verdict(ok)}
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d CPUs (%s), %s %s/%s", runtime.NumCPU(), model, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+func write(path string, rows []row, notes []string, d time.Duration) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmarks\n\nEach goal of the design beside a baseline measured in the same run, on the same machine.\n\n")
+	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s\n- Command: `go run ./examples/bench` (each load run %v; client and server in one process)\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), d)
+	b.WriteString("| goal | donorsync | baseline | ratio | verdict |\n|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.goal, r.measured, r.baseline, r.ratio, r.verdict)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(&b, "\n%s\n", n)
+	}
+	fmt.Print(b.String())
+	// Keep the written findings of an earlier run: they explain the table.
+	if old, err := os.ReadFile(path); err == nil {
+		if i := strings.Index(string(old), findings); i >= 0 {
+			b.WriteString("\n" + string(old[i:]))
+		}
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func rssSummary(s []float64) string {
+	if len(s) == 0 {
+		return "?"
+	}
+	peak := 0.0
+	for _, v := range s {
+		peak = max(peak, v)
+	}
+	return fmt.Sprintf("%.0f → %.0f, peak %.0f", s[0], s[len(s)-1], peak)
+}
