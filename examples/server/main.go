@@ -78,6 +78,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	db := fs.String("db", "donorsync.db", "SQLite file, or a postgres:// URL")
 	mode := fs.String("mode", "queued", "inline (apply before answering) or queued (answer once journaled; a worker applies)")
+	headerTimeout := fs.Duration("header-timeout", 5*time.Second, "time allowed to read a request's headers")
+	readTimeout := fs.Duration("read-timeout", 15*time.Second, "time allowed to read a whole request; slower clients are dropped")
 	credPath := fs.String("credentials", "", "file that keeps the generated credentials (default: the SQLite file + .credentials.json, or donorsync.credentials.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -147,8 +149,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	}
 	srv := &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
+		ReadHeaderTimeout: *headerTimeout,
+		ReadTimeout:       *readTimeout,
 		WriteTimeout:      15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,

@@ -323,3 +323,58 @@ func TestKillDuringLoad(t *testing.T) {
 	}
 	t.Logf("%d deliveries acknowledged across two kills; %d stored and applied", len(acked), len(stored))
 }
+
+// TestSlowAndOversizedClients: a client that trickles its headers or body
+// is dropped; an oversized body gets 413; normal deliveries meanwhile
+// are unaffected.
+func TestSlowAndOversizedClients(t *testing.T) {
+	setEnv(t)
+	base, _, stop := start(t, "-db", filepath.Join(t.TempDir(), "donorsync.db"), "-header-timeout", "300ms", "-read-timeout", "600ms", "-mode", "inline")
+	defer stop()
+	host := strings.TrimPrefix(base, "http://")
+	cred := actblue.Credential{Username: abUser, Password: abPass}
+
+	slow := func(partial string) chan time.Duration {
+		dropped := make(chan time.Duration, 1)
+		conn, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		go func() {
+			defer conn.Close()
+			io.WriteString(conn, partial)
+			// Never finish; wait for the server to hang up.
+			conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			io.Copy(io.Discard, conn)
+			dropped <- time.Since(start)
+		}()
+		return dropped
+	}
+	slowHeaders := slow("POST /webhooks/actblue/default HTTP/1.1\r\nHost: x\r\nContent-")
+	slowBody := slow("POST /webhooks/actblue/default HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"donor\":")
+
+	// Normal traffic meanwhile.
+	for i := range 5 {
+		body := bytes.Replace(fixture(t, "actblue/testdata/contribution.json"), []byte(`"lineitemId": 99999999`), fmt.Appendf(nil, `"lineitemId": %d`, i), 1)
+		r, _ := actblue.NewRequest(t.Context(), base+"/webhooks/actblue/default", cred, body)
+		if status, body := do(t, r); status != http.StatusOK {
+			t.Errorf("normal delivery during slow clients: %d %s", status, body)
+		}
+	}
+	big := bytes.Repeat([]byte("x"), 2<<20)
+	r, _ := actblue.NewRequest(t.Context(), base+"/webhooks/actblue/default", cred, big)
+	if status, _ := do(t, r); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: %d, want 413", status)
+	}
+	for name, ch := range map[string]chan time.Duration{"headers": slowHeaders, "body": slowBody} {
+		select {
+		case took := <-ch:
+			if took > 5*time.Second {
+				t.Errorf("slow %s dropped after %v", name, took)
+			}
+		case <-time.After(15 * time.Second):
+			t.Errorf("a client trickling its %s was never dropped", name)
+		}
+	}
+}
