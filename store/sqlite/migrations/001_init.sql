@@ -16,7 +16,7 @@ CREATE TABLE deliveries (
 	error        TEXT    NOT NULL,
 	updated_at   INTEGER NOT NULL,
 	PRIMARY KEY (tenant, id)
-) WITHOUT ROWID;
+); -- a rowid table: rows hold whole bodies, too large for WITHOUT ROWID
 CREATE UNIQUE INDEX deliveries_key ON deliveries (tenant, provider, key) WHERE status <> 'duplicate';
 CREATE INDEX deliveries_status ON deliveries (tenant, status, id);
 
