@@ -22,7 +22,8 @@ import (
 // once, whatever the store.
 //
 // The zero value is not usable: set Store. An Ingester is safe for
-// concurrent use; do not change its fields after first use.
+// concurrent use; do not change its fields after first use, and do not
+// copy it.
 type Ingester struct {
 	// Store holds the journal and the records. Required.
 	Store Store
@@ -686,11 +687,12 @@ func (g *Ingester) upsertContact(ctx context.Context, tx Tx, in contact.Contact,
 	target.Merge(in)
 	target.UpdatedAt = now
 
-	// Claim the keys of in that no other contact owns. A key another
-	// contact owns stays with it (a shared phone, say).
+	// Claim the keys of in that no contact owns yet. A key another
+	// contact owns stays with it (a shared phone, say); one the target
+	// owns already needs no claim.
 	claim := make([]dedup.Key, 0, len(keys))
 	for _, k := range keys {
-		if owner, ok := owners[k]; !ok || owner == target.ID {
+		if _, ok := owners[k]; !ok {
 			claim = append(claim, k)
 		}
 	}

@@ -334,17 +334,6 @@ func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key
 	if c.ID == "" {
 		return fmt.Errorf("%s: contact without id: %w", t.d.Name, donorsync.ErrInvalid)
 	}
-	for _, k := range keys {
-		var owner string
-		err := t.queryRow(ctx, `SELECT contact_id FROM contact_keys WHERE tenant = ? AND kind = ? AND value = ?`,
-			c.Tenant, string(k.Kind), k.Value).Scan(&owner)
-		switch {
-		case err == nil && owner != c.ID:
-			return &donorsync.KeyConflictError{Key: k, Owner: owner}
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
-			return t.d.wrap("contact key", err)
-		}
-	}
 	data, err := marshal(c)
 	if err != nil {
 		return err
