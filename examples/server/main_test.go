@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +22,10 @@ import (
 	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/anedot"
 )
+
+// long runs the long versions of the reliability tests:
+// go test ./examples/server -run Kill -long
+var long = flag.Bool("long", false, "run the long versions of the reliability tests")
 
 const (
 	abUser  = "demo-000001"
@@ -272,7 +277,11 @@ func TestKillDuringLoad(t *testing.T) {
 		return true
 	}
 
-	for round := range 2 {
+	rounds, load := 2, 1500*time.Millisecond
+	if *long {
+		rounds, load = 10, 5*time.Second
+	}
+	for round := range rounds {
 		cmd, base := launch()
 		var wg sync.WaitGroup
 		for c := range 4 {
@@ -286,7 +295,7 @@ func TestKillDuringLoad(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(1500 * time.Millisecond)
+		time.Sleep(load)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

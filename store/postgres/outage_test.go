@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,6 +74,10 @@ func (p *proxy) cut() {
 }
 
 func (p *proxy) restore() { p.down.Store(false) }
+
+// long runs the long versions of the reliability tests:
+// go test ./store/postgres -run Outage -long
+var long = flag.Bool("long", false, "run the long versions of the reliability tests")
 
 // TestDatabaseOutageUnderLoad cuts PostgreSQL off while deliveries flow:
 // the handler answers 503 with Retry-After within its deadline, never a
@@ -158,11 +163,17 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 			}
 		}()
 	}
+	outages, outage := 1, 1500*time.Millisecond
+	if *long {
+		outages, outage = 5, 10*time.Second
+	}
 	time.Sleep(300 * time.Millisecond)
-	px.cut()
-	time.Sleep(1500 * time.Millisecond)
-	px.restore()
-	time.Sleep(1500 * time.Millisecond)
+	for range outages {
+		px.cut()
+		time.Sleep(outage)
+		px.restore()
+		time.Sleep(outage)
+	}
 	close(stop)
 	wg.Wait()
 
