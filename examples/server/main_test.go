@@ -330,7 +330,7 @@ func TestKillDuringLoad(t *testing.T) {
 			t.Errorf("acknowledged delivery of line item %s is not in the store", id)
 		}
 	}
-	t.Logf("%d deliveries acknowledged across two kills; %d stored and applied", len(acked), len(stored))
+	t.Logf("%d deliveries acknowledged across %d kills; %d stored and applied", len(acked), rounds, len(stored))
 }
 
 // TestSlowAndOversizedClients: a client that trickles its headers or body
