@@ -109,20 +109,7 @@ func (g *Ingester) now() time.Time {
 // delivery could not be journaled: then nothing was stored and the sender
 // must be told to retry.
 func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
-	if d.ID == "" {
-		d.ID = NewID("dl")
-	}
-	if d.ReceivedAt.IsZero() {
-		d.ReceivedAt = g.now()
-	}
-	if d.Provider == "" {
-		d.Provider = src.Provider()
-	}
-	dec, derr := src.Decode(d)
-	d.Key = dec.Key
-	if d.Key == "" || derr != nil {
-		d.Key = dedup.BodyKey(d.Body)
-	}
+	dec, derr := g.prepare(src, d)
 	if derr != nil {
 		return g.journal(ctx, d, Quarantined, derr)
 	}
@@ -150,6 +137,27 @@ func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 		return g.journal(ctx, d, status, applyErr)
 	}
 	return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
+}
+
+// prepare completes a new delivery (id, receipt time, provider) and
+// decodes it, setting its idempotency key: the source's, or the SHA-256 of
+// the body when the source gives none or cannot decode it.
+func (g *Ingester) prepare(src Source, d *Delivery) (Decoded, error) {
+	if d.ID == "" {
+		d.ID = NewID("dl")
+	}
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = g.now()
+	}
+	if d.Provider == "" {
+		d.Provider = src.Provider()
+	}
+	dec, err := src.Decode(d)
+	d.Key = dec.Key
+	if d.Key == "" || err != nil {
+		d.Key = dedup.BodyKey(d.Body)
+	}
+	return dec, err
 }
 
 // journal records d with the given status and error and nothing else.
@@ -203,20 +211,7 @@ func (g *Ingester) update(ctx context.Context, fn func(Tx) error) error {
 // Enqueue returns an error, wrapping ErrUnavailable, only when the
 // delivery could not be journaled.
 func (g *Ingester) Enqueue(ctx context.Context, src Source, d *Delivery) error {
-	if d.ID == "" {
-		d.ID = NewID("dl")
-	}
-	if d.ReceivedAt.IsZero() {
-		d.ReceivedAt = g.now()
-	}
-	if d.Provider == "" {
-		d.Provider = src.Provider()
-	}
-	dec, derr := src.Decode(d)
-	d.Key = dec.Key
-	if d.Key == "" || derr != nil {
-		d.Key = dedup.BodyKey(d.Body)
-	}
+	_, derr := g.prepare(src, d)
 	if derr != nil {
 		return g.journal(ctx, d, Quarantined, derr)
 	}
