@@ -171,6 +171,52 @@ type Claim struct {
 	Limit  int       // at most this many
 }
 
+// A Prefetcher is a Tx that can read at once the records a batch of
+// deliveries is about to read, so that the lookups that follow are
+// answered without a query each. The engine uses it, when a Tx provides
+// it, to apply a Worker's batch with a few queries in all rather than a
+// few per delivery; a Tx without it works the same, one lookup at a time.
+//
+// Prefetch reads the records as they are when it is called: the engine
+// calls it after taking the locks (Tx.Lock) that guard them. After a
+// Prefetch, the Tx may also hold back its writes and send them together
+// when the transaction commits, or earlier when a read needs them; an
+// error such a write meets is then returned by Store.Update, and the
+// whole transaction is rolled back.
+type Prefetcher interface {
+	Prefetch(ctx context.Context, p Prefetch) error
+}
+
+// Prefetch names the records to read ahead, by natural key. Absent
+// records are remembered as absent.
+type Prefetch struct {
+	// Keys are contact keys, for ContactByKey.
+	Keys []TenantKey
+	// Contacts are contact ids, for Contact and ContactByKey.
+	Contacts []TenantID
+	// Donations are donations, for Donation, and the lists of their
+	// adjustments, for Adjustments.
+	Donations []Ref
+	// Commitments are commitments, for Commitment.
+	Commitments []Ref
+}
+
+// A TenantKey is a contact key of one tenant.
+type TenantKey struct {
+	Tenant string
+	dedup.Key
+}
+
+// A TenantID is a record id of one tenant.
+type TenantID struct {
+	Tenant, ID string
+}
+
+// A Ref is the natural key of a donation or commitment.
+type Ref struct {
+	Tenant, Provider, ExternalID string
+}
+
 // A Tx is a store transaction. Every method takes the tenant, directly or
 // in the record, and never reads or writes another tenant's records.
 // Lookups of absent records return an error wrapping ErrNotFound.

@@ -255,6 +255,11 @@ func (g *Ingester) ProcessBatch(ctx context.Context, source func(provider string
 		if err := tx.Lock(ctx, slices.Compact(names)); err != nil {
 			return err
 		}
+		if p, ok := tx.(Prefetcher); ok {
+			if err := g.prefetch(ctx, tx, p, ds, decoded, derrs); err != nil {
+				return err
+			}
+		}
 		now := g.now()
 		for i, d := range ds {
 			s := *d
@@ -281,6 +286,68 @@ func (g *Ingester) ProcessBatch(ctx context.Context, source func(provider string
 		return nil
 	}
 	return g.processEach(ctx, source, ds)
+}
+
+// prefetch reads ahead what applying the batch ds will read: the owners
+// of its contact keys, its donations with their adjustments and its
+// commitments; then it locks the owners and reads them afresh.
+func (g *Ingester) prefetch(ctx context.Context, tx Tx, p Prefetcher, ds []*Delivery, decoded []Decoded, derrs []error) error {
+	var want Prefetch
+	for i, d := range ds {
+		if derrs[i] != nil {
+			continue
+		}
+		for _, ev := range decoded[i].Events {
+			if ev.Contact != nil {
+				for _, k := range g.policy().Keys(*ev.Contact) {
+					want.Keys = append(want.Keys, TenantKey{d.Tenant, k})
+				}
+				if ev.Donation != nil {
+					want.Keys = append(want.Keys, TenantKey{d.Tenant, dedup.Key{Kind: dedup.Gift, Value: d.Provider + ":" + ev.Donation.ExternalID}})
+				}
+			}
+			if ev.Donation != nil {
+				want.Donations = append(want.Donations, Ref{d.Tenant, d.Provider, ev.Donation.ExternalID})
+			}
+			for _, a := range ev.Adjustments {
+				if a.DonationID != "" {
+					want.Donations = append(want.Donations, Ref{d.Tenant, d.Provider, a.DonationID})
+				}
+			}
+			if ev.Commitment != nil {
+				want.Commitments = append(want.Commitments, Ref{d.Tenant, d.Provider, ev.Commitment.ExternalID})
+			}
+		}
+	}
+	if len(want.Keys)+len(want.Donations)+len(want.Commitments) == 0 {
+		return nil
+	}
+	if err := p.Prefetch(ctx, want); err != nil {
+		return err
+	}
+	// The owners found were read before they were locked: lock them now,
+	// and read them again.
+	var owners []TenantID
+	var locks []string
+	for _, k := range want.Keys {
+		c, err := tx.ContactByKey(ctx, k.Tenant, k.Key)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		owners = append(owners, TenantID{k.Tenant, c.ID})
+		locks = append(locks, k.Tenant+"\x1fcontact\x1f"+c.ID)
+	}
+	if len(owners) == 0 {
+		return nil
+	}
+	slices.Sort(locks)
+	if err := tx.Lock(ctx, slices.Compact(locks)); err != nil {
+		return err
+	}
+	return p.Prefetch(ctx, Prefetch{Contacts: owners})
 }
 
 func (g *Ingester) processEach(ctx context.Context, source func(string) Source, ds []*Delivery) error {

@@ -467,7 +467,9 @@ func testQueued(t *testing.T, s donorsync.Store) {
 	}
 	want := snapshot(t, s, inline)
 	r := rand.New(rand.NewPCG(5, 9))
-	for range 5 {
+	// Batches of one, of a few, and of the whole history in one
+	// transaction (with a merge, and refunds before their gifts).
+	for _, batch := range []int{1, 3, 3, 100, 100} {
 		tenant := newTenant("queued")
 		for _, i := range r.Perm(len(h)) {
 			d := &donorsync.Delivery{Tenant: tenant, Body: h[i]}
@@ -478,13 +480,13 @@ func testQueued(t *testing.T, s donorsync.Store) {
 				t.Fatalf("enqueued delivery: status %s", d.Status)
 			}
 		}
-		w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{source{}}, Tenant: tenant, Batch: 3}
+		w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{source{}}, Tenant: tenant, Batch: batch}
 		n, err := w.Drain(ctx(t))
 		if err != nil || n != len(h)-1 {
 			t.Fatalf("Drain = %d, %v; want the %d unique deliveries", n, err, len(h)-1)
 		}
 		if diff := cmp.Diff(want, snapshot(t, s, tenant), cmpOpts); diff != "" {
-			t.Fatalf("queued mode ends in another state than inline mode (-inline +queued):\n%s", diff)
+			t.Fatalf("queued mode, batches of %d, ends in another state than inline mode (-inline +queued):\n%s", batch, diff)
 		}
 	}
 }

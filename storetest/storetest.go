@@ -37,10 +37,12 @@ import (
 // Run runs the conformance suite against the stores newStore returns.
 func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 	t.Helper()
-	tests := []struct {
+	type test struct {
 		name string
 		fn   func(*testing.T, donorsync.Store)
-	}{
+	}
+	// The Store contract, tested directly.
+	direct := []test{
 		{"Journal", testJournal},
 		{"JournalDuplicates", testJournalDuplicates},
 		{"JournalListing", testJournalListing},
@@ -57,6 +59,10 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"Rollback", testRollback},
 		{"ContextCancelled", testContextCancelled},
 		{"TenantIsolation", testTenantIsolation},
+	}
+	// The contract through the engine.
+	engine := []test{
+		{"Prefetch", testPrefetch},
 		{"IngestProcessesAndDeduplicates", testIngest},
 		{"IngestInvalidLeavesNothing", testIngestInvalid},
 		{"ConcurrentNewDonor", testConcurrentNewDonor},
@@ -67,11 +73,33 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"ActivistEveryOrder", testActivist},
 		{"QueuedSameAsInline", testQueued},
 	}
-	for _, tt := range tests {
+	for _, tt := range append(direct, engine...) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.fn(t, newStore(t))
 		})
 	}
+	// The contract holds in batch mode too: each transaction below starts
+	// with an empty Prefetch, so that its writes may be held back.
+	for _, tt := range direct {
+		t.Run("Batch/"+tt.name, func(t *testing.T) {
+			tt.fn(t, batchStore{newStore(t)})
+		})
+	}
+}
+
+// batchStore starts every read-write transaction of a store whose Tx is a
+// donorsync.Prefetcher with an empty Prefetch.
+type batchStore struct{ donorsync.Store }
+
+func (s batchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.Store.Update(ctx, func(tx donorsync.Tx) error {
+		if p, ok := tx.(donorsync.Prefetcher); ok {
+			if err := p.Prefetch(ctx, donorsync.Prefetch{}); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // tenantSeq makes tenant names unique within a process, so that stores

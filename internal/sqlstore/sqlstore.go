@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -51,7 +53,12 @@ func Run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, d *Dialect, fn fu
 			panic(p)
 		}
 	}()
-	if err := fn(&tx{tx: sqlTx, d: d}); err != nil {
+	t := &tx{tx: sqlTx, d: d}
+	if err := fn(t); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := t.flush(ctx); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -82,8 +89,14 @@ func (d *Dialect) q(query string) string {
 
 // tx is a transaction: plain SQL over the schema, no business logic.
 type tx struct {
-	tx *sql.Tx
-	d  *Dialect
+	tx   *sql.Tx
+	d    *Dialect
+	held map[string]bool // names locked
+
+	// In batch mode (after Prefetch): what was read ahead, and the writes
+	// held back. Both nil otherwise.
+	c *cache
+	w *pending
 }
 
 func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
@@ -120,14 +133,33 @@ func (t *tx) Lock(ctx context.Context, names []string) error {
 	if t.d.Lock == nil || len(names) == 0 {
 		return ctx.Err()
 	}
-	if err := t.d.Lock(ctx, t.tx, names); err != nil {
+	// A lock is held until the transaction ends: take only new ones.
+	var fresh []string
+	for _, n := range names {
+		if !t.held[n] {
+			fresh = append(fresh, n)
+		}
+	}
+	if len(fresh) == 0 {
+		return ctx.Err()
+	}
+	if err := t.d.Lock(ctx, t.tx, fresh); err != nil {
 		return t.d.wrap("lock", err)
+	}
+	if t.held == nil {
+		t.held = make(map[string]bool, len(fresh))
+	}
+	for _, n := range fresh {
+		t.held[n] = true
 	}
 	return nil
 }
 
 // RecordDelivery implements donorsync.Tx.
 func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string, error) {
+	if err := t.flush(ctx); err != nil {
+		return "", err
+	}
 	var first string
 	err := t.queryRow(ctx, `SELECT id FROM deliveries WHERE tenant = ? AND provider = ? AND key = ? AND status <> 'duplicate'`,
 		d.Tenant, d.Provider, d.Key).Scan(&first)
@@ -154,6 +186,11 @@ func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string,
 
 // UpdateDelivery implements donorsync.Tx.
 func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
+	if t.w != nil {
+		t.w.deliveries.put(idRef{d.Tenant, d.ID}, []any{d.Tenant, d.ID, string(d.Status), d.Attempts, d.Error,
+			micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil)}, true)
+		return nil
+	}
 	res, err := t.tx.ExecContext(ctx, t.d.q(`UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?,
 		next_attempt_at = ?, claimed_until = ? WHERE tenant = ? AND id = ?`), string(d.Status), d.Attempts, d.Error,
 		micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil), d.Tenant, d.ID)
@@ -187,6 +224,9 @@ func scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, err
 
 // ClaimDeliveries implements donorsync.Tx.
 func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries
 		WHERE status IN ('pending', 'failed') AND next_attempt_at <= ? AND claimed_until <= ?`
 	args := []any{micros(c.Now), micros(c.Now)}
@@ -212,18 +252,26 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 	if err := rows.Err(); err != nil {
 		return nil, t.d.wrap("claim deliveries", err)
 	}
-	for _, d := range out {
+	ids := make([][]any, len(out))
+	for i, d := range out {
 		d.ClaimedUntil = c.Until
-		if err := t.exec(ctx, "claim delivery", `UPDATE deliveries SET claimed_until = ? WHERE tenant = ? AND id = ?`,
-			micros(c.Until), d.Tenant, d.ID); err != nil {
-			return nil, err
-		}
+		ids[i] = []any{d.Tenant, d.ID}
+	}
+	until := micros(c.Until)
+	if _, err := t.each(ctx, "claim deliveries", ids, func(n int) string {
+		return `UPDATE deliveries SET claimed_until = ` + strconv.FormatInt(until, 10) +
+			` WHERE (tenant, id) IN (VALUES ` + tuples("(?, ?)", n) + `)`
+	}, nil); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
 // Delivery implements donorsync.Tx.
 func (t *tx) Delivery(ctx context.Context, tenant, id string) (*donorsync.Delivery, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	d, err := scanDelivery(t.queryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant = ? AND id = ?`, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, t.notFound("delivery", id)
@@ -236,6 +284,9 @@ func (t *tx) Delivery(ctx context.Context, tenant, id string) (*donorsync.Delive
 
 // Deliveries implements donorsync.Tx.
 func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.DeliveryFilter) ([]*donorsync.Delivery, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE tenant = ? AND id > ? AND received_at >= ?`
 	args := []any{tenant, f.After, micros(f.Since)}
 	if f.Since.IsZero() {
@@ -265,6 +316,9 @@ func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.Delivery
 
 // getJSON reads one data column into v.
 func (t *tx) getJSON(ctx context.Context, v any, what, id, query string, args ...any) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	var data string
 	err := t.queryRow(ctx, query, args...).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -281,6 +335,9 @@ func (t *tx) getJSON(ctx context.Context, v any, what, id, query string, args ..
 
 // listJSON reads the data column of every row into a slice.
 func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any) ([]T, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := t.query(ctx, query, args...)
 	if err != nil {
 		return nil, t.d.wrap(what, err)
@@ -315,6 +372,16 @@ func marshal(v any) (string, error) {
 
 // ContactByKey implements donorsync.Tx.
 func (t *tx) ContactByKey(ctx context.Context, tenant string, k dedup.Key) (contact.Contact, error) {
+	if t.c != nil {
+		if owner, ok := t.c.owners[keyRef{tenant, string(k.Kind), k.Value}]; ok {
+			if owner == "" {
+				return contact.Contact{}, t.notFound("contact key", string(k.Kind))
+			}
+			if c, ok := t.c.contacts[idRef{tenant, owner}]; ok && c != nil {
+				return c.Clone(), nil
+			}
+		}
+	}
 	var c contact.Contact
 	err := t.getJSON(ctx, &c, "contact key", string(k.Kind),
 		`SELECT c.data FROM contact_keys k JOIN contacts c ON c.tenant = k.tenant AND c.id = k.contact_id
@@ -324,6 +391,14 @@ func (t *tx) ContactByKey(ctx context.Context, tenant string, k dedup.Key) (cont
 
 // Contact implements donorsync.Tx.
 func (t *tx) Contact(ctx context.Context, tenant, id string) (contact.Contact, error) {
+	if t.c != nil {
+		if c, ok := t.c.contacts[idRef{tenant, id}]; ok {
+			if c == nil {
+				return contact.Contact{}, t.notFound("contact", id)
+			}
+			return c.Clone(), nil
+		}
+	}
 	var c contact.Contact
 	err := t.getJSON(ctx, &c, "contact", id, `SELECT data FROM contacts WHERE tenant = ? AND id = ?`, tenant, id)
 	return c, err
@@ -333,6 +408,9 @@ func (t *tx) Contact(ctx context.Context, tenant, id string) (contact.Contact, e
 func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key) error {
 	if c.ID == "" {
 		return fmt.Errorf("%s: contact without id: %w", t.d.Name, donorsync.ErrInvalid)
+	}
+	if t.w != nil {
+		return t.holdContact(c, keys)
 	}
 	data, err := marshal(c)
 	if err != nil {
@@ -366,6 +444,10 @@ func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key
 
 // MergeContacts implements donorsync.Tx.
 func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	t.c = nil // records of both contacts change below
 	for _, id := range []string{from, into} {
 		if _, err := t.Contact(ctx, tenant, id); err != nil {
 			return err
@@ -396,6 +478,10 @@ func (t *tx) PutActivity(ctx context.Context, a contact.Activity) error {
 	if err != nil {
 		return err
 	}
+	if t.w != nil {
+		t.w.activities.put(actKey{a.Tenant, a.Provider, a.Key}, []any{a.Tenant, a.Provider, a.Key, a.ContactID, data}, false)
+		return nil
+	}
 	return t.exec(ctx, "put activity", `INSERT INTO activities (tenant, provider, key, contact_id, data) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`, a.Tenant, a.Provider, a.Key, a.ContactID, data)
 }
@@ -408,6 +494,14 @@ func (t *tx) Activities(ctx context.Context, tenant, contactID string) ([]contac
 
 // Donation implements donorsync.Tx.
 func (t *tx) Donation(ctx context.Context, tenant, provider, externalID string) (donation.Donation, error) {
+	if t.c != nil {
+		if d, ok := t.c.donations[donorsync.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}]; ok {
+			if d == nil {
+				return donation.Donation{}, t.notFound("donation", provider+"/"+externalID)
+			}
+			return d.Clone(), nil
+		}
+	}
 	var d donation.Donation
 	err := t.getJSON(ctx, &d, "donation", provider+"/"+externalID,
 		`SELECT data FROM donations WHERE tenant = ? AND provider = ? AND external_id = ?`, tenant, provider, externalID)
@@ -419,6 +513,15 @@ func (t *tx) PutDonation(ctx context.Context, d donation.Donation) error {
 	data, err := marshal(d)
 	if err != nil {
 		return err
+	}
+	if t.w != nil {
+		r := donorsync.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: d.ExternalID}
+		if t.c != nil {
+			c := d.Clone()
+			t.c.donations[r] = &c
+		}
+		t.w.donations.put(r, []any{d.Tenant, d.Provider, d.ExternalID, d.ID, d.ContactID, data}, true)
+		return nil
 	}
 	return t.exec(ctx, "put donation", `INSERT INTO donations (tenant, provider, external_id, id, contact_id, data)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, provider, external_id)
@@ -438,18 +541,35 @@ func (t *tx) PutAdjustment(ctx context.Context, a donation.Adjustment) error {
 	if err != nil {
 		return err
 	}
+	if t.w != nil {
+		t.holdAdjustment(a, data)
+		return nil
+	}
 	return t.exec(ctx, "put adjustment", `INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`, a.Tenant, a.Provider, a.Key, a.DonationID, data)
 }
 
 // Adjustments implements donorsync.Tx.
 func (t *tx) Adjustments(ctx context.Context, tenant, provider, donationID string) ([]donation.Adjustment, error) {
+	if t.c != nil {
+		if list, ok := t.c.adjustments[donorsync.Ref{Tenant: tenant, Provider: provider, ExternalID: donationID}]; ok {
+			return slices.Clone(list), nil
+		}
+	}
 	return listJSON[donation.Adjustment](ctx, t, "adjustments",
 		`SELECT data FROM adjustments WHERE tenant = ? AND provider = ? AND donation_id = ? ORDER BY key`, tenant, provider, donationID)
 }
 
 // Commitment implements donorsync.Tx.
 func (t *tx) Commitment(ctx context.Context, tenant, provider, externalID string) (donation.Commitment, error) {
+	if t.c != nil {
+		if c, ok := t.c.commitments[donorsync.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}]; ok {
+			if c == nil {
+				return donation.Commitment{}, t.notFound("commitment", provider+"/"+externalID)
+			}
+			return *c, nil
+		}
+	}
 	var c donation.Commitment
 	err := t.getJSON(ctx, &c, "commitment", provider+"/"+externalID,
 		`SELECT data FROM commitments WHERE tenant = ? AND provider = ? AND external_id = ?`, tenant, provider, externalID)
@@ -461,6 +581,14 @@ func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
 	data, err := marshal(c)
 	if err != nil {
 		return err
+	}
+	if t.w != nil {
+		r := donorsync.Ref{Tenant: c.Tenant, Provider: c.Provider, ExternalID: c.ExternalID}
+		if t.c != nil {
+			t.c.commitments[r] = &c
+		}
+		t.w.commitments.put(r, []any{c.Tenant, c.Provider, c.ExternalID, c.ID, c.ContactID, data}, true)
+		return nil
 	}
 	return t.exec(ctx, "put commitment", `INSERT INTO commitments (tenant, provider, external_id, id, contact_id, data)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, provider, external_id)

@@ -1,0 +1,452 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/donation"
+)
+
+// Batch mode. After Prefetch, a transaction answers lookups of what it has
+// read ahead (and of what it has written since) from memory, and holds
+// its writes back, sending them as multi-row statements when it commits or
+// when a read needs them. Each lookup it cannot answer from memory first
+// sends the writes held back, then queries: what a transaction reads is
+// always what it wrote.
+
+// keyRef is a contact key of one tenant.
+type keyRef struct{ tenant, kind, value string }
+
+// idRef is a record id of one tenant.
+type idRef struct{ tenant, id string }
+
+// cache holds what a transaction has read ahead and written since. A nil
+// pointer or an empty owner records a known absence.
+type cache struct {
+	owners      map[keyRef]string
+	contacts    map[idRef]*contact.Contact
+	donations   map[donorsync.Ref]*donation.Donation
+	adjustments map[donorsync.Ref][]donation.Adjustment // complete lists, by key
+	commitments map[donorsync.Ref]*donation.Commitment
+}
+
+func newCache() *cache {
+	return &cache{
+		owners:      map[keyRef]string{},
+		contacts:    map[idRef]*contact.Contact{},
+		donations:   map[donorsync.Ref]*donation.Donation{},
+		adjustments: map[donorsync.Ref][]donation.Adjustment{},
+		commitments: map[donorsync.Ref]*donation.Commitment{},
+	}
+}
+
+// rows are the rows of one table waiting to be written, one per primary
+// key, in the order first written.
+type rows[K comparable] struct {
+	index map[K]int
+	rows  [][]any
+}
+
+// put adds row under k; a later row for the same key replaces the earlier
+// one when replace is set, and is dropped otherwise.
+func (r *rows[K]) put(k K, row []any, replace bool) {
+	if r.index == nil {
+		r.index = map[K]int{}
+	}
+	if i, ok := r.index[k]; ok {
+		if replace {
+			r.rows[i] = row
+		}
+		return
+	}
+	r.index[k] = len(r.rows)
+	r.rows = append(r.rows, row)
+}
+
+type actKey struct{ tenant, provider, key string }
+
+// pending are the writes held back.
+type pending struct {
+	contacts    rows[idRef]
+	keys        rows[keyRef] // tenant, kind, value, contact id
+	activities  rows[actKey]
+	adjustments rows[actKey] // tenant, provider, key, donation id, data, expected to be new
+	donations   rows[donorsync.Ref]
+	commitments rows[donorsync.Ref]
+	deliveries  rows[idRef]
+}
+
+func (p *pending) empty() bool {
+	return len(p.contacts.rows)+len(p.keys.rows)+len(p.activities.rows)+len(p.adjustments.rows)+
+		len(p.donations.rows)+len(p.commitments.rows)+len(p.deliveries.rows) == 0
+}
+
+// maxParams bounds the parameters of one statement, well under what
+// SQLite and PostgreSQL accept.
+const maxParams = 8000
+
+// each runs one statement per chunk of rows: build returns the statement
+// for n rows. When scan is not nil the statement returns rows, passed to
+// scan; otherwise n receives the number of rows it changed.
+func (t *tx) each(ctx context.Context, what string, all [][]any, build func(n int) string, scan func(*sql.Rows) error) (changed int64, err error) {
+	if len(all) == 0 {
+		return 0, nil
+	}
+	per := max(1, maxParams/len(all[0]))
+	for len(all) > 0 {
+		chunk := all[:min(per, len(all))]
+		all = all[len(chunk):]
+		args := make([]any, 0, len(chunk)*len(chunk[0]))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		q := t.d.q(build(len(chunk)))
+		if scan == nil {
+			res, err := t.tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return changed, t.d.wrap(what, err)
+			}
+			n, _ := res.RowsAffected()
+			changed += n
+			continue
+		}
+		rs, err := t.tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return changed, t.d.wrap(what, err)
+		}
+		for rs.Next() {
+			if err := scan(rs); err != nil {
+				rs.Close()
+				return changed, t.d.wrap(what, err)
+			}
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return changed, t.d.wrap(what, err)
+		}
+	}
+	return changed, nil
+}
+
+// tuples returns n parenthesised groups of row, joined by commas.
+func tuples(row string, n int) string {
+	var b strings.Builder
+	b.Grow(n * (len(row) + 2))
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+func sql1(head, row, tail string) func(int) string {
+	return func(n int) string { return head + tuples(row, n) + tail }
+}
+
+// flush sends the writes held back.
+func (t *tx) flush(ctx context.Context) error {
+	p := t.w
+	if p == nil || p.empty() {
+		return nil
+	}
+	t.w = &pending{}
+	if _, err := t.each(ctx, "put contacts", p.contacts.rows, sql1(`INSERT INTO contacts (tenant, id, data) VALUES `, `(?, ?, ?)`,
+		` ON CONFLICT (tenant, id) DO UPDATE SET data = excluded.data`), nil); err != nil {
+		return err
+	}
+	if len(p.keys.rows) > 0 {
+		inserted := map[keyRef]bool{}
+		_, err := t.each(ctx, "put contact keys", p.keys.rows, sql1(`INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES `,
+			`(?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING RETURNING tenant, kind, value`), func(rs *sql.Rows) error {
+			var k keyRef
+			if err := rs.Scan(&k.tenant, &k.kind, &k.value); err != nil {
+				return err
+			}
+			inserted[k] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range p.keys.rows {
+			k := keyRef{r[0].(string), r[1].(string), r[2].(string)}
+			if inserted[k] {
+				continue
+			}
+			// Taken before this transaction wrote it: unless it is ours
+			// already, the race is lost.
+			var owner string
+			if err := t.queryRow(ctx, `SELECT contact_id FROM contact_keys WHERE tenant = ? AND kind = ? AND value = ?`,
+				k.tenant, k.kind, k.value).Scan(&owner); err != nil {
+				return t.d.wrap("contact key", err)
+			}
+			if owner != r[3].(string) {
+				return &donorsync.KeyConflictError{Key: dedup.Key{Kind: dedup.Kind(k.kind), Value: k.value}, Owner: owner}
+			}
+		}
+	}
+	if _, err := t.each(ctx, "put activities", p.activities.rows, sql1(`INSERT INTO activities (tenant, provider, key, contact_id, data) VALUES `,
+		`(?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING`), nil); err != nil {
+		return err
+	}
+	if len(p.adjustments.rows) > 0 {
+		inserted := map[actKey]bool{}
+		all := make([][]any, len(p.adjustments.rows))
+		for i, r := range p.adjustments.rows {
+			all[i] = r[:5]
+		}
+		_, err := t.each(ctx, "put adjustments", all, sql1(`INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES `,
+			`(?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING RETURNING tenant, provider, key`), func(rs *sql.Rows) error {
+			var k actKey
+			if err := rs.Scan(&k.tenant, &k.provider, &k.key); err != nil {
+				return err
+			}
+			inserted[k] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range p.adjustments.rows {
+			if r[5].(bool) && !inserted[actKey{r[0].(string), r[1].(string), r[2].(string)}] {
+				// Its key was taken by an adjustment of another donation,
+				// which this transaction did not read: what it derived
+				// from the list it read is wrong.
+				return fmt.Errorf("%s: adjustment %q is stored already under another donation: %w", t.d.Name, r[2], donorsync.ErrConflict)
+			}
+		}
+	}
+	upsert := ` ON CONFLICT (tenant, provider, external_id) DO UPDATE SET id = excluded.id, contact_id = excluded.contact_id, data = excluded.data`
+	if _, err := t.each(ctx, "put donations", p.donations.rows, sql1(`INSERT INTO donations (tenant, provider, external_id, id, contact_id, data) VALUES `,
+		`(?, ?, ?, ?, ?, ?)`, upsert), nil); err != nil {
+		return err
+	}
+	if _, err := t.each(ctx, "put commitments", p.commitments.rows, sql1(`INSERT INTO commitments (tenant, provider, external_id, id, contact_id, data) VALUES `,
+		`(?, ?, ?, ?, ?, ?)`, upsert), nil); err != nil {
+		return err
+	}
+	// The columns of a VALUES list are column1, column2, ... in both
+	// SQLite and PostgreSQL; the casts give them their types.
+	n, err := t.each(ctx, "update deliveries", p.deliveries.rows, sql1(`UPDATE deliveries SET status = v.column3, attempts = v.column4,
+		error = v.column5, updated_at = v.column6, next_attempt_at = v.column7, claimed_until = v.column8 FROM (VALUES `,
+		`(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))`,
+		`) AS v WHERE deliveries.tenant = v.column1 AND deliveries.id = v.column2`), nil)
+	if err != nil {
+		return err
+	}
+	if int(n) != len(p.deliveries.rows) {
+		for _, r := range p.deliveries.rows {
+			if _, err := t.Delivery(ctx, r[0].(string), r[1].(string)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Prefetch implements donorsync.Prefetcher.
+func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if t.c == nil {
+		t.c = newCache()
+	}
+	if t.w == nil {
+		t.w = &pending{}
+	}
+	if err := t.prefetchKeys(ctx, p.Keys); err != nil {
+		return err
+	}
+	if err := t.prefetchContacts(ctx, p.Contacts); err != nil {
+		return err
+	}
+	if err := t.prefetchDonations(ctx, p.Donations); err != nil {
+		return err
+	}
+	return t.prefetchCommitments(ctx, p.Commitments)
+}
+
+// unique returns the distinct items of all, each as a row of arguments.
+func unique[T comparable](all []T, row func(T) []any) [][]any {
+	seen := make(map[T]bool, len(all))
+	var out [][]any
+	for _, v := range all {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, row(v))
+		}
+	}
+	return out
+}
+
+func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error {
+	args := unique(keys, func(k donorsync.TenantKey) []any { return []any{k.Tenant, string(k.Kind), k.Value} })
+	for _, a := range args {
+		t.c.owners[keyRef{a[0].(string), a[1].(string), a[2].(string)}] = ""
+	}
+	_, err := t.each(ctx, "prefetch contact keys", args, sql1(`SELECT k.tenant, k.kind, k.value, c.id, c.data
+		FROM contact_keys k JOIN contacts c ON c.tenant = k.tenant AND c.id = k.contact_id
+		WHERE (k.tenant, k.kind, k.value) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
+		var k keyRef
+		var id string
+		var data []byte
+		if err := rs.Scan(&k.tenant, &k.kind, &k.value, &id, &data); err != nil {
+			return err
+		}
+		c := new(contact.Contact)
+		if err := json.Unmarshal(data, c); err != nil {
+			return fmt.Errorf("contact %q: stored data: %w", id, err)
+		}
+		t.c.owners[k] = id
+		t.c.contacts[idRef{k.tenant, id}] = c
+		return nil
+	})
+	return err
+}
+
+func (t *tx) prefetchContacts(ctx context.Context, ids []donorsync.TenantID) error {
+	args := unique(ids, func(r donorsync.TenantID) []any { return []any{r.Tenant, r.ID} })
+	for _, a := range args {
+		t.c.contacts[idRef{a[0].(string), a[1].(string)}] = nil
+	}
+	_, err := t.each(ctx, "prefetch contacts", args, sql1(`SELECT tenant, id, data FROM contacts WHERE (tenant, id) IN (VALUES `,
+		`(?, ?)`, `)`), func(rs *sql.Rows) error {
+		var r idRef
+		var data []byte
+		if err := rs.Scan(&r.tenant, &r.id, &data); err != nil {
+			return err
+		}
+		c := new(contact.Contact)
+		if err := json.Unmarshal(data, c); err != nil {
+			return fmt.Errorf("contact %q: stored data: %w", r.id, err)
+		}
+		t.c.contacts[r] = c
+		return nil
+	})
+	return err
+}
+
+func refRow(r donorsync.Ref) []any { return []any{r.Tenant, r.Provider, r.ExternalID} }
+
+func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error {
+	args := unique(refs, refRow)
+	for _, a := range args {
+		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+		t.c.donations[r] = nil
+		t.c.adjustments[r] = nil
+	}
+	_, err := t.each(ctx, "prefetch donations", args, sql1(`SELECT tenant, provider, external_id, data FROM donations
+		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
+		var r donorsync.Ref
+		var data []byte
+		if err := rs.Scan(&r.Tenant, &r.Provider, &r.ExternalID, &data); err != nil {
+			return err
+		}
+		d := new(donation.Donation)
+		if err := json.Unmarshal(data, d); err != nil {
+			return fmt.Errorf("donation %q: stored data: %w", r.ExternalID, err)
+		}
+		t.c.donations[r] = d
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = t.each(ctx, "prefetch adjustments", args, sql1(`SELECT tenant, provider, donation_id, data FROM adjustments
+		WHERE (tenant, provider, donation_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
+		var r donorsync.Ref
+		var data []byte
+		if err := rs.Scan(&r.Tenant, &r.Provider, &r.ExternalID, &data); err != nil {
+			return err
+		}
+		var a donation.Adjustment
+		if err := json.Unmarshal(data, &a); err != nil {
+			return fmt.Errorf("adjustments of donation %q: stored data: %w", r.ExternalID, err)
+		}
+		t.c.adjustments[r] = append(t.c.adjustments[r], a)
+		return nil
+	})
+	for _, list := range t.c.adjustments {
+		slices.SortFunc(list, func(a, b donation.Adjustment) int { return cmp.Compare(a.Key, b.Key) })
+	}
+	return err
+}
+
+func (t *tx) prefetchCommitments(ctx context.Context, refs []donorsync.Ref) error {
+	args := unique(refs, refRow)
+	for _, a := range args {
+		t.c.commitments[donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}] = nil
+	}
+	_, err := t.each(ctx, "prefetch commitments", args, sql1(`SELECT tenant, provider, external_id, data FROM commitments
+		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
+		var r donorsync.Ref
+		var data []byte
+		if err := rs.Scan(&r.Tenant, &r.Provider, &r.ExternalID, &data); err != nil {
+			return err
+		}
+		c := new(donation.Commitment)
+		if err := json.Unmarshal(data, c); err != nil {
+			return fmt.Errorf("commitment %q: stored data: %w", r.ExternalID, err)
+		}
+		t.c.commitments[r] = c
+		return nil
+	})
+	return err
+}
+
+// holdContact is PutContact in batch mode.
+func (t *tx) holdContact(c contact.Contact, keys []dedup.Key) error {
+	if t.c != nil {
+		for _, k := range keys {
+			if owner := t.c.owners[keyRef{c.Tenant, string(k.Kind), k.Value}]; owner != "" && owner != c.ID {
+				return &donorsync.KeyConflictError{Key: k, Owner: owner}
+			}
+		}
+	}
+	data, err := marshal(c)
+	if err != nil {
+		return err
+	}
+	t.w.contacts.put(idRef{c.Tenant, c.ID}, []any{c.Tenant, c.ID, data}, true)
+	for _, k := range keys {
+		t.w.keys.put(keyRef{c.Tenant, string(k.Kind), k.Value}, []any{c.Tenant, string(k.Kind), k.Value, c.ID}, false)
+	}
+	if t.c != nil {
+		stored := c.Clone()
+		t.c.contacts[idRef{c.Tenant, c.ID}] = &stored
+		for _, k := range keys {
+			t.c.owners[keyRef{c.Tenant, string(k.Kind), k.Value}] = c.ID
+		}
+	}
+	return nil
+}
+
+// holdAdjustment is PutAdjustment in batch mode: the adjustment joins its
+// donation's list unless an adjustment with its key is there already.
+func (t *tx) holdAdjustment(a donation.Adjustment, data string) {
+	k := actKey{a.Tenant, a.Provider, a.Key}
+	expected := false
+	if t.c != nil {
+		r := donorsync.Ref{Tenant: a.Tenant, Provider: a.Provider, ExternalID: a.DonationID}
+		if list, ok := t.c.adjustments[r]; ok {
+			i, found := slices.BinarySearchFunc(list, a.Key, func(x donation.Adjustment, key string) int { return cmp.Compare(x.Key, key) })
+			if found {
+				return
+			}
+			t.c.adjustments[r] = slices.Insert(list, i, a)
+			expected = true
+		}
+	}
+	t.w.adjustments.put(k, []any{a.Tenant, a.Provider, a.Key, a.DonationID, data, expected}, false)
+}
