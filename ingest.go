@@ -232,52 +232,17 @@ func (g *Ingester) ProcessBatch(ctx context.Context, source func(provider string
 	if len(ds) == 0 {
 		return nil
 	}
-	decoded := make([]Decoded, len(ds))
-	derrs := make([]error, len(ds))
-	for i, d := range ds {
-		src := source(d.Provider)
-		if src == nil {
-			return g.processEach(ctx, source, ds)
-		}
-		decoded[i], derrs[i] = src.Decode(d)
+	decoded, derrs, ok := decodeAll(source, ds)
+	if !ok {
+		return g.processEach(ctx, source, ds)
 	}
-	states := make([]Delivery, len(ds))
+	var states []Delivery
 	// One try only: a batch that loses a race (a deadlock with another
 	// worker's batch) is not retried whole; its deliveries go one by one.
 	err := g.Store.Update(ctx, func(tx Tx) error {
-		var names []string
-		for i, d := range ds {
-			if derrs[i] == nil {
-				names = append(names, g.lockNames(d, decoded[i].Events)...)
-			}
-		}
-		slices.Sort(names)
-		if err := tx.Lock(ctx, slices.Compact(names)); err != nil {
-			return err
-		}
-		if p, ok := tx.(Prefetcher); ok {
-			if err := g.prefetch(ctx, tx, p, ds, decoded, derrs); err != nil {
-				return err
-			}
-		}
-		now := g.now()
-		for i, d := range ds {
-			s := *d
-			s.Attempts, s.UpdatedAt, s.ClaimedUntil, s.NextAttemptAt = d.Attempts+1, now, time.Time{}, time.Time{}
-			if derrs[i] != nil {
-				s.Status, s.Error = Quarantined, text(derrs[i].Error())
-			} else {
-				if err := g.Apply(ctx, tx, &s, decoded[i].Events); err != nil {
-					return err
-				}
-				s.Status, s.Error = Processed, ""
-			}
-			if err := tx.UpdateDelivery(ctx, &s); err != nil {
-				return err
-			}
-			states[i] = s
-		}
-		return nil
+		var err error
+		states, err = g.applyBatch(ctx, tx, ds, decoded, derrs)
+		return err
 	})
 	if err == nil {
 		for i, d := range ds {
@@ -286,6 +251,63 @@ func (g *Ingester) ProcessBatch(ctx context.Context, source func(provider string
 		return nil
 	}
 	return g.processEach(ctx, source, ds)
+}
+
+// decodeAll decodes each delivery of ds with its source; ok is false when
+// one has none.
+func decodeAll(source func(string) Source, ds []*Delivery) (decoded []Decoded, derrs []error, ok bool) {
+	decoded = make([]Decoded, len(ds))
+	derrs = make([]error, len(ds))
+	for i, d := range ds {
+		src := source(d.Provider)
+		if src == nil {
+			return nil, nil, false
+		}
+		decoded[i], derrs[i] = src.Decode(d)
+	}
+	return decoded, derrs, true
+}
+
+// applyBatch applies the decoded deliveries ds in tx, each with its new
+// status (Processed, or Quarantined when it could not be decoded), and
+// returns their new states; the first failure fails the whole batch. It
+// locks everything the batch touches at once, and reads ahead when tx is
+// a Prefetcher.
+func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decoded []Decoded, derrs []error) ([]Delivery, error) {
+	var names []string
+	for i, d := range ds {
+		if derrs[i] == nil {
+			names = append(names, g.lockNames(d, decoded[i].Events)...)
+		}
+	}
+	slices.Sort(names)
+	if err := tx.Lock(ctx, slices.Compact(names)); err != nil {
+		return nil, err
+	}
+	if p, ok := tx.(Prefetcher); ok {
+		if err := g.prefetch(ctx, tx, p, ds, decoded, derrs); err != nil {
+			return nil, err
+		}
+	}
+	now := g.now()
+	states := make([]Delivery, len(ds))
+	for i, d := range ds {
+		s := *d
+		s.Attempts, s.UpdatedAt, s.ClaimedUntil, s.NextAttemptAt = d.Attempts+1, now, time.Time{}, time.Time{}
+		if derrs[i] != nil {
+			s.Status, s.Error = Quarantined, text(derrs[i].Error())
+		} else {
+			if err := g.Apply(ctx, tx, &s, decoded[i].Events); err != nil {
+				return nil, err
+			}
+			s.Status, s.Error = Processed, ""
+		}
+		if err := tx.UpdateDelivery(ctx, &s); err != nil {
+			return nil, err
+		}
+		states[i] = s
+	}
+	return states, nil
 }
 
 // prefetch reads ahead what applying the batch ds will read: the owners

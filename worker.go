@@ -2,6 +2,7 @@ package donorsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -31,10 +32,18 @@ type Worker struct {
 	// Poll is how long to wait when nothing is due; 0 means 250 ms.
 	Poll time.Duration
 
+	// Linger is how long to wait after a batch that was not full before
+	// claiming the next, so that under load batches fill up and commits
+	// are fewer. 0 means 5 ms; a negative value means no wait.
+	Linger time.Duration
+
 	// Lease is how long a claim lasts: a delivery claimed by a Worker that
 	// died is taken up by another after it. 0 means one minute.
 	Lease time.Duration
 }
+
+// errNoSource fails a batch holding a delivery that no Source decodes.
+var errNoSource = errors.New("donorsync: no source for a claimed delivery")
 
 // Run processes deliveries until ctx is done. It then finishes the batch
 // in hand, and returns nil: stopping a Worker loses nothing and leaves
@@ -59,10 +68,13 @@ func (w *Worker) Run(ctx context.Context) error {
 		if err != nil {
 			w.Ingester.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
 		}
-		if n > 0 && err == nil {
-			t.Reset(0)
-		} else {
+		switch {
+		case err != nil || n == 0:
 			t.Reset(poll)
+		case n < w.batch():
+			t.Reset(max(w.linger(), 0))
+		default:
+			t.Reset(0)
 		}
 	}
 }
@@ -85,16 +97,42 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 // done before processing starts, the claims are released.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	g := w.Ingester
-	batch := w.Batch
-	if batch <= 0 {
-		batch = 32
-	}
+	batch := w.batch()
 	lease := w.Lease
 	if lease <= 0 {
 		lease = time.Minute
 	}
+	// Claim and apply in one transaction: one commit for the batch.
 	var claimed []*Delivery
-	err := g.update(ctx, func(tx Tx) error {
+	var states []Delivery
+	err := g.Store.Update(ctx, func(tx Tx) error {
+		now := g.now()
+		var err error
+		claimed, err = tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch})
+		if err != nil || len(claimed) == 0 {
+			return err
+		}
+		decoded, derrs, ok := decodeAll(w.source, claimed)
+		if !ok {
+			return errNoSource
+		}
+		states, err = g.applyBatch(ctx, tx, claimed, decoded, derrs)
+		return err
+	})
+	if err == nil {
+		for i, d := range claimed {
+			*d = states[i]
+		}
+		return len(claimed), nil
+	}
+	if ctx.Err() != nil {
+		return 0, nil
+	}
+	// The batch failed as a whole (a delivery that cannot be applied, one
+	// with no source, a lost race, an unavailable store): claim again,
+	// and apply one delivery at a time, so that each outcome is its own.
+	claimed = nil
+	err = g.update(ctx, func(tx Tx) error {
 		now := g.now()
 		var err error
 		claimed, err = tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch})
@@ -119,7 +157,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// when ctx is cancelled meanwhile: stopping waits for it rather than
 	// abandon it claimed.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
-	err = g.ProcessBatch(pctx, w.source, known)
+	err = g.processEach(pctx, w.source, known)
 	cancel()
 	if err != nil {
 		// An outcome could not be stored: those claims lapse and another
@@ -127,6 +165,20 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
 	}
 	return len(claimed), nil
+}
+
+func (w *Worker) batch() int {
+	if w.Batch <= 0 {
+		return 32
+	}
+	return w.Batch
+}
+
+func (w *Worker) linger() time.Duration {
+	if w.Linger == 0 {
+		return 5 * time.Millisecond
+	}
+	return w.Linger
 }
 
 func (w *Worker) source(provider string) Source {

@@ -25,6 +25,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,7 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "file to write")
 	duration := flag.Duration("duration", 5*time.Second, "length of each load run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, memory")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -67,6 +69,14 @@ func main() {
 
 type row struct{ goal, measured, baseline, ratio, verdict string }
 
+// only lists the parts to run; "" runs them all.
+var only string
+
+// part reports whether the named part of the run is selected.
+func part(name string) bool {
+	return only == "" || slices.Contains(strings.Split(only, ","), name)
+}
+
 func run(ctx context.Context, out string, d time.Duration) error {
 	dir, err := os.MkdirTemp("", "donorsync-bench")
 	if err != nil {
@@ -77,81 +87,93 @@ func run(ctx context.Context, out string, d time.Duration) error {
 	var rows []row
 	var notes []string
 
-	// Ack path on SQLite: a bare handler with a batched insert, then
-	// donorsync (authenticate + journal durably + 200, queued mode).
-	bare, err := bareSQLite(ctx, filepath.Join(dir, "bare.db"))
-	if err != nil {
-		return err
+	if part("sqlite-ack") {
+		// Ack path on SQLite: a bare handler with a batched insert, then
+		// donorsync (authenticate + journal durably + 200, queued mode).
+		bare, err := bareSQLite(ctx, filepath.Join(dir, "bare.db"))
+		if err != nil {
+			return err
+		}
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "ack.db"), nil)
+		if err != nil {
+			return err
+		}
+		ours := receiver(st, quiet, true)
+		bareMax := closed(ctx, bare, d)
+		oursMax := closed(ctx, ours, d)
+		rows = append(rows, ratioRow("Ack path on SQLite: throughput ≥ 65% of a bare net/http handler with a batched insert (32 connections)",
+			oursMax.Throughput(), bareMax.Throughput(), 0.65, true, "%.0f/s"))
+		bareOpen := open(ctx, bare, 2000, d)
+		oursOpen := open(ctx, ours, 2000, d)
+		rows = append(rows, ratioRow("Ack path on SQLite: p99 ≤ 2× the bare handler's p99 at 2,000 requests/s",
+			ms(oursOpen.P99), ms(bareOpen.P99), 2, false, "%.2f ms"))
+		rows = append(rows, row{"Ack path on SQLite: no response over 250 ms at 2,000 requests/s", fmt.Sprintf("max %.1f ms, %d non-2xx",
+			ms(oursOpen.Max), oursOpen.Answered-oursOpen.OK), fmt.Sprintf("max %.1f ms", ms(bareOpen.Max)), "", verdict(ms(oursOpen.Max) <= 250 && oursOpen.OK == oursOpen.Answered)})
+		st.Close()
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "ack.db"), nil)
-	if err != nil {
-		return err
-	}
-	ours := receiver(st, quiet, true)
-	bareMax := closed(ctx, bare, d)
-	oursMax := closed(ctx, ours, d)
-	rows = append(rows, ratioRow("Ack path on SQLite: throughput ≥ 65% of a bare net/http handler with a batched insert (32 connections)",
-		oursMax.Throughput(), bareMax.Throughput(), 0.65, true, "%.0f/s"))
-	bareOpen := open(ctx, bare, 2000, d)
-	oursOpen := open(ctx, ours, 2000, d)
-	rows = append(rows, ratioRow("Ack path on SQLite: p99 ≤ 2× the bare handler's p99 at 2,000 requests/s",
-		ms(oursOpen.P99), ms(bareOpen.P99), 2, false, "%.2f ms"))
-	rows = append(rows, row{"Ack path on SQLite: no response over 250 ms at 2,000 requests/s", fmt.Sprintf("max %.1f ms, %d non-2xx",
-		ms(oursOpen.Max), oursOpen.Answered-oursOpen.OK), fmt.Sprintf("max %.1f ms", ms(bareOpen.Max)), "", verdict(ms(oursOpen.Max) <= 250 && oursOpen.OK == oursOpen.Answered)})
-	st.Close()
 
-	// End to end on SQLite: HTTP to processed contacts and donations.
-	st, err = sqlite.Open(ctx, filepath.Join(dir, "e2e.db"), nil)
-	if err != nil {
-		return err
+	if part("sqlite-e2e") {
+		// End to end on SQLite: HTTP to processed contacts and donations.
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "e2e.db"), nil)
+		if err != nil {
+			return err
+		}
+		rate, rep := endToEnd(ctx, st, quiet, d)
+		rows = append(rows, row{"End to end into SQLite ≥ 5,000 donations/s", fmt.Sprintf("%.0f/s", rate),
+			fmt.Sprintf("ack path %.0f/s", rep.Throughput()), "", verdict(rate >= 5000)})
+		st.Close()
 	}
-	rate, rep := endToEnd(ctx, st, quiet, d)
-	rows = append(rows, row{"End to end into SQLite ≥ 5,000 donations/s", fmt.Sprintf("%.0f/s", rate),
-		fmt.Sprintf("ack path %.0f/s", rep.Throughput()), "", verdict(rate >= 5000)})
-	st.Close()
 
 	// PostgreSQL, where a server is configured.
-	if url := os.Getenv("DONORSYNC_POSTGRES_URL"); url != "" {
+	url := os.Getenv("DONORSYNC_POSTGRES_URL")
+	switch {
+	case !part("postgres"):
+	case url != "":
 		pgRows, err := benchPostgres(ctx, url, quiet, d)
 		if err != nil {
 			return err
 		}
 		rows = append(rows, pgRows...)
-	} else {
+	default:
 		notes = append(notes, "PostgreSQL not measured: DONORSYNC_POSTGRES_URL was not set.")
 	}
 
-	// Per payload, from the Go benchmarks.
-	if r, err := goBench("./actblue", "VerifyDecode/ratio", "actblue/map"); err == nil {
-		rows = append(rows, row{"Verify + decode + normalise a 2.3 KB ActBlue payload ≤ 0.5× json.Unmarshal into map[string]any", "", "", fmt.Sprintf("%.2f×", r), verdict(r <= 0.5)})
-	} else {
-		notes = append(notes, "actblue benchmark: "+err.Error())
-	}
-	if r, err := goBench("./anedot", "Verify/ratio", "verify/sha256"); err == nil {
-		rows = append(rows, row{"Anedot HMAC verify ≤ 1.3× a SHA-256 of the body, ≤ 1 allocation", "1 alloc/op", "", fmt.Sprintf("%.2f×", r), verdict(r <= 1.3)})
-	} else {
-		notes = append(notes, "anedot benchmark: "+err.Error())
+	if part("payload") {
+		// Per payload, from the Go benchmarks.
+		if r, err := goBench("./actblue", "VerifyDecode/ratio", "actblue/map"); err == nil {
+			rows = append(rows, row{"Verify + decode + normalise a 2.3 KB ActBlue payload ≤ 0.5× json.Unmarshal into map[string]any", "", "", fmt.Sprintf("%.2f×", r), verdict(r <= 0.5)})
+		} else {
+			notes = append(notes, "actblue benchmark: "+err.Error())
+		}
+		if r, err := goBench("./anedot", "Verify/ratio", "verify/sha256"); err == nil {
+			rows = append(rows, row{"Anedot HMAC verify ≤ 1.3× a SHA-256 of the body, ≤ 1 allocation", "1 alloc/op", "", fmt.Sprintf("%.2f×", r), verdict(r <= 1.3)})
+		} else {
+			notes = append(notes, "anedot benchmark: "+err.Error())
+		}
+
 	}
 
-	// Memory over a soak at a steady rate.
-	st, err = sqlite.Open(ctx, filepath.Join(dir, "soak.db"), nil)
-	if err != nil {
-		return err
+	if part("memory") {
+		// Memory over a soak at a steady rate.
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "soak.db"), nil)
+		if err != nil {
+			return err
+		}
+		soak := receiver(st, quiet, true)
+		var before runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		rss := sampleRSS(ctx, 4*d)
+		soakRep := open(ctx, soak, 1000, 4*d)
+		samples := <-rss
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		st.Close()
+		perReq := float64(after.TotalAlloc-before.TotalAlloc) / float64(max(soakRep.Sent, 1))
+		rows = append(rows, row{"Memory: bounded by in-flight requests × body limit; flat over a soak",
+			fmt.Sprintf("RSS %s MiB over %v at 1,000/s (first → last, peak)", rssSummary(samples), (4 * d).Round(time.Second)),
+			fmt.Sprintf("%.1f KiB allocated per request, client included", perReq/1024), "", verdict(flat(samples))})
 	}
-	soak := receiver(st, quiet, true)
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	rss := sampleRSS(ctx, 4*d)
-	soakRep := open(ctx, soak, 1000, 4*d)
-	samples := <-rss
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	st.Close()
-	perReq := float64(after.TotalAlloc-before.TotalAlloc) / float64(max(soakRep.Sent, 1))
-	rows = append(rows, row{"Memory: bounded by in-flight requests × body limit; flat over a soak",
-		fmt.Sprintf("RSS %s MiB over %v at 1,000/s (first → last, peak)", rssSummary(samples), (4 * d).Round(time.Second)),
-		fmt.Sprintf("%.1f KiB allocated per request, client included", perReq/1024), "", verdict(flat(samples))})
 
 	return write(out, rows, notes, d)
 }
