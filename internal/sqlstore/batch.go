@@ -316,6 +316,14 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 }
 
 func (t *tx) prefetchContacts(ctx context.Context, ids []donorsync.TenantID) error {
+	if t.d.Lock == nil {
+		// Writers run one at a time: what this transaction read is
+		// current still, and need not be read again.
+		ids = slices.DeleteFunc(slices.Clone(ids), func(r donorsync.TenantID) bool {
+			_, ok := t.c.contacts[idRef{r.Tenant, r.ID}]
+			return ok
+		})
+	}
 	args := unique(ids, func(r donorsync.TenantID) []any { return []any{r.Tenant, r.ID} })
 	for _, a := range args {
 		t.c.contacts[idRef{a[0].(string), a[1].(string)}] = nil
