@@ -139,3 +139,33 @@ func TestEnqueueRetriesALostRace(t *testing.T) {
 		t.Errorf("Enqueue after a lost race: %v, status %s; want it journaled", err, d.Status)
 	}
 }
+
+func TestWorkerClaimsAndAppliesInOneTransaction(t *testing.T) {
+	t.Parallel()
+	mem := memstore.New()
+	g := &donorsync.Ingester{Store: mem, Logger: quiet}
+	src := &perBodySource{}
+	for i := range 10 {
+		if err := g.Enqueue(t.Context(), src, &donorsync.Delivery{Tenant: "t1", Body: fmt.Appendf(nil, "g%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store := &slowStore{Store: mem}
+	w := &donorsync.Worker{Ingester: &donorsync.Ingester{Store: store, Logger: quiet}, Sources: []donorsync.Source{src}, Batch: 32}
+	n, err := w.Drain(t.Context())
+	if err != nil || n != 10 {
+		t.Fatalf("Drain = %d, %v; want 10", n, err)
+	}
+	// One transaction claims and applies the ten; one more finds none.
+	if u := store.updates.Load(); u != 2 {
+		t.Errorf("%d transactions to drain one batch, want 2", u)
+	}
+	var donations []donation.Donation
+	mem.View(t.Context(), func(tx donorsync.Tx) error {
+		donations, err = tx.Donations(t.Context(), "t1", donorsync.Page{})
+		return err
+	})
+	if len(donations) != 10 {
+		t.Errorf("%d donations after the drain, want 10", len(donations))
+	}
+}

@@ -178,9 +178,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 	return write(out, rows, notes, d)
 }
 
-// receiver is a donorsync ActBlue handler on store, without a worker.
+// receiver is a donorsync ActBlue handler on store for the tenant "default",
+// without a worker.
 func receiver(store donorsync.Store, log *slog.Logger, queued bool) http.Handler {
-	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: "default", Username: creds.ActBlueUser, Password: creds.ActBluePassword})
+	return tenantReceiver(store, log, queued, "default")
+}
+
+func tenantReceiver(store donorsync.Store, log *slog.Logger, queued bool, tenant string) http.Handler {
+	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{Source: &actblue.Source{Auth: auth},
 		Ingester: &donorsync.Ingester{Store: store, Logger: log}, Logger: log, Queued: queued})
@@ -271,9 +276,9 @@ func client(conns int) *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 30 * time.Second}
 }
 
-func generator(base string) *loadgen.Generator {
+func generator(base, tenant string) *loadgen.Generator {
 	gen := loadgen.NewGenerator(uint64(time.Now().UnixNano()))
-	gen.Base, gen.Tenant, gen.Creds = base, "default", creds
+	gen.Base, gen.Tenant, gen.Creds = base, tenant, creds
 	return gen
 }
 
@@ -281,42 +286,45 @@ func closed(ctx context.Context, h http.Handler, d time.Duration) loadgen.Report
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	base := serve(ctx, h)
-	return loadgen.Run(ctx, client(32), generator(base), loadgen.Options{Conns: 32, Duration: d})
+	return loadgen.Run(ctx, client(32), generator(base, "default"), loadgen.Options{Conns: 32, Duration: d})
 }
 
 func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) loadgen.Report {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	base := serve(ctx, h)
-	return loadgen.Run(ctx, client(256), generator(base), loadgen.Options{Rate: rate, Conns: 256, Duration: d})
+	return loadgen.Run(ctx, client(256), generator(base, "default"), loadgen.Options{Rate: rate, Conns: 256, Duration: d})
 }
 
-// endToEnd sends for d in a closed loop to a queued receiver with a worker,
-// then waits until every delivery is applied, and returns the deliveries
-// applied per second over the whole time.
+// endToEnd sends for d in a closed loop to a queued receiver with two
+// workers, then waits until every delivery is applied, and returns the
+// deliveries applied per second over the whole time. It uses a tenant of
+// its own, so that deliveries left by earlier runs on the same store are
+// not counted or applied.
 func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration) (float64, loadgen.Report) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	h := receiver(store, log, true)
-	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: "default", Username: creds.ActBlueUser, Password: creds.ActBluePassword})
+	tenant := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	h := tenantReceiver(store, log, true, tenant)
+	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
 	ing := &donorsync.Ingester{Store: store, Logger: log}
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &donorsync.Worker{Ingester: ing, Sources: []donorsync.Source{&actblue.Source{Auth: auth}}, Batch: 128, Poll: 5 * time.Millisecond}
+			w := &donorsync.Worker{Ingester: ing, Sources: []donorsync.Source{&actblue.Source{Auth: auth}}, Tenant: tenant, Batch: 128, Poll: 5 * time.Millisecond}
 			w.Run(ctx)
 		}()
 	}
 	start := time.Now()
 	base := serve(ctx, h)
-	rep := loadgen.Run(ctx, client(32), generator(base), loadgen.Options{Conns: 32, Duration: d})
+	rep := loadgen.Run(ctx, client(32), generator(base, tenant), loadgen.Options{Conns: 32, Duration: d})
 	for {
 		var pending []*donorsync.Delivery
 		store.View(ctx, func(tx donorsync.Tx) error {
 			var err error
-			pending, err = tx.Deliveries(ctx, "default", donorsync.DeliveryFilter{Status: donorsync.Pending, Page: donorsync.Page{Limit: 1}})
+			pending, err = tx.Deliveries(ctx, tenant, donorsync.DeliveryFilter{Status: donorsync.Pending, Page: donorsync.Page{Limit: 1}})
 			return err
 		})
 		if len(pending) == 0 {

@@ -2,10 +2,12 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/donation"
 	"github.com/donorsync/donorsync/store/sqlite"
 	"github.com/donorsync/donorsync/storetest"
 )
@@ -65,5 +67,46 @@ func TestDataSurvivesReopen(t *testing.T) {
 func TestOptions(t *testing.T) {
 	if _, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), &sqlite.Options{Synchronous: "OFF"}); err == nil {
 		t.Error("Synchronous OFF accepted")
+	}
+}
+
+// TestBatchAdjustmentKeyTaken: in batch mode, an adjustment whose key is
+// stored already under a donation the transaction did not read makes the
+// list it read wrong; the transaction fails as a lost race, for the
+// engine to apply the deliveries one at a time.
+func TestBatchAdjustmentKeyTaken(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), nil)
+	ctx := t.Context()
+	a := donation.Adjustment{Tenant: "t1", Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.Void}
+	if err := s.Update(ctx, func(tx donorsync.Tx) error { return tx.PutAdjustment(ctx, a) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, func(tx donorsync.Tx) error {
+		if err := tx.(donorsync.Prefetcher).Prefetch(ctx, donorsync.Prefetch{Donations: []donorsync.Ref{{Tenant: "t1", Provider: "p", ExternalID: "g2"}}}); err != nil {
+			return err
+		}
+		b := a
+		b.DonationID = "g2"
+		if err := tx.PutAdjustment(ctx, b); err != nil {
+			return err
+		}
+		list, err := tx.Adjustments(ctx, "t1", "p", "g2")
+		if len(list) != 1 {
+			t.Errorf("adjustments of g2 within the transaction: %d, want the one put", len(list))
+		}
+		return err
+	})
+	if !errors.Is(err, donorsync.ErrConflict) {
+		t.Fatalf("Update = %v, want ErrConflict", err)
+	}
+	err = s.View(ctx, func(tx donorsync.Tx) error {
+		list, err := tx.Adjustments(ctx, "t1", "p", "g1")
+		if len(list) != 1 {
+			t.Errorf("adjustments of g1: %d, want 1", len(list))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
