@@ -171,6 +171,18 @@ type Claim struct {
 	Limit  int       // at most this many
 }
 
+// A DeliveryRecorder is a Tx that journals many deliveries at once. The
+// engine's group commit uses it, when a Tx provides it, to journal the
+// deliveries that arrive together with a few statements rather than one
+// or two each.
+type DeliveryRecorder interface {
+	// RecordDeliveries does what RecordDelivery does for each delivery of
+	// ds, in order: a delivery with the tenant, provider and key of one
+	// journaled before, or of an earlier one in ds, is kept with Status
+	// Duplicate and DuplicateOf set to the first one's id.
+	RecordDeliveries(ctx context.Context, ds []*Delivery) error
+}
+
 // A Prefetcher is a Tx that can read at once the records a batch of
 // deliveries is about to read, so that the lookups that follow are
 // answered without a query each. The engine uses it, when a Tx provides

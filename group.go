@@ -88,6 +88,15 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 	err := g.Store.Update(ctx, func(tx Tx) error {
 		for i, j := range live {
 			states[i] = *j.d // a retried transaction starts from the same state
+		}
+		if r, ok := tx.(DeliveryRecorder); ok {
+			ds := make([]*Delivery, len(states))
+			for i := range states {
+				ds[i] = &states[i]
+			}
+			return r.RecordDeliveries(ctx, ds)
+		}
+		for i := range states {
 			if _, err := tx.RecordDelivery(ctx, &states[i]); err != nil {
 				return err
 			}

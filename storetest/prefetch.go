@@ -173,3 +173,52 @@ func testPrefetch(t *testing.T, s donorsync.Store) {
 		return nil
 	})
 }
+
+// testRecordDeliveries journals deliveries together, with a Tx's
+// RecordDeliveries when it is a donorsync.DeliveryRecorder (one by one
+// otherwise): repeats of a delivery journaled before, and of one earlier
+// in the same call, are kept as duplicates of the first.
+func testRecordDeliveries(t *testing.T, s donorsync.Store) {
+	tenant := newTenant("record")
+	now := ts("2024-05-01T10:00:00.123456Z")
+	newDelivery := func(key string) *donorsync.Delivery {
+		return &donorsync.Delivery{ID: donorsync.NewID("dl"), Tenant: tenant, Provider: "p", Kind: "k", Key: key,
+			Body: []byte(`{"key":"` + key + `"}`), ReceivedAt: now, UpdatedAt: now, Status: donorsync.Pending}
+	}
+	d0 := newDelivery("k1")
+	update(t, s, func(tx donorsync.Tx) error {
+		_, err := tx.RecordDelivery(ctx(t), d0)
+		return err
+	})
+	ds := []*donorsync.Delivery{newDelivery("k1"), newDelivery("k2"), newDelivery("k2"), newDelivery("k3")}
+	update(t, s, func(tx donorsync.Tx) error {
+		if r, ok := tx.(donorsync.DeliveryRecorder); ok {
+			return r.RecordDeliveries(ctx(t), ds)
+		}
+		for _, d := range ds {
+			if _, err := tx.RecordDelivery(ctx(t), d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	want := []struct {
+		status donorsync.DeliveryStatus
+		dupOf  string
+	}{{donorsync.Duplicate, d0.ID}, {donorsync.Pending, ""}, {donorsync.Duplicate, ds[1].ID}, {donorsync.Pending, ""}}
+	view(t, s, func(tx donorsync.Tx) error {
+		for i, d := range ds {
+			if d.Status != want[i].status || d.DuplicateOf != want[i].dupOf {
+				t.Errorf("delivery %d: %s of %q, want %s of %q", i, d.Status, d.DuplicateOf, want[i].status, want[i].dupOf)
+			}
+			got, err := tx.Delivery(ctx(t), tenant, d.ID)
+			if err != nil {
+				return err
+			}
+			if diff := cmp.Diff(d, got, cmpOpts); diff != "" {
+				t.Errorf("stored delivery %d (-want +got):\n%s", i, diff)
+			}
+		}
+		return nil
+	})
+}

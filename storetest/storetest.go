@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 	direct := []test{
 		{"Journal", testJournal},
 		{"JournalDuplicates", testJournalDuplicates},
+		{"RecordDeliveries", testRecordDeliveries},
 		{"JournalListing", testJournalListing},
 		{"ClaimDeliveries", testClaim},
 		{"ConcurrentClaims", testConcurrentClaims},

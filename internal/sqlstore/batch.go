@@ -458,3 +458,53 @@ func (t *tx) holdAdjustment(a donation.Adjustment, data string) {
 	}
 	t.w.adjustments.put(k, []any{a.Tenant, a.Provider, a.Key, a.DonationID, data, expected}, false)
 }
+
+// RecordDeliveries implements donorsync.DeliveryRecorder: one query finds
+// the deliveries journaled before with the keys of ds, one statement
+// journals them all.
+func (t *tx) RecordDeliveries(ctx context.Context, ds []*donorsync.Delivery) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	first := make(map[actKey]string, len(ds))
+	keys := make([][]any, 0, len(ds))
+	for _, d := range ds {
+		k := actKey{d.Tenant, d.Provider, d.Key}
+		if _, ok := first[k]; !ok {
+			first[k] = ""
+			keys = append(keys, []any{d.Tenant, d.Provider, d.Key})
+		}
+	}
+	_, err := t.each(ctx, "find deliveries", keys, sql1(`SELECT tenant, provider, key, id FROM deliveries
+		WHERE (tenant, provider, key) IN (VALUES `, `(?, ?, ?)`, `) AND status <> 'duplicate'`), func(rs *sql.Rows) error {
+		var k actKey
+		var id string
+		if err := rs.Scan(&k.tenant, &k.provider, &k.key, &id); err != nil {
+			return err
+		}
+		first[k] = id
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		k := actKey{d.Tenant, d.Provider, d.Key}
+		switch id := first[k]; {
+		case id != "":
+			d.Status, d.DuplicateOf = donorsync.Duplicate, id
+		case d.Status != donorsync.Duplicate:
+			first[k] = d.ID
+		}
+		body := d.Body
+		if body == nil {
+			body = []byte{}
+		}
+		rows[i] = []any{d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
+			d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil)}
+	}
+	_, err = t.each(ctx, "record deliveries", rows, sql1(`INSERT INTO deliveries (`+deliveryColumns+`) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``), nil)
+	return err
+}
