@@ -107,8 +107,6 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 		// Statement journals (kept by multi-row statements) in memory,
 		// not in temporary files.
 		"temp_store(MEMORY)",
-		// A 16 MiB page cache per connection: fewer reads of the file.
-		"cache_size(-16384)",
 	}
 	if checkpoint > 0 {
 		pragmas = append(pragmas, "wal_autocheckpoint(0)")
