@@ -196,13 +196,16 @@ type DeliveryRecorder interface {
 // error such a write meets is then returned by Store.Update, and the
 // whole transaction is rolled back.
 type Prefetcher interface {
-	Prefetch(ctx context.Context, p Prefetch) error
+	// Prefetch reads ahead the records p names, and returns the owners
+	// (contact ids) of those of p.Keys that have one.
+	Prefetch(ctx context.Context, p Prefetch) (map[TenantKey]string, error)
 }
 
 // Prefetch names the records to read ahead, by natural key. Absent
 // records are remembered as absent.
 type Prefetch struct {
-	// Keys are contact keys, for ContactByKey.
+	// Keys are contact keys, for ContactByKey; Prefetch returns their
+	// owners.
 	Keys []TenantKey
 	// Contacts are contact ids, for Contact and ContactByKey.
 	Contacts []TenantID

@@ -344,32 +344,24 @@ func (g *Ingester) prefetch(ctx context.Context, tx Tx, p Prefetcher, ds []*Deli
 	if len(want.Keys)+len(want.Donations)+len(want.Commitments) == 0 {
 		return nil
 	}
-	if err := p.Prefetch(ctx, want); err != nil {
+	owners, err := p.Prefetch(ctx, want)
+	if err != nil || len(owners) == 0 {
 		return err
 	}
 	// The owners found were read before they were locked: lock them now,
 	// and read them again.
-	var owners []TenantID
-	var locks []string
-	for _, k := range want.Keys {
-		c, err := tx.ContactByKey(ctx, k.Tenant, k.Key)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		owners = append(owners, TenantID{k.Tenant, c.ID})
-		locks = append(locks, k.Tenant+"\x1fcontact\x1f"+c.ID)
-	}
-	if len(owners) == 0 {
-		return nil
+	ids := make([]TenantID, 0, len(owners))
+	locks := make([]string, 0, len(owners))
+	for k, id := range owners {
+		ids = append(ids, TenantID{k.Tenant, id})
+		locks = append(locks, k.Tenant+"\x1fcontact\x1f"+id)
 	}
 	slices.Sort(locks)
 	if err := tx.Lock(ctx, slices.Compact(locks)); err != nil {
 		return err
 	}
-	return p.Prefetch(ctx, Prefetch{Contacts: owners})
+	_, err = p.Prefetch(ctx, Prefetch{Contacts: ids})
+	return err
 }
 
 func (g *Ingester) processEach(ctx context.Context, source func(string) Source, ds []*Delivery) error {

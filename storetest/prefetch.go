@@ -11,10 +11,25 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// prefetch calls Prefetch when tx is a donorsync.Prefetcher.
+// prefetch calls Prefetch when tx is a donorsync.Prefetcher, and checks
+// the owners it returns.
 func prefetch(t *testing.T, tx donorsync.Tx, p donorsync.Prefetch) error {
-	if pf, ok := tx.(donorsync.Prefetcher); ok {
-		return pf.Prefetch(ctx(t), p)
+	pf, ok := tx.(donorsync.Prefetcher)
+	if !ok {
+		return nil
+	}
+	owners, err := pf.Prefetch(ctx(t), p)
+	if err != nil {
+		return err
+	}
+	for _, k := range p.Keys {
+		want := ""
+		if c, err := tx.ContactByKey(ctx(t), k.Tenant, k.Key); err == nil {
+			want = c.ID
+		}
+		if owners[k] != want {
+			t.Errorf("Prefetch: owner of key %s = %q, want %q", k.Kind, owners[k], want)
+		}
 	}
 	return nil
 }

@@ -95,7 +95,7 @@ type batchStore struct{ donorsync.Store }
 func (s batchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
 	return s.Store.Update(ctx, func(tx donorsync.Tx) error {
 		if p, ok := tx.(donorsync.Prefetcher); ok {
-			if err := p.Prefetch(ctx, donorsync.Prefetch{}); err != nil {
+			if _, err := p.Prefetch(ctx, donorsync.Prefetch{}); err != nil {
 				return err
 			}
 		}

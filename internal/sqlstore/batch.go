@@ -255,9 +255,9 @@ func (t *tx) flush(ctx context.Context) error {
 }
 
 // Prefetch implements donorsync.Prefetcher.
-func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) error {
+func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) (map[donorsync.TenantKey]string, error) {
 	if err := t.flush(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if t.c == nil {
 		t.c = newCache()
@@ -266,15 +266,27 @@ func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) error {
 		t.w = &pending{}
 	}
 	if err := t.prefetchKeys(ctx, p.Keys); err != nil {
-		return err
+		return nil, err
 	}
 	if err := t.prefetchContacts(ctx, p.Contacts); err != nil {
-		return err
+		return nil, err
 	}
 	if err := t.prefetchDonations(ctx, p.Donations); err != nil {
-		return err
+		return nil, err
 	}
-	return t.prefetchCommitments(ctx, p.Commitments)
+	if err := t.prefetchCommitments(ctx, p.Commitments); err != nil {
+		return nil, err
+	}
+	var owners map[donorsync.TenantKey]string
+	for _, k := range p.Keys {
+		if id := t.c.owners[keyRef{k.Tenant, string(k.Kind), k.Value}]; id != "" {
+			if owners == nil {
+				owners = make(map[donorsync.TenantKey]string, len(p.Keys))
+			}
+			owners[k] = id
+		}
+	}
+	return owners, nil
 }
 
 // unique returns the distinct items of all, each as a row of arguments.
@@ -294,6 +306,21 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 	args := unique(keys, func(k donorsync.TenantKey) []any { return []any{k.Tenant, string(k.Kind), k.Value} })
 	for _, a := range args {
 		t.c.owners[keyRef{a[0].(string), a[1].(string), a[2].(string)}] = ""
+	}
+	if t.d.Lock != nil {
+		// Where writers run side by side, the owners are read again once
+		// locked (see Ingester): their ids will do for now.
+		_, err := t.each(ctx, "prefetch contact keys", args, sql1(`SELECT tenant, kind, value, contact_id FROM contact_keys
+			WHERE (tenant, kind, value) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
+			var k keyRef
+			var id string
+			if err := rs.Scan(&k.tenant, &k.kind, &k.value, &id); err != nil {
+				return err
+			}
+			t.c.owners[k] = id
+			return nil
+		})
+		return err
 	}
 	_, err := t.each(ctx, "prefetch contact keys", args, sql1(`SELECT k.tenant, k.kind, k.value, c.id, c.data
 		FROM contact_keys k JOIN contacts c ON c.tenant = k.tenant AND c.id = k.contact_id

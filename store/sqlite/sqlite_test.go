@@ -82,7 +82,7 @@ func TestBatchAdjustmentKeyTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := s.Update(ctx, func(tx donorsync.Tx) error {
-		if err := tx.(donorsync.Prefetcher).Prefetch(ctx, donorsync.Prefetch{Donations: []donorsync.Ref{{Tenant: "t1", Provider: "p", ExternalID: "g2"}}}); err != nil {
+		if _, err := tx.(donorsync.Prefetcher).Prefetch(ctx, donorsync.Prefetch{Donations: []donorsync.Ref{{Tenant: "t1", Provider: "p", ExternalID: "g2"}}}); err != nil {
 			return err
 		}
 		b := a
