@@ -45,9 +45,11 @@ type Worker struct {
 // errNoSource fails a batch holding a delivery that no Source decodes.
 var errNoSource = errors.New("donorsync: no source for a claimed delivery")
 
-// Run processes deliveries until ctx is done. It then finishes the batch
-// in hand, and returns nil: stopping a Worker loses nothing and leaves
-// nothing claimed.
+// Run processes deliveries until ctx is done, and returns nil: stopping a
+// Worker loses nothing and leaves nothing claimed. A batch being applied
+// in one transaction when ctx is done is rolled back, its deliveries left
+// pending for the next Worker; one being applied a delivery at a time
+// (after the batch failed as a whole) is finished first.
 func (w *Worker) Run(ctx context.Context) error {
 	poll := w.Poll
 	if poll <= 0 {
@@ -153,9 +155,8 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}
 		known = append(known, d)
 	}
-	// The batch begun is finished, in one transaction where it can, even
-	// when ctx is cancelled meanwhile: stopping waits for it rather than
-	// abandon it claimed.
+	// The deliveries claimed are finished even when ctx is cancelled
+	// meanwhile: stopping waits for them rather than abandon them claimed.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
 	err = g.processEach(pctx, w.source, known)
 	cancel()
