@@ -4,12 +4,15 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/donorsync/donorsync/donation"
 )
 
 // committer journals deliveries with group commit: while one transaction
 // commits, the deliveries that arrive queue up, and the next transaction
 // journals them all, so that many deliveries share one durable commit. A
-// delivery waits for its own batch only.
+// delivery waits for its own batch only. Deliveries received inline are
+// applied in the same transaction.
 type committer struct {
 	mu      sync.Mutex
 	queue   []*journalJob
@@ -17,18 +20,21 @@ type committer struct {
 }
 
 type journalJob struct {
-	ctx  context.Context
-	d    *Delivery
-	done chan error
+	ctx    context.Context
+	d      *Delivery
+	apply  bool             // inline: apply events in the same transaction
+	events []donation.Event // what to apply
+	done   chan error
 }
 
 // maxGroup bounds a batch, so that one transaction stays short.
 const maxGroup = 256
 
-// journal records d as it is (its Status set by the caller) in a group
-// commit, and returns once the transaction that holds it has committed.
-func (g *Ingester) journalGrouped(ctx context.Context, d *Delivery) error {
-	job := &journalJob{ctx: ctx, d: d, done: make(chan error, 1)}
+// journalGrouped records d as it is (its Status set by the caller) in a
+// group commit, applying events too when apply is set, and returns once
+// the transaction that holds it has committed.
+func (g *Ingester) journalGrouped(ctx context.Context, d *Delivery, events []donation.Event, apply bool) error {
+	job := &journalJob{ctx: ctx, d: d, apply: apply, events: events, done: make(chan error, 1)}
 	c := &g.group
 	c.mu.Lock()
 	c.queue = append(c.queue, job)
@@ -86,20 +92,40 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 	defer cancel()
 	states := make([]Delivery, len(live))
 	err := g.Store.Update(ctx, func(tx Tx) error {
+		ds := make([]*Delivery, len(live))
 		for i, j := range live {
 			states[i] = *j.d // a retried transaction starts from the same state
+			ds[i] = &states[i]
 		}
 		if r, ok := tx.(DeliveryRecorder); ok {
-			ds := make([]*Delivery, len(states))
-			for i := range states {
-				ds[i] = &states[i]
-			}
-			return r.RecordDeliveries(ctx, ds)
-		}
-		for i := range states {
-			if _, err := tx.RecordDelivery(ctx, &states[i]); err != nil {
+			if err := r.RecordDeliveries(ctx, ds); err != nil {
 				return err
 			}
+		} else {
+			for _, d := range ds {
+				if _, err := tx.RecordDelivery(ctx, d); err != nil {
+					return err
+				}
+			}
+		}
+		// Apply the new deliveries received inline, as one batch.
+		var apply []*Delivery
+		var decoded []Decoded
+		for i, j := range live {
+			if j.apply && ds[i].Status != Duplicate {
+				apply = append(apply, ds[i])
+				decoded = append(decoded, Decoded{Key: ds[i].Key, Events: j.events})
+			}
+		}
+		if len(apply) == 0 {
+			return nil
+		}
+		applied, err := g.applyBatch(ctx, tx, apply, decoded, make([]error, len(apply)))
+		if err != nil {
+			return err
+		}
+		for k, d := range apply {
+			*d = applied[k]
 		}
 		return nil
 	})
@@ -111,9 +137,13 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 		return
 	}
 	// One delivery may have spoilt the batch (a duplicate raced in on
-	// another replica): journal each on its own, retrying lost races.
+	// another replica, a delivery that cannot be applied): journal each
+	// on its own, retrying lost races.
 	for _, j := range live {
-		j := j
+		if j.apply {
+			j.done <- g.receiveOne(j.ctx, j.d, j.events)
+			continue
+		}
 		j.done <- g.update(j.ctx, func(tx Tx) error {
 			_, err := tx.RecordDelivery(j.ctx, j.d)
 			return err

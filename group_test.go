@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -168,4 +169,70 @@ func TestWorkerClaimsAndAppliesInOneTransaction(t *testing.T) {
 	if len(donations) != 10 {
 		t.Errorf("%d donations after the drain, want 10", len(donations))
 	}
+}
+
+func TestReceiveAppliesInGroups(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []bool{false, true} {
+		mem := memstore.New()
+		store := &slowStore{Store: mem}
+		g := &donorsync.Ingester{Store: slowBadStore{store}, Logger: quiet}
+		src := &perBodySource{}
+		const n = 60
+		ds := make([]*donorsync.Delivery, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			// Two of every delivery; with bad, the last cannot be applied.
+			body := fmt.Sprintf("g%d", i/2)
+			if bad && i == n-1 {
+				body = "bad"
+			}
+			ds[i] = &donorsync.Delivery{Tenant: "t1", Body: []byte(body)}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := g.Receive(t.Context(), src, ds[i]); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		// A group holding the bad delivery falls back to one transaction
+		// per delivery: count transactions only without it.
+		if u := store.updates.Load(); !bad && u >= n/2 {
+			t.Errorf("%d transactions for %d deliveries: no group commit", u, n)
+		}
+		count := map[donorsync.DeliveryStatus]int{}
+		for _, d := range ds {
+			count[d.Status]++
+			if stored := delivery(t, mem, d.ID); stored.Status != d.Status {
+				t.Errorf("delivery %s: %s stored, %s returned", d.ID, stored.Status, d.Status)
+			}
+		}
+		want := map[donorsync.DeliveryStatus]int{donorsync.Processed: n / 2, donorsync.Duplicate: n / 2}
+		if bad {
+			// g29 alone, and the bad one failed.
+			want = map[donorsync.DeliveryStatus]int{donorsync.Processed: n / 2, donorsync.Duplicate: n/2 - 1, donorsync.Failed: 1}
+		}
+		if !maps.Equal(count, want) {
+			t.Errorf("bad=%v: statuses %v, want %v", bad, count, want)
+		}
+		var donations []donation.Donation
+		mem.View(t.Context(), func(tx donorsync.Tx) error {
+			var err error
+			donations, err = tx.Donations(t.Context(), "t1", donorsync.Page{})
+			return err
+		})
+		if len(donations) != n/2 {
+			t.Errorf("bad=%v: %d donations, want %d", bad, len(donations), n/2)
+		}
+	}
+}
+
+// slowBadStore is a slowStore whose transactions fail donation writes
+// for the external id "bad".
+type slowBadStore struct{ *slowStore }
+
+func (s slowBadStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.slowStore.Update(ctx, func(tx donorsync.Tx) error { return fn(badGiftTx{tx}) })
 }

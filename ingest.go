@@ -101,9 +101,11 @@ func (g *Ingester) now() time.Time {
 }
 
 // Receive journals d and applies it, in one transaction when it can
-// (inline mode). On return d.Status tells the outcome: Processed,
-// Duplicate, Quarantined (undecodable or invalid) or Failed (applying
-// failed for another reason; the delivery is kept for a retry).
+// (inline mode): deliveries received at the same time share one
+// transaction (group commit), and it falls back to one transaction per
+// delivery when the group fails. On return d.Status tells the outcome:
+// Processed, Duplicate, Quarantined (undecodable or invalid) or Failed
+// (applying failed for another reason; the delivery is kept for a retry).
 //
 // Receive returns an error, wrapping ErrUnavailable, only when the
 // delivery could not be journaled: then nothing was stored and the sender
@@ -113,6 +115,21 @@ func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 	if derr != nil {
 		return g.journal(ctx, d, Quarantined, derr)
 	}
+	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
+	d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
+	if err := g.journalGrouped(ctx, d, dec.Events, true); err != nil {
+		if errors.Is(err, ErrUnavailable) {
+			return err
+		}
+		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+// receiveOne journals d and applies events in one transaction of its own
+// (Receive, when its group failed). When applying fails, a second
+// transaction journals d as Failed or Quarantined.
+func (g *Ingester) receiveOne(ctx context.Context, d *Delivery, events []donation.Event) error {
 	var applyErr error
 	err := g.update(ctx, func(tx Tx) error {
 		d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Processed, "", "", 1, g.now()
@@ -120,7 +137,7 @@ func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 		if err != nil || dupOf != "" {
 			return err
 		}
-		if err := g.Apply(ctx, tx, d, dec.Events); err != nil {
+		if err := g.Apply(ctx, tx, d, events); err != nil {
 			applyErr = err
 			return err
 		}
@@ -217,7 +234,7 @@ func (g *Ingester) Enqueue(ctx context.Context, src Source, d *Delivery) error {
 	}
 	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
 	d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
-	if err := g.journalGrouped(ctx, d); err != nil {
+	if err := g.journalGrouped(ctx, d, nil, false); err != nil {
 		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
 	}
 	return nil
