@@ -120,14 +120,9 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 		if len(apply) == 0 {
 			return nil
 		}
-		applied, err := g.applyBatch(ctx, tx, apply, decoded, make([]error, len(apply)))
-		if err != nil {
-			return err
-		}
-		for k, d := range apply {
-			*d = applied[k]
-		}
-		return nil
+		// They were journaled as processed already.
+		_, err := g.applyBatch(ctx, tx, apply, decoded, make([]error, len(apply)), false)
+		return err
 	})
 	if err == nil {
 		for i, j := range live {

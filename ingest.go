@@ -115,7 +115,8 @@ func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 	if derr != nil {
 		return g.journal(ctx, d, Quarantined, derr)
 	}
-	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
+	// Journaled as processed: it is applied in the same transaction.
+	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Processed, "", "", 1, g.now()
 	d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
 	if err := g.journalGrouped(ctx, d, dec.Events, true); err != nil {
 		if errors.Is(err, ErrUnavailable) {
@@ -258,7 +259,7 @@ func (g *Ingester) ProcessBatch(ctx context.Context, source func(provider string
 	// worker's batch) is not retried whole; its deliveries go one by one.
 	err := g.Store.Update(ctx, func(tx Tx) error {
 		var err error
-		states, err = g.applyBatch(ctx, tx, ds, decoded, derrs)
+		states, err = g.applyBatch(ctx, tx, ds, decoded, derrs, true)
 		return err
 	})
 	if err == nil {
@@ -285,12 +286,12 @@ func decodeAll(source func(string) Source, ds []*Delivery) (decoded []Decoded, d
 	return decoded, derrs, true
 }
 
-// applyBatch applies the decoded deliveries ds in tx, each with its new
-// status (Processed, or Quarantined when it could not be decoded), and
-// returns their new states; the first failure fails the whole batch. It
-// locks everything the batch touches at once, and reads ahead when tx is
-// a Prefetcher.
-func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decoded []Decoded, derrs []error) ([]Delivery, error) {
+// applyBatch applies the decoded deliveries ds in tx and, when record is
+// set, stores each one's new status (Processed, or Quarantined when it
+// could not be decoded); it returns their new states. The first failure
+// fails the whole batch. It locks everything the batch touches at once,
+// and reads ahead when tx is a Prefetcher.
+func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decoded []Decoded, derrs []error, record bool) ([]Delivery, error) {
 	var names []string
 	for i, d := range ds {
 		if derrs[i] == nil {
@@ -318,6 +319,9 @@ func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decode
 				return nil, err
 			}
 			s.Status, s.Error = Processed, ""
+		}
+		if !record {
+			continue
 		}
 		if err := tx.UpdateDelivery(ctx, &s); err != nil {
 			return nil, err

@@ -118,7 +118,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		if !ok {
 			return errNoSource
 		}
-		states, err = g.applyBatch(ctx, tx, claimed, decoded, derrs)
+		states, err = g.applyBatch(ctx, tx, claimed, decoded, derrs, true)
 		return err
 	})
 	if err == nil {
