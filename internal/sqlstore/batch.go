@@ -95,7 +95,7 @@ const maxParams = 8000
 
 // each runs one statement per chunk of rows: build returns the statement
 // for n rows. When scan is not nil the statement returns rows, passed to
-// scan; otherwise n receives the number of rows it changed.
+// scan; otherwise changed counts the rows it changed.
 func (t *tx) each(ctx context.Context, what string, all [][]any, build func(n int) string, scan func(*sql.Rows) error) (changed int64, err error) {
 	if len(all) == 0 {
 		return 0, nil
@@ -149,6 +149,7 @@ func tuples(row string, n int) string {
 	return b.String()
 }
 
+// sql1 builds a statement for n rows: head, n groups of row, then tail.
 func sql1(head, row, tail string) func(int) string {
 	return func(n int) string { return head + tuples(row, n) + tail }
 }
