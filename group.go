@@ -121,8 +121,7 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 			return nil
 		}
 		// They were journaled as processed already.
-		_, err := g.applyBatch(ctx, tx, apply, decoded, make([]error, len(apply)), false)
-		return err
+		return g.applyBatch(ctx, tx, apply, decoded, make([]error, len(apply)))
 	})
 	if err == nil {
 		for i, j := range live {

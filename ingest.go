@@ -111,20 +111,26 @@ func (g *Ingester) now() time.Time {
 // delivery could not be journaled: then nothing was stored and the sender
 // must be told to retry.
 func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
+	return g.receive(ctx, src, d, true)
+}
+
+// receive journals a new delivery in a group commit: as Processed, and
+// applied in the same transaction, when inline; as Pending otherwise.
+func (g *Ingester) receive(ctx context.Context, src Source, d *Delivery, inline bool) error {
 	dec, derr := g.prepare(src, d)
 	if derr != nil {
 		return g.journal(ctx, d, Quarantined, derr)
 	}
-	// Journaled as processed: it is applied in the same transaction.
-	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Processed, "", "", 1, g.now()
+	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
 	d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
-	if err := g.journalGrouped(ctx, d, dec.Events, true); err != nil {
-		if errors.Is(err, ErrUnavailable) {
-			return err
-		}
-		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
+	if inline {
+		d.Status, d.Attempts = Processed, 1
 	}
-	return nil
+	err := g.journalGrouped(ctx, d, dec.Events, inline)
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
 }
 
 // receiveOne journals d and applies events in one transaction of its own
@@ -229,46 +235,7 @@ func (g *Ingester) update(ctx context.Context, fn func(Tx) error) error {
 // Enqueue returns an error, wrapping ErrUnavailable, only when the
 // delivery could not be journaled.
 func (g *Ingester) Enqueue(ctx context.Context, src Source, d *Delivery) error {
-	_, derr := g.prepare(src, d)
-	if derr != nil {
-		return g.journal(ctx, d, Quarantined, derr)
-	}
-	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
-	d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
-	if err := g.journalGrouped(ctx, d, nil, false); err != nil {
-		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
-	}
-	return nil
-}
-
-// ProcessBatch processes deliveries like Process, all in one transaction
-// when it can: one commit for the batch. If the batch fails as a whole,
-// each delivery is processed on its own, so that one delivery's failure is
-// recorded against it alone. source returns the Source for a provider, or
-// nil.
-func (g *Ingester) ProcessBatch(ctx context.Context, source func(provider string) Source, ds []*Delivery) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	decoded, derrs, ok := decodeAll(source, ds)
-	if !ok {
-		return g.processEach(ctx, source, ds)
-	}
-	var states []Delivery
-	// One try only: a batch that loses a race (a deadlock with another
-	// worker's batch) is not retried whole; its deliveries go one by one.
-	err := g.Store.Update(ctx, func(tx Tx) error {
-		var err error
-		states, err = g.applyBatch(ctx, tx, ds, decoded, derrs, true)
-		return err
-	})
-	if err == nil {
-		for i, d := range ds {
-			*d = states[i]
-		}
-		return nil
-	}
-	return g.processEach(ctx, source, ds)
+	return g.receive(ctx, src, d, false)
 }
 
 // decodeAll decodes each delivery of ds with its source; ok is false when
@@ -286,12 +253,11 @@ func decodeAll(source func(string) Source, ds []*Delivery) (decoded []Decoded, d
 	return decoded, derrs, true
 }
 
-// applyBatch applies the decoded deliveries ds in tx and, when record is
-// set, stores each one's new status (Processed, or Quarantined when it
-// could not be decoded); it returns their new states. The first failure
-// fails the whole batch. It locks everything the batch touches at once,
-// and reads ahead when tx is a Prefetcher.
-func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decoded []Decoded, derrs []error, record bool) ([]Delivery, error) {
+// applyBatch applies the events of the deliveries of ds that could be
+// decoded (derrs[i] == nil), in tx; the first failure fails the whole
+// batch. It locks everything the batch touches at once, and reads ahead
+// when tx is a Prefetcher.
+func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decoded []Decoded, derrs []error) error {
 	var names []string
 	for i, d := range ds {
 		if derrs[i] == nil {
@@ -300,28 +266,35 @@ func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decode
 	}
 	slices.Sort(names)
 	if err := tx.Lock(ctx, slices.Compact(names)); err != nil {
-		return nil, err
+		return err
 	}
 	if p, ok := tx.(Prefetcher); ok {
 		if err := g.prefetch(ctx, tx, p, ds, decoded, derrs); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	for i, d := range ds {
+		if derrs[i] == nil {
+			if err := g.Apply(ctx, tx, d, decoded[i].Events); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// settleBatch stores, in tx, the outcome of a batch applied with
+// applyBatch: each delivery Processed, or Quarantined when it could not be
+// decoded, its claim released. It returns their new states.
+func (g *Ingester) settleBatch(ctx context.Context, tx Tx, ds []*Delivery, derrs []error) ([]Delivery, error) {
 	now := g.now()
 	states := make([]Delivery, len(ds))
 	for i, d := range ds {
 		s := *d
 		s.Attempts, s.UpdatedAt, s.ClaimedUntil, s.NextAttemptAt = d.Attempts+1, now, time.Time{}, time.Time{}
+		s.Status, s.Error = Processed, ""
 		if derrs[i] != nil {
 			s.Status, s.Error = Quarantined, text(derrs[i].Error())
-		} else {
-			if err := g.Apply(ctx, tx, &s, decoded[i].Events); err != nil {
-				return nil, err
-			}
-			s.Status, s.Error = Processed, ""
-		}
-		if !record {
-			continue
 		}
 		if err := tx.UpdateDelivery(ctx, &s); err != nil {
 			return nil, err

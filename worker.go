@@ -104,13 +104,16 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	if lease <= 0 {
 		lease = time.Minute
 	}
+	claim := func(tx Tx) ([]*Delivery, error) {
+		now := g.now()
+		return tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch})
+	}
 	// Claim and apply in one transaction: one commit for the batch.
 	var claimed []*Delivery
 	var states []Delivery
 	err := g.Store.Update(ctx, func(tx Tx) error {
-		now := g.now()
 		var err error
-		claimed, err = tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch})
+		claimed, err = claim(tx)
 		if err != nil || len(claimed) == 0 {
 			return err
 		}
@@ -118,7 +121,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		if !ok {
 			return errNoSource
 		}
-		states, err = g.applyBatch(ctx, tx, claimed, decoded, derrs, true)
+		if err := g.applyBatch(ctx, tx, claimed, decoded, derrs); err != nil {
+			return err
+		}
+		states, err = g.settleBatch(ctx, tx, claimed, derrs)
 		return err
 	})
 	if err == nil {
@@ -135,9 +141,8 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	// and apply one delivery at a time, so that each outcome is its own.
 	claimed = nil
 	err = g.update(ctx, func(tx Tx) error {
-		now := g.now()
 		var err error
-		claimed, err = tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch})
+		claimed, err = claim(tx)
 		return err
 	})
 	if err != nil {

@@ -328,13 +328,9 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 		WHERE (k.tenant, k.kind, k.value) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
 		var k keyRef
 		var id string
-		var data []byte
-		if err := rs.Scan(&k.tenant, &k.kind, &k.value, &id, &data); err != nil {
+		c, err := scanJSON[contact.Contact](rs, &k.tenant, &k.kind, &k.value, &id)
+		if err != nil {
 			return err
-		}
-		c := new(contact.Contact)
-		if err := json.Unmarshal(data, c); err != nil {
-			return fmt.Errorf("contact %q: stored data: %w", id, err)
 		}
 		t.c.owners[k] = id
 		t.c.contacts[idRef{k.tenant, id}] = c
@@ -359,18 +355,32 @@ func (t *tx) prefetchContacts(ctx context.Context, ids []donorsync.TenantID) err
 	_, err := t.each(ctx, "prefetch contacts", args, sql1(`SELECT tenant, id, data FROM contacts WHERE (tenant, id) IN (VALUES `,
 		`(?, ?)`, `)`), func(rs *sql.Rows) error {
 		var r idRef
-		var data []byte
-		if err := rs.Scan(&r.tenant, &r.id, &data); err != nil {
+		c, err := scanJSON[contact.Contact](rs, &r.tenant, &r.id)
+		if err != nil {
 			return err
-		}
-		c := new(contact.Contact)
-		if err := json.Unmarshal(data, c); err != nil {
-			return fmt.Errorf("contact %q: stored data: %w", r.id, err)
 		}
 		t.c.contacts[r] = c
 		return nil
 	})
 	return err
+}
+
+// scanJSON scans a row of key columns followed by a data column, and
+// decodes the data into a new T.
+func scanJSON[T any](rs *sql.Rows, keys ...*string) (*T, error) {
+	var data []byte
+	dest := make([]any, 0, len(keys)+1)
+	for _, k := range keys {
+		dest = append(dest, k)
+	}
+	if err := rs.Scan(append(dest, &data)...); err != nil {
+		return nil, err
+	}
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		return nil, fmt.Errorf("record %q: stored data: %w", *keys[len(keys)-1], err)
+	}
+	return v, nil
 }
 
 func refRow(r donorsync.Ref) []any { return []any{r.Tenant, r.Provider, r.ExternalID} }
@@ -385,13 +395,9 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 	_, err := t.each(ctx, "prefetch donations", args, sql1(`SELECT tenant, provider, external_id, data FROM donations
 		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
 		var r donorsync.Ref
-		var data []byte
-		if err := rs.Scan(&r.Tenant, &r.Provider, &r.ExternalID, &data); err != nil {
+		d, err := scanJSON[donation.Donation](rs, &r.Tenant, &r.Provider, &r.ExternalID)
+		if err != nil {
 			return err
-		}
-		d := new(donation.Donation)
-		if err := json.Unmarshal(data, d); err != nil {
-			return fmt.Errorf("donation %q: stored data: %w", r.ExternalID, err)
 		}
 		t.c.donations[r] = d
 		return nil
@@ -402,15 +408,11 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 	_, err = t.each(ctx, "prefetch adjustments", args, sql1(`SELECT tenant, provider, donation_id, data FROM adjustments
 		WHERE (tenant, provider, donation_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
 		var r donorsync.Ref
-		var data []byte
-		if err := rs.Scan(&r.Tenant, &r.Provider, &r.ExternalID, &data); err != nil {
+		a, err := scanJSON[donation.Adjustment](rs, &r.Tenant, &r.Provider, &r.ExternalID)
+		if err != nil {
 			return err
 		}
-		var a donation.Adjustment
-		if err := json.Unmarshal(data, &a); err != nil {
-			return fmt.Errorf("adjustments of donation %q: stored data: %w", r.ExternalID, err)
-		}
-		t.c.adjustments[r] = append(t.c.adjustments[r], a)
+		t.c.adjustments[r] = append(t.c.adjustments[r], *a)
 		return nil
 	})
 	for _, list := range t.c.adjustments {
@@ -427,13 +429,9 @@ func (t *tx) prefetchCommitments(ctx context.Context, refs []donorsync.Ref) erro
 	_, err := t.each(ctx, "prefetch commitments", args, sql1(`SELECT tenant, provider, external_id, data FROM commitments
 		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
 		var r donorsync.Ref
-		var data []byte
-		if err := rs.Scan(&r.Tenant, &r.Provider, &r.ExternalID, &data); err != nil {
+		c, err := scanJSON[donation.Commitment](rs, &r.Tenant, &r.Provider, &r.ExternalID)
+		if err != nil {
 			return err
-		}
-		c := new(donation.Commitment)
-		if err := json.Unmarshal(data, c); err != nil {
-			return fmt.Errorf("commitment %q: stored data: %w", r.ExternalID, err)
 		}
 		t.c.commitments[r] = c
 		return nil

@@ -33,9 +33,6 @@ type Dialect struct {
 	// ForUpdate is appended to the query that selects deliveries to claim,
 	// such as " FOR UPDATE SKIP LOCKED"; "" where writers run one at a time.
 	ForUpdate string
-	// Remote is set when every statement is a round trip to a server:
-	// the store then prefers one larger statement to two small ones.
-	Remote bool
 	// Conflict reports whether err is a lost race that the engine should
 	// retry (a unique violation, a serialization failure, a deadlock).
 	Conflict func(err error) bool
@@ -160,59 +157,8 @@ func (t *tx) Lock(ctx context.Context, names []string) error {
 
 // RecordDelivery implements donorsync.Tx.
 func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string, error) {
-	if err := t.flush(ctx); err != nil {
+	if err := t.RecordDeliveries(ctx, []*donorsync.Delivery{d}); err != nil {
 		return "", err
-	}
-	if t.d.Remote {
-		return t.recordDelivery(ctx, d)
-	}
-	var first string
-	err := t.queryRow(ctx, `SELECT id FROM deliveries WHERE tenant = ? AND provider = ? AND key = ? AND status <> 'duplicate'`,
-		d.Tenant, d.Provider, d.Key).Scan(&first)
-	switch {
-	case err == nil:
-		d.Status, d.DuplicateOf = donorsync.Duplicate, first
-	case !errors.Is(err, sql.ErrNoRows):
-		return "", t.d.wrap("find delivery", err)
-	}
-	body := d.Body
-	if body == nil {
-		body = []byte{}
-	}
-	err = t.exec(ctx, "record delivery", `INSERT INTO deliveries
-		(tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at, next_attempt_at, claimed_until)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
-		d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil))
-	if err != nil {
-		return "", err
-	}
-	return d.DuplicateOf, nil
-}
-
-// recordDelivery is RecordDelivery in one statement: it looks for the
-// first delivery with the key, and journals d as new or as its duplicate.
-func (t *tx) recordDelivery(ctx context.Context, d *donorsync.Delivery) (string, error) {
-	body := d.Body
-	if body == nil {
-		body = []byte{}
-	}
-	var status, first string
-	err := t.queryRow(ctx, `WITH first AS (SELECT id FROM deliveries
-			WHERE tenant = ? AND provider = ? AND key = ? AND status <> 'duplicate')
-		INSERT INTO deliveries
-		(tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at, next_attempt_at, claimed_until)
-		SELECT ?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM first) THEN 'duplicate' ELSE ? END,
-			COALESCE((SELECT id FROM first), ?), ?, ?, ?, ?, ?
-		RETURNING status, duplicate_of`,
-		d.Tenant, d.Provider, d.Key,
-		d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
-		d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil)).Scan(&status, &first)
-	if err != nil {
-		return "", t.d.wrap("record delivery", err)
-	}
-	if status == string(donorsync.Duplicate) {
-		d.Status, d.DuplicateOf = donorsync.Duplicate, first
 	}
 	return d.DuplicateOf, nil
 }

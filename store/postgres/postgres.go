@@ -139,7 +139,6 @@ var dialect = &sqlstore.Dialect{
 	JSONSetContactID: `jsonb_set(data, '{ContactID}', to_jsonb(?::text))`,
 	Lock:             lock,
 	ForUpdate:        " FOR UPDATE SKIP LOCKED",
-	Remote:           true,
 	Conflict:         conflict,
 }
 
