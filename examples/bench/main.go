@@ -49,6 +49,17 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "file to write")
 	duration := flag.Duration("duration", 5*time.Second, "length of each load run")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Func("conns", "comma-separated connection counts of the closed-loop runs (default 32,128,256); each throughput is the best of them", func(v string) error {
+		conns = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fmt.Errorf("want positive numbers, such as 32,128: %q", f)
+			}
+			conns = append(conns, n)
+		}
+		return nil
+	})
 	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, memory")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -71,6 +82,33 @@ type row struct{ goal, measured, baseline, ratio, verdict string }
 
 // only lists the parts to run; "" runs them all.
 var only string
+
+// conns are the connection counts of the closed-loop runs. A throughput
+// bound is the best over them: a closed loop of n connections cannot go
+// faster than n divided by the latency of one request, so one count alone
+// measures the load generator as much as the receiver.
+var conns = []int{32, 128, 256}
+
+// best runs measure at each connection count and returns the highest
+// result and the count that gave it.
+func best(measure func(conns int) float64) (float64, int) {
+	top, at := 0.0, 0
+	for _, n := range conns {
+		if v := measure(n); v > top {
+			top, at = v, n
+		}
+	}
+	return top, at
+}
+
+// bestOf names the connection counts in a goal's row.
+func bestOf() string {
+	s := make([]string, len(conns))
+	for i, n := range conns {
+		s[i] = strconv.Itoa(n)
+	}
+	return "best of " + strings.Join(s, ", ") + " connections"
+}
 
 // part reports whether the named part of the run is selected.
 func part(name string) bool {
@@ -99,10 +137,9 @@ func run(ctx context.Context, out string, d time.Duration) error {
 			return err
 		}
 		ours := receiver(st, quiet, true)
-		bareMax := closed(ctx, bare, d)
-		oursMax := closed(ctx, ours, d)
-		rows = append(rows, ratioRow("Ack path on SQLite: throughput ≥ 65% of a bare net/http handler with a batched insert (32 connections)",
-			oursMax.Throughput(), bareMax.Throughput(), 0.65, true, "%.0f/s"))
+		rows = append(rows, peakRow("Ack path on SQLite: throughput ≥ 65% of a bare net/http handler with a batched insert",
+			func(n int) float64 { return closed(ctx, ours, d, n).Throughput() },
+			func(n int) float64 { return closed(ctx, bare, d, n).Throughput() }))
 		bareOpen := open(ctx, bare, 2000, d)
 		oursOpen := open(ctx, ours, 2000, d)
 		rows = append(rows, ratioRow("Ack path on SQLite: p99 ≤ 2× the bare handler's p99 at 2,000 requests/s",
@@ -119,9 +156,8 @@ func run(ctx context.Context, out string, d time.Duration) error {
 			return err
 		}
 		for _, queued := range []bool{true, false} {
-			rate, rep := endToEnd(ctx, st, quiet, d, queued)
-			rows = append(rows, row{"End to end into SQLite ≥ 5,000 donations/s, " + mode(queued), fmt.Sprintf("%.0f/s", rate),
-				fmt.Sprintf("answered %.0f/s", rep.Throughput()), "", verdict(rate >= 5000)})
+			rows = append(rows, endToEndRow("End to end into SQLite ≥ 5,000 donations/s, "+mode(queued), 5000,
+				func(n int) (float64, loadgen.Report) { return endToEnd(ctx, st, quiet, d, queued, n) }))
 		}
 		st.Close()
 	}
@@ -284,11 +320,12 @@ func generator(base, tenant string) *loadgen.Generator {
 	return gen
 }
 
-func closed(ctx context.Context, h http.Handler, d time.Duration) loadgen.Report {
+// closed sends to h for d in a closed loop of n connections.
+func closed(ctx context.Context, h http.Handler, d time.Duration, n int) loadgen.Report {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	base := serve(ctx, h)
-	return loadgen.Run(ctx, client(32), generator(base, "default"), loadgen.Options{Conns: 32, Duration: d})
+	return loadgen.Run(ctx, client(n), generator(base, "default"), loadgen.Options{Conns: n, Duration: d})
 }
 
 func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) loadgen.Report {
@@ -298,12 +335,12 @@ func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) lo
 	return loadgen.Run(ctx, client(256), generator(base, "default"), loadgen.Options{Rate: rate, Conns: 256, Duration: d})
 }
 
-// endToEnd sends for d in a closed loop to a receiver, queued with two
+// endToEnd sends for d in a closed loop of n connections to a receiver, queued with two
 // workers or inline, then waits until every delivery is applied, and
 // returns the deliveries applied per second over the whole time. It uses a tenant of
 // its own, so that deliveries left by earlier runs on the same store are
 // not counted or applied.
-func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool) (float64, loadgen.Report) {
+func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, n int) (float64, loadgen.Report) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tenant := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
@@ -325,7 +362,7 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 	}
 	start := time.Now()
 	base := serve(ctx, h)
-	rep := loadgen.Run(ctx, client(32), generator(base, tenant), loadgen.Options{Conns: 32, Duration: d})
+	rep := loadgen.Run(ctx, client(n), generator(base, tenant), loadgen.Options{Conns: n, Duration: d})
 	for {
 		var pending []*donorsync.Delivery
 		store.View(ctx, func(tx donorsync.Tx) error {
@@ -360,14 +397,13 @@ func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Dur
 	if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS bench_rows; CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)`); err != nil {
 		return nil, err
 	}
-	bareMax := closed(ctx, batchedInsert(db, `INSERT INTO bench_rows (body) VALUES ($1)`), d)
-	oursMax := closed(ctx, receiver(st, log, true), d)
-	rows := []row{ratioRow("Ack path on PostgreSQL: throughput ≥ 65% of a bare net/http handler with a batched insert (32 connections)",
-		oursMax.Throughput(), bareMax.Throughput(), 0.65, true, "%.0f/s")}
+	bare, ours := batchedInsert(db, `INSERT INTO bench_rows (body) VALUES ($1)`), receiver(st, log, true)
+	rows := []row{peakRow("Ack path on PostgreSQL: throughput ≥ 65% of a bare net/http handler with a batched insert",
+		func(n int) float64 { return closed(ctx, ours, d, n).Throughput() },
+		func(n int) float64 { return closed(ctx, bare, d, n).Throughput() })}
 	for _, queued := range []bool{true, false} {
-		rate, rep := endToEnd(ctx, st, log, d, queued)
-		rows = append(rows, row{"End to end into PostgreSQL ≥ 3,000 donations/s, " + mode(queued), fmt.Sprintf("%.0f/s", rate),
-			fmt.Sprintf("answered %.0f/s", rep.Throughput()), "", verdict(rate >= 3000)})
+		rows = append(rows, endToEndRow("End to end into PostgreSQL ≥ 3,000 donations/s, "+mode(queued), 3000,
+			func(n int) (float64, loadgen.Report) { return endToEnd(ctx, st, log, d, queued, n) }))
 	}
 	return rows, nil
 }
@@ -461,6 +497,30 @@ func verdict(ok bool) string {
 		return "met"
 	}
 	return "**missed**"
+}
+
+// peakRow compares the best throughput of ours with the best of the
+// baseline, each over the connection counts, against the 0.65 bound.
+func peakRow(goal string, ours, baseline func(conns int) float64) row {
+	b, bn := best(baseline)
+	o, on := best(ours)
+	r := ratioRow(goal+" ("+bestOf()+")", o, b, 0.65, true, "%.0f/s")
+	r.measured += fmt.Sprintf(" (%d conns)", on)
+	r.baseline += fmt.Sprintf(" (%d conns)", bn)
+	return r
+}
+
+// endToEndRow reports the best end-to-end rate over the connection counts
+// against goal.
+func endToEndRow(goal string, want float64, run func(conns int) (float64, loadgen.Report)) row {
+	answered := map[int]float64{}
+	rate, at := best(func(n int) float64 {
+		rate, rep := run(n)
+		answered[n] = rep.Throughput()
+		return rate
+	})
+	return row{goal + " (" + bestOf() + ")", fmt.Sprintf("%.0f/s (%d conns)", rate, at),
+		fmt.Sprintf("answered %.0f/s", answered[at]), "", verdict(rate >= want)}
 }
 
 // ratioRow compares measured with baseline: higher is better when
