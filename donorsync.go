@@ -183,6 +183,21 @@ type DeliveryRecorder interface {
 	RecordDeliveries(ctx context.Context, ds []*Delivery) error
 }
 
+// A ParallelStore is a Store whose writing transactions run side by side
+// to good effect, such as a database server's (not SQLite's, which writes
+// one transaction at a time). The engine's group commit then keeps up to
+// ParallelWrites transactions in flight, so that one batch's round trips
+// to the server overlap another's; with any other Store it commits one
+// batch at a time. Batches that meet (the same contact, the same
+// idempotency key) are kept apart by Tx.Lock and by ErrConflict, as they
+// are between replicas.
+type ParallelStore interface {
+	Store
+	// ParallelWrites returns how many group-commit transactions may run
+	// at once; less than 2 means one.
+	ParallelWrites() int
+}
+
 // A Prefetcher is a Tx that can read at once the records a batch of
 // deliveries is about to read, so that the lookups that follow are
 // answered without a query each. The engine uses it, when a Tx provides

@@ -12,11 +12,12 @@ import (
 // commits, the deliveries that arrive queue up, and the next transaction
 // journals them all, so that many deliveries share one durable commit. A
 // delivery waits for its own batch only. Deliveries received inline are
-// applied in the same transaction.
+// applied in the same transaction. On a ParallelStore, several batches
+// may commit at once.
 type committer struct {
 	mu      sync.Mutex
 	queue   []*journalJob
-	leading bool
+	leaders int // goroutines committing batches
 }
 
 type journalJob struct {
@@ -38,9 +39,9 @@ func (g *Ingester) journalGrouped(ctx context.Context, d *Delivery, events []don
 	c := &g.group
 	c.mu.Lock()
 	c.queue = append(c.queue, job)
-	lead := !c.leading
+	lead := c.leaders < g.parallelWrites()
 	if lead {
-		c.leading = true
+		c.leaders++
 	}
 	c.mu.Unlock()
 	if lead {
@@ -57,22 +58,31 @@ func (g *Ingester) journalGrouped(ctx context.Context, d *Delivery, events []don
 }
 
 // commitGroups commits queued jobs, a batch per transaction, until the
-// queue is empty.
+// queue is empty. Where several commit at once, each takes its share of
+// the queue.
 func (g *Ingester) commitGroups() {
 	c := &g.group
 	for {
 		c.mu.Lock()
-		n := min(len(c.queue), maxGroup)
+		n := min(len(c.queue), maxGroup, (len(c.queue)+c.leaders-1)/c.leaders)
 		batch := c.queue[:n:n]
 		c.queue = c.queue[n:]
 		if n == 0 {
-			c.leading = false
+			c.leaders--
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
 		g.commitBatch(batch)
 	}
+}
+
+// parallelWrites is how many batches may commit at once.
+func (g *Ingester) parallelWrites() int {
+	if p, ok := g.Store.(ParallelStore); ok {
+		return max(1, p.ParallelWrites())
+	}
+	return 1
 }
 
 func (g *Ingester) commitBatch(batch []*journalJob) {

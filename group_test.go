@@ -236,3 +236,76 @@ type slowBadStore struct{ *slowStore }
 func (s slowBadStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
 	return s.slowStore.Update(ctx, func(tx donorsync.Tx) error { return fn(badGiftTx{tx}) })
 }
+
+// parallelStore is a slowStore that records how many transactions run at
+// once, and says it runs writes side by side when parallel > 0.
+type parallelStore struct {
+	*slowStore
+	inflight, most atomic.Int32
+}
+
+func (s *parallelStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	n := s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	for m := s.most.Load(); n > m && !s.most.CompareAndSwap(m, n); m = s.most.Load() {
+	}
+	return s.slowStore.Update(ctx, fn)
+}
+
+type parallelWrites struct {
+	*parallelStore
+	n int
+}
+
+func (s parallelWrites) ParallelWrites() int { return s.n }
+
+func TestGroupCommitsRunSideBySideOnAParallelStore(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		parallel int // 0: not a ParallelStore
+		want     int32
+	}{
+		{"plain store", 0, 1},
+		{"one at a time", 1, 1},
+		{"two", 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mem := memstore.New()
+			ps := &parallelStore{slowStore: &slowStore{Store: mem}}
+			var store donorsync.Store = ps
+			if tc.parallel > 0 {
+				store = parallelWrites{ps, tc.parallel}
+			}
+			g := &donorsync.Ingester{Store: store, Logger: quiet}
+			const n = 80
+			ds := make([]*donorsync.Delivery, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				ds[i] = &donorsync.Delivery{Tenant: "t1", Body: fmt.Appendf(nil, "g%d", i/2)}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := g.Receive(t.Context(), &perBodySource{}, ds[i]); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			if got := ps.most.Load(); got != tc.want {
+				t.Errorf("at most %d transactions at once, want %d", got, tc.want)
+			}
+			if u := ps.updates.Load(); u >= n/2 {
+				t.Errorf("%d transactions for %d deliveries: no group commit", u, n)
+			}
+			count := map[donorsync.DeliveryStatus]int{}
+			for _, d := range ds {
+				count[d.Status]++
+			}
+			if want := map[donorsync.DeliveryStatus]int{donorsync.Processed: n / 2, donorsync.Duplicate: n / 2}; !maps.Equal(count, want) {
+				t.Errorf("statuses %v, want %v", count, want)
+			}
+		})
+	}
+}
