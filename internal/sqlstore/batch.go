@@ -323,18 +323,24 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 		})
 		return err
 	}
+	// A contact found by several of its keys is decoded once.
 	_, err := t.each(ctx, "prefetch contact keys", args, sql1(`SELECT k.tenant, k.kind, k.value, c.id, c.data
 		FROM contact_keys k JOIN contacts c ON c.tenant = k.tenant AND c.id = k.contact_id
 		WHERE (k.tenant, k.kind, k.value) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
 		var k keyRef
 		var id string
-		c, err := scanJSON[contact.Contact](rs, &k.tenant, &k.kind, &k.value, &id)
-		if err != nil {
+		var data sql.RawBytes
+		if err := rs.Scan(&k.tenant, &k.kind, &k.value, &id, &data); err != nil {
 			return err
 		}
 		t.c.owners[k] = id
-		t.c.contacts[idRef{k.tenant, id}] = c
-		return nil
+		r := idRef{k.tenant, id}
+		if t.c.contacts[r] != nil {
+			return nil
+		}
+		c, err := decodeJSON[contact.Contact](id, data)
+		t.c.contacts[r] = c
+		return err
 	})
 	return err
 }
@@ -376,9 +382,14 @@ func scanJSON[T any](rs *sql.Rows, keys ...*string) (*T, error) {
 	if err := rs.Scan(append(dest, &data)...); err != nil {
 		return nil, err
 	}
+	return decodeJSON[T](*keys[len(keys)-1], data)
+}
+
+// decodeJSON decodes the stored data of the record id into a new T.
+func decodeJSON[T any](id string, data []byte) (*T, error) {
 	v := new(T)
 	if err := json.Unmarshal(data, v); err != nil {
-		return nil, fmt.Errorf("record %q: stored data: %w", *keys[len(keys)-1], err)
+		return nil, fmt.Errorf("record %q: stored data: %w", id, err)
 	}
 	return v, nil
 }
