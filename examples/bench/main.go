@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -150,16 +151,24 @@ func run(ctx context.Context, out string, d time.Duration) error {
 	}
 
 	if part("sqlite-e2e") {
-		// End to end on SQLite: HTTP to processed contacts and donations.
-		st, err := sqlite.Open(ctx, filepath.Join(dir, "e2e.db"), nil)
-		if err != nil {
-			return err
-		}
+		// End to end on SQLite: HTTP to processed contacts and donations,
+		// each run from an empty database file, so that the runs compare.
 		for _, queued := range []bool{true, false} {
-			rows = append(rows, endToEndRow("End to end into SQLite ≥ 5,000 donations/s, "+mode(queued), 5000,
-				func(n int) (float64, loadgen.Report) { return endToEnd(ctx, st, quiet, d, queued, n) }))
+			r, err := endToEndRow("End to end into SQLite ≥ 5,000 donations/s, "+mode(queued), 5000,
+				func(n int) (float64, loadgen.Report, error) {
+					st, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("e2e-%v-%d.db", queued, n)), nil)
+					if err != nil {
+						return 0, loadgen.Report{}, err
+					}
+					defer st.Close()
+					rate, rep := endToEnd(ctx, st, quiet, d, queued, n)
+					return rate, rep, nil
+				})
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
 		}
-		st.Close()
 	}
 
 	// PostgreSQL, where a server is configured.
@@ -402,8 +411,12 @@ func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Dur
 		func(n int) float64 { return closed(ctx, ours, d, n).Throughput() },
 		func(n int) float64 { return closed(ctx, bare, d, n).Throughput() })}
 	for _, queued := range []bool{true, false} {
-		rows = append(rows, endToEndRow("End to end into PostgreSQL ≥ 3,000 donations/s, "+mode(queued), 3000,
-			func(n int) (float64, loadgen.Report) { return endToEnd(ctx, st, log, d, queued, n) }))
+		r, _ := endToEndRow("End to end into PostgreSQL ≥ 3,000 donations/s, "+mode(queued), 3000,
+			func(n int) (float64, loadgen.Report, error) {
+				rate, rep := endToEnd(ctx, st, log, d, queued, n)
+				return rate, rep, nil
+			})
+		rows = append(rows, r)
 	}
 	return rows, nil
 }
@@ -512,15 +525,17 @@ func peakRow(goal string, ours, baseline func(conns int) float64) row {
 
 // endToEndRow reports the best end-to-end rate over the connection counts
 // against goal.
-func endToEndRow(goal string, want float64, run func(conns int) (float64, loadgen.Report)) row {
+func endToEndRow(goal string, want float64, run func(conns int) (float64, loadgen.Report, error)) (row, error) {
 	answered := map[int]float64{}
+	var errs []error
 	rate, at := best(func(n int) float64 {
-		rate, rep := run(n)
+		rate, rep, err := run(n)
+		errs = append(errs, err)
 		answered[n] = rep.Throughput()
 		return rate
 	})
 	return row{goal + " (" + bestOf() + ")", fmt.Sprintf("%.0f/s (%d conns)", rate, at),
-		fmt.Sprintf("answered %.0f/s", answered[at]), "", verdict(rate >= want)}
+		fmt.Sprintf("answered %.0f/s", answered[at]), "", verdict(rate >= want)}, errors.Join(errs...)
 }
 
 // ratioRow compares measured with baseline: higher is better when
