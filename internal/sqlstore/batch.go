@@ -308,41 +308,26 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 	for _, a := range args {
 		t.c.owners[keyRef{a[0].(string), a[1].(string), a[2].(string)}] = ""
 	}
-	if t.d.Lock != nil {
-		// Where writers run side by side, the owners are read again once
-		// locked (see Ingester): their ids will do for now.
-		_, err := t.each(ctx, "prefetch contact keys", args, sql1(`SELECT tenant, kind, value, contact_id FROM contact_keys
-			WHERE (tenant, kind, value) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
-			var k keyRef
-			var id string
-			if err := rs.Scan(&k.tenant, &k.kind, &k.value, &id); err != nil {
-				return err
-			}
-			t.c.owners[k] = id
-			return nil
-		})
-		return err
-	}
-	// A contact found by several of its keys is decoded once.
-	_, err := t.each(ctx, "prefetch contact keys", args, sql1(`SELECT k.tenant, k.kind, k.value, c.id, c.data
-		FROM contact_keys k JOIN contacts c ON c.tenant = k.tenant AND c.id = k.contact_id
-		WHERE (k.tenant, k.kind, k.value) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
+	var owners []donorsync.TenantID
+	_, err := t.each(ctx, "prefetch contact keys", args, sql1(`SELECT tenant, kind, value, contact_id FROM contact_keys
+		WHERE (tenant, kind, value) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
 		var k keyRef
 		var id string
-		var data sql.RawBytes
-		if err := rs.Scan(&k.tenant, &k.kind, &k.value, &id, &data); err != nil {
+		if err := rs.Scan(&k.tenant, &k.kind, &k.value, &id); err != nil {
 			return err
 		}
 		t.c.owners[k] = id
-		r := idRef{k.tenant, id}
-		if t.c.contacts[r] != nil {
-			return nil
-		}
-		c, err := decodeJSON[contact.Contact](id, data)
-		t.c.contacts[r] = c
-		return err
+		owners = append(owners, donorsync.TenantID{Tenant: k.tenant, ID: id})
+		return nil
 	})
-	return err
+	if err != nil || t.d.Lock != nil {
+		// Where writers run side by side, the owners are read once
+		// locked (see Ingester).
+		return err
+	}
+	// Writers run one at a time: read the owners now, each once (a
+	// contact is often found by several of its keys).
+	return t.prefetchContacts(ctx, owners)
 }
 
 func (t *tx) prefetchContacts(ctx context.Context, ids []donorsync.TenantID) error {
@@ -382,14 +367,9 @@ func scanJSON[T any](rs *sql.Rows, keys ...*string) (*T, error) {
 	if err := rs.Scan(append(dest, &data)...); err != nil {
 		return nil, err
 	}
-	return decodeJSON[T](*keys[len(keys)-1], data)
-}
-
-// decodeJSON decodes the stored data of the record id into a new T.
-func decodeJSON[T any](id string, data []byte) (*T, error) {
 	v := new(T)
 	if err := json.Unmarshal(data, v); err != nil {
-		return nil, fmt.Errorf("record %q: stored data: %w", id, err)
+		return nil, fmt.Errorf("record %q: stored data: %w", *keys[len(keys)-1], err)
 	}
 	return v, nil
 }
