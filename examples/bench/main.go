@@ -344,11 +344,11 @@ func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) lo
 	return loadgen.Run(ctx, client(256), generator(base, "default"), loadgen.Options{Rate: rate, Conns: 256, Duration: d})
 }
 
-// endToEnd sends for d in a closed loop of n connections to a receiver, queued with two
-// workers or inline, then waits until every delivery is applied, and
-// returns the deliveries applied per second over the whole time. It uses a tenant of
-// its own, so that deliveries left by earlier runs on the same store are
-// not counted or applied.
+// endToEnd sends for d in a closed loop of n connections to a receiver,
+// queued with two workers or inline, then waits until every delivery is
+// applied, and returns the deliveries applied per second over the whole
+// time. It uses a tenant of its own, so that deliveries left by earlier
+// runs on the same store are not counted or applied.
 func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, n int) (float64, loadgen.Report) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
