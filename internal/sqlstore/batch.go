@@ -89,10 +89,6 @@ func (p *pending) empty() bool {
 		len(p.donations.rows)+len(p.commitments.rows)+len(p.deliveries.rows) == 0
 }
 
-// maxParams bounds the parameters of one statement, well under what
-// SQLite and PostgreSQL accept.
-const maxParams = 8000
-
 // each runs one statement per chunk of rows: build returns the statement
 // for n rows. When scan is not nil the statement returns rows, passed to
 // scan; otherwise changed counts the rows it changed.
@@ -100,7 +96,11 @@ func (t *tx) each(ctx context.Context, what string, all [][]any, build func(n in
 	if len(all) == 0 {
 		return 0, nil
 	}
-	per := max(1, maxParams/len(all[0]))
+	limit := t.d.MaxParams
+	if limit <= 0 {
+		limit = 8000
+	}
+	per := max(1, limit/len(all[0]))
 	for len(all) > 0 {
 		chunk := all[:min(per, len(all))]
 		all = all[len(chunk):]

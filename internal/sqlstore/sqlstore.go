@@ -36,6 +36,12 @@ type Dialect struct {
 	// Conflict reports whether err is a lost race that the engine should
 	// retry (a unique violation, a serialization failure, a deadlock).
 	Conflict func(err error) bool
+	// MaxParams bounds the parameters of one multi-row statement; 0 means
+	// 8000, well under what SQLite and PostgreSQL accept. Where each
+	// statement is a round trip, fewer and longer ones are faster; where
+	// binding costs more per parameter as a statement grows, a smaller
+	// bound is.
+	MaxParams int
 }
 
 // Run runs fn in a transaction of db, committing when fn returns nil.

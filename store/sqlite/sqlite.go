@@ -249,6 +249,12 @@ func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
 var dialect = &sqlstore.Dialect{
 	Name:             "sqlite",
 	JSONSetContactID: `json_set(data, '$.ContactID', ?)`,
+	// The driver looks each parameter up among all the arguments, so
+	// binding a statement of n parameters costs n²: journaling groups of
+	// 128 deliveries took 37-38 µs a delivery in statements of 1,792
+	// parameters, 32-34 µs in statements of at most 256
+	// (BenchmarkRecordDeliveries).
+	MaxParams: 256,
 }
 
 func (s *Store) run(ctx context.Context, db *sql.DB, fn func(donorsync.Tx) error) error {

@@ -12,7 +12,7 @@ import (
 	"github.com/donorsync/donorsync/storetest"
 )
 
-func open(t *testing.T, path string, opts *sqlite.Options) *sqlite.Store {
+func open(t testing.TB, path string, opts *sqlite.Options) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), path, opts)
 	if err != nil {
