@@ -50,7 +50,7 @@ type Ingester struct {
 	// given number of failed ones. Nil means DefaultBackoff.
 	Backoff func(attempts int) time.Duration
 
-	group committer // group commit of Enqueue's journal writes
+	group committer // group commit of Receive's and Enqueue's transactions
 }
 
 // DefaultBackoff waits 2^(attempts-1) seconds, at most an hour: 1 s, 2 s,

@@ -154,6 +154,26 @@ func sql1(head, row, tail string) func(int) string {
 	return func(n int) string { return head + tuples(row, n) + tail }
 }
 
+// insertNew runs an INSERT ... ON CONFLICT DO NOTHING that returns the
+// first three columns of each row it inserts, and reports those rows by
+// their first three columns (see first3).
+func (t *tx) insertNew(ctx context.Context, what string, rows [][]any, build func(n int) string) (map[[3]string]bool, error) {
+	inserted := map[[3]string]bool{}
+	_, err := t.each(ctx, what, rows, build, func(rs *sql.Rows) error {
+		var k [3]string
+		if err := rs.Scan(&k[0], &k[1], &k[2]); err != nil {
+			return err
+		}
+		inserted[k] = true
+		return nil
+	})
+	return inserted, err
+}
+
+// first3 is the key of a row held back for insertNew: its first three
+// columns, all text.
+func first3(r []any) [3]string { return [3]string{r[0].(string), r[1].(string), r[2].(string)} }
+
 // flush sends the writes held back.
 func (t *tx) flush(ctx context.Context) error {
 	p := t.w
@@ -166,24 +186,16 @@ func (t *tx) flush(ctx context.Context) error {
 		return err
 	}
 	if len(p.keys.rows) > 0 {
-		inserted := map[keyRef]bool{}
-		_, err := t.each(ctx, "put contact keys", p.keys.rows, sql1(`INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES `,
-			`(?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING RETURNING tenant, kind, value`), func(rs *sql.Rows) error {
-			var k keyRef
-			if err := rs.Scan(&k.tenant, &k.kind, &k.value); err != nil {
-				return err
-			}
-			inserted[k] = true
-			return nil
-		})
+		inserted, err := t.insertNew(ctx, "put contact keys", p.keys.rows, sql1(`INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES `,
+			`(?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING RETURNING tenant, kind, value`))
 		if err != nil {
 			return err
 		}
 		for _, r := range p.keys.rows {
-			k := keyRef{r[0].(string), r[1].(string), r[2].(string)}
-			if inserted[k] {
+			if inserted[first3(r)] {
 				continue
 			}
+			k := keyRef{r[0].(string), r[1].(string), r[2].(string)}
 			// Taken before this transaction wrote it: unless it is ours
 			// already, the race is lost.
 			var owner string
@@ -201,25 +213,17 @@ func (t *tx) flush(ctx context.Context) error {
 		return err
 	}
 	if len(p.adjustments.rows) > 0 {
-		inserted := map[actKey]bool{}
 		all := make([][]any, len(p.adjustments.rows))
 		for i, r := range p.adjustments.rows {
 			all[i] = r[:5]
 		}
-		_, err := t.each(ctx, "put adjustments", all, sql1(`INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES `,
-			`(?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING RETURNING tenant, provider, key`), func(rs *sql.Rows) error {
-			var k actKey
-			if err := rs.Scan(&k.tenant, &k.provider, &k.key); err != nil {
-				return err
-			}
-			inserted[k] = true
-			return nil
-		})
+		inserted, err := t.insertNew(ctx, "put adjustments", all, sql1(`INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES `,
+			`(?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING RETURNING tenant, provider, key`))
 		if err != nil {
 			return err
 		}
 		for _, r := range p.adjustments.rows {
-			if r[5].(bool) && !inserted[actKey{r[0].(string), r[1].(string), r[2].(string)}] {
+			if r[5].(bool) && !inserted[first3(r)] {
 				// Its key was taken by an adjustment of another donation,
 				// which this transaction did not read: what it derived
 				// from the list it read is wrong.
