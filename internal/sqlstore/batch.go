@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 
@@ -102,15 +103,22 @@ func (t *tx) each(ctx context.Context, what string, all [][]any, build func(n in
 	}
 	per := max(1, limit/len(all[0]))
 	for len(all) > 0 {
-		chunk := all[:min(per, len(all))]
+		n := min(per, len(all))
+		if t.stmts != nil && n < per {
+			// Statements are kept prepared: a remainder is sent in
+			// chunks of powers of two, so that a few statements of each
+			// kind serve every batch size.
+			n = 1 << (bits.Len(uint(n)) - 1)
+		}
+		chunk := all[:n]
 		all = all[len(chunk):]
 		args := make([]any, 0, len(chunk)*len(chunk[0]))
 		for _, r := range chunk {
 			args = append(args, r...)
 		}
-		q := t.d.q(build(len(chunk)))
+		q := build(len(chunk))
 		if scan == nil {
-			res, err := t.tx.ExecContext(ctx, q, args...)
+			res, err := t.execContext(ctx, q, args...)
 			if err != nil {
 				return changed, t.d.wrap(what, err)
 			}
@@ -118,7 +126,7 @@ func (t *tx) each(ctx context.Context, what string, all [][]any, build func(n in
 			changed += n
 			continue
 		}
-		rs, err := t.tx.QueryContext(ctx, q, args...)
+		rs, err := t.query(ctx, q, args...)
 		if err != nil {
 			return changed, t.d.wrap(what, err)
 		}

@@ -45,7 +45,8 @@ type Dialect struct {
 }
 
 // Run runs fn in a transaction of db, committing when fn returns nil.
-func Run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, d *Dialect, fn func(donorsync.Tx) error) error {
+// Statements are prepared through stmts, when not nil.
+func Run(ctx context.Context, db *sql.DB, stmts *Stmts, opts *sql.TxOptions, d *Dialect, fn func(donorsync.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -59,7 +60,11 @@ func Run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, d *Dialect, fn fu
 			panic(p)
 		}
 	}()
-	t := &tx{tx: sqlTx, d: d}
+	if stmts != nil {
+		// Once the transaction has given its connection back.
+		defer stmts.prepareLater()
+	}
+	t := &tx{tx: sqlTx, d: d, stmts: stmts}
 	if err := fn(t); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -99,18 +104,12 @@ type tx struct {
 	d    *Dialect
 	held map[string]bool // names locked
 
+	stmts *Stmts // nil: statements are sent as text
+
 	// In batch mode (after Prefetch): what was read ahead, and the writes
 	// held back. Both nil otherwise.
 	c *cache
 	w *pending
-}
-
-func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.q(query), args...)
-}
-
-func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.d.q(query), args...)
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
@@ -176,8 +175,8 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 			micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil)}, true)
 		return nil
 	}
-	res, err := t.tx.ExecContext(ctx, t.d.q(`UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?,
-		next_attempt_at = ?, claimed_until = ? WHERE tenant = ? AND id = ?`), string(d.Status), d.Attempts, d.Error,
+	res, err := t.execContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?,
+		next_attempt_at = ?, claimed_until = ? WHERE tenant = ? AND id = ?`, string(d.Status), d.Attempts, d.Error,
 		micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil), d.Tenant, d.ID)
 	if err != nil {
 		return t.d.wrap("update delivery", err)
@@ -344,7 +343,7 @@ func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any
 }
 
 func (t *tx) exec(ctx context.Context, what, query string, args ...any) error {
-	if _, err := t.tx.ExecContext(ctx, t.d.q(query), args...); err != nil {
+	if _, err := t.execContext(ctx, query, args...); err != nil {
 		return t.d.wrap(what, err)
 	}
 	return nil
@@ -406,8 +405,8 @@ func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key
 		return err
 	}
 	for _, k := range keys {
-		res, err := t.tx.ExecContext(ctx, t.d.q(`INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES (?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`), c.Tenant, string(k.Kind), k.Value, c.ID)
+		res, err := t.execContext(ctx, `INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES (?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, c.Tenant, string(k.Kind), k.Value, c.ID)
 		if err != nil {
 			return t.d.wrap("put contact key", err)
 		}

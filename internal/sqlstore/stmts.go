@@ -1,0 +1,207 @@
+package sqlstore
+
+import (
+	"container/list"
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+)
+
+// Stmts keeps the prepared statements of one database by their text, so
+// that a statement run again is not parsed and planned again. It keeps
+// at most its capacity, dropping the least recently used. A nil *Stmts
+// prepares nothing: every statement is sent as text.
+type Stmts struct {
+	db  *sql.DB
+	max int
+
+	mu        sync.Mutex
+	lru       list.List // of *stmtEntry, most recently used first
+	m         map[string]*list.Element
+	wanted    []string // to prepare after the transaction
+	preparing bool     // a goroutine prepares wanted
+	closed    bool
+	done      sync.WaitGroup // the goroutine preparing
+	hits      int
+	misses    int
+}
+
+// StmtStats counts what a Stmts did.
+type StmtStats struct {
+	Kept   int // statements prepared and kept
+	Hits   int // statements run prepared
+	Misses int // statements sent as text
+}
+
+// Stats returns the counts so far.
+func (s *Stmts) Stats() StmtStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := 0
+	for e := s.lru.Front(); e != nil; e = e.Next() {
+		if e.Value.(*stmtEntry).stmt != nil {
+			kept++
+		}
+	}
+	return StmtStats{Kept: kept, Hits: s.hits, Misses: s.misses}
+}
+
+type stmtEntry struct {
+	query string
+	stmt  *sql.Stmt // nil until prepared
+}
+
+// NewStmts returns a cache of at most max prepared statements of db.
+func NewStmts(db *sql.DB, max int) *Stmts {
+	return &Stmts{db: db, max: max, m: map[string]*list.Element{}}
+}
+
+// get returns the statement of query, or nil when it is not prepared
+// yet: it is then noted, for prepare to prepare after the transaction
+// (preparing on the database takes a connection, and a transaction may
+// hold the only one).
+func (s *Stmts) get(query string) *sql.Stmt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[query]; ok {
+		if st := e.Value.(*stmtEntry).stmt; st != nil {
+			s.lru.MoveToFront(e)
+			s.hits++
+			return st
+		}
+		s.misses++
+		return nil
+	}
+	s.misses++
+	if !s.closed {
+		s.m[query] = s.lru.PushFront(&stmtEntry{query: query})
+		s.wanted = append(s.wanted, query)
+	}
+	return nil
+}
+
+// prepareLater prepares the statements noted by get in the background,
+// once the transaction has given its connection back: a commit is not
+// held up by statements it did not need prepared.
+func (s *Stmts) prepareLater() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.preparing || s.closed || len(s.wanted) == 0 {
+		return
+	}
+	s.preparing = true
+	s.done.Add(1)
+	go s.prepare()
+}
+
+func (s *Stmts) prepare() {
+	defer s.done.Done()
+	for {
+		s.mu.Lock()
+		wanted := s.wanted
+		s.wanted = nil
+		if len(wanted) == 0 {
+			s.preparing = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		for _, q := range wanted {
+			s.prepareOne(q)
+		}
+	}
+}
+
+func (s *Stmts) prepareOne(q string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stmt, err := s.db.PrepareContext(ctx, q)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[q]
+	switch {
+	case err != nil || !ok || s.closed:
+		// Cannot be prepared (the text is then sent as is, and reports
+		// its own error), or dropped meanwhile.
+		if ok {
+			s.lru.Remove(e)
+			delete(s.m, q)
+		}
+		if stmt != nil {
+			stmt.Close()
+		}
+	default:
+		e.Value.(*stmtEntry).stmt = stmt
+	}
+	for s.lru.Len() > s.max {
+		old := s.lru.Remove(s.lru.Back()).(*stmtEntry)
+		delete(s.m, old.query)
+		if old.stmt != nil {
+			// A transaction still running it keeps it until it ends.
+			old.stmt.Close()
+		}
+	}
+}
+
+// Close closes every statement kept, once statements being prepared are.
+func (s *Stmts) Close() error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	s.closed = true
+	s.wanted = nil
+	s.mu.Unlock()
+	s.done.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var first error
+	for e := s.lru.Front(); e != nil; e = e.Next() {
+		if st := e.Value.(*stmtEntry).stmt; st != nil {
+			if err := st.Close(); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	s.lru.Init()
+	clear(s.m)
+	return first
+}
+
+// stmt returns query prepared in t's transaction, or nil when it is not
+// prepared (yet): the text is then sent as is.
+func (t *tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if t.stmts == nil {
+		return nil
+	}
+	s := t.stmts.get(query)
+	if s == nil {
+		return nil
+	}
+	return t.tx.StmtContext(ctx, s)
+}
+
+func (t *tx) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query = t.d.q(query)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query = t.d.q(query)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	query = t.d.q(query)
+	if s := t.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
