@@ -1,10 +1,14 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/donation"
@@ -109,4 +113,38 @@ func TestBatchAdjustmentKeyTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLogStaysBoundedUnderSteadyWrites writes without pause, as a long
+// spike does, and checks that the write-ahead log starts over instead of
+// growing with everything written.
+func TestLogStaysBoundedUnderSteadyWrites(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "donorsync.db")
+	s := open(t, path, &sqlite.Options{Synchronous: "NORMAL", CheckpointInterval: 20 * time.Millisecond})
+	body := bytes.Repeat([]byte("x"), 4000)
+	written, next := 0, 0
+	for start := time.Now(); time.Since(start) < 1500*time.Millisecond; {
+		ds := make([]*donorsync.Delivery, 16)
+		for i := range ds {
+			next++
+			ds[i] = &donorsync.Delivery{ID: fmt.Sprintf("dl_%07d", next), Tenant: "t1", Provider: "actblue", Kind: "contribution",
+				Key: fmt.Sprint("li-", next), Body: body, Status: donorsync.Pending}
+			written += len(body)
+		}
+		err := s.Update(t.Context(), func(tx donorsync.Tx) error {
+			return tx.(donorsync.DeliveryRecorder).RecordDeliveries(t.Context(), ds)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > int64(written)/4 {
+		t.Errorf("write-ahead log is %d bytes after %d bytes of bodies written without pause; want it to start over", fi.Size(), written)
+	}
+	t.Logf("log %d bytes after %d bytes of bodies", fi.Size(), written)
 }
