@@ -135,17 +135,17 @@ func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) error {
 	if deadline == 0 {
 		deadline = DefaultDeadline
 	}
-	receive := h.Ingester.Receive
-	if h.Queued {
-		receive = h.Ingester.Enqueue
-	}
+	// Decoding takes CPU only: it runs here, and the deadline guards the
+	// store.
+	g := h.Ingester
+	dec, derr := g.prepare(h.Source, d)
 	if deadline < 0 {
-		return receive(r.Context(), h.Source, d)
+		return g.receiveDecoded(r.Context(), d, dec, derr, !h.Queued)
 	}
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(deadline))
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- receive(ctx, h.Source, d) }()
+	go func() { done <- g.receiveDecoded(ctx, d, dec, derr, !h.Queued) }()
 	select {
 	case err := <-done:
 		return err

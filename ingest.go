@@ -118,6 +118,11 @@ func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 // applied in the same transaction, when inline; as Pending otherwise.
 func (g *Ingester) receive(ctx context.Context, src Source, d *Delivery, inline bool) error {
 	dec, derr := g.prepare(src, d)
+	return g.receiveDecoded(ctx, d, dec, derr, inline)
+}
+
+// receiveDecoded is receive once d is prepared.
+func (g *Ingester) receiveDecoded(ctx context.Context, d *Delivery, dec Decoded, derr error, inline bool) error {
 	if derr != nil {
 		return g.journal(ctx, d, Quarantined, derr)
 	}
