@@ -128,7 +128,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", txlock)
-		return "file:" + path + "?" + q.Encode()
+		return "file:" + uriPath.Replace(path) + "?" + q.Encode()
 	}
 	write, err := sql.Open("sqlite", dsn("immediate"))
 	if err != nil {
@@ -168,6 +168,10 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	}
 	return s, nil
 }
+
+// uriPath escapes what would end a path in a URI filename: SQLite
+// decodes the escapes, so a file named "a#1.db" is that file, not "a".
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 
 // Close stops the background checkpoints, checkpoints the log once more,
 // and closes the databases Open opened. It does not close a *sql.DB given

@@ -148,3 +148,26 @@ func TestLogStaysBoundedUnderSteadyWrites(t *testing.T) {
 	}
 	t.Logf("log %d bytes after %d bytes of bodies", fi.Size(), written)
 }
+
+func TestOpenPathWithURICharacters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a#b?c%41 d.db")
+	s := open(t, path, nil)
+	d := &donorsync.Delivery{ID: "dl_1", Tenant: "t", Provider: "p", Key: "k", Body: []byte("x"), Status: donorsync.Pending}
+	if err := s.Update(t.Context(), func(tx donorsync.Tx) error { _, err := tx.RecordDelivery(t.Context(), d); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database not at the path given: %v", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if name := e.Name(); name != filepath.Base(path) && name != filepath.Base(path)+"-wal" && name != filepath.Base(path)+"-shm" {
+			t.Errorf("unexpected file %q beside the database", name)
+		}
+	}
+}
