@@ -13,24 +13,25 @@ import (
 	"github.com/donorsync/donorsync/store/sqlite"
 )
 
-// journal records a group of n new deliveries in one transaction, as
-// group commit does, bounded by a deadline: a transaction that waits for
-// a connection it holds itself fails instead of hanging.
-func journal(t *testing.T, s donorsync.Store, n int, next *int) {
-	t.Helper()
+// journal records a group of n new deliveries with the given body in one
+// transaction, as group commit does, bounded by a deadline: a transaction
+// that waits for a connection it holds itself fails instead of hanging.
+// next numbers the deliveries.
+func journal(tb testing.TB, s donorsync.Store, body []byte, n int, next *int) {
+	tb.Helper()
 	ds := make([]*donorsync.Delivery, n)
 	for i := range ds {
 		*next++
-		ds[i] = &donorsync.Delivery{ID: fmt.Sprintf("dl_%05d", *next), Tenant: "t1", Provider: "actblue", Kind: "contribution",
-			Key: fmt.Sprint("li-", *next), Body: []byte(`{}`), Status: donorsync.Pending}
+		ds[i] = &donorsync.Delivery{ID: fmt.Sprintf("dl_%07d", *next), Tenant: "t1", Provider: "actblue", Kind: "contribution",
+			Key: fmt.Sprint("li-", *next), Body: body, Status: donorsync.Pending}
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(tb.Context(), 5*time.Second)
 	defer cancel()
 	err := s.Update(ctx, func(tx donorsync.Tx) error {
 		return tx.(donorsync.DeliveryRecorder).RecordDeliveries(ctx, ds)
 	})
 	if err != nil {
-		t.Fatalf("journal %d deliveries: %v", n, err)
+		tb.Fatalf("journal %d deliveries: %v", n, err)
 	}
 }
 
@@ -38,7 +39,7 @@ func countDeliveries(t *testing.T, s donorsync.Store) int {
 	t.Helper()
 	var n int
 	err := s.View(t.Context(), func(tx donorsync.Tx) error {
-		ds, err := tx.Deliveries(t.Context(), "t1", donorsync.DeliveryFilter{Page: donorsync.Page{Limit: 1000}})
+		ds, err := tx.Deliveries(t.Context(), "t1", donorsync.DeliveryFilter{Page: donorsync.Page{Limit: 1 << 20}})
 		n = len(ds)
 		return err
 	})
@@ -55,7 +56,7 @@ func TestStatementsArePreparedOnce(t *testing.T) {
 	// Groups of every size up to 40: a remainder is sent in chunks of
 	// powers of two, so a few statements serve them all.
 	for n := 1; n <= 40; n++ {
-		journal(t, s, n, &next)
+		journal(t, s, []byte(`{}`), n, &next)
 	}
 	if got := countDeliveries(t, s); got != next {
 		t.Fatalf("%d deliveries stored, want %d", got, next)
@@ -65,7 +66,7 @@ func TestStatementsArePreparedOnce(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		before := s.StmtStats()
-		journal(t, s, 37, &next)
+		journal(t, s, []byte(`{}`), 37, &next)
 		after := s.StmtStats()
 		if after.Misses == before.Misses && after.Hits > before.Hits {
 			break
@@ -102,7 +103,7 @@ func TestStatementCacheIsBounded(t *testing.T) {
 	next := 0
 	store := runStore{db, stmts}
 	for round := range 20 {
-		journal(t, store, round%9+1, &next) // several statements each time
+		journal(t, store, []byte(`{}`), round%9+1, &next) // several statements each time
 		if k := stmts.Stats().Kept; k > 2 {
 			t.Fatalf("%d statements kept, want at most 2", k)
 		}
