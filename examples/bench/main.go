@@ -62,6 +62,7 @@ func main() {
 		return nil
 	})
 	flag.IntVar(&rounds, "rounds", 2, "rounds of the ack-path throughput runs, baseline and donorsync in turn; each throughput is the best of them")
+	flag.IntVar(&recordCache, "record-cache", 0, "sqlite.Options.RecordCache of the SQLite stores: records kept between transactions (0: the default; -1: none)")
 	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, memory")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -81,6 +82,12 @@ func main() {
 }
 
 type row struct{ goal, measured, baseline, ratio, verdict string }
+
+// recordCache is the SQLite stores' Options.RecordCache.
+var recordCache int
+
+// sqliteOptions are the options of the SQLite stores.
+func sqliteOptions() *sqlite.Options { return &sqlite.Options{RecordCache: recordCache} }
 
 // only lists the parts to run; "" runs them all.
 var only string
@@ -134,7 +141,7 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		if err != nil {
 			return err
 		}
-		st, err := sqlite.Open(ctx, filepath.Join(dir, "ack.db"), nil)
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "ack.db"), sqliteOptions())
 		if err != nil {
 			return err
 		}
@@ -157,7 +164,7 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		for _, queued := range []bool{true, false} {
 			r, err := endToEndRow("End to end into SQLite ≥ 5,000 donations/s, "+mode(queued), 5000,
 				func(n int) (float64, loadgen.Report, error) {
-					st, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("e2e-%v-%d.db", queued, n)), nil)
+					st, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("e2e-%v-%d.db", queued, n)), sqliteOptions())
 					if err != nil {
 						return 0, loadgen.Report{}, err
 					}
@@ -203,7 +210,7 @@ func run(ctx context.Context, out string, d time.Duration) error {
 
 	if part("memory") {
 		// Memory over a soak at a steady rate.
-		st, err := sqlite.Open(ctx, filepath.Join(dir, "soak.db"), nil)
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "soak.db"), sqliteOptions())
 		if err != nil {
 			return err
 		}

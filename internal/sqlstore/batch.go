@@ -278,6 +278,12 @@ func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) (map[donorsync.
 	if t.w == nil {
 		t.w = &pending{}
 	}
+	if t.memo != nil && !t.checked {
+		if err := t.memo.check(ctx, t.conn, t.dataVersion); err != nil {
+			return nil, err
+		}
+		t.checked = true
+	}
 	if err := t.prefetchKeys(ctx, p.Keys); err != nil {
 		return nil, err
 	}
@@ -317,10 +323,21 @@ func unique[T comparable](all []T, row func(T) []any) [][]any {
 
 func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error {
 	args := unique(keys, func(k donorsync.TenantKey) []any { return []any{k.Tenant, string(k.Kind), k.Value} })
+	var owners []donorsync.TenantID
+	args = t.recall(args, func(m *Memo, a []any) bool {
+		k := keyRef{a[0].(string), a[1].(string), a[2].(string)}
+		id, ok := m.owners.get(k)
+		if ok {
+			t.c.owners[k] = id
+			if id != "" {
+				owners = append(owners, donorsync.TenantID{Tenant: k.tenant, ID: id})
+			}
+		}
+		return ok
+	})
 	for _, a := range args {
 		t.c.owners[keyRef{a[0].(string), a[1].(string), a[2].(string)}] = ""
 	}
-	var owners []donorsync.TenantID
 	_, err := t.each(ctx, "prefetch contact keys", args, sql1(`SELECT tenant, kind, value, contact_id FROM contact_keys
 		WHERE (tenant, kind, value) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
 		var k keyRef
@@ -352,6 +369,14 @@ func (t *tx) prefetchContacts(ctx context.Context, ids []donorsync.TenantID) err
 		})
 	}
 	args := unique(ids, func(r donorsync.TenantID) []any { return []any{r.Tenant, r.ID} })
+	args = t.recall(args, func(m *Memo, a []any) bool {
+		r := idRef{a[0].(string), a[1].(string)}
+		c, ok := m.contacts.get(r)
+		if ok {
+			t.c.contacts[r] = c
+		}
+		return ok
+	})
 	for _, a := range args {
 		t.c.contacts[idRef{a[0].(string), a[1].(string)}] = nil
 	}
@@ -390,6 +415,16 @@ func refRow(r donorsync.Ref) []any { return []any{r.Tenant, r.Provider, r.Extern
 
 func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error {
 	args := unique(refs, refRow)
+	args = t.recall(args, func(m *Memo, a []any) bool {
+		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+		d, ok := m.donations.get(r)
+		list, listed := m.adjustments.get(r)
+		if ok && listed {
+			t.c.donations[r] = d
+			t.c.adjustments[r] = slices.Clip(list)
+		}
+		return ok && listed
+	})
 	for _, a := range args {
 		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
 		t.c.donations[r] = nil
@@ -418,14 +453,23 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 		t.c.adjustments[r] = append(t.c.adjustments[r], *a)
 		return nil
 	})
-	for _, list := range t.c.adjustments {
-		slices.SortFunc(list, func(a, b donation.Adjustment) int { return cmp.Compare(a.Key, b.Key) })
+	for _, a := range args {
+		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+		slices.SortFunc(t.c.adjustments[r], func(a, b donation.Adjustment) int { return cmp.Compare(a.Key, b.Key) })
 	}
 	return err
 }
 
 func (t *tx) prefetchCommitments(ctx context.Context, refs []donorsync.Ref) error {
 	args := unique(refs, refRow)
+	args = t.recall(args, func(m *Memo, a []any) bool {
+		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+		c, ok := m.commitments.get(r)
+		if ok {
+			t.c.commitments[r] = c
+		}
+		return ok
+	})
 	for _, a := range args {
 		t.c.commitments[donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}] = nil
 	}
@@ -459,7 +503,9 @@ func (t *tx) holdContact(c contact.Contact, keys []dedup.Key) error {
 	for _, k := range keys {
 		t.w.keys.put(keyRef{c.Tenant, string(k.Kind), k.Value}, []any{c.Tenant, string(k.Kind), k.Value, c.ID}, false)
 	}
-	if t.c != nil {
+	if t.c == nil {
+		t.untracked = true
+	} else {
 		stored := c.Clone()
 		t.c.contacts[idRef{c.Tenant, c.ID}] = &stored
 		for _, k := range keys {
@@ -474,15 +520,20 @@ func (t *tx) holdContact(c contact.Contact, keys []dedup.Key) error {
 func (t *tx) holdAdjustment(a donation.Adjustment, data string) {
 	k := actKey{a.Tenant, a.Provider, a.Key}
 	expected := false
-	if t.c != nil {
+	if t.c == nil {
+		t.untracked = true
+	} else {
 		r := donorsync.Ref{Tenant: a.Tenant, Provider: a.Provider, ExternalID: a.DonationID}
 		if list, ok := t.c.adjustments[r]; ok {
 			i, found := slices.BinarySearchFunc(list, a.Key, func(x donation.Adjustment, key string) int { return cmp.Compare(x.Key, key) })
 			if found {
 				return
 			}
-			t.c.adjustments[r] = slices.Insert(list, i, a)
+			// Lists are shared with the Memo: never grown in place.
+			t.c.adjustments[r] = slices.Insert(slices.Clip(list), i, a)
 			expected = true
+		} else {
+			t.stale = append(t.stale, r)
 		}
 	}
 	t.w.adjustments.put(k, []any{a.Tenant, a.Provider, a.Key, a.DonationID, data, expected}, false)

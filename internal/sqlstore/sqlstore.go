@@ -44,16 +44,45 @@ type Dialect struct {
 	MaxParams int
 }
 
-// Run runs fn in a transaction of db, committing when fn returns nil.
-// Statements are prepared through stmts, when not nil.
-func Run(ctx context.Context, db *sql.DB, stmts *Stmts, opts *sql.TxOptions, d *Dialect, fn func(donorsync.Tx) error) error {
+// Writer is what a store keeps for its writing transactions. The zero
+// value keeps nothing.
+type Writer struct {
+	// Stmts, when not nil, keeps statements prepared.
+	Stmts *Stmts
+	// Memo, when not nil, keeps records between transactions; see Memo
+	// for when a store may use one.
+	Memo *Memo
+}
+
+// Run runs fn in a transaction of db, committing when fn returns nil,
+// with what w keeps.
+func Run(ctx context.Context, db *sql.DB, w Writer, opts *sql.TxOptions, d *Dialect, fn func(donorsync.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sqlTx, err := db.BeginTx(ctx, opts)
+	stmts := w.Stmts
+	t := &tx{d: d, stmts: stmts, memo: w.Memo}
+	var sqlTx *sql.Tx
+	var err error
+	if t.memo != nil {
+		// The Memo is kept for one connection: take it, and know it.
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return d.wrap("begin", err)
+		}
+		defer conn.Close()
+		conn.Raw(func(dc any) error {
+			t.conn = dc
+			return nil
+		})
+		sqlTx, err = conn.BeginTx(ctx, opts)
+	} else {
+		sqlTx, err = db.BeginTx(ctx, opts)
+	}
 	if err != nil {
 		return d.wrap("begin", err)
 	}
+	t.tx = sqlTx
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
@@ -64,7 +93,6 @@ func Run(ctx context.Context, db *sql.DB, stmts *Stmts, opts *sql.TxOptions, d *
 		// Once the transaction has given its connection back.
 		defer stmts.prepareLater()
 	}
-	t := &tx{tx: sqlTx, d: d, stmts: stmts}
 	if err := fn(t); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -78,8 +106,11 @@ func Run(ctx context.Context, db *sql.DB, stmts *Stmts, opts *sql.TxOptions, d *
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		// Committed or not: what the Memo holds may be wrong either way.
+		t.memo.reset()
 		return d.wrap("commit", err)
 	}
+	t.remember()
 	return nil
 }
 
@@ -105,6 +136,17 @@ type tx struct {
 	held map[string]bool // names locked
 
 	stmts *Stmts // nil: statements are sent as text
+
+	// Records kept between transactions, nil when none are. checked
+	// says the Memo was made current for this transaction; untracked,
+	// that the transaction wrote records its cache does not show (it
+	// then empties the Memo when it commits); stale, the adjustment lists
+	// it wrote to without holding them.
+	memo      *Memo
+	conn      any // the driver connection, where memo is not nil
+	checked   bool
+	untracked bool
+	stale     []donorsync.Ref
 
 	// In batch mode (after Prefetch): what was read ahead, and the writes
 	// held back. Both nil otherwise.
@@ -396,6 +438,7 @@ func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key
 	if t.w != nil {
 		return t.holdContact(c, keys)
 	}
+	t.untracked = true
 	data, err := marshal(c)
 	if err != nil {
 		return err
@@ -432,6 +475,7 @@ func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error
 		return err
 	}
 	t.c = nil // records of both contacts change below
+	t.untracked = true
 	for _, id := range []string{from, into} {
 		if _, err := t.Contact(ctx, tenant, id); err != nil {
 			return err
@@ -505,6 +549,11 @@ func (t *tx) PutDonation(ctx context.Context, d donation.Donation) error {
 			t.c.donations[r] = &c
 		}
 		t.w.donations.put(r, []any{d.Tenant, d.Provider, d.ExternalID, d.ID, d.ContactID, data}, true)
+	}
+	if t.c == nil {
+		t.untracked = true
+	}
+	if t.w != nil {
 		return nil
 	}
 	return t.exec(ctx, "put donation", `INSERT INTO donations (tenant, provider, external_id, id, contact_id, data)
@@ -529,6 +578,7 @@ func (t *tx) PutAdjustment(ctx context.Context, a donation.Adjustment) error {
 		t.holdAdjustment(a, data)
 		return nil
 	}
+	t.untracked = true
 	return t.exec(ctx, "put adjustment", `INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`, a.Tenant, a.Provider, a.Key, a.DonationID, data)
 }
@@ -572,6 +622,11 @@ func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
 			t.c.commitments[r] = &c
 		}
 		t.w.commitments.put(r, []any{c.Tenant, c.Provider, c.ExternalID, c.ID, c.ContactID, data}, true)
+	}
+	if t.c == nil {
+		t.untracked = true
+	}
+	if t.w != nil {
 		return nil
 	}
 	return t.exec(ctx, "put commitment", `INSERT INTO commitments (tenant, provider, external_id, id, contact_id, data)

@@ -184,7 +184,7 @@ func conflict(err error) bool {
 
 // Update implements donorsync.Store.
 func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.Run(ctx, s.db, nil, nil, dialect, fn)
+	return sqlstore.Run(ctx, s.db, sqlstore.Writer{}, nil, dialect, fn)
 }
 
 // ParallelWrites implements donorsync.ParallelStore: two group commits in
@@ -194,5 +194,5 @@ func (s *Store) ParallelWrites() int { return 2 }
 
 // View implements donorsync.Store.
 func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.Run(ctx, s.db, nil, &sql.TxOptions{ReadOnly: true}, dialect, fn)
+	return sqlstore.Run(ctx, s.db, sqlstore.Writer{}, &sql.TxOptions{ReadOnly: true}, dialect, fn)
 }

@@ -37,13 +37,23 @@ func BenchmarkRecordDeliveries(b *testing.B) {
 // 1,000 recurring donors, with a Worker claiming batches of 128, and
 // reports the time per applied delivery. Run it with a fixed count, such
 // as -benchtime 40x: each iteration is one batch, journaled beforehand.
+// The store keeps records between transactions (cached) or not (none).
 func BenchmarkWorkerApply(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		cache int
+	}{{"records=cached", 0}, {"records=none", -1}} {
+		b.Run(bc.name, func(b *testing.B) { benchmarkWorkerApply(b, bc.cache) })
+	}
+}
+
+func benchmarkWorkerApply(b *testing.B, cache int) {
 	template, err := os.ReadFile("../../actblue/testdata/contribution.json")
 	if err != nil {
 		b.Fatal(err)
 	}
 	const batch = 128
-	s := open(b, filepath.Join(b.TempDir(), "donorsync.db"), &sqlite.Options{Synchronous: "NORMAL"})
+	s := open(b, filepath.Join(b.TempDir(), "donorsync.db"), &sqlite.Options{Synchronous: "NORMAL", RecordCache: cache})
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	g := &donorsync.Ingester{Store: s, Logger: quiet}
 	src := &actblue.Source{}

@@ -58,6 +58,15 @@ type Options struct {
 
 	// ReadConns is the size of the read pool; 0 means 4.
 	ReadConns int
+
+	// RecordCache is how many recently used records of each kind
+	// (contacts, donations, their adjustments, commitments) the writing
+	// connection keeps in memory from one transaction to the next, so
+	// that a batch meeting a donor or a donation seen shortly before
+	// does not read it again; 0 means 10,000, a negative value keeps
+	// none. Writes committed by another connection or process empty the
+	// cache. A Store made with New keeps none.
+	RecordCache int
 }
 
 // A Store is a donorsync.Store on SQLite. It is safe for concurrent use.
@@ -66,10 +75,11 @@ type Store struct {
 	read  *sql.DB
 	owned bool
 
-	// Prepared statements of the writing connection: the same few
-	// statements run in every transaction, and parsing them costs more
-	// than running them.
-	stmts *sqlstore.Stmts
+	// What the writing connection keeps: prepared statements (the same
+	// few statements run in every transaction, and parsing them costs
+	// more than running them) and, when opened with Open, records.
+	writer sqlstore.Writer
+	stmts  *sqlstore.Stmts
 
 	stop     chan struct{}
 	stopped  sync.WaitGroup
@@ -138,6 +148,13 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	s := &Store{write: write, owned: true, stop: make(chan struct{}), stmts: sqlstore.NewStmts(write, maxStmts)}
+	s.writer.Stmts = s.stmts
+	switch {
+	case o.RecordCache == 0:
+		s.writer.Memo = sqlstore.NewMemo(10000)
+	case o.RecordCache > 0:
+		s.writer.Memo = sqlstore.NewMemo(o.RecordCache)
+	}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
 		return nil, err
@@ -163,6 +180,9 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 // closes it after the Store.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	s := &Store{write: db, read: db, stop: make(chan struct{}), stmts: sqlstore.NewStmts(db, maxStmts)}
+	// No records kept: db may write on any of its connections, and
+	// others may write with it.
+	s.writer.Stmts = s.stmts
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -263,12 +283,12 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // Update implements donorsync.Store.
 func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.Run(ctx, s.write, s.stmts, nil, dialect, fn)
+	return sqlstore.Run(ctx, s.write, s.writer, nil, dialect, fn)
 }
 
 // View implements donorsync.Store.
 func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.Run(ctx, s.read, nil, nil, dialect, fn)
+	return sqlstore.Run(ctx, s.read, sqlstore.Writer{}, nil, dialect, fn)
 }
 
 // maxStmts bounds the statements kept prepared: each kind of statement in

@@ -123,9 +123,9 @@ type runStore struct {
 }
 
 func (r runStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.Run(ctx, r.db, r.stmts, nil, sqlite.Dialect, fn)
+	return sqlstore.Run(ctx, r.db, sqlstore.Writer{Stmts: r.stmts}, nil, sqlite.Dialect, fn)
 }
 
 func (r runStore) View(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.Run(ctx, r.db, nil, nil, sqlite.Dialect, fn)
+	return sqlstore.Run(ctx, r.db, sqlstore.Writer{}, nil, sqlite.Dialect, fn)
 }

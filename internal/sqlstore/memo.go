@@ -1,0 +1,229 @@
+package sqlstore
+
+import (
+	"context"
+	"sync"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/donation"
+)
+
+// A Memo keeps, from one writing transaction to the next, the records
+// they read ahead and wrote, so that a batch that meets a donor, a
+// donation or a commitment seen shortly before reads it from memory
+// rather than from the database.
+//
+// It is only for a store whose writing transactions all run on one
+// connection that nothing else writes with: what that connection
+// committed is then what the Memo holds. Writes committed by any other
+// connection (another process, another Store on the same file) are
+// noticed through SQLite's data_version, which changes on a connection
+// when another one commits, and empty the Memo; so does a transaction of
+// its own whose writes it did not follow, and a commit whose outcome is
+// unknown.
+//
+// It holds up to its limit of records of each kind in two generations:
+// when the newer is full, the older is dropped, and a record read from
+// the older moves to the newer. A nil *Memo keeps nothing.
+type Memo struct {
+	mu      sync.Mutex
+	conn    any   // the driver connection the records were read on
+	version int64 // its data_version then
+	valid   bool
+
+	owners      gen[keyRef, string]
+	contacts    gen[idRef, *contact.Contact]
+	donations   gen[donorsync.Ref, *donation.Donation]
+	adjustments gen[donorsync.Ref, []donation.Adjustment]
+	commitments gen[donorsync.Ref, *donation.Commitment]
+
+	stats MemoStats
+}
+
+// MemoStats counts what a Memo did.
+type MemoStats struct {
+	Hits   int // records answered from memory
+	Misses int // records read from the database
+	Resets int // times the Memo was emptied
+}
+
+// NewMemo returns a Memo of up to limit records of each kind in each
+// generation; limit must be positive.
+func NewMemo(limit int) *Memo {
+	m := &Memo{}
+	m.owners.limit = 4 * limit // a contact has a few keys
+	m.contacts.limit = limit
+	m.donations.limit = limit
+	m.adjustments.limit = limit
+	m.commitments.limit = limit
+	return m
+}
+
+// Stats returns the counts so far.
+func (m *Memo) Stats() MemoStats {
+	if m == nil {
+		return MemoStats{}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
+}
+
+// Len returns how many records of all kinds the Memo holds.
+func (m *Memo) Len() int {
+	if m == nil {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.owners.len() + m.contacts.len() + m.donations.len() + m.adjustments.len() + m.commitments.len()
+}
+
+// resetLocked empties the Memo. Its caller holds m.mu.
+func (m *Memo) resetLocked() {
+	m.owners.clear()
+	m.contacts.clear()
+	m.donations.clear()
+	m.adjustments.clear()
+	m.commitments.clear()
+	m.valid = false
+	m.stats.Resets++
+}
+
+// reset empties the Memo.
+func (m *Memo) reset() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resetLocked()
+}
+
+// check makes the Memo current for a transaction on conn, whose
+// data_version is read by version: a Memo kept on another connection,
+// or on this one before another connection committed, is emptied.
+// The transaction holds the write lock, so nothing else commits before
+// it ends.
+func (m *Memo) check(ctx context.Context, conn any, version func(context.Context) (int64, error)) error {
+	v, err := version(ctx)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.valid && (m.conn != conn || m.version != v) {
+		m.resetLocked()
+	}
+	m.conn, m.version, m.valid = conn, v, true
+	return nil
+}
+
+// absorb takes the records of a committed transaction's cache, which
+// holds what it read and, over it, what it wrote; stale are the
+// adjustment lists it wrote to without holding them.
+func (m *Memo) absorb(c *cache, stale []donorsync.Ref) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.valid {
+		return
+	}
+	for k, v := range c.owners {
+		m.owners.put(k, v)
+	}
+	for k, v := range c.contacts {
+		m.contacts.put(k, v)
+	}
+	for k, v := range c.donations {
+		m.donations.put(k, v)
+	}
+	for k, v := range c.adjustments {
+		m.adjustments.put(k, v)
+	}
+	for k, v := range c.commitments {
+		m.commitments.put(k, v)
+	}
+	for _, r := range stale {
+		m.adjustments.del(r)
+	}
+}
+
+// gen is a map of at most about 2×limit entries in two generations.
+type gen[K comparable, V any] struct {
+	cur, old map[K]V
+	limit    int
+}
+
+func (g *gen[K, V]) len() int { return len(g.cur) + len(g.old) }
+
+func (g *gen[K, V]) clear() { g.cur, g.old = nil, nil }
+
+func (g *gen[K, V]) get(k K) (V, bool) {
+	if v, ok := g.cur[k]; ok {
+		return v, true
+	}
+	v, ok := g.old[k]
+	if ok {
+		delete(g.old, k)
+		g.put(k, v)
+	}
+	return v, ok
+}
+
+func (g *gen[K, V]) put(k K, v V) {
+	if g.cur == nil {
+		g.cur = make(map[K]V)
+	}
+	if _, ok := g.cur[k]; !ok && len(g.cur) >= g.limit {
+		g.old, g.cur = g.cur, make(map[K]V, g.limit)
+	}
+	delete(g.old, k)
+	g.cur[k] = v
+}
+
+func (g *gen[K, V]) del(k K) {
+	delete(g.cur, k)
+	delete(g.old, k)
+}
+
+// recall answers from the Memo what it can of the rows of arguments of a
+// read ahead: found copies a row's record into the transaction's cache
+// and reports whether the Memo held it. It returns the rows left to read.
+func (t *tx) recall(args [][]any, found func(m *Memo, row []any) bool) [][]any {
+	if t.memo == nil || !t.checked || len(args) == 0 {
+		return args
+	}
+	t.memo.mu.Lock()
+	left := args[:0:0]
+	for _, a := range args {
+		if !found(t.memo, a) {
+			left = append(left, a)
+		}
+	}
+	t.memo.stats.Hits += len(args) - len(left)
+	t.memo.stats.Misses += len(left)
+	t.memo.mu.Unlock()
+	return left
+}
+
+// dataVersion returns the connection's data_version.
+func (t *tx) dataVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := t.queryRow(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return 0, t.d.wrap("data version", err)
+	}
+	return v, nil
+}
+
+// remember passes what a committed transaction read and wrote to the
+// Memo.
+func (t *tx) remember() {
+	switch {
+	case t.memo == nil:
+	case t.untracked:
+		t.memo.reset()
+	case t.checked && t.c != nil:
+		t.memo.absorb(t.c, t.stale)
+	}
+}

@@ -1,0 +1,199 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/store/sqlite"
+	"github.com/shopspring/decimal"
+)
+
+const memoTenant = "t1"
+
+var memoKey = dedup.Key{Kind: dedup.Email, Value: "ada@example.org"}
+
+// batch runs fn in a transaction of s in batch mode (after a Prefetch of
+// p), as the engine applies a batch.
+func batch(t *testing.T, s donorsync.Store, p donorsync.Prefetch, fn func(ctx context.Context, tx donorsync.Tx) error) error {
+	t.Helper()
+	return s.Update(t.Context(), func(tx donorsync.Tx) error {
+		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), p); err != nil {
+			return err
+		}
+		return fn(t.Context(), tx)
+	})
+}
+
+// putContact stores c under memoKey in batch mode.
+func putContact(t *testing.T, s donorsync.Store, c contact.Contact) {
+	t.Helper()
+	err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		return tx.PutContact(ctx, c, []dedup.Key{memoKey})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// byKey reads the contact of memoKey in batch mode, as the engine does.
+func byKey(t *testing.T, s donorsync.Store) contact.Contact {
+	t.Helper()
+	var c contact.Contact
+	err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		var err error
+		c, err = tx.ContactByKey(ctx, memoTenant, memoKey)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func ada(name string) contact.Contact {
+	return contact.Contact{ID: "ct_ada", Tenant: memoTenant, Email: memoKey.Value, FirstName: name}
+}
+
+func TestRecordsKeptBetweenTransactions(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), nil)
+	putContact(t, s, ada("Ada"))
+	before := s.MemoStats()
+	if got := byKey(t, s); got.FirstName != "Ada" {
+		t.Fatalf("first name %q, want Ada", got.FirstName)
+	}
+	after := s.MemoStats()
+	// The key's owner and the contact, both written by the transaction
+	// before.
+	if hits := after.Hits - before.Hits; hits != 2 || after.Misses != before.Misses {
+		t.Errorf("reading back what the last transaction wrote: %d records from memory, %d from the database; want 2 and 0",
+			hits, after.Misses-before.Misses)
+	}
+
+	off := open(t, filepath.Join(t.TempDir(), "donorsync.db"), &sqlite.Options{RecordCache: -1})
+	putContact(t, off, ada("Ada"))
+	if got := byKey(t, off); got.FirstName != "Ada" || off.MemoStats() != (sqlite.MemoStats{}) {
+		t.Errorf("RecordCache -1: first name %q, %+v; want Ada, nothing kept", got.FirstName, off.MemoStats())
+	}
+}
+
+func TestRecordsWrittenByAnotherConnection(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "donorsync.db")
+	a := open(t, path, nil)
+	b := open(t, path, nil) // another Store, as another process would be
+	putContact(t, a, ada("Ada"))
+	byKey(t, a)
+	putContact(t, b, ada("Augusta"))
+	if got := byKey(t, a); got.FirstName != "Augusta" {
+		t.Errorf("after another connection renamed the contact, first name %q; want Augusta", got.FirstName)
+	}
+	if a.MemoStats().Resets == 0 {
+		t.Error("the records kept were not dropped after another connection committed")
+	}
+}
+
+func TestRecordsOfRolledBackTransaction(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), nil)
+	putContact(t, s, ada("Ada"))
+	errAbort := errors.New("abort")
+	err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		if err := tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}); err != nil {
+			return err
+		}
+		return errAbort
+	})
+	if !errors.Is(err, errAbort) {
+		t.Fatalf("Update = %v, want the abort", err)
+	}
+	if got := byKey(t, s); got.FirstName != "Ada" {
+		t.Errorf("after a transaction renamed the contact and rolled back, first name %q; want Ada", got.FirstName)
+	}
+}
+
+func TestRecordsAfterUnfollowedWrites(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), nil)
+	ctx := t.Context()
+
+	// A write outside batch mode.
+	putContact(t, s, ada("Ada"))
+	byKey(t, s)
+	if err := s.Update(ctx, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), nil) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := byKey(t, s); got.FirstName != "Augusta" {
+		t.Errorf("after a write outside batch mode, first name %q; want Augusta", got.FirstName)
+	}
+
+	// A merge, in batch mode: the key moves to the other contact.
+	other := contact.Contact{ID: "ct_other", Tenant: memoTenant, FirstName: "Other"}
+	err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		return errors.Join(tx.PutContact(ctx, other, nil), tx.MergeContacts(ctx, memoTenant, "ct_ada", "ct_other"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := byKey(t, s); got.ID != "ct_other" {
+		t.Errorf("after a merge, the key's contact is %q; want ct_other", got.ID)
+	}
+
+	// An adjustment to a donation whose list the transaction did not
+	// read, while the list read before is kept.
+	g := donation.Donation{ID: "dn_1", Tenant: memoTenant, Provider: "p", ExternalID: "g1", ContactID: "ct_other", Amount: decimal.RequireFromString("10"), Currency: "USD"}
+	ref := donorsync.Ref{Tenant: memoTenant, Provider: "p", ExternalID: "g1"}
+	adjustments := func() []donation.Adjustment {
+		var list []donation.Adjustment
+		err := batch(t, s, donorsync.Prefetch{Donations: []donorsync.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
+			var err error
+			list, err = tx.Adjustments(ctx, memoTenant, "p", "g1")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	if err := batch(t, s, donorsync.Prefetch{Donations: []donorsync.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
+		return tx.PutDonation(ctx, g)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := adjustments(); len(got) != 0 {
+		t.Fatalf("adjustments of a new donation: %+v", got)
+	}
+	refund := donation.Adjustment{Tenant: memoTenant, Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.PartialRefund, Amount: decimal.RequireFromString("1")}
+	if err := batch(t, s, donorsync.Prefetch{}, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutAdjustment(ctx, refund) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := adjustments(); len(got) != 1 || got[0].Key != "r1" {
+		t.Errorf("adjustments after a refund written without reading the list: %+v; want r1", got)
+	}
+}
+
+func TestRecordsKeptAreBounded(t *testing.T) {
+	t.Parallel()
+	const limit = 10
+	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), &sqlite.Options{RecordCache: limit})
+	for i := range 100 {
+		c := contact.Contact{ID: donorsync.NewID("ct"), Tenant: memoTenant, FirstName: "Ada"}
+		k := dedup.Key{Kind: dedup.Email, Value: c.ID + "@example.org"}
+		err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: k}}}, func(ctx context.Context, tx donorsync.Tx) error {
+			return tx.PutContact(ctx, c, []dedup.Key{k})
+		})
+		if err != nil {
+			t.Fatalf("contact %d: %v", i, err)
+		}
+	}
+	// Two generations of contacts and of their keys (four a contact).
+	if n, most := s.MemoLen(), 2*(limit+4*limit); n > most || n == 0 {
+		t.Errorf("after 100 contacts, %d records kept; want 1 to %d", n, most)
+	}
+}
