@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -278,16 +277,17 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 	if err := rows.Err(); err != nil {
 		return nil, t.d.wrap("claim deliveries", err)
 	}
-	ids := make([][]any, len(out))
+	claims := make([][]any, len(out))
+	until := micros(c.Until)
 	for i, d := range out {
 		d.ClaimedUntil = c.Until
-		ids[i] = []any{d.Tenant, d.ID}
+		claims[i] = []any{d.Tenant, d.ID, until}
 	}
-	until := micros(c.Until)
-	if _, err := t.each(ctx, "claim deliveries", ids, func(n int) string {
-		return `UPDATE deliveries SET claimed_until = ` + strconv.FormatInt(until, 10) +
-			` WHERE (tenant, id) IN (VALUES ` + tuples("(?, ?)", n) + `)`
-	}, nil); err != nil {
+	// The time is an argument like the ids, so that the statement's text
+	// is the same in every claim (and is kept prepared).
+	if _, err := t.each(ctx, "claim deliveries", claims, sql1(`UPDATE deliveries SET claimed_until = v.column3 FROM (VALUES `,
+		`(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT))`,
+		`) AS v WHERE deliveries.tenant = v.column1 AND deliveries.id = v.column2`), nil); err != nil {
 		return nil, err
 	}
 	return out, nil

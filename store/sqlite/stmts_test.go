@@ -84,6 +84,39 @@ func TestStatementsArePreparedOnce(t *testing.T) {
 	}
 }
 
+func TestClaimsRunPrepared(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), &sqlite.Options{Synchronous: "NORMAL"})
+	next := 0
+	for range 50 {
+		journal(t, s, []byte(`{}`), 16, &next)
+	}
+	now := time.Now()
+	deadline := now.Add(10 * time.Second)
+	for i := 1; ; i++ {
+		// Each claim holds its deliveries until a time of its own.
+		before := s.StmtStats()
+		err := s.Update(t.Context(), func(tx donorsync.Tx) error {
+			ds, err := tx.ClaimDeliveries(t.Context(), donorsync.Claim{Tenant: "t1", Now: now, Until: now.Add(time.Hour + time.Duration(i)*time.Second), Limit: 16})
+			if err == nil && len(ds) != 16 {
+				err = fmt.Errorf("claimed %d deliveries, want 16", len(ds))
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("claim %d: %v", i, err)
+		}
+		after := s.StmtStats()
+		if after.Misses == before.Misses && after.Hits > before.Hits {
+			break
+		}
+		if time.Now().After(deadline) || i == 50 {
+			t.Fatalf("claim %d still runs statements unprepared: before %+v, after %+v", i, before, after)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestStatementCacheIsBounded(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "donorsync.db")
