@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -398,19 +399,44 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 	return float64(rep.OK) / elapsed.Seconds(), rep
 }
 
-func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Duration) ([]row, error) {
-	st, err := postgres.Open(ctx, url)
-	if err != nil {
-		return nil, err
+// freshPostgres opens a Store in a schema of its own, so that each run
+// starts from empty tables as each SQLite run starts from an empty file;
+// done closes it and drops the schema.
+func freshPostgres(ctx context.Context, db *sql.DB, dsn string) (st *postgres.Store, done func(), err error) {
+	schema := fmt.Sprintf("donorsync_bench_%d", time.Now().UnixNano())
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return nil, nil, err
 	}
-	defer st.Close()
-	// Fresh tables for the baseline.
+	drop := func() { db.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE") }
+	u, err := url.Parse(dsn)
+	if err != nil {
+		drop()
+		return nil, nil, fmt.Errorf("DONORSYNC_POSTGRES_URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema) // a run-time parameter of each connection
+	u.RawQuery = q.Encode()
+	st, err = postgres.Open(ctx, u.String())
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return st, func() { st.Close(); drop() }, nil
+}
+
+func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Duration) ([]row, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(4)
+	st, done, err := freshPostgres(ctx, db, url)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	// Fresh tables for the baseline.
 	if _, err := db.ExecContext(ctx, `DROP TABLE IF EXISTS bench_rows; CREATE TABLE bench_rows (id BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)`); err != nil {
 		return nil, err
 	}
@@ -419,11 +445,19 @@ func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Dur
 		func(n int) float64 { return closed(ctx, ours, d, n).Throughput() },
 		func(n int) float64 { return closed(ctx, bare, d, n).Throughput() })}
 	for _, queued := range []bool{true, false} {
-		r, _ := endToEndRow("End to end into PostgreSQL ≥ 3,000 donations/s, "+mode(queued), 3000,
+		r, err := endToEndRow("End to end into PostgreSQL ≥ 3,000 donations/s, "+mode(queued), 3000,
 			func(n int) (float64, loadgen.Report, error) {
+				st, done, err := freshPostgres(ctx, db, url)
+				if err != nil {
+					return 0, loadgen.Report{}, err
+				}
+				defer done()
 				rate, rep := endToEnd(ctx, st, log, d, queued, n)
 				return rate, rep, nil
 			})
+		if err != nil {
+			return nil, err
+		}
 		rows = append(rows, r)
 	}
 	return rows, nil
