@@ -65,7 +65,8 @@ func Run(ctx context.Context, db *sql.DB, w Writer, opts *sql.TxOptions, d *Dial
 	var err error
 	if t.memo != nil {
 		// The Memo is kept for one connection: take it, and know it.
-		conn, err := db.Conn(ctx)
+		var conn *sql.Conn
+		conn, err = db.Conn(ctx)
 		if err != nil {
 			return d.wrap("begin", err)
 		}

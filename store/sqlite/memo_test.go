@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/contact"
@@ -196,4 +197,38 @@ func TestRecordsKeptAreBounded(t *testing.T) {
 	if n, most := s.MemoLen(), 2*(limit+4*limit); n > most || n == 0 {
 		t.Errorf("after 100 contacts, %d records kept; want 1 to %d", n, most)
 	}
+}
+
+func TestWriteLockHeldElsewhere(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "donorsync.db")
+	a := open(t, path, &sqlite.Options{BusyTimeout: 50 * time.Millisecond})
+	b := open(t, path, nil) // another Store, as another process would be
+	held, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Update(t.Context(), func(tx donorsync.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	errc := make(chan error, 1)
+	go func() { errc <- a.Update(t.Context(), func(tx donorsync.Tx) error { return nil }) }()
+	var err error
+	select {
+	case err = <-errc:
+		close(release)
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("Update while another connection held the write lock did not return")
+	}
+	if err == nil {
+		t.Error("Update while another connection held the write lock past the busy timeout: no error")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	putContact(t, a, ada("Ada")) // and writes go on once it is released
 }
