@@ -205,7 +205,7 @@ func testRecordDeliveries(t *testing.T, s donorsync.Store) {
 		_, err := tx.RecordDelivery(ctx(t), d0)
 		return err
 	})
-	ds := []*donorsync.Delivery{newDelivery("k1"), newDelivery("k2"), newDelivery("k2"), newDelivery("k3")}
+	ds := []*donorsync.Delivery{newDelivery("k1"), newDelivery("k2"), newDelivery("k2"), newDelivery("k3"), newDelivery("k1"), newDelivery("k2")}
 	update(t, s, func(tx donorsync.Tx) error {
 		if r, ok := tx.(donorsync.DeliveryRecorder); ok {
 			return r.RecordDeliveries(ctx(t), ds)
@@ -220,7 +220,8 @@ func testRecordDeliveries(t *testing.T, s donorsync.Store) {
 	want := []struct {
 		status donorsync.DeliveryStatus
 		dupOf  string
-	}{{donorsync.Duplicate, d0.ID}, {donorsync.Pending, ""}, {donorsync.Duplicate, ds[1].ID}, {donorsync.Pending, ""}}
+	}{{donorsync.Duplicate, d0.ID}, {donorsync.Pending, ""}, {donorsync.Duplicate, ds[1].ID}, {donorsync.Pending, ""},
+		{donorsync.Duplicate, d0.ID}, {donorsync.Duplicate, ds[1].ID}}
 	view(t, s, func(tx donorsync.Tx) error {
 		for i, d := range ds {
 			if d.Status != want[i].status || d.DuplicateOf != want[i].dupOf {

@@ -539,23 +539,41 @@ func (t *tx) holdAdjustment(a donation.Adjustment, data string) {
 	t.w.adjustments.put(k, []any{a.Tenant, a.Provider, a.Key, a.DonationID, data, expected}, false)
 }
 
-// RecordDeliveries implements donorsync.DeliveryRecorder: one query finds
-// the deliveries journaled before with the keys of ds, one statement
-// journals them all.
+// RecordDeliveries implements donorsync.DeliveryRecorder: one statement
+// journals them all, leaving out those whose key is taken; only when some
+// are left out does a query find the deliveries that hold their keys, and
+// a statement journal them as duplicates.
 func (t *tx) RecordDeliveries(ctx context.Context, ds []*donorsync.Delivery) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
-	first := make(map[actKey]string, len(ds))
-	keys := make([][]any, 0, len(ds))
-	for _, d := range ds {
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		rows[i] = deliveryRow(d)
+	}
+	// The rows are inserted in order, so that of two with one key, the
+	// first is journaled and the second left out.
+	inserted, err := t.insertNew(ctx, "record deliveries", rows, sql1(`INSERT INTO deliveries (`+deliveryColumns+`) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		` ON CONFLICT (tenant, provider, key) WHERE status <> 'duplicate' DO NOTHING RETURNING tenant, id, provider`))
+	if err != nil || len(inserted) == len(ds) {
+		return err
+	}
+	var dups []*donorsync.Delivery
+	first := map[actKey]string{}
+	var keys [][]any
+	for i, d := range ds {
+		if inserted[first3(rows[i])] {
+			continue
+		}
+		dups = append(dups, d)
 		k := actKey{d.Tenant, d.Provider, d.Key}
 		if _, ok := first[k]; !ok {
 			first[k] = ""
 			keys = append(keys, []any{d.Tenant, d.Provider, d.Key})
 		}
 	}
-	_, err := t.each(ctx, "find deliveries", keys, sql1(`SELECT tenant, provider, key, id FROM deliveries
+	_, err = t.each(ctx, "find deliveries", keys, sql1(`SELECT tenant, provider, key, id FROM deliveries
 		WHERE (tenant, provider, key) IN (VALUES `, `(?, ?, ?)`, `) AND status <> 'duplicate'`), func(rs *sql.Rows) error {
 		var k actKey
 		var id string
@@ -568,23 +586,28 @@ func (t *tx) RecordDeliveries(ctx context.Context, ds []*donorsync.Delivery) err
 	if err != nil {
 		return err
 	}
-	rows := make([][]any, len(ds))
-	for i, d := range ds {
-		k := actKey{d.Tenant, d.Provider, d.Key}
-		switch id := first[k]; {
-		case id != "":
-			d.Status, d.DuplicateOf = donorsync.Duplicate, id
-		case d.Status != donorsync.Duplicate:
-			first[k] = d.ID
+	rows = rows[:0]
+	for _, d := range dups {
+		id := first[actKey{d.Tenant, d.Provider, d.Key}]
+		if id == "" {
+			// Its key was taken, and is free again: the delivery that held
+			// it was rolled back meanwhile.
+			return fmt.Errorf("%s: record deliveries: key %q of %s: %w", t.d.Name, d.Key, d.Provider, donorsync.ErrConflict)
 		}
-		body := d.Body
-		if body == nil {
-			body = []byte{}
-		}
-		rows[i] = []any{d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
-			d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil)}
+		d.Status, d.DuplicateOf = donorsync.Duplicate, id
+		rows = append(rows, deliveryRow(d))
 	}
-	_, err = t.each(ctx, "record deliveries", rows, sql1(`INSERT INTO deliveries (`+deliveryColumns+`) VALUES `,
+	_, err = t.each(ctx, "record duplicate deliveries", rows, sql1(`INSERT INTO deliveries (`+deliveryColumns+`) VALUES `,
 		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``), nil)
 	return err
+}
+
+// deliveryRow is the row of d in the deliveries table.
+func deliveryRow(d *donorsync.Delivery) []any {
+	body := d.Body
+	if body == nil {
+		body = []byte{}
+	}
+	return []any{d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
+		d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil)}
 }
