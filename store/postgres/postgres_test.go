@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/store/postgres"
@@ -98,5 +99,47 @@ func TestOpenMigratesOnce(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Two group commits journaling one key at once: the second waits for the
+// first and journals a duplicate of it, rather than failing.
+func TestConcurrentJournalsOfOneKey(t *testing.T) {
+	_, pool := freshSchema(t)
+	s := newStore(t, pool())
+	ctx := t.Context()
+	delivery := func() *donorsync.Delivery {
+		return &donorsync.Delivery{ID: donorsync.NewID("dl"), Tenant: "t1", Provider: "p", Kind: "k", Key: "one",
+			Body: []byte(`{}`), Status: donorsync.Pending}
+	}
+	journal := func(tx donorsync.Tx, d *donorsync.Delivery) error {
+		return tx.(donorsync.DeliveryRecorder).RecordDeliveries(ctx, []*donorsync.Delivery{d})
+	}
+	first, second := delivery(), delivery()
+	inserted, release := make(chan struct{}), make(chan struct{})
+	firstDone := make(chan error, 1)
+	go func() {
+		firstDone <- s.Update(ctx, func(tx donorsync.Tx) error {
+			if err := journal(tx, first); err != nil {
+				return err
+			}
+			close(inserted)
+			<-release // holds the key, uncommitted
+			return nil
+		})
+	}()
+	<-inserted
+	secondDone := make(chan error, 1)
+	go func() { secondDone <- s.Update(ctx, func(tx donorsync.Tx) error { return journal(tx, second) }) }()
+	time.Sleep(200 * time.Millisecond) // the second reaches the key and waits
+	close(release)
+	if err := <-firstDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-secondDone; err != nil {
+		t.Fatalf("second journal of the key: %v; want a duplicate journaled", err)
+	}
+	if second.Status != donorsync.Duplicate || second.DuplicateOf != first.ID {
+		t.Errorf("second delivery %s of %q; want duplicate of %q", second.Status, second.DuplicateOf, first.ID)
 	}
 }
