@@ -48,15 +48,17 @@ type MemoStats struct {
 	Resets int // times the Memo was emptied
 }
 
-// NewMemo returns a Memo of up to limit records of each kind in each
-// generation; limit must be positive.
+// NewMemo returns a Memo of up to limit contacts in each generation,
+// with four times as many contact keys and a quarter as many donations
+// (with their adjustments) and commitments: a donor gives again within
+// minutes far more often than a gift is refunded; limit must be positive.
 func NewMemo(limit int) *Memo {
 	m := &Memo{}
 	m.owners.limit = 4 * limit // a contact has a few keys
 	m.contacts.limit = limit
-	m.donations.limit = limit
-	m.adjustments.limit = limit
-	m.commitments.limit = limit
+	m.donations.limit = max(limit/4, 1)
+	m.adjustments.limit = max(limit/4, 1)
+	m.commitments.limit = max(limit/4, 1)
 	return m
 }
 
