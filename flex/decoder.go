@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -102,11 +103,23 @@ func (d *Decoder) literal(lit string) error {
 }
 
 // Names is the set of keys an object decoder knows. Build it once with
-// NewNames and share it.
+// NewNames and share it; it is safe for concurrent use.
 type Names struct {
 	list  []string
 	index map[string]string
+
+	// last is the keys of the last object read with these names, in
+	// order: the next object, most often written alike by the same
+	// sender, has its keys matched by comparison, one at a time, rather
+	// than looked up.
+	last atomic.Pointer[[]knownKey]
 }
+
+// knownKey is a key as written and the name it matched, "" for none.
+type knownKey struct{ raw, name string }
+
+// maxKnownKeys bounds the keys remembered of one object.
+const maxKnownKeys = 128
 
 // NewNames returns the set of the given keys.
 func NewNames(names ...string) *Names {
@@ -140,8 +153,34 @@ func (n *Names) With(renames map[string]string) (*Names, error) {
 // name as written in names; other keys' values are skipped. null is an
 // empty object. fn must read exactly one value.
 func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) error {
-	return d.object(func(raw, quoted []byte) error {
-		name, ok := match(names, raw, quoted)
+	var guess []knownKey // the keys of the last object, expected again
+	if names != nil {
+		if p := names.last.Load(); p != nil {
+			guess = *p
+		}
+	}
+	var seen []knownKey // the keys read, once they depart from guess
+	i, departed := 0, false
+	err := d.object(func(raw, quoted []byte) error {
+		var name string
+		var ok bool
+		if !departed && i < len(guess) && guess[i].raw == string(raw) {
+			name, ok = guess[i].name, guess[i].name != ""
+		} else {
+			name, ok = match(names, raw, quoted)
+			if !departed {
+				departed = true
+				seen = append(make([]knownKey, 0, i+8), guess[:i]...)
+			}
+			if names != nil && len(seen) < maxKnownKeys {
+				k := knownKey{raw: name, name: name}
+				if !ok || name != string(raw) {
+					k.raw = string(raw)
+				}
+				seen = append(seen, k)
+			}
+		}
+		i++
 		if !ok {
 			return d.Skip()
 		}
@@ -150,6 +189,14 @@ func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) e
 		d.path = d.path[:len(d.path)-1]
 		return err
 	})
+	if err == nil && names != nil && (departed || i < len(guess)) {
+		if !departed {
+			seen = guess[:i] // fewer keys than the last object: its start
+		}
+		last := seen // allocated only here, not for every object
+		names.last.Store(&last)
+	}
+	return err
 }
 
 // Map reads an object with any keys, calling fn with each key to read its

@@ -2,6 +2,8 @@ package flex_test
 
 import (
 	"errors"
+	"maps"
+	"sync"
 	"testing"
 
 	"github.com/donorsync/donorsync/flex"
@@ -57,4 +59,75 @@ func TestDecoderDepthLimit(t *testing.T) {
 	if err := d.Skip(); !errors.As(err, &se) {
 		t.Errorf("deep nesting: %v, want a syntax error", err)
 	}
+}
+
+// readKeys decodes an object of Int values with names, returning what was
+// read by name.
+func readKeys(t *testing.T, names *flex.Names, in string) map[string]int64 {
+	t.Helper()
+	got := map[string]int64{}
+	d := flex.NewDecoder([]byte(in))
+	err := d.Object(names, func(d *flex.Decoder, name string) error {
+		var v flex.Int
+		if err := d.Int(&v); err != nil {
+			return err
+		}
+		got[name] = v.Value
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", in, err)
+	}
+	return got
+}
+
+// Names remember the keys of the last object in order; objects written
+// otherwise must read the same as with names never used before.
+func TestObjectKeysInAnyOrder(t *testing.T) {
+	t.Parallel()
+	newNames := func() *flex.Names {
+		n, err := flex.NewNames("a", "b", "email").With(map[string]string{"donor_email": "email"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	shared := newNames()
+	for _, in := range []string{
+		`{"a":1,"b":2}`, `{"a":1,"b":2}`, `{"b":3,"a":4}`, `{"a":5,"x":9,"b":6}`, `{"a":7,"x":9,"b":8}`,
+		`{"a":9}`, `{"a":10,"b":11,"email":12}`, `{"A":13,"B":14}`, `{"A":15,"B":16}`, `{"\u0061":17,"b":18}`,
+		`{"\u0061":19,"b":20}`, `{"donor_email":21}`, `{"donor_email":22,"Email":23}`, `{}`, `{"x":1,"y":2}`,
+		`{"x":1,"a":24}`, `{"a":25,"b":26}`,
+	} {
+		got, want := readKeys(t, shared, in), readKeys(t, newNames(), in)
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: read %v after other objects, %v with new names", in, got, want)
+		}
+	}
+}
+
+func TestObjectKeysConcurrently(t *testing.T) {
+	t.Parallel()
+	names := flex.NewNames("a", "b", "c")
+	shapes := []struct {
+		in   string
+		want map[string]int64
+	}{
+		{`{"a":1,"b":2,"c":3}`, map[string]int64{"a": 1, "b": 2, "c": 3}},
+		{`{"c":3,"b":2}`, map[string]int64{"b": 2, "c": 3}},
+		{`{"z":0,"a":1}`, map[string]int64{"a": 1}},
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 500 {
+				s := shapes[(g+i)%len(shapes)]
+				if got := readKeys(t, names, s.in); !maps.Equal(got, s.want) {
+					t.Errorf("%s: read %v, want %v", s.in, got, s.want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
