@@ -407,7 +407,14 @@ func freshPostgres(ctx context.Context, db *sql.DB, dsn string) (st *postgres.St
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		return nil, nil, err
 	}
-	drop := func() { db.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE") }
+	drop := func() {
+		ctx := context.WithoutCancel(ctx)
+		db.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
+		// Write out now what the run left in the server's buffers, so that
+		// flushing it does not land in the next run (needs a superuser;
+		// skipped otherwise).
+		db.ExecContext(ctx, "CHECKPOINT")
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		drop()
