@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/internal/interleave"
 )
 
 // BenchmarkVerifyDecode measures, in one run, verify (Basic Auth) + parse +
@@ -57,16 +57,7 @@ func BenchmarkVerifyDecode(b *testing.B) {
 		}
 	})
 	b.Run("ratio", func(b *testing.B) {
-		// Interleave the two so that both see the same machine state.
-		var tOurs, tBase time.Duration
-		for b.Loop() {
-			start := time.Now()
-			ours()
-			tOurs += time.Since(start)
-			start = time.Now()
-			baseline()
-			tBase += time.Since(start)
-		}
-		b.ReportMetric(float64(tOurs)/float64(tBase), "actblue/map")
+		// The two in turns, so that both see the same machine state.
+		b.ReportMetric(interleave.Ratio(b, ours, baseline), "actblue/map")
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/anedot"
+	"github.com/donorsync/donorsync/internal/interleave"
 	"github.com/donorsync/donorsync/memstore"
 )
 
@@ -225,16 +226,7 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 	b.Run("ratio", func(b *testing.B) {
-		var tv, th time.Duration
-		for b.Loop() {
-			start := time.Now()
-			verifyOnce()
-			tv += time.Since(start)
-			start = time.Now()
-			hashOnce()
-			th += time.Since(start)
-		}
-		b.ReportMetric(float64(tv)/float64(th), "verify/sha256")
+		b.ReportMetric(interleave.Ratio(b, verifyOnce, hashOnce), "verify/sha256")
 	})
 	_ = sink
 }
