@@ -413,10 +413,15 @@ func scanJSON[T any](rs *sql.Rows, keys ...*string) (*T, error) {
 
 func refRow(r donorsync.Ref) []any { return []any{r.Tenant, r.Provider, r.ExternalID} }
 
+// rowRef is the Ref of a row made by refRow.
+func rowRef(a []any) donorsync.Ref {
+	return donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+}
+
 func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error {
 	args := unique(refs, refRow)
 	args = t.recall(args, func(m *Memo, a []any) bool {
-		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+		r := rowRef(a)
 		d, ok := m.donations.get(r)
 		list, listed := m.adjustments.get(r)
 		if ok && listed {
@@ -426,7 +431,7 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 		return ok && listed
 	})
 	for _, a := range args {
-		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+		r := rowRef(a)
 		t.c.donations[r] = nil
 		t.c.adjustments[r] = nil
 	}
@@ -454,7 +459,7 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 		return nil
 	})
 	for _, a := range args {
-		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+		r := rowRef(a)
 		slices.SortFunc(t.c.adjustments[r], func(a, b donation.Adjustment) int { return cmp.Compare(a.Key, b.Key) })
 	}
 	return err
@@ -463,7 +468,7 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 func (t *tx) prefetchCommitments(ctx context.Context, refs []donorsync.Ref) error {
 	args := unique(refs, refRow)
 	args = t.recall(args, func(m *Memo, a []any) bool {
-		r := donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+		r := rowRef(a)
 		c, ok := m.commitments.get(r)
 		if ok {
 			t.c.commitments[r] = c
@@ -471,7 +476,7 @@ func (t *tx) prefetchCommitments(ctx context.Context, refs []donorsync.Ref) erro
 		return ok
 	})
 	for _, a := range args {
-		t.c.commitments[donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}] = nil
+		t.c.commitments[rowRef(a)] = nil
 	}
 	_, err := t.each(ctx, "prefetch commitments", args, sql1(`SELECT tenant, provider, external_id, data FROM commitments
 		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
@@ -503,9 +508,7 @@ func (t *tx) holdContact(c contact.Contact, keys []dedup.Key) error {
 	for _, k := range keys {
 		t.w.keys.put(keyRef{c.Tenant, string(k.Kind), k.Value}, []any{c.Tenant, string(k.Kind), k.Value, c.ID}, false)
 	}
-	if t.c == nil {
-		t.untracked = true
-	} else {
+	if t.c != nil {
 		stored := c.Clone()
 		t.c.contacts[idRef{c.Tenant, c.ID}] = &stored
 		for _, k := range keys {
@@ -520,9 +523,7 @@ func (t *tx) holdContact(c contact.Contact, keys []dedup.Key) error {
 func (t *tx) holdAdjustment(a donation.Adjustment, data string) {
 	k := actKey{a.Tenant, a.Provider, a.Key}
 	expected := false
-	if t.c == nil {
-		t.untracked = true
-	} else {
+	if t.c != nil {
 		r := donorsync.Ref{Tenant: a.Tenant, Provider: a.Provider, ExternalID: a.DonationID}
 		if list, ok := t.c.adjustments[r]; ok {
 			i, found := slices.BinarySearchFunc(list, a.Key, func(x donation.Adjustment, key string) int { return cmp.Compare(x.Key, key) })
@@ -553,8 +554,7 @@ func (t *tx) RecordDeliveries(ctx context.Context, ds []*donorsync.Delivery) err
 	}
 	// The rows are inserted in order, so that of two with one key, the
 	// first is journaled and the second left out.
-	inserted, err := t.insertNew(ctx, "record deliveries", rows, sql1(`INSERT INTO deliveries (`+deliveryColumns+`) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	inserted, err := t.insertNew(ctx, "record deliveries", rows, sql1(insertDeliveries, deliveryTuple,
 		` ON CONFLICT (tenant, provider, key) WHERE status <> 'duplicate' DO NOTHING RETURNING tenant, id, provider`))
 	if err != nil || len(inserted) == len(ds) {
 		return err
@@ -586,7 +586,7 @@ func (t *tx) RecordDeliveries(ctx context.Context, ds []*donorsync.Delivery) err
 	if err != nil {
 		return err
 	}
-	rows = rows[:0]
+	dupRows := make([][]any, 0, len(dups))
 	for _, d := range dups {
 		id := first[actKey{d.Tenant, d.Provider, d.Key}]
 		if id == "" {
@@ -595,12 +595,18 @@ func (t *tx) RecordDeliveries(ctx context.Context, ds []*donorsync.Delivery) err
 			return fmt.Errorf("%s: record deliveries: key %q of %s: %w", t.d.Name, d.Key, d.Provider, donorsync.ErrConflict)
 		}
 		d.Status, d.DuplicateOf = donorsync.Duplicate, id
-		rows = append(rows, deliveryRow(d))
+		dupRows = append(dupRows, deliveryRow(d))
 	}
-	_, err = t.each(ctx, "record duplicate deliveries", rows, sql1(`INSERT INTO deliveries (`+deliveryColumns+`) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``), nil)
+	_, err = t.each(ctx, "record duplicate deliveries", dupRows, sql1(insertDeliveries, deliveryTuple, ``), nil)
 	return err
 }
+
+// insertDeliveries and deliveryTuple start a multi-row insert of rows
+// made by deliveryRow.
+const (
+	insertDeliveries = `INSERT INTO deliveries (` + deliveryColumns + `) VALUES `
+	deliveryTuple    = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
 
 // deliveryRow is the row of d in the deliveries table.
 func deliveryRow(d *donorsync.Delivery) []any {

@@ -23,9 +23,10 @@ import (
 // its own whose writes it did not follow, and a commit whose outcome is
 // unknown.
 //
-// It holds up to its limit of records of each kind in two generations:
-// when the newer is full, the older is dropped, and a record read from
-// the older moves to the newer. A nil *Memo keeps nothing.
+// It holds each kind of record in two generations, each up to that
+// kind's limit (see NewMemo): when the newer is full, the older is
+// dropped, and a record read from the older moves to the newer. A nil
+// *Memo keeps nothing.
 type Memo struct {
 	mu      sync.Mutex
 	conn    any   // the driver connection the records were read on
@@ -216,6 +217,15 @@ func (t *tx) dataVersion(ctx context.Context) (int64, error) {
 		return 0, t.d.wrap("data version", err)
 	}
 	return v, nil
+}
+
+// wrote notes that the transaction is writing a record: one its cache
+// does not follow when it has none (outside batch mode, or after a
+// merge), so that the Memo is emptied when it commits.
+func (t *tx) wrote() {
+	if t.c == nil {
+		t.untracked = true
+	}
 }
 
 // remember passes what a committed transaction read and wrote to the

@@ -436,10 +436,10 @@ func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key
 	if c.ID == "" {
 		return fmt.Errorf("%s: contact without id: %w", t.d.Name, donorsync.ErrInvalid)
 	}
+	t.wrote()
 	if t.w != nil {
 		return t.holdContact(c, keys)
 	}
-	t.untracked = true
 	data, err := marshal(c)
 	if err != nil {
 		return err
@@ -476,7 +476,7 @@ func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error
 		return err
 	}
 	t.c = nil // records of both contacts change below
-	t.untracked = true
+	t.wrote()
 	for _, id := range []string{from, into} {
 		if _, err := t.Contact(ctx, tenant, id); err != nil {
 			return err
@@ -543,6 +543,7 @@ func (t *tx) PutDonation(ctx context.Context, d donation.Donation) error {
 	if err != nil {
 		return err
 	}
+	t.wrote()
 	if t.w != nil {
 		r := donorsync.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: d.ExternalID}
 		if t.c != nil {
@@ -550,11 +551,6 @@ func (t *tx) PutDonation(ctx context.Context, d donation.Donation) error {
 			t.c.donations[r] = &c
 		}
 		t.w.donations.put(r, []any{d.Tenant, d.Provider, d.ExternalID, d.ID, d.ContactID, data}, true)
-	}
-	if t.c == nil {
-		t.untracked = true
-	}
-	if t.w != nil {
 		return nil
 	}
 	return t.exec(ctx, "put donation", `INSERT INTO donations (tenant, provider, external_id, id, contact_id, data)
@@ -575,11 +571,11 @@ func (t *tx) PutAdjustment(ctx context.Context, a donation.Adjustment) error {
 	if err != nil {
 		return err
 	}
+	t.wrote()
 	if t.w != nil {
 		t.holdAdjustment(a, data)
 		return nil
 	}
-	t.untracked = true
 	return t.exec(ctx, "put adjustment", `INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING`, a.Tenant, a.Provider, a.Key, a.DonationID, data)
 }
@@ -617,17 +613,13 @@ func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
 	if err != nil {
 		return err
 	}
+	t.wrote()
 	if t.w != nil {
 		r := donorsync.Ref{Tenant: c.Tenant, Provider: c.Provider, ExternalID: c.ExternalID}
 		if t.c != nil {
 			t.c.commitments[r] = &c
 		}
 		t.w.commitments.put(r, []any{c.Tenant, c.Provider, c.ExternalID, c.ID, c.ContactID, data}, true)
-	}
-	if t.c == nil {
-		t.untracked = true
-	}
-	if t.w != nil {
 		return nil
 	}
 	return t.exec(ctx, "put commitment", `INSERT INTO commitments (tenant, provider, external_id, id, contact_id, data)

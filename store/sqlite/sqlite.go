@@ -82,7 +82,6 @@ type Store struct {
 	// few statements run in every transaction, and parsing them costs
 	// more than running them) and, when opened with Open, records.
 	writer sqlstore.Writer
-	stmts  *sqlstore.Stmts
 
 	stop     chan struct{}
 	stopped  sync.WaitGroup
@@ -150,8 +149,8 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	s := &Store{write: write, owned: true, stop: make(chan struct{}), stmts: sqlstore.NewStmts(write, maxStmts)}
-	s.writer.Stmts = s.stmts
+	s := &Store{write: write, owned: true, stop: make(chan struct{})}
+	s.writer.Stmts = sqlstore.NewStmts(write, maxStmts)
 	switch {
 	case o.RecordCache == 0:
 		s.writer.Memo = sqlstore.NewMemo(5000)
@@ -182,10 +181,9 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 // donorsync relies on: WAL, a busy timeout and _txlock=immediate) and
 // closes it after the Store.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
-	s := &Store{write: db, read: db, stop: make(chan struct{}), stmts: sqlstore.NewStmts(db, maxStmts)}
 	// No records kept: db may write on any of its connections, and
 	// others may write with it.
-	s.writer.Stmts = s.stmts
+	s := &Store{write: db, read: db, stop: make(chan struct{}), writer: sqlstore.Writer{Stmts: sqlstore.NewStmts(db, maxStmts)}}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -203,7 +201,7 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		close(s.stop)
 		s.stopped.Wait()
-		stmtsErr := s.stmts.Close()
+		stmtsErr := s.writer.Stmts.Close()
 		if !s.owned {
 			s.closeErr = stmtsErr
 			return
