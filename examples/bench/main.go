@@ -328,8 +328,11 @@ func serve(ctx context.Context, h http.Handler) string {
 	return "http://" + ln.Addr().String()
 }
 
-func client(conns int) *http.Client {
-	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}, Timeout: 30 * time.Second}
+// send runs a load of opts against base, on connections of its own.
+func send(ctx context.Context, base, tenant string, opts loadgen.Options) loadgen.Report {
+	c := loadgen.NewConns(opts.Conns)
+	defer c.CloseIdle()
+	return loadgen.Run(ctx, c, generator(base, tenant), opts)
 }
 
 func generator(base, tenant string) *loadgen.Generator {
@@ -343,14 +346,14 @@ func closed(ctx context.Context, h http.Handler, d time.Duration, n int) loadgen
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	base := serve(ctx, h)
-	return loadgen.Run(ctx, client(n), generator(base, "default"), loadgen.Options{Conns: n, Duration: d})
+	return send(ctx, base, "default", loadgen.Options{Conns: n, Duration: d})
 }
 
 func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) loadgen.Report {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	base := serve(ctx, h)
-	return loadgen.Run(ctx, client(256), generator(base, "default"), loadgen.Options{Rate: rate, Conns: 256, Duration: d})
+	return send(ctx, base, "default", loadgen.Options{Rate: rate, Conns: 256, Duration: d})
 }
 
 // endToEnd sends for d in a closed loop of n connections to a receiver,
@@ -380,7 +383,7 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 	}
 	start := time.Now()
 	base := serve(ctx, h)
-	rep := loadgen.Run(ctx, client(n), generator(base, tenant), loadgen.Options{Conns: n, Duration: d})
+	rep := send(ctx, base, tenant, loadgen.Options{Conns: n, Duration: d})
 	for {
 		var pending []*donorsync.Delivery
 		store.View(ctx, func(tx donorsync.Tx) error {
