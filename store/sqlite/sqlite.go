@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -171,7 +172,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	s.read = read
 	if checkpoint > 0 {
 		s.stopped.Add(1)
-		go s.checkpoints(checkpoint)
+		go s.checkpoints(path, checkpoint)
 	}
 	return s, nil
 }
@@ -214,8 +215,14 @@ func (s *Store) Close() error {
 
 // checkpoints copies the write-ahead log into the database file now and
 // then, on a read connection, so that commits never wait for it.
-func (s *Store) checkpoints(every time.Duration) {
+func (s *Store) checkpoints(path string, every time.Duration) {
 	defer s.stopped.Done()
+	// The database file, to flush what a checkpoint beside the writer
+	// copied into it (any descriptor of a file flushes all of it).
+	db, err := os.Open(path)
+	if err == nil {
+		defer db.Close()
+	}
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -227,6 +234,15 @@ func (s *Store) checkpoints(every time.Duration) {
 			// PASSIVE never blocks writers; a busy moment just skips.
 			// Most of the log is copied here, beside the writer.
 			_, _ = s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+			// SQLite flushes the database file only when a checkpoint
+			// reaches the end of the log, which under steady writes only
+			// the step below does: it would flush everything copied since
+			// the last time while holding the writer (23-62 ms at 2,000
+			// deliveries a second, and every commit waiting). Flushed
+			// here, beside the writer, it leaves that step little to do.
+			if db != nil {
+				_ = db.Sync()
+			}
 			// Under steady writes that copy never catches up with the
 			// end of the log, and the log grows without bound: only a
 			// checkpoint between two write transactions copies it all,
