@@ -109,3 +109,22 @@ func TestConnsCancel(t *testing.T) {
 		t.Error("an https request was accepted")
 	}
 }
+
+// TestRunTimeout: a request the server does not answer within
+// Options.Timeout is cut off and counted as a transport error.
+func TestRunTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	g := NewGenerator(4)
+	g.Base, g.Tenant = srv.URL, "t"
+	c := NewConns(2)
+	defer c.CloseIdle()
+	rep := Run(t.Context(), c, g, Options{Conns: 2, Duration: 300 * time.Millisecond, Timeout: 40 * time.Millisecond})
+	if rep.Errors < 4 || rep.OK != 0 || rep.Answered != 0 {
+		t.Errorf("report %+v; want every request cut off after 40 ms and counted", rep)
+	}
+}

@@ -24,6 +24,9 @@ type Options struct {
 	Conns int
 	// Duration is how long to send.
 	Duration time.Duration
+	// Timeout, when set, bounds each request; one cut off counts as a
+	// transport error.
+	Timeout time.Duration
 	// OnAck, when set, is called for every delivery answered 200, with
 	// the status the receiver gave it.
 	OnAck func(d Delivery, status string)
@@ -63,7 +66,13 @@ func Run(ctx context.Context, client Doer, gen *Generator, opts Options) Report 
 	rep := Report{Codes: map[int]int{}}
 	var sent atomic.Int64
 	send := func(scheduled time.Time, d Delivery) {
-		r, err := d.Request(ctx)
+		rctx := ctx
+		if opts.Timeout > 0 {
+			var cancel context.CancelFunc
+			rctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+			defer cancel()
+		}
+		r, err := d.Request(rctx)
 		if err != nil {
 			return
 		}
