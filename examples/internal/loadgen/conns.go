@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -48,7 +49,7 @@ func (p *Conns) Do(r *http.Request) (*http.Response, error) {
 	if r.URL.Scheme != "http" {
 		return nil, fmt.Errorf("loadgen: %s: Conns sends http only", r.URL)
 	}
-	w, err := p.get(r.Context(), r.URL.Host)
+	w, err := p.get(r.Context(), address(r.URL))
 	if err != nil {
 		return nil, ctxErr(r.Context(), err)
 	}
@@ -68,6 +69,14 @@ func (p *Conns) Do(r *http.Request) (*http.Response, error) {
 	}
 	resp.Body = &body{ReadCloser: resp.Body, p: p, w: w, stop: stop, last: resp.Close}
 	return resp, nil
+}
+
+// address is the host and port to dial for u, port 80 when u names none.
+func address(u *url.URL) string {
+	if u.Port() == "" {
+		return net.JoinHostPort(u.Hostname(), "80")
+	}
+	return u.Host
 }
 
 // ctxErr returns the error of ctx when it is done or past its deadline

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -126,5 +127,22 @@ func TestRunTimeout(t *testing.T) {
 	rep := Run(t.Context(), c, g, Options{Conns: 2, Duration: 300 * time.Millisecond, Timeout: 40 * time.Millisecond})
 	if rep.Errors < 4 || rep.OK != 0 || rep.Answered != 0 {
 		t.Errorf("report %+v; want every request cut off after 40 ms and counted", rep)
+	}
+}
+
+func TestAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://example.org/x":      "example.org:80",
+		"http://example.org:8080/x": "example.org:8080",
+		"http://[::1]/x":            "[::1]:80",
+		"http://127.0.0.1:9/":       "127.0.0.1:9",
+	} {
+		u, err := url.Parse(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := address(u); got != want {
+			t.Errorf("address(%s) = %s; want %s", in, got, want)
+		}
 	}
 }
