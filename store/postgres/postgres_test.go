@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -141,5 +142,23 @@ func TestConcurrentJournalsOfOneKey(t *testing.T) {
 	}
 	if second.Status != donorsync.Duplicate || second.DuplicateOf != first.ID {
 		t.Errorf("second delivery %s of %q; want duplicate of %q", second.Status, second.DuplicateOf, first.ID)
+	}
+}
+
+// TestDeliveriesLeaveRoomForClaims: the deliveries table is filled to
+// 80% a page, so that a claim's new row version (its lease, in no index)
+// can stay in its page as a HOT update, writing no index entry.
+func TestDeliveriesLeaveRoomForClaims(t *testing.T) {
+	schema, pool := freshSchema(t)
+	p := pool()
+	newStore(t, p)
+	var opts []string
+	err := p.QueryRow(t.Context(), `SELECT coalesce(c.reloptions, '{}') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND c.relname = 'deliveries'`, schema).Scan(&opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(opts, "fillfactor=80") {
+		t.Errorf("deliveries options %q; want fillfactor=80", opts)
 	}
 }
