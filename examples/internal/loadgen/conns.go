@@ -92,6 +92,8 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
+// get returns an idle connection if there is one, else a new one while
+// fewer than n are open, else the first given back.
 func (p *Conns) get(ctx context.Context, host string) (*wire, error) {
 	select {
 	case w := <-p.idle:
