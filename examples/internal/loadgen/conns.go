@@ -47,7 +47,7 @@ func NewConns(n int) *Conns {
 // Cancelling r's context closes the connection it is on.
 func (p *Conns) Do(r *http.Request) (*http.Response, error) {
 	if r.URL.Scheme != "http" {
-		return nil, fmt.Errorf("loadgen: %s: Conns sends http only", r.URL)
+		return nil, fmt.Errorf("loadgen: %s: Conns sends plain http only; send https with an http.Client", r.URL)
 	}
 	w, err := p.get(r.Context(), address(r.URL))
 	if err != nil {
