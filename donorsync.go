@@ -169,6 +169,27 @@ type Claim struct {
 	Now    time.Time // deliveries due and unclaimed at this time
 	Until  time.Time // the claim lapses then
 	Limit  int       // at most this many
+
+	// IDs, when not empty, narrows the claim to these deliveries: those
+	// of them that are due and unclaimed are claimed, and no other.
+	IDs []TenantID
+	// NoBody lets the store leave Body nil in the deliveries it returns,
+	// for a caller that has read their bodies already (a body never
+	// changes once journaled).
+	NoBody bool
+}
+
+// A DueLister is a Tx that can list the deliveries a Worker would claim
+// without claiming them. A Worker uses it, in a View, when the Store
+// writes one transaction at a time (it is not a ParallelStore): it reads
+// and decodes a batch there, beside the writing transactions, and then
+// claims that batch by id (Claim.IDs, Claim.NoBody) and applies it in a
+// writing transaction that is shorter by the reading and the decoding.
+type DueLister interface {
+	// DueDeliveries returns the deliveries ClaimDeliveries(ctx, c) would
+	// claim, with their bodies, and claims none: c.Until, c.IDs and
+	// c.NoBody are ignored.
+	DueDeliveries(ctx context.Context, c Claim) ([]*Delivery, error)
 }
 
 // A DeliveryRecorder is a Tx that journals many deliveries at once. The
@@ -272,8 +293,8 @@ type Tx interface {
 	// c.Tenant, or of any tenant when it is empty) that are Pending or
 	// Failed, due (NextAttemptAt at or before c.Now) and not claimed
 	// (ClaimedUntil at or before c.Now), oldest first, setting their
-	// ClaimedUntil to c.Until. Transactions claiming at the same time never
-	// get the same delivery.
+	// ClaimedUntil to c.Until; when c.IDs is not empty, only among those.
+	// Transactions claiming at the same time never get the same delivery.
 	ClaimDeliveries(ctx context.Context, c Claim) ([]*Delivery, error)
 	// Delivery returns a journaled delivery by id.
 	Delivery(ctx context.Context, tenant, id string) (*Delivery, error)

@@ -51,6 +51,7 @@ type Ingester struct {
 	Backoff func(attempts int) time.Duration
 
 	group committer // group commit of Receive's and Enqueue's transactions
+	hand  inHand    // deliveries its Workers have read ahead
 }
 
 // DefaultBackoff waits 2^(attempts-1) seconds, at most an hour: 1 s, 2 s,
@@ -241,21 +242,6 @@ func (g *Ingester) update(ctx context.Context, fn func(Tx) error) error {
 // delivery could not be journaled.
 func (g *Ingester) Enqueue(ctx context.Context, src Source, d *Delivery) error {
 	return g.receive(ctx, src, d, false)
-}
-
-// decodeAll decodes each delivery of ds with its source; ok is false when
-// one has none.
-func decodeAll(source func(string) Source, ds []*Delivery) (decoded []Decoded, derrs []error, ok bool) {
-	decoded = make([]Decoded, len(ds))
-	derrs = make([]error, len(ds))
-	for i, d := range ds {
-		src := source(d.Provider)
-		if src == nil {
-			return nil, nil, false
-		}
-		decoded[i], derrs[i] = src.Decode(d)
-	}
-	return decoded, derrs, true
 }
 
 // applyBatch applies the events of the deliveries of ds that could be

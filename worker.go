@@ -45,6 +45,10 @@ type Worker struct {
 // errNoSource fails a batch holding a delivery that no Source decodes.
 var errNoSource = errors.New("donorsync: no source for a claimed delivery")
 
+// errNoBody fails a batch holding a delivery claimed without its body that
+// was not read ahead; the deliveries are then claimed again, with bodies.
+var errNoBody = errors.New("donorsync: a delivery claimed without its body was not read ahead")
+
 // Run processes deliveries until ctx is done, and returns nil: stopping a
 // Worker loses nothing and leaves nothing claimed. A batch being applied
 // in one transaction when ctx is done is rolled back, its deliveries left
@@ -57,13 +61,17 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var next *ahead // the next batch, read while this one is applied
+	defer func() { next.release() }()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
-		n, err := w.RunOnce(ctx)
+		var n int
+		var err error
+		n, next, err = w.runOnce(ctx, next, true)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -97,7 +105,21 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 // RunOnce claims one batch of due deliveries and processes it, in one
 // transaction where it can, and returns how many it claimed. When ctx is
 // done before processing starts, the claims are released.
+//
+// With a Store that writes one transaction at a time and reads beside it
+// (its read-only Tx is a DueLister, and it is not a ParallelStore), the
+// batch is read and decoded in a View first, and the writing transaction
+// claims it by id; the Workers of one Ingester read different batches.
+// Run also reads the next batch while one is applied.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	n, _, err := w.runOnce(ctx, nil, false)
+	return n, err
+}
+
+// runOnce is RunOnce, starting from the batch a when it is not nil (read
+// ahead by the previous call). When more is true and the batch is full,
+// it reads the next one while this one is applied, and returns it.
+func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next *ahead, err error) {
 	g := w.Ingester
 	batch := w.batch()
 	lease := w.Lease
@@ -108,18 +130,51 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		now := g.now()
 		return tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch})
 	}
+	if a == nil {
+		if a, err = w.readAhead(ctx, batch); err != nil {
+			return 0, nil, err
+		}
+	}
+	if a != nil {
+		defer a.release()
+		if len(a.ids) == 0 {
+			return 0, nil, nil
+		}
+		if more && len(a.ids) == batch {
+			var read *ahead
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				read, _ = w.readAhead(ctx, batch) // an error shows again when the batch is read anew
+			}()
+			defer func() {
+				<-done
+				if read != nil && len(read.ids) == batch && err == nil {
+					next = read
+				} else { // read again after a pause, when more may be due
+					read.release()
+				}
+			}()
+		}
+	}
 	// Claim and apply in one transaction: one commit for the batch.
 	var claimed []*Delivery
 	var states []Delivery
-	err := g.Store.Update(ctx, func(tx Tx) error {
+	err = g.Store.Update(ctx, func(tx Tx) error {
 		var err error
-		claimed, err = claim(tx)
+		if a == nil {
+			claimed, err = claim(tx)
+		} else {
+			now := g.now()
+			claimed, err = tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch,
+				IDs: a.ids, NoBody: true})
+		}
 		if err != nil || len(claimed) == 0 {
 			return err
 		}
-		decoded, derrs, ok := decodeAll(w.source, claimed)
-		if !ok {
-			return errNoSource
+		decoded, derrs, err := a.decode(w.source, claimed)
+		if err != nil {
+			return err
 		}
 		if err := g.applyBatch(ctx, tx, claimed, decoded, derrs); err != nil {
 			return err
@@ -131,10 +186,10 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		for i, d := range claimed {
 			*d = states[i]
 		}
-		return len(claimed), nil
+		return len(claimed), nil, nil
 	}
 	if ctx.Err() != nil {
-		return 0, nil
+		return 0, nil, nil
 	}
 	// The batch failed as a whole (a delivery that cannot be applied, one
 	// with no source, a lost race, an unavailable store): claim again,
@@ -146,11 +201,11 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("donorsync: claim deliveries: %w", err)
+		return 0, nil, fmt.Errorf("donorsync: claim deliveries: %w", err)
 	}
 	if ctx.Err() != nil {
 		w.release(ctx, claimed)
-		return 0, nil
+		return 0, nil, nil
 	}
 	known := claimed[:0:0]
 	for _, d := range claimed {
@@ -170,7 +225,7 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		// attempt follows.
 		g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
 	}
-	return len(claimed), nil
+	return len(claimed), nil, nil
 }
 
 func (w *Worker) batch() int {

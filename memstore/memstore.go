@@ -204,6 +204,43 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 	if err := t.check(ctx, true); err != nil {
 		return nil, err
 	}
+	due := t.due(c)
+	out := make([]*donorsync.Delivery, len(due))
+	for i, d := range due {
+		next := copyDelivery(d)
+		next.ClaimedUntil = c.Until
+		set(t, t.s.tenants[d.Tenant].deliveries, d.ID, next)
+		out[i] = copyDelivery(next)
+		if c.NoBody {
+			out[i].Body = nil
+		}
+	}
+	return out, nil
+}
+
+// DueDeliveries implements donorsync.DueLister.
+func (t *tx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	if err := t.check(ctx, false); err != nil {
+		return nil, err
+	}
+	c.IDs = nil
+	due := t.due(c)
+	out := make([]*donorsync.Delivery, len(due))
+	for i, d := range due {
+		out[i] = copyDelivery(d)
+	}
+	return out, nil
+}
+
+// due returns the deliveries c claims, oldest first.
+func (t *tx) due(c donorsync.Claim) []*donorsync.Delivery {
+	var only map[donorsync.TenantID]bool
+	if len(c.IDs) > 0 {
+		only = make(map[donorsync.TenantID]bool, len(c.IDs))
+		for _, id := range c.IDs {
+			only[id] = true
+		}
+	}
 	var due []*donorsync.Delivery
 	for name, tn := range t.s.tenants {
 		if c.Tenant != "" && name != c.Tenant {
@@ -211,7 +248,8 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 		}
 		for _, d := range tn.deliveries {
 			if (d.Status == donorsync.Pending || d.Status == donorsync.Failed) &&
-				!d.NextAttemptAt.After(c.Now) && !d.ClaimedUntil.After(c.Now) {
+				!d.NextAttemptAt.After(c.Now) && !d.ClaimedUntil.After(c.Now) &&
+				(only == nil || only[donorsync.TenantID{Tenant: d.Tenant, ID: d.ID}]) {
 				due = append(due, d)
 			}
 		}
@@ -222,17 +260,7 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	if len(due) > c.Limit {
-		due = due[:max(c.Limit, 0)]
-	}
-	out := make([]*donorsync.Delivery, len(due))
-	for i, d := range due {
-		next := copyDelivery(d)
-		next.ClaimedUntil = c.Until
-		set(t, t.s.tenants[d.Tenant].deliveries, d.ID, next)
-		out[i] = copyDelivery(next)
-	}
-	return out, nil
+	return due[:min(len(due), max(c.Limit, 0))]
 }
 
 // Delivery implements donorsync.Tx.

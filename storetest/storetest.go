@@ -17,6 +17,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"RecordDeliveries", testRecordDeliveries},
 		{"JournalListing", testJournalListing},
 		{"ClaimDeliveries", testClaim},
+		{"ClaimDeliveriesByID", testClaimByID},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ContactRoundTrip", testContactRoundTrip},
 		{"ContactKeyConflict", testContactKeyConflict},
@@ -325,6 +327,83 @@ func testClaim(t *testing.T, s donorsync.Store) {
 	all := claim(t, s, donorsync.Claim{Now: later.Add(time.Hour), Until: later.Add(2 * time.Hour), Limit: 1000})
 	if !slices.Contains(all, other[0]) || !slices.Contains(all, ids[0]) {
 		t.Errorf("claim for every tenant = %d deliveries, missing some", len(all))
+	}
+}
+
+// testClaimByID checks Claim.IDs, Claim.NoBody and, when the store's
+// read-only Tx is a DueLister, DueDeliveries.
+func testClaimByID(t *testing.T, s donorsync.Store) {
+	tenant := newTenant("claim-ids")
+	now := ts("2024-06-01T12:00:00Z")
+	ids := pending(t, s, tenant, 6, now.Add(-time.Hour), func(i int, d *donorsync.Delivery) {
+		d.Body = fmt.Appendf(nil, `{"n":%d}`, i)
+		if i == 4 {
+			d.Status = donorsync.Processed // named below, but not due
+		}
+	})
+	other := pending(t, s, newTenant("claim-ids-other"), 1, now.Add(-2*time.Hour), nil)
+	var listed []*donorsync.Delivery
+	lister := false
+	if err := s.View(ctx(t), func(tx donorsync.Tx) error {
+		l, ok := tx.(donorsync.DueLister)
+		if !ok {
+			return nil
+		}
+		lister = true
+		var err error
+		listed, err = l.DueDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Limit: 3})
+		return err
+	}); err != nil {
+		t.Fatalf("DueDeliveries: %v", err)
+	}
+	if lister {
+		var got []string
+		for i, d := range listed {
+			got = append(got, d.ID)
+			if want := fmt.Sprintf(`{"n":%d}`, i); string(d.Body) != want {
+				t.Errorf("DueDeliveries: delivery %s has body %q, want %q", d.ID, d.Body, want)
+			}
+		}
+		if !slices.Equal(got, ids[:3]) {
+			t.Errorf("DueDeliveries = %v, want the three oldest %v", got, ids[:3])
+		}
+	}
+	lease := now.Add(time.Minute)
+	var claimed []*donorsync.Delivery
+	named := []donorsync.TenantID{{Tenant: tenant, ID: ids[4]}, {Tenant: tenant, ID: ids[1]}, {Tenant: tenant, ID: ids[3]},
+		{Tenant: tenant, ID: ids[5]}, {Tenant: tenant, ID: "dl_absent"}, {Tenant: "claim-ids-other", ID: other[0]}}
+	update(t, s, func(tx donorsync.Tx) error {
+		var err error
+		claimed, err = tx.ClaimDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 2, IDs: named, NoBody: true})
+		return err
+	})
+	var got []string
+	for _, d := range claimed {
+		got = append(got, d.ID)
+		if d.Body != nil && !bytes.HasPrefix(d.Body, []byte(`{"n":`)) {
+			t.Errorf("claim by id: delivery %s has body %q, want its own or none", d.ID, d.Body)
+		}
+		if !d.ClaimedUntil.Equal(lease) || d.Status != donorsync.Pending {
+			t.Errorf("claim by id: delivery %s is %s, claimed until %v; want pending, claimed until %v", d.ID, d.Status, d.ClaimedUntil, lease)
+		}
+	}
+	if !slices.Equal(got, []string{ids[1], ids[3]}) {
+		t.Errorf("claim by id, at most 2 = %v, want the two oldest due among those named %v", got, []string{ids[1], ids[3]})
+	}
+	// What a claim by id left is claimed as before, and what it took is not.
+	if got := claim(t, s, donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 10}); !slices.Equal(got, []string{ids[0], ids[2], ids[5]}) {
+		t.Errorf("claim after a claim by id = %v, want %v", got, []string{ids[0], ids[2], ids[5]})
+	}
+	if lister {
+		if err := s.View(ctx(t), func(tx donorsync.Tx) error {
+			ds, err := tx.(donorsync.DueLister).DueDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Limit: 10})
+			if len(ds) != 0 {
+				t.Errorf("DueDeliveries while every delivery is claimed = %d deliveries, want none", len(ds))
+			}
+			return err
+		}); err != nil {
+			t.Fatalf("DueDeliveries: %v", err)
+		}
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -225,6 +226,13 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 	q, args := `state IN ('pending', 'failed') AND retry_after <= ? AND held_until <= ?`, []any{now, now}
 	if c.Tenant != "" {
 		q, args = q+` AND org = ?`, append(args, c.Tenant)
+	}
+	if len(c.IDs) > 0 { // only these (c.NoBody allows leaving bodies out; this store reads them anyway)
+		only := make([]string, len(c.IDs))
+		for i, id := range c.IDs {
+			only[i], args = `(org = ? AND id = ?)`, append(args, id.Tenant, id.ID)
+		}
+		q += ` AND (` + strings.Join(only, ` OR `) + `)`
 	}
 	ds, err := t.deliveries(ctx, q+` ORDER BY received, id LIMIT ?`, append(args, c.Limit)...)
 	if err != nil {

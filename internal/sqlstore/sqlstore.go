@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -232,6 +233,10 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 const deliveryColumns = `tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at,
 	next_attempt_at, claimed_until`
 
+// deliveryColumnsNoBody is deliveryColumns with an empty body.
+const deliveryColumnsNoBody = `tenant, id, provider, kind, key, NULL, received_at, status, duplicate_of, attempts, error, updated_at,
+	next_attempt_at, claimed_until`
+
 func scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, error) {
 	var d donorsync.Delivery
 	var received, updated, next, claimed int64
@@ -253,29 +258,8 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries
-		WHERE status IN ('pending', 'failed') AND next_attempt_at <= ? AND claimed_until <= ?`
-	args := []any{micros(c.Now), micros(c.Now)}
-	if c.Tenant != "" {
-		q += ` AND tenant = ?`
-		args = append(args, c.Tenant)
-	}
-	args = append(args, max(c.Limit, 0))
-	rows, err := t.query(ctx, q+` ORDER BY received_at, id LIMIT ?`+t.d.ForUpdate, args...)
+	out, err := t.due(ctx, c, t.d.ForUpdate)
 	if err != nil {
-		return nil, t.d.wrap("claim deliveries", err)
-	}
-	var out []*donorsync.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			rows.Close()
-			return nil, t.d.wrap("claim deliveries", err)
-		}
-		out = append(out, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, t.d.wrap("claim deliveries", err)
 	}
 	claims := make([][]any, len(out))
@@ -292,6 +276,97 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 		return nil, err
 	}
 	return out, nil
+}
+
+// DueDeliveries implements donorsync.DueLister.
+func (t *tx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	c.IDs, c.NoBody = nil, false
+	out, err := t.due(ctx, c, "")
+	if err != nil {
+		return nil, t.d.wrap("due deliveries", err)
+	}
+	return out, nil
+}
+
+// due selects the deliveries c claims, oldest first, appending lock to
+// each query.
+func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donorsync.Delivery, error) {
+	cols := deliveryColumns
+	if c.NoBody {
+		cols = deliveryColumnsNoBody
+	}
+	q := `SELECT ` + cols + ` FROM deliveries
+		WHERE status IN ('pending', 'failed') AND next_attempt_at <= ? AND claimed_until <= ?`
+	now := micros(c.Now)
+	if len(c.IDs) == 0 {
+		args := []any{now, now}
+		if c.Tenant != "" {
+			q += ` AND tenant = ?`
+			args = append(args, c.Tenant)
+		}
+		return t.scanDeliveries(ctx, q+` ORDER BY received_at, id LIMIT ?`+lock, append(args, max(c.Limit, 0))...)
+	}
+	// By tenant, in chunks that keep under the statement's parameters.
+	per := t.d.MaxParams
+	if per <= 0 {
+		per = 8000
+	}
+	per -= 5
+	byTenant := map[string][]any{}
+	var tenants []string
+	for _, id := range c.IDs {
+		if c.Tenant != "" && id.Tenant != c.Tenant {
+			continue
+		}
+		if _, ok := byTenant[id.Tenant]; !ok {
+			tenants = append(tenants, id.Tenant)
+		}
+		byTenant[id.Tenant] = append(byTenant[id.Tenant], id.ID)
+	}
+	var out []*donorsync.Delivery
+	for _, tenant := range tenants {
+		ids := byTenant[tenant]
+		for len(ids) > 0 && len(out) < c.Limit {
+			chunk := ids[:min(per, len(ids))]
+			ids = ids[len(chunk):]
+			args := append([]any{now, now, tenant}, chunk...)
+			args = append(args, c.Limit-len(out))
+			ds, err := t.scanDeliveries(ctx, q+` AND tenant = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+
+				`) ORDER BY received_at, id LIMIT ?`+lock, args...)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ds...)
+		}
+	}
+	if c.NoBody {
+		for _, d := range out {
+			d.Body = nil
+		}
+	}
+	return out, nil
+}
+
+// scanDeliveries runs a query selecting deliveryColumns (or
+// deliveryColumnsNoBody) and returns its rows.
+func (t *tx) scanDeliveries(ctx context.Context, q string, args ...any) ([]*donorsync.Delivery, error) {
+	rows, err := t.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*donorsync.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // Delivery implements donorsync.Tx.
@@ -325,20 +400,11 @@ func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.Delivery
 	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, limit(f.Page))
-	rows, err := t.query(ctx, q, args...)
+	out, err := t.scanDeliveries(ctx, q, args...)
 	if err != nil {
 		return nil, t.d.wrap("deliveries", err)
 	}
-	defer rows.Close()
-	var out []*donorsync.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, t.d.wrap("deliveries", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // getJSON reads one data column into v.

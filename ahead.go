@@ -1,0 +1,119 @@
+package donorsync
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// inHand holds the deliveries that the Workers of one Ingester have read
+// ahead and not yet applied, so that they read different ones.
+type inHand struct {
+	mu  sync.Mutex
+	ids map[TenantID]struct{}
+}
+
+// ahead is a batch of due deliveries read and decoded before the writing
+// transaction that claims and applies it, and held in hand until release.
+type ahead struct {
+	hand    *inHand
+	ids     []TenantID
+	at      map[TenantID]int
+	ds      []*Delivery
+	decoded []Decoded
+	derrs   []error
+}
+
+// readAhead reads and decodes, in a View, up to batch deliveries due now
+// that no other Worker of the Ingester holds, when the Store writes one
+// transaction at a time and its Tx is a DueLister; it returns nil
+// otherwise. The caller releases the batch when done with it.
+func (w *Worker) readAhead(ctx context.Context, batch int) (*ahead, error) {
+	if p, ok := w.Ingester.Store.(ParallelStore); ok && p.ParallelWrites() > 1 {
+		return nil, nil
+	}
+	hand := &w.Ingester.hand
+	hand.mu.Lock()
+	held := len(hand.ids)
+	hand.mu.Unlock()
+	var ds []*Delivery
+	lister := false
+	err := w.Ingester.Store.View(ctx, func(tx Tx) error {
+		l, ok := tx.(DueLister)
+		if !ok {
+			return nil
+		}
+		lister = true
+		var err error
+		ds, err = l.DueDeliveries(ctx, Claim{Tenant: w.Tenant, Now: w.Ingester.now(), Limit: batch + held})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("donorsync: read due deliveries: %w", err)
+	}
+	if !lister {
+		return nil, nil
+	}
+	a := &ahead{hand: hand, at: make(map[TenantID]int, min(len(ds), batch))}
+	hand.mu.Lock()
+	if hand.ids == nil {
+		hand.ids = map[TenantID]struct{}{}
+	}
+	for _, d := range ds {
+		id := TenantID{Tenant: d.Tenant, ID: d.ID}
+		if _, held := hand.ids[id]; held || len(a.ds) == batch {
+			continue
+		}
+		hand.ids[id] = struct{}{}
+		a.at[id] = len(a.ds)
+		a.ids, a.ds = append(a.ids, id), append(a.ds, d)
+	}
+	hand.mu.Unlock()
+	a.decoded, a.derrs = make([]Decoded, len(a.ds)), make([]error, len(a.ds))
+	for i, d := range a.ds { // outside the View: nothing held while decoding
+		if src := w.source(d.Provider); src != nil {
+			a.decoded[i], a.derrs[i] = src.Decode(d)
+		}
+	}
+	return a, nil
+}
+
+// release gives up the batch a holds; a may be nil.
+func (a *ahead) release() {
+	if a == nil {
+		return
+	}
+	a.hand.mu.Lock()
+	for _, id := range a.ids {
+		delete(a.hand.ids, id)
+	}
+	a.hand.mu.Unlock()
+}
+
+// decode returns the decoded events of each delivery of ds, as read ahead
+// (a may be nil), giving ds the bodies read then: the claim that returned
+// ds may have left them out. A delivery not read ahead is decoded now. It
+// fails when a delivery has no source, or neither a body nor one read
+// ahead (a store that left a body out of a claim it did not narrow to the
+// ids read ahead).
+func (a *ahead) decode(source func(string) Source, ds []*Delivery) (decoded []Decoded, derrs []error, err error) {
+	decoded = make([]Decoded, len(ds))
+	derrs = make([]error, len(ds))
+	for i, d := range ds {
+		src := source(d.Provider)
+		if src == nil {
+			return nil, nil, errNoSource
+		}
+		if a != nil {
+			if j, ok := a.at[TenantID{Tenant: d.Tenant, ID: d.ID}]; ok {
+				d.Body, decoded[i], derrs[i] = a.ds[j].Body, a.decoded[j], a.derrs[j]
+				continue
+			}
+		}
+		if d.Body == nil {
+			return nil, nil, errNoBody
+		}
+		decoded[i], derrs[i] = src.Decode(d)
+	}
+	return decoded, derrs, nil
+}

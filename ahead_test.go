@@ -1,0 +1,307 @@
+package donorsync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/memstore"
+)
+
+// watchStore is a memstore that reports what runs while a writing
+// transaction is open, and lets a test step in.
+type watchStore struct {
+	*memstore.Store
+	writing           atomic.Int32 // Updates in progress
+	viewsWhileWriting atomic.Int32
+	// delay, when set, lengthens every Update.
+	delay time.Duration
+	// hold, when set, keeps the first Update waiting until it is closed;
+	// holding is closed once that Update waits.
+	hold, holding chan struct{}
+	held          atomic.Bool
+	// afterView, when set, runs once, after the first View.
+	afterView func()
+	once      sync.Once
+	// tx, when set, wraps the Tx of every Update.
+	tx func(donorsync.Tx) donorsync.Tx
+}
+
+func (s *watchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	if s.hold != nil && s.held.CompareAndSwap(false, true) {
+		close(s.holding)
+		<-s.hold
+	}
+	s.writing.Add(1)
+	defer s.writing.Add(-1)
+	time.Sleep(s.delay)
+	return s.Store.Update(ctx, func(tx donorsync.Tx) error {
+		if s.tx != nil {
+			tx = s.tx(tx)
+		}
+		return fn(tx)
+	})
+}
+
+func (s *watchStore) View(ctx context.Context, fn func(donorsync.Tx) error) error {
+	if s.writing.Load() > 0 {
+		s.viewsWhileWriting.Add(1)
+	}
+	err := s.Store.View(ctx, fn)
+	if s.afterView != nil {
+		s.once.Do(s.afterView)
+	}
+	return err
+}
+
+// parallelWatch is a watchStore that writes transactions side by side.
+type parallelWatch struct{ *watchStore }
+
+func (parallelWatch) ParallelWrites() int { return 2 }
+
+// watchedSource counts the deliveries it decodes while its store has a
+// writing transaction open, and the others.
+type watchedSource struct {
+	perBodySource
+	store           *watchStore
+	inside, outside atomic.Int32
+}
+
+func (s *watchedSource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
+	if s.store.writing.Load() > 0 {
+		s.inside.Add(1)
+	} else {
+		s.outside.Add(1)
+	}
+	return s.perBodySource.Decode(d)
+}
+
+// enqueueGifts journals n deliveries g0, g1, ... received a millisecond
+// apart, oldest first, and returns their ids.
+func enqueueGifts(t *testing.T, g *donorsync.Ingester, src donorsync.Source, n int) []string {
+	t.Helper()
+	var ids []string
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		d := &donorsync.Delivery{Tenant: "t1", Body: fmt.Appendf(nil, "g%d", i), ReceivedAt: at.Add(time.Duration(i) * time.Millisecond)}
+		if err := g.Enqueue(t.Context(), src, d); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	return ids
+}
+
+// statuses returns the status of each delivery of ids.
+func statuses(t *testing.T, s donorsync.Store, ids []string) []donorsync.DeliveryStatus {
+	t.Helper()
+	out := make([]donorsync.DeliveryStatus, len(ids))
+	for i, id := range ids {
+		out[i] = delivery(t, s, id).Status
+	}
+	return out
+}
+
+func repeat(s donorsync.DeliveryStatus, n int) []donorsync.DeliveryStatus {
+	return slices.Repeat([]donorsync.DeliveryStatus{s}, n)
+}
+
+func TestWorkerDecodesBeforeItsWritingTransaction(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name            string
+		parallel        bool
+		inside, outside int32
+	}{
+		{"one writer", false, 0, 10},
+		// A ParallelStore is not read ahead: its writing transactions
+		// do not wait for one another.
+		{"parallel store", true, 10, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ws := &watchStore{Store: memstore.New()}
+			var store donorsync.Store = ws
+			if tc.parallel {
+				store = parallelWatch{ws}
+			}
+			g := &donorsync.Ingester{Store: store, Logger: quiet}
+			src := &watchedSource{store: ws}
+			ids := enqueueGifts(t, g, src, 10)
+			src.inside.Store(0)
+			src.outside.Store(0)
+			w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 32}
+			if n, err := w.Drain(t.Context()); n != 10 || err != nil {
+				t.Fatalf("Drain = %d, %v; want 10", n, err)
+			}
+			if in, out := src.inside.Load(), src.outside.Load(); in != tc.inside || out != tc.outside {
+				t.Errorf("decoded %d deliveries inside the writing transaction and %d before it; want %d and %d", in, out, tc.inside, tc.outside)
+			}
+			if got := statuses(t, ws, ids); !slices.Equal(got, repeat(donorsync.Processed, 10)) {
+				t.Errorf("statuses after the drain = %v, want all processed", got)
+			}
+		})
+	}
+}
+
+func TestWorkersOfOneIngesterReadDifferentBatches(t *testing.T) {
+	t.Parallel()
+	ws := &watchStore{Store: memstore.New()}
+	g := &donorsync.Ingester{Store: ws, Logger: quiet}
+	src := &perBodySource{}
+	ids := enqueueGifts(t, g, src, 8)
+	ws.hold, ws.holding = make(chan struct{}), make(chan struct{})
+	a := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+	b := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+	var na int
+	var erra error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		na, erra = a.RunOnce(t.Context())
+	}()
+	<-ws.holding // a has read the four oldest ahead, and waits to claim them
+	if nb, err := b.RunOnce(t.Context()); nb != 4 || err != nil {
+		t.Errorf("second Worker's RunOnce = %d, %v; want the four others", nb, err)
+	}
+	if got := statuses(t, ws, ids[4:]); !slices.Equal(got, repeat(donorsync.Processed, 4)) {
+		t.Errorf("statuses of the four newest = %v, want processed by the second Worker", got)
+	}
+	close(ws.hold)
+	<-done
+	if na != 4 || erra != nil {
+		t.Errorf("first Worker's RunOnce = %d, %v; want the four it read", na, erra)
+	}
+	if got := statuses(t, ws, ids); !slices.Equal(got, repeat(donorsync.Processed, 8)) {
+		t.Errorf("statuses = %v, want all processed", got)
+	}
+}
+
+func TestWorkerRunReadsTheNextBatchWhileApplying(t *testing.T) {
+	t.Parallel()
+	ws := &watchStore{Store: memstore.New()}
+	g := &donorsync.Ingester{Store: ws, Logger: quiet}
+	src := &perBodySource{}
+	ids := enqueueGifts(t, g, src, 12)
+	ws.delay = 10 * time.Millisecond
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4, Poll: time.Millisecond}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(ctx)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Equal(statuses(t, ws.Store, ids), repeat(donorsync.Processed, 12)) { // not counted as the Worker's
+		if time.Now().After(deadline) {
+			t.Fatalf("statuses = %v after 10 s, want all processed", statuses(t, ws.Store, ids))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := ws.viewsWhileWriting.Load(); n == 0 {
+		t.Error("no batch was read while another was applied")
+	}
+	var donations int
+	ws.View(t.Context(), func(tx donorsync.Tx) error {
+		ds, err := tx.Donations(t.Context(), "t1", donorsync.Page{})
+		donations = len(ds)
+		return err
+	})
+	if donations != 12 {
+		t.Errorf("%d donations, want 12", donations)
+	}
+}
+
+// claimTwo claims the two oldest deliveries of mem for an hour, as a
+// Worker of another process would.
+func claimTwo(t *testing.T, mem *memstore.Store) func() {
+	return func() {
+		err := mem.Update(t.Context(), func(tx donorsync.Tx) error {
+			now := time.Now()
+			_, err := tx.ClaimDeliveries(t.Context(), donorsync.Claim{Now: now, Until: now.Add(time.Hour), Limit: 2})
+			return err
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestWorkerAppliesWhatIsLeftOfABatchReadAhead(t *testing.T) {
+	t.Parallel()
+	mem := memstore.New()
+	ws := &watchStore{Store: mem}
+	g := &donorsync.Ingester{Store: ws, Logger: quiet}
+	src := &perBodySource{}
+	ids := enqueueGifts(t, g, src, 4)
+	ws.afterView = claimTwo(t, mem) // between reading ahead and claiming
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+	if n, err := w.RunOnce(t.Context()); n != 2 || err != nil {
+		t.Errorf("RunOnce = %d, %v; want the 2 not claimed meanwhile", n, err)
+	}
+	want := append(repeat(donorsync.Pending, 2), repeat(donorsync.Processed, 2)...)
+	if got := statuses(t, ws, ids); !slices.Equal(got, want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+}
+
+// idBlindTx claims as if Claim.IDs were empty, leaving bodies out as
+// Claim.NoBody allows.
+type idBlindTx struct{ donorsync.Tx }
+
+func (t idBlindTx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	c.IDs = nil
+	return t.Tx.ClaimDeliveries(ctx, c)
+}
+
+// bodySource is a perBodySource that, as a JSON decoder would, fails
+// on an empty body.
+type bodySource struct{ perBodySource }
+
+func (s *bodySource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
+	if len(d.Body) == 0 {
+		return donorsync.Decoded{}, errors.New("empty body")
+	}
+	return s.perBodySource.Decode(d)
+}
+
+func TestWorkerRecoversFromAClaimWithoutBodiesItDidNotRead(t *testing.T) {
+	t.Parallel()
+	mem := memstore.New()
+	ws := &watchStore{Store: mem}
+	g := &donorsync.Ingester{Store: ws, Logger: quiet}
+	src := &bodySource{}
+	ids := enqueueGifts(t, g, src, 6)
+	// The Worker reads the four oldest ahead; two of them are claimed
+	// meanwhile; the claim then takes two it did not read, without bodies.
+	ws.afterView = claimTwo(t, mem)
+	ws.tx = func(tx donorsync.Tx) donorsync.Tx { return idBlindTx{tx} }
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+	if n, err := w.RunOnce(t.Context()); n != 4 || err != nil {
+		t.Errorf("RunOnce = %d, %v; want 4", n, err)
+	}
+	want := append(repeat(donorsync.Pending, 2), repeat(donorsync.Processed, 4)...)
+	if got := statuses(t, ws, ids); !slices.Equal(got, want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+	var got []string
+	ws.View(t.Context(), func(tx donorsync.Tx) error {
+		ds, err := tx.Donations(t.Context(), "t1", donorsync.Page{})
+		for _, d := range ds {
+			got = append(got, d.ExternalID)
+		}
+		return err
+	})
+	slices.Sort(got)
+	if want := []string{"g2", "g3", "g4", "g5"}; !slices.Equal(got, want) {
+		t.Errorf("donations %q, want %q: each from its own body", got, want)
+	}
+}
