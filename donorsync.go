@@ -177,6 +177,13 @@ type Claim struct {
 	// for a caller that has read their bodies already (a body never
 	// changes once journaled).
 	NoBody bool
+	// Settling says that the claiming transaction stores the outcome of
+	// every delivery it claims before it commits, or rolls back: no other
+	// transaction will see the claim. The store may then leave
+	// ClaimedUntil unwritten, as long as transactions claiming at the same
+	// time still never get the same delivery (SQLite writes one
+	// transaction at a time; PostgreSQL locks the rows it claims).
+	Settling bool
 }
 
 // A DueLister is a Tx that can list the deliveries a Worker would claim

@@ -162,13 +162,12 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 	var states []Delivery
 	err = g.Store.Update(ctx, func(tx Tx) error {
 		var err error
-		if a == nil {
-			claimed, err = claim(tx)
-		} else {
-			now := g.now()
-			claimed, err = tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch,
-				IDs: a.ids, NoBody: true})
+		now := g.now()
+		c := Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch, Settling: true}
+		if a != nil {
+			c.IDs, c.NoBody = a.ids, true
 		}
+		claimed, err = tx.ClaimDeliveries(ctx, c)
 		if err != nil || len(claimed) == 0 {
 			return err
 		}

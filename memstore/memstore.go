@@ -209,7 +209,9 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 	for i, d := range due {
 		next := copyDelivery(d)
 		next.ClaimedUntil = c.Until
-		set(t, t.s.tenants[d.Tenant].deliveries, d.ID, next)
+		if !c.Settling { // otherwise no one sees it: transactions run one at a time
+			set(t, t.s.tenants[d.Tenant].deliveries, d.ID, next)
+		}
 		out[i] = copyDelivery(next)
 		if c.NoBody {
 			out[i].Body = nil

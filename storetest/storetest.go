@@ -408,6 +408,14 @@ func testClaimByID(t *testing.T, s donorsync.Store) {
 }
 
 func testConcurrentClaims(t *testing.T, s donorsync.Store) {
+	// Claims that lease, and claims whose transactions settle what they
+	// claim (Claim.Settling), which a store may leave unwritten.
+	for _, settling := range []bool{false, true} {
+		t.Run(fmt.Sprintf("settling=%v", settling), func(t *testing.T) { concurrentClaims(t, s, settling) })
+	}
+}
+
+func concurrentClaims(t *testing.T, s donorsync.Store, settling bool) {
 	tenant := newTenant("claims")
 	now := ts("2024-06-01T12:00:00Z")
 	ids := pending(t, s, tenant, 40, now.Add(-time.Hour), nil)
@@ -422,8 +430,17 @@ func testConcurrentClaims(t *testing.T, s donorsync.Store) {
 				var got []*donorsync.Delivery
 				err := s.Update(ctx(t), func(tx donorsync.Tx) error {
 					var err error
-					got, err = tx.ClaimDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Until: now.Add(time.Hour), Limit: 3})
-					return err
+					got, err = tx.ClaimDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Until: now.Add(time.Hour), Limit: 3, Settling: settling})
+					if err != nil || !settling {
+						return err
+					}
+					for _, d := range got {
+						d.Status, d.ClaimedUntil = donorsync.Processed, time.Time{}
+						if err := tx.UpdateDelivery(ctx(t), d); err != nil {
+							return err
+						}
+					}
+					return nil
 				})
 				if errors.Is(err, donorsync.ErrConflict) {
 					continue

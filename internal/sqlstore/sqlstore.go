@@ -268,6 +268,11 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 		d.ClaimedUntil = c.Until
 		claims[i] = []any{d.Tenant, d.ID, until}
 	}
+	if c.Settling {
+		// The writer's turn (SQLite) or the rows' locks (PostgreSQL,
+		// ForUpdate) keep other claims away until the outcomes commit.
+		return out, nil
+	}
 	// The time is an argument like the ids, so that the statement's text
 	// is the same in every claim (and is kept prepared).
 	if _, err := t.each(ctx, "claim deliveries", claims, sql1(`UPDATE deliveries SET claimed_until = v.column3 FROM (VALUES `,
@@ -314,7 +319,7 @@ func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donors
 	if per <= 0 {
 		per = 8000
 	}
-	per -= 5
+	per -= 3
 	byTenant := map[string][]any{}
 	var tenants []string
 	for _, id := range c.IDs {
@@ -326,22 +331,30 @@ func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donors
 		}
 		byTenant[id.Tenant] = append(byTenant[id.Tenant], id.ID)
 	}
+	// Every named delivery that is due, ordered and cut to c.Limit here:
+	// with ORDER BY, SQLite's planner walks the queue's index for the
+	// order rather than look each id up.
 	var out []*donorsync.Delivery
 	for _, tenant := range tenants {
 		ids := byTenant[tenant]
-		for len(ids) > 0 && len(out) < c.Limit {
+		for len(ids) > 0 {
 			chunk := ids[:min(per, len(ids))]
 			ids = ids[len(chunk):]
 			args := append([]any{now, now, tenant}, chunk...)
-			args = append(args, c.Limit-len(out))
-			ds, err := t.scanDeliveries(ctx, q+` AND tenant = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+
-				`) ORDER BY received_at, id LIMIT ?`+lock, args...)
+			ds, err := t.scanDeliveries(ctx, q+` AND tenant = ? AND id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`)`+lock, args...)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, ds...)
 		}
 	}
+	slices.SortFunc(out, func(a, b *donorsync.Delivery) int {
+		if c := a.ReceivedAt.Compare(b.ReceivedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	out = out[:min(len(out), max(c.Limit, 0))]
 	if c.NoBody {
 		for _, d := range out {
 			d.Body = nil
