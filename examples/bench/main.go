@@ -64,8 +64,10 @@ func main() {
 	})
 	flag.IntVar(&rounds, "rounds", 2, "rounds of the ack-path throughput runs, baseline and donorsync in turn; each throughput is the best of them")
 	flag.IntVar(&recordCache, "record-cache", 0, "sqlite.Options.RecordCache of the SQLite stores: records kept between transactions (0: the default; -1: none)")
-	flag.IntVar(&sqliteWorkers, "sqlite-workers", 1, "Workers applying the queued end-to-end runs on SQLite")
-	flag.IntVar(&postgresWorkers, "postgres-workers", 2, "Workers applying the queued end-to-end runs on PostgreSQL")
+	flag.IntVar(&sqliteQueue.workers, "sqlite-workers", 1, "Workers applying the queued end-to-end runs on SQLite")
+	flag.IntVar(&sqliteQueue.batch, "sqlite-batch", 128, "Worker.Batch of the queued end-to-end runs on SQLite")
+	flag.IntVar(&postgresQueue.workers, "postgres-workers", 2, "Workers applying the queued end-to-end runs on PostgreSQL")
+	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
 	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, memory")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -92,11 +94,18 @@ var recordCache int
 // sqliteOptions are the options of the SQLite stores.
 func sqliteOptions() *sqlite.Options { return &sqlite.Options{RecordCache: recordCache} }
 
-// sqliteWorkers and postgresWorkers are how many Workers apply a queued
-// end-to-end run on each store. SQLite writes one transaction at a time:
-// one Worker, reading its next batch while one is applied, keeps its
-// share of the writer busy, and a second would only take turns with it.
-var sqliteWorkers, postgresWorkers int
+// queue is how a queued end-to-end run applies its deliveries.
+type queue struct {
+	workers int // Workers
+	batch   int // Worker.Batch
+}
+
+// sqliteQueue and postgresQueue are the queues of each store's queued
+// end-to-end runs. SQLite writes one transaction at a time: one Worker,
+// reading its next batch while one is applied, keeps its share of the
+// writer busy, and a second would only take turns with it. PostgreSQL's
+// Workers run side by side, and apply more per commit in batches of 256.
+var sqliteQueue, postgresQueue queue
 
 // only lists the parts to run; "" runs them all.
 var only string
@@ -171,14 +180,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		// End to end on SQLite: HTTP to processed contacts and donations,
 		// each run from an empty database file, so that the runs compare.
 		for _, queued := range []bool{true, false} {
-			r, err := endToEndRow("End to end into SQLite ≥ 5,000 donations/s, "+mode(queued, sqliteWorkers), 5000,
+			r, err := endToEndRow("End to end into SQLite ≥ 5,000 donations/s, "+mode(queued, sqliteQueue), 5000,
 				func(n int) (float64, loadgen.Report, error) {
 					st, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("e2e-%v-%d.db", queued, n)), sqliteOptions())
 					if err != nil {
 						return 0, loadgen.Report{}, err
 					}
 					defer st.Close()
-					rate, rep := endToEnd(ctx, st, quiet, d, queued, sqliteWorkers, n)
+					rate, rep := endToEnd(ctx, st, quiet, d, queued, sqliteQueue, n)
 					return rate, rep, nil
 				})
 			if err != nil {
@@ -365,17 +374,18 @@ func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) lo
 }
 
 // endToEnd sends for d in a closed loop of n connections to a receiver,
-// queued with that many Workers or inline, then waits until every delivery is
+// queued (with q's Workers) or inline, then waits until every delivery is
 // applied, and returns the deliveries applied per second over the whole
 // time. It uses a tenant of its own, so that deliveries left by earlier
 // runs on the same store are not counted or applied.
-func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, workers, n int) (float64, loadgen.Report) {
+func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, q queue, n int) (float64, loadgen.Report) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tenant := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
 	h := tenantReceiver(store, log, queued, tenant)
 	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
 	ing := &donorsync.Ingester{Store: store, Logger: log}
+	workers := q.workers
 	if !queued {
 		workers = 0
 	}
@@ -384,7 +394,7 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &donorsync.Worker{Ingester: ing, Sources: []donorsync.Source{&actblue.Source{Auth: auth}}, Tenant: tenant, Batch: 128, Poll: 5 * time.Millisecond}
+			w := &donorsync.Worker{Ingester: ing, Sources: []donorsync.Source{&actblue.Source{Auth: auth}}, Tenant: tenant, Batch: q.batch, Poll: 5 * time.Millisecond}
 			w.Run(ctx)
 		}()
 	}
@@ -462,14 +472,14 @@ func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Dur
 		func(n int) float64 { return closed(ctx, ours, d, n).Throughput() },
 		func(n int) float64 { return closed(ctx, bare, d, n).Throughput() })}
 	for _, queued := range []bool{true, false} {
-		r, err := endToEndRow("End to end into PostgreSQL ≥ 3,000 donations/s, "+mode(queued, postgresWorkers), 3000,
+		r, err := endToEndRow("End to end into PostgreSQL ≥ 3,000 donations/s, "+mode(queued, postgresQueue), 3000,
 			func(n int) (float64, loadgen.Report, error) {
 				st, done, err := freshPostgres(ctx, db, url)
 				if err != nil {
 					return 0, loadgen.Report{}, err
 				}
 				defer done()
-				rate, rep := endToEnd(ctx, st, log, d, queued, postgresWorkers, n)
+				rate, rep := endToEnd(ctx, st, log, d, queued, postgresQueue, n)
 				return rate, rep, nil
 			})
 		if err != nil {
@@ -481,14 +491,15 @@ func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Dur
 }
 
 // mode names the receiver's mode in a goal's row.
-func mode(queued bool, workers int) string {
-	if queued {
-		if workers == 1 {
-			return "queued (1 worker)"
-		}
-		return fmt.Sprintf("queued (%d workers)", workers)
+func mode(queued bool, q queue) string {
+	if !queued {
+		return "inline"
 	}
-	return "inline"
+	workers := fmt.Sprintf("%d workers", q.workers)
+	if q.workers == 1 {
+		workers = "1 worker"
+	}
+	return fmt.Sprintf("queued (%s, batches of %d)", workers, q.batch)
 }
 
 var _ = stdlib.GetDefaultDriver // registers the "pgx" driver
