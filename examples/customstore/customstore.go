@@ -18,6 +18,11 @@
 //     on one connection, so Lock has nothing to do. A store that runs
 //     writers in parallel must make Lock wait (see store/postgres).
 //   - Times are kept to the microsecond, as UTC.
+//   - ClaimDeliveries honours Claim.IDs (only the deliveries named); it may
+//     ignore Claim.NoBody and Claim.Settling, which only allow a store to
+//     do less. The optional interfaces (donorsync.DueLister,
+//     donorsync.Prefetcher, donorsync.DeliveryRecorder) are left out: the
+//     engine works without them, one lookup at a time.
 package customstore
 
 import (
