@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -303,5 +304,66 @@ func TestWorkerRecoversFromAClaimWithoutBodiesItDidNotRead(t *testing.T) {
 	slices.Sort(got)
 	if want := []string{"g2", "g3", "g4", "g5"}; !slices.Equal(got, want) {
 		t.Errorf("donations %q, want %q: each from its own body", got, want)
+	}
+}
+
+// busyTx refuses, in TryLock, the locks whose names contain busy, and
+// writes the leases of its claims even when Claim.Settling allows not to.
+type busyTx struct {
+	donorsync.Tx
+	busy string
+}
+
+func (t busyTx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	c.Settling = false
+	return t.Tx.ClaimDeliveries(ctx, c)
+}
+
+func (t busyTx) TryLock(ctx context.Context, names []string) ([]bool, error) {
+	held := make([]bool, len(names))
+	for i, n := range names {
+		held[i] = t.busy == "" || !strings.Contains(n, t.busy)
+	}
+	return held, nil
+}
+
+func TestWorkerLeavesWhatItCannotLockForALaterBatch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, busy string
+		want       []donorsync.DeliveryStatus
+	}{
+		{"one donor busy", "g1@", []donorsync.DeliveryStatus{donorsync.Processed, donorsync.Pending, donorsync.Processed, donorsync.Processed}},
+		// When every delivery's locks are taken, the batch waits for them.
+		{"every donor busy", "@example.org", repeat(donorsync.Processed, 4)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ws := &watchStore{Store: memstore.New()}
+			g := &donorsync.Ingester{Store: ws, Logger: quiet}
+			src := &perBodySource{}
+			ids := enqueueGifts(t, g, src, 4)
+			ws.tx = func(tx donorsync.Tx) donorsync.Tx { return busyTx{tx, tc.busy} }
+			w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+			if n, err := w.RunOnce(t.Context()); n != 4 || err != nil {
+				t.Errorf("RunOnce = %d, %v; want the 4 claimed", n, err)
+			}
+			if got := statuses(t, ws, ids); !slices.Equal(got, tc.want) {
+				t.Errorf("statuses = %v, want %v", got, tc.want)
+			}
+			for _, id := range ids {
+				if d := delivery(t, ws, id); !d.ClaimedUntil.IsZero() {
+					t.Errorf("delivery %s claimed until %v, want no claim left", id, d.ClaimedUntil)
+				}
+			}
+			// Once its donor is free, what was left is applied.
+			ws.tx = nil
+			if _, err := w.Drain(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if got := statuses(t, ws, ids); !slices.Equal(got, repeat(donorsync.Processed, 4)) {
+				t.Errorf("statuses after a drain = %v, want all processed", got)
+			}
+		})
 	}
 }

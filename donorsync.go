@@ -226,6 +226,19 @@ type ParallelStore interface {
 	ParallelWrites() int
 }
 
+// A TryLocker is a Tx that can take locks without waiting for them. A
+// Worker uses it, when a Tx provides it, to apply those deliveries of a
+// batch whose locks it can take at once and leave the others pending for a
+// later batch, so that Workers whose batches meet (the same donor) run
+// side by side rather than one after the other. A store whose writing
+// transactions run one at a time has nothing to gain from it.
+type TryLocker interface {
+	// TryLock takes those of the named locks that no other transaction
+	// holds, as Lock does but without waiting, and reports for each name
+	// whether the transaction now holds it.
+	TryLock(ctx context.Context, names []string) (held []bool, err error)
+}
+
 // A Prefetcher is a Tx that can read at once the records a batch of
 // deliveries is about to read, so that the lookups that follow are
 // answered without a query each. The engine uses it, when a Tx provides

@@ -259,6 +259,7 @@ func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decode
 	if err := tx.Lock(ctx, slices.Compact(names)); err != nil {
 		return err
 	}
+
 	if p, ok := tx.(Prefetcher); ok {
 		if err := g.prefetch(ctx, tx, p, ds, decoded, derrs); err != nil {
 			return err
@@ -272,6 +273,63 @@ func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decode
 		}
 	}
 	return nil
+}
+
+// tryLockBatch takes, without waiting, the locks of the deliveries of ds
+// that were decoded, and reports which deliveries it holds every lock of
+// (a delivery that was not decoded needs none). When it holds every lock
+// of none of those that need some, it reports them all: the batch then
+// waits for its locks, so that a Worker always makes progress.
+func (g *Ingester) tryLockBatch(ctx context.Context, tl TryLocker, ds []*Delivery, decoded []Decoded, derrs []error) ([]bool, error) {
+	names := make([][]string, len(ds))
+	var all []string
+	for i, d := range ds {
+		if derrs[i] == nil {
+			names[i] = g.lockNames(d, decoded[i].Events)
+			all = append(all, names[i]...)
+		}
+	}
+	slices.Sort(all)
+	all = slices.Compact(all)
+	keep := make([]bool, len(ds))
+	for i := range keep {
+		keep[i] = true
+	}
+	if len(all) == 0 {
+		return keep, nil
+	}
+	held, err := tl.TryLock(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	if len(held) != len(all) {
+		return nil, fmt.Errorf("donorsync: TryLock reported %d locks of %d", len(held), len(all))
+	}
+	busy := map[string]bool{}
+	for i, n := range all {
+		if !held[i] {
+			busy[n] = true
+		}
+	}
+	if len(busy) == 0 {
+		return keep, nil
+	}
+	some := false
+	for i := range ds {
+		for _, n := range names[i] {
+			if busy[n] {
+				keep[i] = false
+				break
+			}
+		}
+		some = some || keep[i] && names[i] != nil
+	}
+	if !some {
+		for i := range keep {
+			keep[i] = true
+		}
+	}
+	return keep, nil
 }
 
 // settleBatch stores, in tx, the outcome of a batch applied with

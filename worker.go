@@ -160,6 +160,7 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 	// Claim and apply in one transaction: one commit for the batch.
 	var claimed []*Delivery
 	var states []Delivery
+	took := 0 // claimed, including those left for a later batch
 	err = g.Store.Update(ctx, func(tx Tx) error {
 		var err error
 		now := g.now()
@@ -168,12 +169,29 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 			c.IDs, c.NoBody = a.ids, true
 		}
 		claimed, err = tx.ClaimDeliveries(ctx, c)
+		took = len(claimed)
 		if err != nil || len(claimed) == 0 {
 			return err
 		}
 		decoded, derrs, err := a.decode(w.source, claimed)
 		if err != nil {
 			return err
+		}
+		if tl, ok := tx.(TryLocker); ok {
+			// Leave for a later batch the deliveries whose locks another
+			// transaction holds, rather than wait for it.
+			keep, err := g.tryLockBatch(ctx, tl, claimed, decoded, derrs)
+			if err != nil {
+				return err
+			}
+			var left []*Delivery
+			claimed, decoded, derrs, left = kept(keep, claimed, decoded, derrs)
+			for _, d := range left {
+				d.ClaimedUntil = time.Time{}
+				if err := tx.UpdateDelivery(ctx, d); err != nil {
+					return err
+				}
+			}
 		}
 		if err := g.applyBatch(ctx, tx, claimed, decoded, derrs); err != nil {
 			return err
@@ -185,7 +203,7 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 		for i, d := range claimed {
 			*d = states[i]
 		}
-		return len(claimed), nil, nil
+		return took, nil, nil
 	}
 	if ctx.Err() != nil {
 		return 0, nil, nil
@@ -225,6 +243,22 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 		g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
 	}
 	return len(claimed), nil, nil
+}
+
+// kept returns the deliveries of ds, with their decoded events and
+// errors, that keep marks, and the others.
+func kept(keep []bool, ds []*Delivery, decoded []Decoded, derrs []error) ([]*Delivery, []Decoded, []error, []*Delivery) {
+	var left []*Delivery
+	n := 0
+	for i := range ds {
+		if !keep[i] {
+			left = append(left, ds[i])
+			continue
+		}
+		ds[n], decoded[n], derrs[n] = ds[i], decoded[i], derrs[i]
+		n++
+	}
+	return ds[:n], decoded[:n], derrs[:n], left
 }
 
 func (w *Worker) batch() int {

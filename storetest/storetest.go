@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"JournalListing", testJournalListing},
 		{"ClaimDeliveries", testClaim},
 		{"ClaimDeliveriesByID", testClaimByID},
+		{"TryLock", testTryLock},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ContactRoundTrip", testContactRoundTrip},
 		{"ContactKeyConflict", testContactKeyConflict},
@@ -405,6 +406,60 @@ func testClaimByID(t *testing.T, s donorsync.Store) {
 			t.Fatalf("DueDeliveries: %v", err)
 		}
 	}
+}
+
+// testTryLock checks TryLock, for a store whose Tx is a TryLocker: a lock
+// another transaction holds is refused, without waiting; others are taken,
+// and then held until the transaction ends.
+func testTryLock(t *testing.T, s donorsync.Store) {
+	locker := false
+	update(t, s, func(tx donorsync.Tx) error {
+		_, locker = tx.(donorsync.TryLocker)
+		return nil
+	})
+	if !locker {
+		return // nothing to check: the store's transactions wait for locks
+	}
+	a, b := newTenant("trylock")+"/a", newTenant("trylock")+"/b"
+	holding, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- s.Update(ctx(t), func(tx donorsync.Tx) error {
+			if err := tx.Lock(ctx(t), []string{a}); err != nil {
+				return err
+			}
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	try := func(tx donorsync.Tx, names ...string) []bool {
+		t.Helper()
+		held, err := tx.(donorsync.TryLocker).TryLock(ctx(t), names)
+		if err != nil {
+			t.Fatalf("TryLock(%q): %v", names, err)
+		}
+		return held
+	}
+	update(t, s, func(tx donorsync.Tx) error {
+		if got := try(tx, a, b); !slices.Equal(got, []bool{false, true}) {
+			t.Errorf("TryLock(a held elsewhere, b free) = %v, want [false true]", got)
+		}
+		if got := try(tx, b); !slices.Equal(got, []bool{true}) {
+			t.Errorf("TryLock(b, held by this transaction) = %v, want [true]", got)
+		}
+		return nil
+	})
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx donorsync.Tx) error {
+		if got := try(tx, a, b); !slices.Equal(got, []bool{true, true}) {
+			t.Errorf("TryLock after the holders ended = %v, want [true true]", got)
+		}
+		return nil
+	})
 }
 
 func testConcurrentClaims(t *testing.T, s donorsync.Store) {

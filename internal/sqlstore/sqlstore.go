@@ -30,6 +30,10 @@ type Dialect struct {
 	JSONSetContactID string
 	// Lock takes transaction-scoped locks on names; nil does nothing.
 	Lock func(ctx context.Context, tx *sql.Tx, names []string) error
+	// TryLock takes those of the transaction-scoped locks on names that
+	// are free, without waiting, and reports which the transaction holds;
+	// nil leaves the store's Tx without TryLock (donorsync.TryLocker).
+	TryLock func(ctx context.Context, tx *sql.Tx, names []string) ([]bool, error)
 	// ForUpdate is appended to the query that selects deliveries to claim,
 	// such as " FOR UPDATE SKIP LOCKED"; "" where writers run one at a time.
 	ForUpdate string
@@ -94,7 +98,11 @@ func Run(ctx context.Context, db *sql.DB, w Writer, opts *sql.TxOptions, d *Dial
 		// Once the transaction has given its connection back.
 		defer stmts.prepareLater()
 	}
-	if err := fn(t); err != nil {
+	var dtx donorsync.Tx = t
+	if d.TryLock != nil {
+		dtx = lockingTx{t}
+	}
+	if err := fn(dtx); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -201,6 +209,45 @@ func (t *tx) Lock(ctx context.Context, names []string) error {
 		t.held[n] = true
 	}
 	return nil
+}
+
+// lockingTx is a tx whose dialect can take locks without waiting.
+type lockingTx struct{ *tx }
+
+var _ donorsync.TryLocker = lockingTx{}
+
+// TryLock implements donorsync.TryLocker.
+func (t lockingTx) TryLock(ctx context.Context, names []string) ([]bool, error) {
+	held := make([]bool, len(names))
+	var fresh []string
+	var at []int
+	for i, n := range names {
+		if t.held[n] {
+			held[i] = true
+			continue
+		}
+		fresh, at = append(fresh, n), append(at, i)
+	}
+	if len(fresh) == 0 {
+		return held, ctx.Err()
+	}
+	got, err := t.d.TryLock(ctx, t.tx.tx, fresh)
+	if err != nil {
+		return nil, t.d.wrap("try lock", err)
+	}
+	if len(got) != len(fresh) {
+		return nil, fmt.Errorf("%s: try lock: %d answers for %d locks", t.d.Name, len(got), len(fresh))
+	}
+	if t.held == nil {
+		t.held = make(map[string]bool, len(fresh))
+	}
+	for j, ok := range got {
+		if ok {
+			held[at[j]] = true
+			t.held[fresh[j]] = true
+		}
+	}
+	return held, nil
 }
 
 // RecordDelivery implements donorsync.Tx.

@@ -138,6 +138,7 @@ var dialect = &sqlstore.Dialect{
 	Rebind:           rebind,
 	JSONSetContactID: `jsonb_set(data, '{ContactID}', to_jsonb(?::text))`,
 	Lock:             lock,
+	TryLock:          tryLock,
 	ForUpdate:        " FOR UPDATE SKIP LOCKED",
 	Conflict:         conflict,
 }
@@ -165,6 +166,26 @@ func lock(ctx context.Context, tx *sql.Tx, names []string) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(n, 0))
 		FROM unnest($1::text[]) WITH ORDINALITY AS l(n, i) ORDER BY i`, names)
 	return err
+}
+
+// tryLock takes those of the advisory locks on names that no other
+// transaction holds, without waiting.
+func tryLock(ctx context.Context, tx *sql.Tx, names []string) ([]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended(n, 0))
+		FROM unnest($1::text[]) WITH ORDINALITY AS l(n, i) ORDER BY i`, names)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	held := make([]bool, 0, len(names))
+	for rows.Next() {
+		var ok bool
+		if err := rows.Scan(&ok); err != nil {
+			return nil, err
+		}
+		held = append(held, ok)
+	}
+	return held, rows.Err()
 }
 
 // conflict reports the errors that mean another transaction won a race.
