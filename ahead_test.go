@@ -367,3 +367,76 @@ func TestWorkerLeavesWhatItCannotLockForALaterBatch(t *testing.T) {
 		})
 	}
 }
+
+// journalLog records which deliveries each transaction journaled, by
+// body.
+type journalLog struct {
+	mu  sync.Mutex
+	txs [][]string
+}
+
+// loggedTx is a busyTx that adds what it journals to a journalLog.
+type loggedTx struct {
+	busyTx
+	log *journalLog
+	at  int // this transaction's entry in log.txs
+}
+
+func (t loggedTx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string, error) {
+	t.log.mu.Lock()
+	t.log.txs[t.at] = append(t.log.txs[t.at], string(d.Body))
+	t.log.mu.Unlock()
+	return t.Tx.RecordDelivery(ctx, d)
+}
+
+func TestInlineGroupLeavesWhatItCannotLockForTheNextGroup(t *testing.T) {
+	t.Parallel()
+	log := &journalLog{}
+	ws := &watchStore{Store: memstore.New(), hold: make(chan struct{}), holding: make(chan struct{})}
+	ws.tx = func(tx donorsync.Tx) donorsync.Tx {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		log.txs = append(log.txs, nil)
+		return loggedTx{busyTx{tx, "g1@"}, log, len(log.txs) - 1}
+	}
+	g := &donorsync.Ingester{Store: ws, Logger: quiet}
+	src := &perBodySource{}
+	var wg sync.WaitGroup
+	receive := func(body string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := g.Receive(t.Context(), src, &donorsync.Delivery{Tenant: "t1", Body: []byte(body)}); err != nil {
+				t.Errorf("Receive(%s): %v", body, err)
+			}
+		}()
+	}
+	receive("g0")
+	<-ws.holding // g0's group waits to commit; the next three queue up meanwhile
+	for _, body := range []string{"g1", "g2", "g3"} {
+		receive(body)
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(ws.hold)
+	wg.Wait()
+	// g1's donor is busy: its group goes ahead without it, and g1 follows
+	// in a group of its own, waiting for its locks.
+	want := [][]string{{"g0"}, {"g2", "g3"}, {"g1"}}
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	for _, tx := range log.txs {
+		slices.Sort(tx)
+	}
+	if !slices.EqualFunc(log.txs, want, slices.Equal) {
+		t.Errorf("journaled by transaction: %q, want %q", log.txs, want)
+	}
+	var donations int
+	ws.Store.View(t.Context(), func(tx donorsync.Tx) error {
+		ds, err := tx.Donations(t.Context(), "t1", donorsync.Page{})
+		donations = len(ds)
+		return err
+	})
+	if donations != 4 {
+		t.Errorf("%d donations, want 4", donations)
+	}
+}

@@ -26,6 +26,9 @@ type journalJob struct {
 	apply  bool             // inline: apply events in the same transaction
 	events []donation.Event // what to apply
 	done   chan error
+	// deferred is set once the job was left for a later batch, its locks
+	// held by another transaction; it then waits for them.
+	deferred bool
 }
 
 // maxGroup bounds a batch, so that one transaction stays short.
@@ -100,10 +103,21 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 	// The batch outlives any one request; it is bounded on its own.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	states := make([]Delivery, len(live))
+	var run, later []*journalJob
+	var states []Delivery
 	err := g.Store.Update(ctx, func(tx Tx) error {
-		ds := make([]*Delivery, len(live))
-		for i, j := range live {
+		run, later = live, nil
+		if tl, ok := tx.(TryLocker); ok {
+			// Leave for the next batch the deliveries received inline
+			// whose locks another transaction holds, rather than wait.
+			var err error
+			if run, later, err = g.tryLockJobs(ctx, tl, live); err != nil {
+				return err
+			}
+		}
+		states = make([]Delivery, len(run))
+		ds := make([]*Delivery, len(run))
+		for i, j := range run {
 			states[i] = *j.d // a retried transaction starts from the same state
 			ds[i] = &states[i]
 		}
@@ -121,7 +135,7 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 		// Apply the new deliveries received inline, as one batch.
 		var apply []*Delivery
 		var decoded []Decoded
-		for i, j := range live {
+		for i, j := range run {
 			if j.apply && ds[i].Status != Duplicate {
 				apply = append(apply, ds[i])
 				decoded = append(decoded, Decoded{Key: ds[i].Key, Events: j.events})
@@ -134,9 +148,15 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 		return g.applyBatch(ctx, tx, apply, decoded, make([]error, len(apply)))
 	})
 	if err == nil {
-		for i, j := range live {
+		for i, j := range run {
 			*j.d = states[i]
 			j.done <- nil
+		}
+		if len(later) > 0 { // first in the queue: they keep their turn
+			c := &g.group
+			c.mu.Lock()
+			c.queue = append(later, c.queue...)
+			c.mu.Unlock()
 		}
 		return
 	}
@@ -153,4 +173,45 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 			return err
 		})
 	}
+}
+
+// tryLockJobs takes, without waiting, the locks of the deliveries of jobs
+// to be applied inline, and returns the jobs to run now and those to leave
+// for the next batch: deliveries whose locks another transaction holds,
+// left once (a job left before waits for its locks), unless none would
+// run.
+func (g *Ingester) tryLockJobs(ctx context.Context, tl TryLocker, jobs []*journalJob) (run, later []*journalJob, err error) {
+	var ds []*Delivery
+	var decoded []Decoded
+	var at []int
+	for i, j := range jobs {
+		if j.apply && !j.deferred {
+			ds, decoded, at = append(ds, j.d), append(decoded, Decoded{Events: j.events}), append(at, i)
+		}
+	}
+	if len(ds) == 0 {
+		return jobs, nil, nil
+	}
+	keep, err := g.tryLockBatch(ctx, tl, ds, decoded, make([]error, len(ds)))
+	if err != nil {
+		return nil, nil, err
+	}
+	leave := make([]bool, len(jobs))
+	for k, i := range at {
+		leave[i] = !keep[k]
+	}
+	for i, j := range jobs {
+		if leave[i] {
+			later = append(later, j)
+		} else {
+			run = append(run, j)
+		}
+	}
+	if len(run) == 0 {
+		return jobs, nil, nil
+	}
+	for _, j := range later {
+		j.deferred = true
+	}
+	return run, later, nil
 }
