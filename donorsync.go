@@ -229,8 +229,9 @@ type ParallelStore interface {
 // A TryLocker is a Tx that can take locks without waiting for them. A
 // Worker uses it, when a Tx provides it, to apply those deliveries of a
 // batch whose locks it can take at once and leave the others pending for a
-// later batch, so that Workers whose batches meet (the same donor) run
-// side by side rather than one after the other. A store whose writing
+// later batch, and group commit to leave deliveries received inline for
+// the next group, so that transactions that meet (the same donor) run side
+// by side rather than one after the other. A store whose writing
 // transactions run one at a time has nothing to gain from it.
 type TryLocker interface {
 	// TryLock takes those of the named locks that no other transaction
