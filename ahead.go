@@ -11,6 +11,10 @@ import (
 type inHand struct {
 	mu  sync.Mutex
 	ids map[TenantID]struct{}
+	// unlisted is set once a View showed that the store cannot read
+	// ahead (its Tx is not a DueLister), so that no more Views are spent
+	// finding that out.
+	unlisted bool
 }
 
 // ahead is a batch of due deliveries read and decoded before the writing
@@ -34,8 +38,11 @@ func (w *Worker) readAhead(ctx context.Context, batch int) (*ahead, error) {
 	}
 	hand := &w.Ingester.hand
 	hand.mu.Lock()
-	held := len(hand.ids)
+	held, unlisted := len(hand.ids), hand.unlisted
 	hand.mu.Unlock()
+	if unlisted {
+		return nil, nil
+	}
 	var ds []*Delivery
 	lister := false
 	err := w.Ingester.Store.View(ctx, func(tx Tx) error {
@@ -52,6 +59,9 @@ func (w *Worker) readAhead(ctx context.Context, batch int) (*ahead, error) {
 		return nil, fmt.Errorf("donorsync: read due deliveries: %w", err)
 	}
 	if !lister {
+		hand.mu.Lock()
+		hand.unlisted = true
+		hand.mu.Unlock()
 		return nil, nil
 	}
 	a := &ahead{hand: hand, at: make(map[TenantID]int, min(len(ds), batch))}

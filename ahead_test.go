@@ -30,8 +30,9 @@ type watchStore struct {
 	// afterView, when set, runs once, after the first View.
 	afterView func()
 	once      sync.Once
-	// tx, when set, wraps the Tx of every Update.
-	tx func(donorsync.Tx) donorsync.Tx
+	// tx, when set, wraps the Tx of every Update; viewTx, of every View.
+	tx, viewTx func(donorsync.Tx) donorsync.Tx
+	views      atomic.Int32
 }
 
 func (s *watchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
@@ -51,10 +52,16 @@ func (s *watchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) er
 }
 
 func (s *watchStore) View(ctx context.Context, fn func(donorsync.Tx) error) error {
+	s.views.Add(1)
 	if s.writing.Load() > 0 {
 		s.viewsWhileWriting.Add(1)
 	}
-	err := s.Store.View(ctx, fn)
+	err := s.Store.View(ctx, func(tx donorsync.Tx) error {
+		if s.viewTx != nil {
+			tx = s.viewTx(tx)
+		}
+		return fn(tx)
+	})
 	if s.afterView != nil {
 		s.once.Do(s.afterView)
 	}
@@ -96,6 +103,40 @@ func enqueueGifts(t *testing.T, g *donorsync.Ingester, src donorsync.Source, n i
 		}
 		ids = append(ids, d.ID)
 	}
+	return ids
+}
+
+// backlog journals n deliveries of src, g0 to g(n-1), as pending in a new
+// watchStore, and returns the store, its Ingester and the deliveries' ids.
+func backlog(t *testing.T, src donorsync.Source, n int) (*watchStore, *donorsync.Ingester, []string) {
+	t.Helper()
+	ws := &watchStore{Store: memstore.New()}
+	g := &donorsync.Ingester{Store: ws, Logger: quiet}
+	return ws, g, enqueueGifts(t, g, src, n)
+}
+
+// wantStatuses checks the status of each delivery of ids.
+func wantStatuses(t *testing.T, s donorsync.Store, ids []string, want []donorsync.DeliveryStatus) {
+	t.Helper()
+	if got := statuses(t, s, ids); !slices.Equal(got, want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+}
+
+// donationIDs returns the external ids of tenant t1's donations, sorted.
+func donationIDs(t *testing.T, s donorsync.Store) []string {
+	t.Helper()
+	var ids []string
+	if err := s.View(t.Context(), func(tx donorsync.Tx) error {
+		ds, err := tx.Donations(t.Context(), "t1", donorsync.Page{})
+		for _, d := range ds {
+			ids = append(ids, d.ExternalID)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
 	return ids
 }
 
@@ -144,19 +185,37 @@ func TestWorkerDecodesBeforeItsWritingTransaction(t *testing.T) {
 			if in, out := src.inside.Load(), src.outside.Load(); in != tc.inside || out != tc.outside {
 				t.Errorf("decoded %d deliveries inside the writing transaction and %d before it; want %d and %d", in, out, tc.inside, tc.outside)
 			}
-			if got := statuses(t, ws, ids); !slices.Equal(got, repeat(donorsync.Processed, 10)) {
-				t.Errorf("statuses after the drain = %v, want all processed", got)
-			}
+			wantStatuses(t, ws, ids, repeat(donorsync.Processed, 10))
 		})
 	}
 }
 
+// plainTx is a Tx with none of the optional interfaces.
+type plainTx struct{ donorsync.Tx }
+
+func TestWorkerStopsLookingForAReadAheadTheStoreLacks(t *testing.T) {
+	t.Parallel()
+	src := &perBodySource{}
+	ws, g, ids := backlog(t, src, 10)
+	ws.viewTx = func(tx donorsync.Tx) donorsync.Tx { return plainTx{tx} }
+	ws.views.Store(0)
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+	if n, err := w.Drain(t.Context()); n != 10 || err != nil {
+		t.Fatalf("Drain = %d, %v; want 10", n, err)
+	}
+	// Four batches (the last finds none); one View showed there is no
+	// reading ahead.
+	if n := ws.views.Load(); n != 1 {
+		t.Errorf("%d Views during the drain, want 1", n)
+	}
+	ws.viewTx = nil
+	wantStatuses(t, ws, ids, repeat(donorsync.Processed, 10))
+}
+
 func TestWorkersOfOneIngesterReadDifferentBatches(t *testing.T) {
 	t.Parallel()
-	ws := &watchStore{Store: memstore.New()}
-	g := &donorsync.Ingester{Store: ws, Logger: quiet}
 	src := &perBodySource{}
-	ids := enqueueGifts(t, g, src, 8)
+	ws, g, ids := backlog(t, src, 8)
 	ws.hold, ws.holding = make(chan struct{}), make(chan struct{})
 	a := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
 	b := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
@@ -171,25 +230,19 @@ func TestWorkersOfOneIngesterReadDifferentBatches(t *testing.T) {
 	if nb, err := b.RunOnce(t.Context()); nb != 4 || err != nil {
 		t.Errorf("second Worker's RunOnce = %d, %v; want the four others", nb, err)
 	}
-	if got := statuses(t, ws, ids[4:]); !slices.Equal(got, repeat(donorsync.Processed, 4)) {
-		t.Errorf("statuses of the four newest = %v, want processed by the second Worker", got)
-	}
+	wantStatuses(t, ws, ids[4:], repeat(donorsync.Processed, 4)) // by the second Worker
 	close(ws.hold)
 	<-done
 	if na != 4 || erra != nil {
 		t.Errorf("first Worker's RunOnce = %d, %v; want the four it read", na, erra)
 	}
-	if got := statuses(t, ws, ids); !slices.Equal(got, repeat(donorsync.Processed, 8)) {
-		t.Errorf("statuses = %v, want all processed", got)
-	}
+	wantStatuses(t, ws, ids, repeat(donorsync.Processed, 8))
 }
 
 func TestWorkerRunReadsTheNextBatchWhileApplying(t *testing.T) {
 	t.Parallel()
-	ws := &watchStore{Store: memstore.New()}
-	g := &donorsync.Ingester{Store: ws, Logger: quiet}
 	src := &perBodySource{}
-	ids := enqueueGifts(t, g, src, 12)
+	ws, g, ids := backlog(t, src, 12)
 	ws.delay = 10 * time.Millisecond
 	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4, Poll: time.Millisecond}
 	ctx, cancel := context.WithCancel(t.Context())
@@ -210,14 +263,8 @@ func TestWorkerRunReadsTheNextBatchWhileApplying(t *testing.T) {
 	if n := ws.viewsWhileWriting.Load(); n == 0 {
 		t.Error("no batch was read while another was applied")
 	}
-	var donations int
-	ws.View(t.Context(), func(tx donorsync.Tx) error {
-		ds, err := tx.Donations(t.Context(), "t1", donorsync.Page{})
-		donations = len(ds)
-		return err
-	})
-	if donations != 12 {
-		t.Errorf("%d donations, want 12", donations)
+	if n := len(donationIDs(t, ws.Store)); n != 12 {
+		t.Errorf("%d donations, want 12", n)
 	}
 }
 
@@ -238,20 +285,14 @@ func claimTwo(t *testing.T, mem *memstore.Store) func() {
 
 func TestWorkerAppliesWhatIsLeftOfABatchReadAhead(t *testing.T) {
 	t.Parallel()
-	mem := memstore.New()
-	ws := &watchStore{Store: mem}
-	g := &donorsync.Ingester{Store: ws, Logger: quiet}
 	src := &perBodySource{}
-	ids := enqueueGifts(t, g, src, 4)
-	ws.afterView = claimTwo(t, mem) // between reading ahead and claiming
+	ws, g, ids := backlog(t, src, 4)
+	ws.afterView = claimTwo(t, ws.Store) // between reading ahead and claiming
 	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
 	if n, err := w.RunOnce(t.Context()); n != 2 || err != nil {
 		t.Errorf("RunOnce = %d, %v; want the 2 not claimed meanwhile", n, err)
 	}
-	want := append(repeat(donorsync.Pending, 2), repeat(donorsync.Processed, 2)...)
-	if got := statuses(t, ws, ids); !slices.Equal(got, want) {
-		t.Errorf("statuses = %v, want %v", got, want)
-	}
+	wantStatuses(t, ws, ids, append(repeat(donorsync.Pending, 2), repeat(donorsync.Processed, 2)...))
 }
 
 // idBlindTx claims as if Claim.IDs were empty, leaving bodies out as
@@ -276,33 +317,18 @@ func (s *bodySource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
 
 func TestWorkerRecoversFromAClaimWithoutBodiesItDidNotRead(t *testing.T) {
 	t.Parallel()
-	mem := memstore.New()
-	ws := &watchStore{Store: mem}
-	g := &donorsync.Ingester{Store: ws, Logger: quiet}
 	src := &bodySource{}
-	ids := enqueueGifts(t, g, src, 6)
+	ws, g, ids := backlog(t, src, 6)
 	// The Worker reads the four oldest ahead; two of them are claimed
 	// meanwhile; the claim then takes two it did not read, without bodies.
-	ws.afterView = claimTwo(t, mem)
+	ws.afterView = claimTwo(t, ws.Store)
 	ws.tx = func(tx donorsync.Tx) donorsync.Tx { return idBlindTx{tx} }
 	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
 	if n, err := w.RunOnce(t.Context()); n != 4 || err != nil {
 		t.Errorf("RunOnce = %d, %v; want 4", n, err)
 	}
-	want := append(repeat(donorsync.Pending, 2), repeat(donorsync.Processed, 4)...)
-	if got := statuses(t, ws, ids); !slices.Equal(got, want) {
-		t.Errorf("statuses = %v, want %v", got, want)
-	}
-	var got []string
-	ws.View(t.Context(), func(tx donorsync.Tx) error {
-		ds, err := tx.Donations(t.Context(), "t1", donorsync.Page{})
-		for _, d := range ds {
-			got = append(got, d.ExternalID)
-		}
-		return err
-	})
-	slices.Sort(got)
-	if want := []string{"g2", "g3", "g4", "g5"}; !slices.Equal(got, want) {
+	wantStatuses(t, ws, ids, append(repeat(donorsync.Pending, 2), repeat(donorsync.Processed, 4)...))
+	if got, want := donationIDs(t, ws), []string{"g2", "g3", "g4", "g5"}; !slices.Equal(got, want) {
 		t.Errorf("donations %q, want %q: each from its own body", got, want)
 	}
 }
@@ -339,18 +365,14 @@ func TestWorkerLeavesWhatItCannotLockForALaterBatch(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ws := &watchStore{Store: memstore.New()}
-			g := &donorsync.Ingester{Store: ws, Logger: quiet}
 			src := &perBodySource{}
-			ids := enqueueGifts(t, g, src, 4)
+			ws, g, ids := backlog(t, src, 4)
 			ws.tx = func(tx donorsync.Tx) donorsync.Tx { return busyTx{tx, tc.busy} }
 			w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
 			if n, err := w.RunOnce(t.Context()); n != 4 || err != nil {
 				t.Errorf("RunOnce = %d, %v; want the 4 claimed", n, err)
 			}
-			if got := statuses(t, ws, ids); !slices.Equal(got, tc.want) {
-				t.Errorf("statuses = %v, want %v", got, tc.want)
-			}
+			wantStatuses(t, ws, ids, tc.want)
 			for _, id := range ids {
 				if d := delivery(t, ws, id); !d.ClaimedUntil.IsZero() {
 					t.Errorf("delivery %s claimed until %v, want no claim left", id, d.ClaimedUntil)
@@ -361,9 +383,7 @@ func TestWorkerLeavesWhatItCannotLockForALaterBatch(t *testing.T) {
 			if _, err := w.Drain(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			if got := statuses(t, ws, ids); !slices.Equal(got, repeat(donorsync.Processed, 4)) {
-				t.Errorf("statuses after a drain = %v, want all processed", got)
-			}
+			wantStatuses(t, ws, ids, repeat(donorsync.Processed, 4)) // after a drain
 		})
 	}
 }
@@ -430,13 +450,7 @@ func TestInlineGroupLeavesWhatItCannotLockForTheNextGroup(t *testing.T) {
 	if !slices.EqualFunc(log.txs, want, slices.Equal) {
 		t.Errorf("journaled by transaction: %q, want %q", log.txs, want)
 	}
-	var donations int
-	ws.Store.View(t.Context(), func(tx donorsync.Tx) error {
-		ds, err := tx.Donations(t.Context(), "t1", donorsync.Page{})
-		donations = len(ds)
-		return err
-	})
-	if donations != 4 {
-		t.Errorf("%d donations, want 4", donations)
+	if got, want := donationIDs(t, ws.Store), []string{"g0", "g1", "g2", "g3"}; !slices.Equal(got, want) {
+		t.Errorf("donations %q, want %q", got, want)
 	}
 }

@@ -259,7 +259,6 @@ func (g *Ingester) applyBatch(ctx context.Context, tx Tx, ds []*Delivery, decode
 	if err := tx.Lock(ctx, slices.Compact(names)); err != nil {
 		return err
 	}
-
 	if p, ok := tx.(Prefetcher); ok {
 		if err := g.prefetch(ctx, tx, p, ds, decoded, derrs); err != nil {
 			return err
@@ -303,7 +302,7 @@ func (g *Ingester) tryLockBatch(ctx context.Context, tl TryLocker, ds []*Deliver
 		return nil, err
 	}
 	if len(held) != len(all) {
-		return nil, fmt.Errorf("donorsync: TryLock reported %d locks of %d", len(held), len(all))
+		return nil, fmt.Errorf("donorsync: TryLock answered for %d of %d locks; it must answer for each name", len(held), len(all))
 	}
 	busy := map[string]bool{}
 	for i, n := range all {

@@ -126,9 +126,9 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 	if lease <= 0 {
 		lease = time.Minute
 	}
-	claim := func(tx Tx) ([]*Delivery, error) {
+	claim := func() Claim {
 		now := g.now()
-		return tx.ClaimDeliveries(ctx, Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch})
+		return Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch}
 	}
 	if a == nil {
 		if a, err = w.readAhead(ctx, batch); err != nil {
@@ -163,8 +163,8 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 	took := 0 // claimed, including those left for a later batch
 	err = g.Store.Update(ctx, func(tx Tx) error {
 		var err error
-		now := g.now()
-		c := Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch, Settling: true}
+		c := claim()
+		c.Settling = true
 		if a != nil {
 			c.IDs, c.NoBody = a.ids, true
 		}
@@ -214,7 +214,7 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 	claimed = nil
 	err = g.update(ctx, func(tx Tx) error {
 		var err error
-		claimed, err = claim(tx)
+		claimed, err = tx.ClaimDeliveries(ctx, claim())
 		return err
 	})
 	if err != nil {

@@ -342,7 +342,8 @@ func testClaimByID(t *testing.T, s donorsync.Store) {
 			d.Status = donorsync.Processed // named below, but not due
 		}
 	})
-	other := pending(t, s, newTenant("claim-ids-other"), 1, now.Add(-2*time.Hour), nil)
+	otherTenant := newTenant("claim-ids-other")
+	other := pending(t, s, otherTenant, 1, now.Add(-2*time.Hour), nil)
 	var listed []*donorsync.Delivery
 	lister := false
 	if err := s.View(ctx(t), func(tx donorsync.Tx) error {
@@ -372,7 +373,7 @@ func testClaimByID(t *testing.T, s donorsync.Store) {
 	lease := now.Add(time.Minute)
 	var claimed []*donorsync.Delivery
 	named := []donorsync.TenantID{{Tenant: tenant, ID: ids[4]}, {Tenant: tenant, ID: ids[1]}, {Tenant: tenant, ID: ids[3]},
-		{Tenant: tenant, ID: ids[5]}, {Tenant: tenant, ID: "dl_absent"}, {Tenant: "claim-ids-other", ID: other[0]}}
+		{Tenant: tenant, ID: ids[5]}, {Tenant: tenant, ID: "dl_absent"}, {Tenant: otherTenant, ID: other[0]}}
 	update(t, s, func(tx donorsync.Tx) error {
 		var err error
 		claimed, err = tx.ClaimDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 2, IDs: named, NoBody: true})

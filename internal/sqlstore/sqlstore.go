@@ -281,8 +281,7 @@ const deliveryColumns = `tenant, id, provider, kind, key, body, received_at, sta
 	next_attempt_at, claimed_until`
 
 // deliveryColumnsNoBody is deliveryColumns with an empty body.
-const deliveryColumnsNoBody = `tenant, id, provider, kind, key, NULL, received_at, status, duplicate_of, attempts, error, updated_at,
-	next_attempt_at, claimed_until`
+var deliveryColumnsNoBody = strings.Replace(deliveryColumns, " body,", " NULL,", 1)
 
 func scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, error) {
 	var d donorsync.Delivery
@@ -353,15 +352,35 @@ func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donors
 	q := `SELECT ` + cols + ` FROM deliveries
 		WHERE status IN ('pending', 'failed') AND next_attempt_at <= ? AND claimed_until <= ?`
 	now := micros(c.Now)
+	var out []*donorsync.Delivery
+	var err error
 	if len(c.IDs) == 0 {
 		args := []any{now, now}
 		if c.Tenant != "" {
 			q += ` AND tenant = ?`
 			args = append(args, c.Tenant)
 		}
-		return t.scanDeliveries(ctx, q+` ORDER BY received_at, id LIMIT ?`+lock, append(args, max(c.Limit, 0))...)
+		out, err = t.scanDeliveries(ctx, q+` ORDER BY received_at, id LIMIT ?`+lock, append(args, max(c.Limit, 0))...)
+	} else {
+		out, err = t.dueByID(ctx, c, q, lock)
 	}
-	// By tenant, in chunks that keep under the statement's parameters.
+	if err != nil {
+		return nil, err
+	}
+	if c.NoBody {
+		for _, d := range out {
+			d.Body = nil
+		}
+	}
+	return out, nil
+}
+
+// dueByID runs q, the query of due, for the deliveries c.IDs names: by
+// tenant, in chunks that keep under the statement's parameters. It orders
+// them and cuts them to c.Limit itself: with ORDER BY, SQLite's planner
+// walks the queue's index for the order rather than look each id up.
+func (t *tx) dueByID(ctx context.Context, c donorsync.Claim, q, lock string) ([]*donorsync.Delivery, error) {
+	now := micros(c.Now)
 	per := t.d.MaxParams
 	if per <= 0 {
 		per = 8000
@@ -378,9 +397,6 @@ func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donors
 		}
 		byTenant[id.Tenant] = append(byTenant[id.Tenant], id.ID)
 	}
-	// Every named delivery that is due, ordered and cut to c.Limit here:
-	// with ORDER BY, SQLite's planner walks the queue's index for the
-	// order rather than look each id up.
 	var out []*donorsync.Delivery
 	for _, tenant := range tenants {
 		ids := byTenant[tenant]
@@ -401,13 +417,7 @@ func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donors
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	out = out[:min(len(out), max(c.Limit, 0))]
-	if c.NoBody {
-		for _, d := range out {
-			d.Body = nil
-		}
-	}
-	return out, nil
+	return out[:min(len(out), max(c.Limit, 0))], nil
 }
 
 // scanDeliveries runs a query selecting deliveryColumns (or
