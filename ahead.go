@@ -44,13 +44,14 @@ func (w *Worker) readAhead(ctx context.Context, batch int) (*ahead, error) {
 		return nil, nil
 	}
 	var ds []*Delivery
-	lister := false
+	lister, preloader := false, false
 	err := w.Ingester.Store.View(ctx, func(tx Tx) error {
 		l, ok := tx.(DueLister)
 		if !ok {
 			return nil
 		}
 		lister = true
+		_, preloader = tx.(Preloader)
 		var err error
 		ds, err = l.DueDeliveries(ctx, Claim{Tenant: w.Tenant, Now: w.Ingester.now(), Limit: batch + held})
 		return err
@@ -85,7 +86,27 @@ func (w *Worker) readAhead(ctx context.Context, batch int) (*ahead, error) {
 			a.decoded[i], a.derrs[i] = src.Decode(d)
 		}
 	}
+	if preloader {
+		w.preload(ctx, a)
+	}
 	return a, nil
+}
+
+// preload reads, in a View, the records that applying a will read, for
+// the writing transaction that applies it (Preloader). It reports no
+// error: one that fails costs only its reads, the writing transaction
+// reading what it needs itself, where its error shows.
+func (w *Worker) preload(ctx context.Context, a *ahead) {
+	want := w.Ingester.wants(a.ds, a.decoded, a.derrs)
+	if want.empty() {
+		return
+	}
+	w.Ingester.Store.View(ctx, func(tx Tx) error {
+		if p, ok := tx.(Preloader); ok {
+			return p.Preload(ctx, want)
+		}
+		return nil
+	})
 }
 
 // release gives up the batch a holds; a may be nil.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/memstore"
+	"github.com/google/go-cmp/cmp"
 )
 
 // watchStore is a memstore that reports what runs while a writing
@@ -453,4 +454,54 @@ func TestInlineGroupLeavesWhatItCannotLockForTheNextGroup(t *testing.T) {
 	if got, want := donationIDs(t, ws.Store), []string{"g0", "g1", "g2", "g3"}; !slices.Equal(got, want) {
 		t.Errorf("donations %q, want %q", got, want)
 	}
+}
+
+// preloadingTx is a View's Tx that can read ahead, and records what it is
+// asked to preload.
+type preloadingTx struct {
+	donorsync.Tx
+	store *watchStore
+	mu    *sync.Mutex
+	got   *[][]string // the donations of each Preload
+}
+
+func (p preloadingTx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	return p.Tx.(donorsync.DueLister).DueDeliveries(ctx, c)
+}
+
+func (p preloadingTx) Preload(ctx context.Context, want donorsync.Prefetch) error {
+	var ids []string
+	if p.store.writing.Load() > 0 {
+		ids = append(ids, "(while writing)")
+	}
+	for _, r := range want.Donations {
+		ids = append(ids, r.ExternalID)
+	}
+	p.mu.Lock()
+	*p.got = append(*p.got, ids)
+	p.mu.Unlock()
+	return nil
+}
+
+func TestWorkerPreloadsEachBatchBeforeApplyingIt(t *testing.T) {
+	t.Parallel()
+	src := &perBodySource{}
+	ws, g, ids := backlog(t, src, 10)
+	var mu sync.Mutex
+	var got [][]string
+	ws.viewTx = func(tx donorsync.Tx) donorsync.Tx {
+		return preloadingTx{Tx: tx, store: ws, mu: &mu, got: &got}
+	}
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+	for range 3 {
+		if _, err := w.RunOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := [][]string{{"g0", "g1", "g2", "g3"}, {"g4", "g5", "g6", "g7"}, {"g8", "g9"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("donations preloaded, batch by batch (-want +got):\n%s", diff)
+	}
+	ws.viewTx = nil
+	wantStatuses(t, ws, ids, repeat(donorsync.Processed, 10))
 }

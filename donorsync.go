@@ -258,6 +258,21 @@ type Prefetcher interface {
 	Prefetch(ctx context.Context, p Prefetch) (map[TenantKey]string, error)
 }
 
+// A Preloader is a Tx of a View that can read, beside the writing
+// transactions, the records a batch is about to need, and keep them for
+// the writing transaction that applies the batch. A Worker that reads
+// ahead (DueLister) calls Preload in a View once it has decoded its
+// batch, with what it will Prefetch; the writing transaction then
+// Prefetches as usual, and the store answers from what it preloaded
+// those records that no transaction has written since. Only a store that
+// can tell that (such as one whose writing transactions run one at a
+// time, on one connection) should provide it.
+type Preloader interface {
+	// Preload reads the records p names, and the contacts that own
+	// p.Keys, for the writing transaction to come.
+	Preload(ctx context.Context, p Prefetch) error
+}
+
 // Prefetch names the records to read ahead, by natural key. Absent
 // records are remembered as absent.
 type Prefetch struct {

@@ -356,6 +356,33 @@ func (g *Ingester) settleBatch(ctx context.Context, tx Tx, ds []*Delivery, derrs
 // of its contact keys, its donations with their adjustments and its
 // commitments; then it locks the owners and reads them afresh.
 func (g *Ingester) prefetch(ctx context.Context, tx Tx, p Prefetcher, ds []*Delivery, decoded []Decoded, derrs []error) error {
+	want := g.wants(ds, decoded, derrs)
+	if want.empty() {
+		return nil
+	}
+	owners, err := p.Prefetch(ctx, want)
+	if err != nil || len(owners) == 0 {
+		return err
+	}
+	// The owners found were read before they were locked: lock them now,
+	// and read them again.
+	ids := make([]TenantID, 0, len(owners))
+	locks := make([]string, 0, len(owners))
+	for k, id := range owners {
+		ids = append(ids, TenantID{k.Tenant, id})
+		locks = append(locks, k.Tenant+"\x1fcontact\x1f"+id)
+	}
+	slices.Sort(locks)
+	if err := tx.Lock(ctx, slices.Compact(locks)); err != nil {
+		return err
+	}
+	_, err = p.Prefetch(ctx, Prefetch{Contacts: ids})
+	return err
+}
+
+// wants names the records that applying the deliveries of ds that were
+// decoded (derrs[i] == nil) reads by natural key.
+func (g *Ingester) wants(ds []*Delivery, decoded []Decoded, derrs []error) Prefetch {
 	var want Prefetch
 	for i, d := range ds {
 		if derrs[i] != nil {
@@ -383,27 +410,11 @@ func (g *Ingester) prefetch(ctx context.Context, tx Tx, p Prefetcher, ds []*Deli
 			}
 		}
 	}
-	if len(want.Keys)+len(want.Donations)+len(want.Commitments) == 0 {
-		return nil
-	}
-	owners, err := p.Prefetch(ctx, want)
-	if err != nil || len(owners) == 0 {
-		return err
-	}
-	// The owners found were read before they were locked: lock them now,
-	// and read them again.
-	ids := make([]TenantID, 0, len(owners))
-	locks := make([]string, 0, len(owners))
-	for k, id := range owners {
-		ids = append(ids, TenantID{k.Tenant, id})
-		locks = append(locks, k.Tenant+"\x1fcontact\x1f"+id)
-	}
-	slices.Sort(locks)
-	if err := tx.Lock(ctx, slices.Compact(locks)); err != nil {
-		return err
-	}
-	_, err = p.Prefetch(ctx, Prefetch{Contacts: ids})
-	return err
+	return want
+}
+
+func (p *Prefetch) empty() bool {
+	return len(p.Keys)+len(p.Contacts)+len(p.Donations)+len(p.Commitments) == 0
 }
 
 func (g *Ingester) processEach(ctx context.Context, source func(string) Source, ds []*Delivery) error {

@@ -308,6 +308,23 @@ func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) (map[donorsync.
 	return owners, nil
 }
 
+// Preload implements donorsync.Preloader in a View that preloads for a
+// writer's Memo; in any other transaction it does nothing.
+func (t *tx) Preload(ctx context.Context, p donorsync.Prefetch) error {
+	if t.feed == nil {
+		return nil
+	}
+	owners, err := t.Prefetch(ctx, p)
+	if err != nil || t.d.Lock == nil { // the owners were read with their keys
+		return err
+	}
+	ids := make([]donorsync.TenantID, 0, len(owners))
+	for k, id := range owners {
+		ids = append(ids, donorsync.TenantID{Tenant: k.Tenant, ID: id})
+	}
+	return t.prefetchContacts(ctx, ids)
+}
+
 // unique returns the distinct items of all, each as a row of arguments.
 func unique[T comparable](all []T, row func(T) []any) [][]any {
 	seen := make(map[T]bool, len(all))

@@ -23,6 +23,12 @@ import (
 // its own whose writes it did not follow, and a commit whose outcome is
 // unknown.
 //
+// A View may preload records for the writer (donorsync.Preloader): they
+// are kept when no writing transaction has changed records, and the Memo
+// has not been emptied, since the View began, so that they are what the
+// writer would read; a writing transaction that commits afterwards puts
+// what it wrote over them. The Memo counts such changes in its epoch.
+//
 // It holds each kind of record in two generations, each up to that
 // kind's limit (see NewMemo): when the newer is full, the older is
 // dropped, and a record read from the older moves to the newer. A nil
@@ -32,6 +38,7 @@ type Memo struct {
 	conn    any   // the driver connection the records were read on
 	version int64 // its data_version then
 	valid   bool
+	epoch   uint64 // changes each time records may have changed
 
 	owners      gen[keyRef, string]
 	contacts    gen[idRef, *contact.Contact]
@@ -47,6 +54,9 @@ type MemoStats struct {
 	Hits   int // records answered from memory
 	Misses int // records read from the database
 	Resets int // times the Memo was emptied
+
+	Preloaded int // records a View read and the Memo kept
+	Stale     int // Views whose records were dropped, changed since they began
 }
 
 // NewMemo returns a Memo of up to limit contacts in each generation,
@@ -91,6 +101,7 @@ func (m *Memo) resetLocked() {
 	m.adjustments.clear()
 	m.commitments.clear()
 	m.valid = false
+	m.epoch++
 	m.stats.Resets++
 }
 
@@ -132,6 +143,7 @@ func (m *Memo) absorb(c *cache, stale []donorsync.Ref) {
 	if !m.valid {
 		return
 	}
+	m.epoch++
 	for k, v := range c.owners {
 		m.owners.put(k, v)
 	}
@@ -150,6 +162,45 @@ func (m *Memo) absorb(c *cache, stale []donorsync.Ref) {
 	for _, r := range stale {
 		m.adjustments.del(r)
 	}
+}
+
+// epochNow returns the Memo's epoch; 0 for a nil Memo.
+func (m *Memo) epochNow() uint64 {
+	if m == nil {
+		return 0
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.epoch
+}
+
+// offer keeps the records of a View's cache that the Memo does not hold,
+// when the Memo is current and its epoch is still the one read before the
+// View began: no record has changed since, so the View read them as they
+// are. Otherwise it drops them all.
+func (m *Memo) offer(c *cache, epoch uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.valid || m.epoch != epoch {
+		m.stats.Stale++
+		return
+	}
+	n := putNew(&m.owners, c.owners) + putNew(&m.contacts, c.contacts) + putNew(&m.donations, c.donations) +
+		putNew(&m.adjustments, c.adjustments) + putNew(&m.commitments, c.commitments)
+	m.stats.Preloaded += n
+}
+
+// putNew puts into g the entries of from it does not hold, and returns how
+// many.
+func putNew[K comparable, V any](g *gen[K, V], from map[K]V) int {
+	n := 0
+	for k, v := range from {
+		if !g.has(k) {
+			g.put(k, v)
+			n++
+		}
+	}
+	return n
 }
 
 // gen is a map of at most about 2×limit entries in two generations.
@@ -174,6 +225,14 @@ func (g *gen[K, V]) get(k K) (V, bool) {
 	return v, ok
 }
 
+func (g *gen[K, V]) has(k K) bool {
+	if _, ok := g.cur[k]; ok {
+		return true
+	}
+	_, ok := g.old[k]
+	return ok
+}
+
 func (g *gen[K, V]) put(k K, v V) {
 	if g.cur == nil {
 		g.cur = make(map[K]V)
@@ -194,19 +253,23 @@ func (g *gen[K, V]) del(k K) {
 // read ahead: found copies a row's record into the transaction's cache
 // and reports whether the Memo held it. It returns the rows left to read.
 func (t *tx) recall(args [][]any, found func(m *Memo, row []any) bool) [][]any {
-	if t.memo == nil || !t.checked || len(args) == 0 {
+	m := t.feed // a View's, as current as what it reads, or dropped
+	if m == nil && t.checked {
+		m = t.memo
+	}
+	if m == nil || len(args) == 0 {
 		return args
 	}
-	t.memo.mu.Lock()
+	m.mu.Lock()
 	left := args[:0:0]
 	for _, a := range args {
-		if !found(t.memo, a) {
+		if !found(m, a) {
 			left = append(left, a)
 		}
 	}
-	t.memo.stats.Hits += len(args) - len(left)
-	t.memo.stats.Misses += len(left)
-	t.memo.mu.Unlock()
+	m.stats.Hits += len(args) - len(left)
+	m.stats.Misses += len(left)
+	m.mu.Unlock()
 	return left
 }
 

@@ -61,11 +61,38 @@ type Writer struct {
 // Run runs fn in a transaction of db, committing when fn returns nil,
 // with what w keeps.
 func Run(ctx context.Context, db *sql.DB, w Writer, opts *sql.TxOptions, d *Dialect, fn func(donorsync.Tx) error) error {
+	t := &tx{d: d, stmts: w.Stmts, memo: w.Memo}
+	if err := run(ctx, db, t, opts, fn); err != nil {
+		return err
+	}
+	t.remember()
+	return nil
+}
+
+// View runs fn in a transaction of db that only reads. When memo is not
+// nil, its Tx is a donorsync.Preloader: the records it preloads are
+// offered to memo once fn returns nil, and kept unless a writing
+// transaction changed records, or memo was emptied, since the View began
+// (see Memo).
+func View(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, fn func(donorsync.Tx) error) error {
+	t := &tx{d: d, feed: memo}
+	epoch := memo.epochNow() // before the View's snapshot is taken
+	if err := run(ctx, db, t, nil, fn); err != nil {
+		return err
+	}
+	if memo != nil && t.c != nil {
+		memo.offer(t.c, epoch)
+	}
+	return nil
+}
+
+// run runs fn in t, a new transaction of db, committing when fn returns
+// nil.
+func run(ctx context.Context, db *sql.DB, t *tx, opts *sql.TxOptions, fn func(donorsync.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	stmts := w.Stmts
-	t := &tx{d: d, stmts: stmts, memo: w.Memo}
+	d, stmts := t.d, t.stmts
 	var sqlTx *sql.Tx
 	var err error
 	if t.memo != nil {
@@ -119,7 +146,6 @@ func Run(ctx context.Context, db *sql.DB, w Writer, opts *sql.TxOptions, d *Dial
 		t.memo.reset()
 		return d.wrap("commit", err)
 	}
-	t.remember()
 	return nil
 }
 
@@ -151,9 +177,11 @@ type tx struct {
 	// that the transaction wrote records its cache does not show (it
 	// then empties the Memo when it commits); stale, the adjustment lists
 	// it wrote to without holding them.
-	memo      *Memo
-	conn      any // the driver connection, where memo is not nil
-	checked   bool
+	memo    *Memo
+	conn    any // the driver connection, where memo is not nil
+	checked bool
+	// feed is the writer's Memo, in a View that preloads for it.
+	feed      *Memo
 	untracked bool
 	stale     []donorsync.Ref
 

@@ -179,6 +179,114 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 	}
 }
 
+// keyOf is a Prefetch of the contact key k.
+func keyOf(k dedup.Key) donorsync.Prefetch {
+	return donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: k}}}
+}
+
+// preload reads the records p names in a View of s, as a Worker does for
+// the batch it reads ahead, running during before the View ends.
+func preload(t *testing.T, s donorsync.Store, p donorsync.Prefetch, during func()) {
+	t.Helper()
+	err := s.View(t.Context(), func(tx donorsync.Tx) error {
+		err := tx.(donorsync.Preloader).Preload(t.Context(), p)
+		during()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var otherKey = dedup.Key{Kind: dedup.Email, Value: "other@example.org"}
+
+// reopened writes ada("Ada") into a new file and returns another Store on
+// it, which keeps none of its records yet and has written once, and the
+// file's path.
+func reopened(t *testing.T) (*sqlite.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "donorsync.db")
+	putContact(t, open(t, path, nil), ada("Ada"))
+	s := open(t, path, nil)
+	if err := batch(t, s, keyOf(otherKey), func(context.Context, donorsync.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
+func TestPreloadedRecordsServeTheWriter(t *testing.T) {
+	t.Parallel()
+	s, _ := reopened(t)
+	preload(t, s, keyOf(memoKey), func() {})
+	before := s.MemoStats()
+	if before.Preloaded != 2 || before.Stale != 0 {
+		t.Fatalf("after a preload, %+v; want the key's owner and the contact kept", before)
+	}
+	if got := byKey(t, s); got.FirstName != "Ada" {
+		t.Fatalf("first name %q, want Ada", got.FirstName)
+	}
+	if after := s.MemoStats(); after.Misses != before.Misses {
+		t.Errorf("the writer read %d records from the database after they were preloaded; want 0", after.Misses-before.Misses)
+	}
+}
+
+func TestPreloadDroppedWhenRecordsChangeMeanwhile(t *testing.T) {
+	t.Parallel()
+	s, _ := reopened(t)
+	ctx := t.Context()
+	// A write the Memo does not follow empties it; a batch that reads
+	// something else makes it current again before the View ends.
+	preload(t, s, keyOf(memoKey), func() {
+		if err := s.Update(ctx, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), nil) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := batch(t, s, keyOf(otherKey), func(context.Context, donorsync.Tx) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if got := byKey(t, s); got.FirstName != "Augusta" {
+		t.Errorf("after a preload across a rename, first name %q; want Augusta", got.FirstName)
+	}
+
+	// A refund written, in batch mode, to a donation whose adjustments a
+	// View is reading.
+	g := donation.Donation{ID: "dn_1", Tenant: memoTenant, Provider: "p", ExternalID: "g1", ContactID: "ct_ada", Amount: decimal.RequireFromString("10"), Currency: "USD"}
+	ref := donorsync.Ref{Tenant: memoTenant, Provider: "p", ExternalID: "g1"}
+	if err := s.Update(ctx, func(tx donorsync.Tx) error { return tx.PutDonation(ctx, g) }); err != nil {
+		t.Fatal(err)
+	}
+	refund := donation.Adjustment{Tenant: memoTenant, Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.PartialRefund, Amount: decimal.RequireFromString("1")}
+	preload(t, s, donorsync.Prefetch{Donations: []donorsync.Ref{ref}}, func() {
+		if err := batch(t, s, donorsync.Prefetch{}, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutAdjustment(ctx, refund) }); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var list []donation.Adjustment
+	if err := batch(t, s, donorsync.Prefetch{Donations: []donorsync.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
+		var err error
+		list, err = tx.Adjustments(ctx, memoTenant, "p", "g1")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Key != "r1" {
+		t.Errorf("adjustments after a preload across a refund: %+v; want r1", list)
+	}
+	if st := s.MemoStats(); st.Stale != 2 {
+		t.Errorf("%d preloads dropped, want 2", st.Stale)
+	}
+}
+
+func TestPreloadBesideAnotherConnection(t *testing.T) {
+	t.Parallel()
+	s, path := reopened(t)
+	other := open(t, path, nil)
+	preload(t, s, keyOf(memoKey), func() { putContact(t, other, ada("Augusta")) })
+	if got := byKey(t, s); got.FirstName != "Augusta" {
+		t.Errorf("after another connection renamed the contact during a preload, first name %q; want Augusta", got.FirstName)
+	}
+}
+
 func TestRecordsKeptAreBounded(t *testing.T) {
 	t.Parallel()
 	const limit = 10

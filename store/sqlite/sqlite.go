@@ -68,8 +68,10 @@ type Options struct {
 	// read it again; 0 means 5,000, a negative value keeps none. The
 	// cache turns over in two generations, so it holds up to twice as
 	// many: about 30 MiB with the default, for contacts as full as
-	// ActBlue's. Writes committed by another connection or process empty
-	// it. A Store made with New keeps none.
+	// ActBlue's. A Worker fills it for its next batch from a read
+	// connection (donorsync.Preloader), so that the writing transaction
+	// reads little but what changed since. Writes committed by another
+	// connection or process empty it. A Store made with New keeps none.
 	RecordCache int
 }
 
@@ -305,7 +307,7 @@ func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
 
 // View implements donorsync.Store.
 func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.Run(ctx, s.read, sqlstore.Writer{}, nil, dialect, fn)
+	return sqlstore.View(ctx, s.read, s.writer.Memo, dialect, fn)
 }
 
 // maxStmts bounds the statements kept prepared: each kind of statement in
