@@ -109,6 +109,38 @@ func (w *Worker) preload(ctx context.Context, a *ahead) {
 	})
 }
 
+// draft applies the batch a in a draft, when the Store is a Drafter and
+// a is not nil, for the writing transaction that claims it to send. It
+// returns nil when it could not: that transaction then applies the batch
+// itself, where an error shows.
+func (w *Worker) draft(ctx context.Context, a *ahead) Draft {
+	dr, ok := w.Ingester.Store.(Drafter)
+	if !ok || a == nil || len(a.ds) == 0 {
+		return nil
+	}
+	d, err := dr.Draft(ctx, func(tx Tx) error {
+		return w.Ingester.applyBatch(ctx, tx, a.ds, a.decoded, a.derrs)
+	})
+	if err != nil {
+		return nil
+	}
+	return d
+}
+
+// all reports whether ds are the deliveries of a, in the same order: a
+// draft of a is then a draft of ds.
+func (a *ahead) all(ds []*Delivery) bool {
+	if a == nil || len(ds) != len(a.ids) {
+		return false
+	}
+	for i, d := range ds {
+		if a.ids[i] != (TenantID{Tenant: d.Tenant, ID: d.ID}) {
+			return false
+		}
+	}
+	return true
+}
+
 // release gives up the batch a holds; a may be nil.
 func (a *ahead) release() {
 	if a == nil {

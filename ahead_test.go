@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/donation"
 	"github.com/donorsync/donorsync/memstore"
 	"github.com/google/go-cmp/cmp"
 )
@@ -462,7 +465,10 @@ type preloadingTx struct {
 	donorsync.Tx
 	store *watchStore
 	mu    *sync.Mutex
-	got   *[][]string // the donations of each Preload
+	got   *[]donorsync.Prefetch
+	// whileWriting counts the preloads made while a writing transaction
+	// was open.
+	whileWriting *atomic.Int32
 }
 
 func (p preloadingTx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
@@ -470,38 +476,227 @@ func (p preloadingTx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*
 }
 
 func (p preloadingTx) Preload(ctx context.Context, want donorsync.Prefetch) error {
-	var ids []string
 	if p.store.writing.Load() > 0 {
-		ids = append(ids, "(while writing)")
-	}
-	for _, r := range want.Donations {
-		ids = append(ids, r.ExternalID)
+		p.whileWriting.Add(1)
 	}
 	p.mu.Lock()
-	*p.got = append(*p.got, ids)
+	*p.got = append(*p.got, want)
 	p.mu.Unlock()
 	return nil
+}
+
+// preloads makes the Views of ws preload, and returns what each preload
+// named, once fn is done.
+func preloads(t *testing.T, ws *watchStore, fn func()) []donorsync.Prefetch {
+	t.Helper()
+	var mu sync.Mutex
+	var got []donorsync.Prefetch
+	var whileWriting atomic.Int32
+	ws.viewTx = func(tx donorsync.Tx) donorsync.Tx {
+		return preloadingTx{Tx: tx, store: ws, mu: &mu, got: &got, whileWriting: &whileWriting}
+	}
+	fn()
+	ws.viewTx = nil
+	if n := whileWriting.Load(); n > 0 {
+		t.Errorf("%d preloads while a writing transaction was open", n)
+	}
+	return got
 }
 
 func TestWorkerPreloadsEachBatchBeforeApplyingIt(t *testing.T) {
 	t.Parallel()
 	src := &perBodySource{}
 	ws, g, ids := backlog(t, src, 10)
-	var mu sync.Mutex
-	var got [][]string
-	ws.viewTx = func(tx donorsync.Tx) donorsync.Tx {
-		return preloadingTx{Tx: tx, store: ws, mu: &mu, got: &got}
-	}
 	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
-	for range 3 {
-		if _, err := w.RunOnce(t.Context()); err != nil {
-			t.Fatal(err)
+	got := preloads(t, ws, func() {
+		for range 3 {
+			if _, err := w.RunOnce(t.Context()); err != nil {
+				t.Fatal(err)
+			}
 		}
+	})
+	var donations [][]string
+	for _, p := range got {
+		var ids []string
+		for _, r := range p.Donations {
+			ids = append(ids, r.ExternalID)
+		}
+		donations = append(donations, ids)
 	}
 	want := [][]string{{"g0", "g1", "g2", "g3"}, {"g4", "g5", "g6", "g7"}, {"g8", "g9"}}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, donations); diff != "" {
 		t.Errorf("donations preloaded, batch by batch (-want +got):\n%s", diff)
 	}
-	ws.viewTx = nil
 	wantStatuses(t, ws, ids, repeat(donorsync.Processed, 10))
+}
+
+// nameOnlySource decodes a gift from a donor known by name only, who has
+// no contact key: the gift's own key stands in for one.
+type nameOnlySource struct{ perBodySource }
+
+func (*nameOnlySource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
+	dec, err := (&perBodySource{}).Decode(d)
+	dec.Events[0].Contact = &contact.Contact{FirstName: "Ada"}
+	return dec, err
+}
+
+func TestGiftKeyIsReadOnlyForADonorWithoutKeys(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		src  donorsync.Source
+		want []string
+	}{
+		{"email", &perBodySource{}, []string{"email:g0@example.org"}},
+		{"name only", &nameOnlySource{}, []string{"gift:test:g0"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ws, g, _ := backlog(t, tc.src, 1)
+			w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{tc.src}}
+			got := preloads(t, ws, func() {
+				if n, err := w.RunOnce(t.Context()); n != 1 || err != nil {
+					t.Fatalf("RunOnce = %d, %v; want 1", n, err)
+				}
+			})
+			if len(got) != 1 {
+				t.Fatalf("%d preloads, want 1", len(got))
+			}
+			var keys []string
+			for _, k := range got[0].Keys {
+				keys = append(keys, string(k.Kind)+":"+k.Value)
+			}
+			if diff := cmp.Diff(tc.want, keys); diff != "" {
+				t.Errorf("contact keys preloaded (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// draftStore is a watchStore that drafts. A draft runs in a View, with
+// its writes of records held back as functions; a writing transaction
+// sends them unless refuse is set. (Reads in a draft do not see its own
+// writes: enough for batches whose deliveries share no record.)
+type draftStore struct {
+	*watchStore
+	refuse                 atomic.Bool
+	drafted, sent, refused atomic.Int32
+	appliedInWriter        atomic.Int32 // donations the writing transactions put themselves
+}
+
+type heldWrites []func(context.Context, donorsync.Tx) error
+
+func newDraftStore(ws *watchStore) *draftStore {
+	s := &draftStore{watchStore: ws}
+	ws.tx = func(tx donorsync.Tx) donorsync.Tx { return sendingTx{tx, s} }
+	return s
+}
+
+func (s *draftStore) Draft(ctx context.Context, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+	h := &heldWrites{}
+	if err := s.watchStore.Store.View(ctx, func(tx donorsync.Tx) error { return fn(holdingTx{tx, h}) }); err != nil {
+		return nil, err
+	}
+	s.drafted.Add(1)
+	return h, nil
+}
+
+// holdingTx is a draft's Tx.
+type holdingTx struct {
+	donorsync.Tx
+	h *heldWrites
+}
+
+func (t holdingTx) hold(fn func(context.Context, donorsync.Tx) error) error {
+	*t.h = append(*t.h, fn)
+	return nil
+}
+
+func (t holdingTx) PutContact(_ context.Context, c contact.Contact, keys []dedup.Key) error {
+	return t.hold(func(ctx context.Context, tx donorsync.Tx) error { return tx.PutContact(ctx, c, keys) })
+}
+
+func (t holdingTx) PutDonation(_ context.Context, d donation.Donation) error {
+	return t.hold(func(ctx context.Context, tx donorsync.Tx) error { return tx.PutDonation(ctx, d) })
+}
+
+// sendingTx is a writing transaction's Tx of a draftStore.
+type sendingTx struct {
+	donorsync.Tx
+	s *draftStore
+}
+
+func (t sendingTx) SendDraft(ctx context.Context, d donorsync.Draft) (bool, error) {
+	if t.s.refuse.Load() {
+		t.s.refused.Add(1)
+		return false, nil
+	}
+	for _, put := range *d.(*heldWrites) {
+		if err := put(ctx, t.Tx); err != nil {
+			return false, err
+		}
+	}
+	t.s.sent.Add(1)
+	return true, nil
+}
+
+func (t sendingTx) PutDonation(ctx context.Context, d donation.Donation) error {
+	t.s.appliedInWriter.Add(1)
+	return t.Tx.PutDonation(ctx, d)
+}
+
+func TestWorkerSendsTheDraftOfItsBatch(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name              string
+		refuse, claimTwo  bool
+		sent, refused     int32
+		inWriter, applied int
+	}{
+		{name: "sent", sent: 3, inWriter: 0, applied: 10},
+		{name: "refused", refuse: true, refused: 3, inWriter: 10, applied: 10},
+		// The first batch is drafted whole, and only partly claimed:
+		// its draft is not offered.
+		{name: "partly claimed elsewhere", claimTwo: true, sent: 2, inWriter: 2, applied: 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := &perBodySource{}
+			ws, g, ids := backlog(t, src, 10)
+			s := newDraftStore(ws)
+			s.refuse.Store(tc.refuse)
+			if tc.claimTwo {
+				ws.afterView = claimTwo(t, ws.Store)
+			}
+			g.Store = s
+			w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+			for range 3 {
+				if _, err := w.RunOnce(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if d := s.drafted.Load(); d != 3 {
+				t.Errorf("%d batches drafted, want 3", d)
+			}
+			if sent, refused := s.sent.Load(), s.refused.Load(); sent != tc.sent || refused != tc.refused {
+				t.Errorf("drafts sent %d, refused %d; want %d and %d", sent, refused, tc.sent, tc.refused)
+			}
+			if n := int(s.appliedInWriter.Load()); n != tc.inWriter {
+				t.Errorf("%d donations applied in the writing transactions, want %d", n, tc.inWriter)
+			}
+			ws.tx = nil
+			if got := donationIDs(t, ws); len(got) != tc.applied {
+				t.Errorf("donations stored: %v, want %d", got, tc.applied)
+			}
+			processed := 0
+			for _, st := range statuses(t, ws, ids) {
+				if st == donorsync.Processed {
+					processed++
+				}
+			}
+			if processed != tc.applied {
+				t.Errorf("%d deliveries processed, want %d", processed, tc.applied)
+			}
+		})
+	}
 }

@@ -273,6 +273,36 @@ type Preloader interface {
 	Preload(ctx context.Context, p Prefetch) error
 }
 
+// A Drafter is a Store that can apply a batch beside its writing
+// transactions and have one of them send the outcome, when nothing the
+// batch read has changed meanwhile: optimistic concurrency, for a store
+// that writes one transaction at a time, so that it is held for the
+// writes only. A Worker that reads ahead (DueLister) drafts the
+// application of each batch before the writing transaction that claims
+// it; that transaction, when its Tx is a DraftSender and it claims the
+// whole batch, sends the draft instead of applying the batch, or applies
+// it when the draft is refused.
+type Drafter interface {
+	// Draft runs fn in a Tx that reads what is committed, as a View's
+	// does, and holds back what fn writes; it returns the writes held
+	// back. It fails with fn's error, or with the Tx's when fn asks for
+	// something the Tx cannot do without sending its writes.
+	Draft(ctx context.Context, fn func(Tx) error) (Draft, error)
+}
+
+// A Draft is what a Drafter's fn wrote, held back. Only the Store that
+// made it can send it, and only once.
+type Draft interface{}
+
+// A DraftSender is a Tx of a Drafter's writing transaction.
+type DraftSender interface {
+	// SendDraft makes the writes of d this transaction's, as if its fn
+	// had run here, when no record fn read may have been written since
+	// Draft began, and reports whether it did. When it did not, it
+	// changed nothing, and the caller does the work itself.
+	SendDraft(ctx context.Context, d Draft) (bool, error)
+}
+
 // Prefetch names the records to read ahead, by natural key. Absent
 // records are remembered as absent.
 type Prefetch struct {

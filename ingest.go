@@ -390,10 +390,11 @@ func (g *Ingester) wants(ds []*Delivery, decoded []Decoded, derrs []error) Prefe
 		}
 		for _, ev := range decoded[i].Events {
 			if ev.Contact != nil {
-				for _, k := range g.policy().Keys(*ev.Contact) {
+				keys := g.policy().Keys(*ev.Contact)
+				for _, k := range keys {
 					want.Keys = append(want.Keys, TenantKey{d.Tenant, k})
 				}
-				if ev.Donation != nil {
+				if len(keys) == 0 && ev.Donation != nil { // the fallback of upsertContact
 					want.Keys = append(want.Keys, TenantKey{d.Tenant, dedup.Key{Kind: dedup.Gift, Value: d.Provider + ":" + ev.Donation.ExternalID}})
 				}
 			}

@@ -157,6 +157,7 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 			}()
 		}
 	}
+	draft := w.draft(ctx, a)
 	// Claim and apply in one transaction: one commit for the batch.
 	var claimed []*Delivery
 	var states []Delivery
@@ -193,8 +194,16 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 				}
 			}
 		}
-		if err := g.applyBatch(ctx, tx, claimed, decoded, derrs); err != nil {
-			return err
+		sent := false
+		if ds, ok := tx.(DraftSender); ok && draft != nil && a.all(claimed) {
+			if sent, err = ds.SendDraft(ctx, draft); err != nil {
+				return err
+			}
+		}
+		if !sent {
+			if err := g.applyBatch(ctx, tx, claimed, decoded, derrs); err != nil {
+				return err
+			}
 		}
 		states, err = g.settleBatch(ctx, tx, claimed, derrs)
 		return err

@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -181,10 +182,10 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		// each run from an empty database file, so that the runs compare.
 		for _, queued := range []bool{true, false} {
 			r, err := endToEndRow("End to end into SQLite ≥ 5,000 donations/s, "+mode(queued, sqliteQueue), 5000,
-				func(n int) (float64, loadgen.Report, error) {
+				func(n int) (float64, e2eReport, error) {
 					st, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("e2e-%v-%d.db", queued, n)), sqliteOptions())
 					if err != nil {
-						return 0, loadgen.Report{}, err
+						return 0, e2eReport{}, err
 					}
 					defer st.Close()
 					rate, rep := endToEnd(ctx, st, quiet, d, queued, sqliteQueue, n)
@@ -378,7 +379,7 @@ func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) lo
 // applied, and returns the deliveries applied per second over the whole
 // time. It uses a tenant of its own, so that deliveries left by earlier
 // runs on the same store are not counted or applied.
-func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, q queue, n int) (float64, loadgen.Report) {
+func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, q queue, n int) (float64, e2eReport) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tenant := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
@@ -398,7 +399,7 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 			w.Run(ctx)
 		}()
 	}
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	base := serve(ctx, h)
 	rep := send(ctx, base, tenant, loadgen.Options{Conns: n, Duration: d})
 	for {
@@ -414,9 +415,28 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 		time.Sleep(10 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	used := cpuTime() - cpu
 	cancel()
 	wg.Wait()
-	return float64(rep.OK) / elapsed.Seconds(), rep
+	return float64(rep.OK) / elapsed.Seconds(), e2eReport{rep, used.Seconds() / elapsed.Seconds(), used / time.Duration(max(rep.OK, 1))}
+}
+
+// e2eReport is the load client's report of an end-to-end run, with the
+// CPU the process used until every delivery was applied: cores busy on
+// average, and time per delivery.
+type e2eReport struct {
+	loadgen.Report
+	cores       float64
+	perDelivery time.Duration
+}
+
+// cpuTime returns the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // freshPostgres opens a Store in a schema of its own, so that each run
@@ -473,10 +493,10 @@ func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Dur
 		func(n int) float64 { return closed(ctx, bare, d, n).Throughput() })}
 	for _, queued := range []bool{true, false} {
 		r, err := endToEndRow("End to end into PostgreSQL ≥ 3,000 donations/s, "+mode(queued, postgresQueue), 3000,
-			func(n int) (float64, loadgen.Report, error) {
+			func(n int) (float64, e2eReport, error) {
 				st, done, err := freshPostgres(ctx, db, url)
 				if err != nil {
-					return 0, loadgen.Report{}, err
+					return 0, e2eReport{}, err
 				}
 				defer done()
 				rate, rep := endToEnd(ctx, st, log, d, queued, postgresQueue, n)
@@ -614,17 +634,19 @@ func peakRow(goal string, ours, baseline func(conns int) float64) row {
 
 // endToEndRow reports the best end-to-end rate over the connection counts
 // against goal.
-func endToEndRow(goal string, want float64, run func(conns int) (float64, loadgen.Report, error)) (row, error) {
-	answered := map[int]float64{}
+func endToEndRow(goal string, want float64, run func(conns int) (float64, e2eReport, error)) (row, error) {
+	reps := map[int]e2eReport{}
 	var errs []error
 	rate, at := best(func(n int) float64 {
 		rate, rep, err := run(n)
 		errs = append(errs, err)
-		answered[n] = rep.Throughput()
+		reps[n] = rep
 		return rate
 	})
+	rep := reps[at]
 	return row{goal + " (" + bestOf() + ")", fmt.Sprintf("%.0f/s (%d conns)", rate, at),
-		fmt.Sprintf("answered %.0f/s", answered[at]), "", verdict(rate >= want)}, errors.Join(errs...)
+		fmt.Sprintf("answered %.0f/s; CPU %.2f cores, %.0f µs a delivery", rep.Throughput(), rep.cores, float64(rep.perDelivery)/float64(time.Microsecond)),
+		"", verdict(rate >= want)}, errors.Join(errs...)
 }
 
 // ratioRow compares measured with baseline: higher is better when

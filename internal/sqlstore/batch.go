@@ -188,6 +188,9 @@ func (t *tx) flush(ctx context.Context) error {
 	if p == nil || p.empty() {
 		return nil
 	}
+	if t.draft {
+		return fmt.Errorf("%s: %w", t.d.Name, errDraftRead)
+	}
 	t.w = &pending{}
 	if _, err := t.each(ctx, "put contacts", p.contacts.rows, sql1(`INSERT INTO contacts (tenant, id, data) VALUES `, `(?, ?, ?)`,
 		` ON CONFLICT (tenant, id) DO UPDATE SET data = excluded.data`), nil); err != nil {

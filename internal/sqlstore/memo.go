@@ -56,7 +56,8 @@ type MemoStats struct {
 	Resets int // times the Memo was emptied
 
 	Preloaded int // records a View read and the Memo kept
-	Stale     int // Views whose records were dropped, changed since they began
+	Drafts    int // drafts a writing transaction sent
+	Stale     int // preloads dropped and drafts refused: records changed since they began
 }
 
 // NewMemo returns a Memo of up to limit contacts in each generation,
@@ -188,6 +189,19 @@ func (m *Memo) offer(c *cache, epoch uint64) {
 	n := putNew(&m.owners, c.owners) + putNew(&m.contacts, c.contacts) + putNew(&m.donations, c.donations) +
 		putNew(&m.adjustments, c.adjustments) + putNew(&m.commitments, c.commitments)
 	m.stats.Preloaded += n
+}
+
+// unchanged reports whether the Memo is current and its epoch still
+// epoch, counting a draft refused otherwise.
+func (m *Memo) unchanged(epoch uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.valid || m.epoch != epoch {
+		m.stats.Stale++
+		return false
+	}
+	m.stats.Drafts++
+	return true
 }
 
 // putNew puts into g the entries of from it does not hold, and returns how

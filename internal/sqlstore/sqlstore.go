@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -86,8 +87,67 @@ func View(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, fn func(donor
 	return nil
 }
 
+// Draft runs fn in a transaction of db that only reads and holds back
+// every write, for a writing transaction of the store whose Memo is memo
+// to send (donorsync.Drafter). The records fn reads are answered from
+// memo where it holds them. fn must Prefetch before it writes: a write
+// outside batch mode fails, as does a read that would need the writes
+// held back sent first.
+func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+	if memo == nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, errNoMemo)
+	}
+	t := &tx{d: d, feed: memo, draft: true}
+	epoch := memo.epochNow() // before the draft's snapshot is taken
+	if err := run(ctx, db, t, nil, fn); err != nil {
+		return nil, err
+	}
+	if t.c == nil || t.untracked {
+		return nil, fmt.Errorf("%s: %w", d.Name, errDraftUntracked)
+	}
+	return &draft{memo: memo, epoch: epoch, c: t.c, w: t.w, stale: t.stale}, nil
+}
+
+var (
+	errNoMemo         = errors.New("draft: the store keeps no records between transactions")
+	errDraftRead      = errors.New("draft: a read needs the writes held back sent first")
+	errDraftUntracked = errors.New("draft: writes outside batch mode")
+)
+
+// A draft is what a transaction of Draft held back.
+type draft struct {
+	memo  *Memo
+	epoch uint64 // the Memo's, before the draft began
+	c     *cache
+	w     *pending
+	stale []donorsync.Ref
+	sent  atomic.Bool
+}
+
+// SendDraft implements donorsync.DraftSender: it takes the draft's
+// cache and writes held back as its own when the Memo is current, and
+// has not changed since the draft began. It does so only before the
+// transaction reads or writes in batch mode itself.
+func (t *tx) SendDraft(ctx context.Context, dr donorsync.Draft) (bool, error) {
+	d, ok := dr.(*draft)
+	if !ok || t.memo == nil || d.memo != t.memo || t.c != nil || t.untracked {
+		return false, nil
+	}
+	if !t.checked {
+		if err := t.memo.check(ctx, t.conn, t.dataVersion); err != nil {
+			return false, err
+		}
+		t.checked = true
+	}
+	if !t.memo.unchanged(d.epoch) || !d.sent.CompareAndSwap(false, true) {
+		return false, nil
+	}
+	t.c, t.w, t.stale = d.c, d.w, d.stale
+	return true, nil
+}
+
 // run runs fn in t, a new transaction of db, committing when fn returns
-// nil.
+// nil; a draft's is rolled back, its writes kept.
 func run(ctx context.Context, db *sql.DB, t *tx, opts *sql.TxOptions, fn func(donorsync.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -132,6 +192,9 @@ func run(ctx context.Context, db *sql.DB, t *tx, opts *sql.TxOptions, fn func(do
 	if err := fn(dtx); err != nil {
 		sqlTx.Rollback()
 		return err
+	}
+	if t.draft {
+		return sqlTx.Rollback()
 	}
 	if err := t.flush(ctx); err != nil {
 		sqlTx.Rollback()
@@ -180,8 +243,10 @@ type tx struct {
 	memo    *Memo
 	conn    any // the driver connection, where memo is not nil
 	checked bool
-	// feed is the writer's Memo, in a View that preloads for it.
+	// feed is the writer's Memo, in a View that preloads for it or a
+	// draft; draft says the transaction holds back every write.
 	feed      *Memo
+	draft     bool
 	untracked bool
 	stale     []donorsync.Ref
 

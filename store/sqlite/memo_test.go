@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -339,4 +340,132 @@ func TestWriteLockHeldElsewhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	putContact(t, a, ada("Ada")) // and writes go on once it is released
+}
+
+// draftRename drafts, on s, renaming the contact of memoKey.
+func draftRename(t *testing.T, s *sqlite.Store, name string) donorsync.Draft {
+	t.Helper()
+	d, err := s.Draft(t.Context(), func(tx donorsync.Tx) error {
+		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
+			return err
+		}
+		c, err := tx.ContactByKey(t.Context(), memoTenant, memoKey)
+		if err != nil {
+			return err
+		}
+		c.FirstName = name
+		return tx.PutContact(t.Context(), c, []dedup.Key{memoKey})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// send sends d in a writing transaction of s, and reports whether it did.
+func send(t *testing.T, s *sqlite.Store, d donorsync.Draft) bool {
+	t.Helper()
+	var sent bool
+	if err := s.Update(t.Context(), func(tx donorsync.Tx) error {
+		var err error
+		sent, err = tx.(donorsync.DraftSender).SendDraft(t.Context(), d)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return sent
+}
+
+// firstName reads the first name of memoKey's contact in a View.
+func firstName(t *testing.T, s donorsync.Store) string {
+	t.Helper()
+	var c contact.Contact
+	if err := s.View(t.Context(), func(tx donorsync.Tx) error {
+		var err error
+		c, err = tx.ContactByKey(t.Context(), memoTenant, memoKey)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return c.FirstName
+}
+
+func TestDraftSentWhenNothingChanged(t *testing.T) {
+	t.Parallel()
+	s, _ := reopened(t)
+	d := draftRename(t, s, "Augusta")
+	if got := firstName(t, s); got != "Ada" {
+		t.Fatalf("after a draft, before it is sent, first name %q; want Ada", got)
+	}
+	if !send(t, s, d) {
+		t.Fatal("a draft over unchanged records was refused")
+	}
+	if got := firstName(t, s); got != "Augusta" {
+		t.Errorf("after the draft was sent, first name %q; want Augusta", got)
+	}
+	if got := byKey(t, s); got.FirstName != "Augusta" {
+		t.Errorf("the records kept after the draft was sent say %q; want Augusta", got.FirstName)
+	}
+	if send(t, s, d) {
+		t.Error("a draft was sent twice")
+	}
+}
+
+func TestDraftRefusedWhenRecordsChangeMeanwhile(t *testing.T) {
+	t.Parallel()
+	s, path := reopened(t)
+	for _, tc := range []struct {
+		name  string
+		write func()
+		want  string
+	}{
+		{"a batch of the same store", func() { putContact(t, s, ada("Augusta")) }, "Augusta"},
+		{"a batch on another record", func() {
+			if err := batch(t, s, keyOf(otherKey), func(ctx context.Context, tx donorsync.Tx) error {
+				return tx.PutContact(ctx, contact.Contact{ID: "ct_other", Tenant: memoTenant, Email: otherKey.Value}, []dedup.Key{otherKey})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}, "Augusta"},
+		{"another connection", func() { putContact(t, open(t, path, nil), ada("Grace")) }, "Grace"},
+	} {
+		d := draftRename(t, s, "Lovelace")
+		tc.write()
+		if send(t, s, d) {
+			t.Errorf("%s: a draft was sent after records changed", tc.name)
+		}
+		if got := firstName(t, s); got != tc.want {
+			t.Errorf("%s: first name %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestDraftCannotWriteOrReadPastItsCache(t *testing.T) {
+	t.Parallel()
+	s, _ := reopened(t)
+	ctx := t.Context()
+	_, err := s.Draft(ctx, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}) })
+	if err == nil {
+		t.Error("a draft wrote outside batch mode")
+	}
+	_, err = s.Draft(ctx, func(tx donorsync.Tx) error {
+		if _, err := tx.(donorsync.Prefetcher).Prefetch(ctx, keyOf(memoKey)); err != nil {
+			return err
+		}
+		if err := tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}); err != nil {
+			return err
+		}
+		_, err := tx.ContactByKey(ctx, memoTenant, otherKey) // not read ahead
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "writes held back") {
+		t.Errorf("a draft read past its cache with writes held back: %v; want an error saying so", err)
+	}
+	if got := firstName(t, s); got != "Ada" {
+		t.Errorf("after drafts that failed, first name %q; want Ada", got)
+	}
+	off := open(t, filepath.Join(t.TempDir(), "donorsync.db"), &sqlite.Options{RecordCache: -1})
+	if _, err := off.Draft(ctx, func(donorsync.Tx) error { return nil }); err == nil {
+		t.Error("a Store that keeps no records drafted")
+	}
 }

@@ -310,6 +310,14 @@ func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
 	return sqlstore.View(ctx, s.read, s.writer.Memo, dialect, fn)
 }
 
+// Draft implements donorsync.Drafter: fn runs on a read connection, and
+// the writing connection sends its writes when no record has been
+// written since it began (see RecordCache). A Store that keeps no
+// records cannot draft.
+func (s *Store) Draft(ctx context.Context, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+	return sqlstore.Draft(ctx, s.read, s.writer.Memo, dialect, fn)
+}
+
 // maxStmts bounds the statements kept prepared: each kind of statement in
 // chunks of up to nine sizes, a few dozen kinds.
 const maxStmts = 256
