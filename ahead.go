@@ -26,6 +26,7 @@ type ahead struct {
 	ds      []*Delivery
 	decoded []Decoded
 	derrs   []error
+	draft   Draft // its application drafted (Drafter), or nil
 }
 
 // readAhead reads and decodes, in a View, up to batch deliveries due now
@@ -109,16 +110,16 @@ func (w *Worker) preload(ctx context.Context, a *ahead) {
 	})
 }
 
-// draft applies the batch a in a draft, when the Store is a Drafter and
-// a is not nil, for the writing transaction that claims it to send. It
-// returns nil when it could not: that transaction then applies the batch
-// itself, where an error shows.
-func (w *Worker) draft(ctx context.Context, a *ahead) Draft {
+// draft applies the batch a in a draft (after the draft after, when not
+// nil), when the Store is a Drafter and a is not nil, for the writing
+// transaction that claims it to send. It returns nil when it could not:
+// that transaction then applies the batch itself, where an error shows.
+func (w *Worker) draft(ctx context.Context, after Draft, a *ahead) Draft {
 	dr, ok := w.Ingester.Store.(Drafter)
 	if !ok || a == nil || len(a.ds) == 0 {
 		return nil
 	}
-	d, err := dr.Draft(ctx, func(tx Tx) error {
+	d, err := dr.Draft(ctx, after, func(tx Tx) error {
 		return w.Ingester.applyBatch(ctx, tx, a.ds, a.decoded, a.derrs)
 	})
 	if err != nil {

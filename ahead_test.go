@@ -579,6 +579,12 @@ func TestGiftKeyIsReadOnlyForADonorWithoutKeys(t *testing.T) {
 // writes: enough for batches whose deliveries share no record.)
 type draftStore struct {
 	*watchStore
+	mu sync.Mutex
+	// afters has, for each draft, the index of the draft it follows, or
+	// -1; drafts, the drafts made.
+	afters                 []int
+	drafts                 []donorsync.Draft
+	whileWriting           atomic.Int32 // drafts made while a writing transaction was open
 	refuse                 atomic.Bool
 	drafted, sent, refused atomic.Int32
 	appliedInWriter        atomic.Int32 // donations the writing transactions put themselves
@@ -592,12 +598,19 @@ func newDraftStore(ws *watchStore) *draftStore {
 	return s
 }
 
-func (s *draftStore) Draft(ctx context.Context, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+func (s *draftStore) Draft(ctx context.Context, after donorsync.Draft, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+	if s.writing.Load() > 0 {
+		s.whileWriting.Add(1)
+	}
 	h := &heldWrites{}
 	if err := s.watchStore.Store.View(ctx, func(tx donorsync.Tx) error { return fn(holdingTx{tx, h}) }); err != nil {
 		return nil, err
 	}
 	s.drafted.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afters = append(s.afters, slices.Index(s.drafts, after))
+	s.drafts = append(s.drafts, h)
 	return h, nil
 }
 
@@ -696,6 +709,57 @@ func TestWorkerSendsTheDraftOfItsBatch(t *testing.T) {
 			}
 			if processed != tc.applied {
 				t.Errorf("%d deliveries processed, want %d", processed, tc.applied)
+			}
+		})
+	}
+}
+
+func TestWorkerRunDraftsTheNextBatchAfterThisOne(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		refuse bool
+		afters []int
+	}{
+		{"sent", false, []int{-1, 0, 1}},
+		// A draft after one refused is never sent: the batch is drafted
+		// anew before its writing transaction.
+		{"refused", true, []int{-1, 0, -1, 2, -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := &perBodySource{}
+			ws, g, ids := backlog(t, src, 12)
+			ws.delay = 10 * time.Millisecond
+			s := newDraftStore(ws)
+			s.refuse.Store(tc.refuse)
+			g.Store = s
+			w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4, Poll: time.Millisecond}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				w.Run(ctx)
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			for !slices.Equal(statuses(t, ws.Store, ids), repeat(donorsync.Processed, 12)) {
+				if time.Now().After(deadline) {
+					t.Fatalf("statuses = %v after 10 s, want all processed", statuses(t, ws.Store, ids))
+				}
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+			<-done
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if diff := cmp.Diff(tc.afters, s.afters); diff != "" {
+				t.Errorf("the draft each draft follows, by index, -1 for none (-want +got):\n%s", diff)
+			}
+			if n := s.whileWriting.Load(); n == 0 {
+				t.Error("no batch was drafted while another was written")
+			}
+			if n := len(donationIDs(t, ws.Store)); n != 12 {
+				t.Errorf("%d donations, want 12", n)
 			}
 		})
 	}

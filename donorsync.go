@@ -281,13 +281,17 @@ type Preloader interface {
 // application of each batch before the writing transaction that claims
 // it; that transaction, when its Tx is a DraftSender and it claims the
 // whole batch, sends the draft instead of applying the batch, or applies
-// it when the draft is refused.
+// it when the draft is refused. While one batch is sent, the Worker
+// drafts the next after it.
 type Drafter interface {
 	// Draft runs fn in a Tx that reads what is committed, as a View's
 	// does, and holds back what fn writes; it returns the writes held
-	// back. It fails with fn's error, or with the Tx's when fn asks for
-	// something the Tx cannot do without sending its writes.
-	Draft(ctx context.Context, fn func(Tx) error) (Draft, error)
+	// back. When after is not nil, fn reads the records as they will be
+	// once after is sent (a writing transaction may be sending it
+	// meanwhile), and the draft can be sent only once after has
+	// committed. Draft fails with fn's error, or with the Tx's when fn
+	// asks for something the Tx cannot do without sending its writes.
+	Draft(ctx context.Context, after Draft, fn func(Tx) error) (Draft, error)
 }
 
 // A Draft is what a Drafter's fn wrote, held back. Only the Store that

@@ -135,10 +135,14 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 			return 0, nil, err
 		}
 	}
+	sent := false // the draft of a, by a transaction that committed
 	if a != nil {
 		defer a.release()
 		if len(a.ids) == 0 {
 			return 0, nil, nil
+		}
+		if a.draft == nil {
+			a.draft = w.draft(ctx, nil, a)
 		}
 		if more && len(a.ids) == batch {
 			var read *ahead
@@ -146,10 +150,16 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 			go func() {
 				defer close(done)
 				read, _ = w.readAhead(ctx, batch) // an error shows again when the batch is read anew
+				if read != nil && len(read.ids) == batch && a.draft != nil {
+					read.draft = w.draft(ctx, a.draft, read)
+				}
 			}()
 			defer func() {
 				<-done
 				if read != nil && len(read.ids) == batch && err == nil {
+					if !sent { // it could never be sent: drafted anew
+						read.draft = nil
+					}
 					next = read
 				} else { // read again after a pause, when more may be due
 					read.release()
@@ -157,7 +167,6 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 			}()
 		}
 	}
-	draft := w.draft(ctx, a)
 	// Claim and apply in one transaction: one commit for the batch.
 	var claimed []*Delivery
 	var states []Delivery
@@ -194,9 +203,9 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 				}
 			}
 		}
-		sent := false
-		if ds, ok := tx.(DraftSender); ok && draft != nil && a.all(claimed) {
-			if sent, err = ds.SendDraft(ctx, draft); err != nil {
+		sent = false // a transaction tried again
+		if ds, ok := tx.(DraftSender); ok && a != nil && a.draft != nil && a.all(claimed) {
+			if sent, err = ds.SendDraft(ctx, a.draft); err != nil {
 				return err
 			}
 		}
@@ -214,6 +223,7 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 		}
 		return took, nil, nil
 	}
+	sent = false
 	if ctx.Err() != nil {
 		return 0, nil, nil
 	}

@@ -344,6 +344,24 @@ func unique[T comparable](all []T, row func(T) []any) [][]any {
 func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error {
 	args := unique(keys, func(k donorsync.TenantKey) []any { return []any{k.Tenant, string(k.Kind), k.Value} })
 	var owners []donorsync.TenantID
+	args = t.unheld(args, func(a []any) bool {
+		id, ok := t.c.owners[keyRef{a[0].(string), a[1].(string), a[2].(string)}]
+		if ok && id != "" {
+			owners = append(owners, donorsync.TenantID{Tenant: a[0].(string), ID: id})
+		}
+		return ok
+	})
+	args = t.inherit(args, func(c *cache, a []any) bool {
+		k := keyRef{a[0].(string), a[1].(string), a[2].(string)}
+		id, ok := c.owners[k]
+		if ok {
+			t.c.owners[k] = id
+			if id != "" {
+				owners = append(owners, donorsync.TenantID{Tenant: k.tenant, ID: id})
+			}
+		}
+		return ok
+	})
 	args = t.recall(args, func(m *Memo, a []any) bool {
 		k := keyRef{a[0].(string), a[1].(string), a[2].(string)}
 		id, ok := m.owners.get(k)
@@ -380,15 +398,19 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 }
 
 func (t *tx) prefetchContacts(ctx context.Context, ids []donorsync.TenantID) error {
-	if t.d.Lock == nil {
-		// Writers run one at a time: what this transaction read is
-		// current still, and need not be read again.
-		ids = slices.DeleteFunc(slices.Clone(ids), func(r donorsync.TenantID) bool {
-			_, ok := t.c.contacts[idRef{r.Tenant, r.ID}]
-			return ok
-		})
-	}
 	args := unique(ids, func(r donorsync.TenantID) []any { return []any{r.Tenant, r.ID} })
+	args = t.unheld(args, func(a []any) bool {
+		_, ok := t.c.contacts[idRef{a[0].(string), a[1].(string)}]
+		return ok
+	})
+	args = t.inherit(args, func(from *cache, a []any) bool {
+		r := idRef{a[0].(string), a[1].(string)}
+		c, ok := from.contacts[r]
+		if ok {
+			t.c.contacts[r] = c
+		}
+		return ok
+	})
 	args = t.recall(args, func(m *Memo, a []any) bool {
 		r := idRef{a[0].(string), a[1].(string)}
 		c, ok := m.contacts.get(r)
@@ -411,6 +433,29 @@ func (t *tx) prefetchContacts(ctx context.Context, ids []donorsync.TenantID) err
 		return nil
 	})
 	return err
+}
+
+// unheld returns the rows of arguments of a read ahead whose records the
+// transaction's cache does not hold (held reports whether it does), when
+// writers run one at a time: what the cache holds is then current still
+// (read, or written, by this transaction, or by the draft it follows).
+// Where writers run side by side, records are read again once locked.
+func (t *tx) unheld(args [][]any, held func(row []any) bool) [][]any {
+	if t.d.Lock != nil {
+		return args
+	}
+	return slices.DeleteFunc(args, held)
+}
+
+// inherit answers, in a draft after another, what it can of the rows of
+// arguments of a read ahead from the other's cache: found copies a row's
+// record into the transaction's cache and reports whether the other held
+// it. It returns the rows left to read.
+func (t *tx) inherit(args [][]any, found func(c *cache, row []any) bool) [][]any {
+	if t.after == nil {
+		return args
+	}
+	return slices.DeleteFunc(args, func(a []any) bool { return found(t.after, a) })
 }
 
 // scanJSON scans a row of key columns followed by a data column, and
@@ -440,6 +485,22 @@ func rowRef(a []any) donorsync.Ref {
 
 func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error {
 	args := unique(refs, refRow)
+	args = t.unheld(args, func(a []any) bool {
+		r := rowRef(a)
+		_, ok := t.c.donations[r]
+		_, listed := t.c.adjustments[r]
+		return ok && listed
+	})
+	args = t.inherit(args, func(c *cache, a []any) bool {
+		r := rowRef(a)
+		d, ok := c.donations[r]
+		list, listed := c.adjustments[r]
+		if ok && listed {
+			t.c.donations[r] = d
+			t.c.adjustments[r] = slices.Clip(list)
+		}
+		return ok && listed
+	})
 	args = t.recall(args, func(m *Memo, a []any) bool {
 		r := rowRef(a)
 		d, ok := m.donations.get(r)
@@ -487,6 +548,18 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 
 func (t *tx) prefetchCommitments(ctx context.Context, refs []donorsync.Ref) error {
 	args := unique(refs, refRow)
+	args = t.unheld(args, func(a []any) bool {
+		_, ok := t.c.commitments[rowRef(a)]
+		return ok
+	})
+	args = t.inherit(args, func(from *cache, a []any) bool {
+		r := rowRef(a)
+		c, ok := from.commitments[r]
+		if ok {
+			t.c.commitments[r] = c
+		}
+		return ok
+	})
 	args = t.recall(args, func(m *Memo, a []any) bool {
 		r := rowRef(a)
 		c, ok := m.commitments.get(r)

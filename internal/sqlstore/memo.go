@@ -137,14 +137,18 @@ func (m *Memo) check(ctx context.Context, conn any, version func(context.Context
 
 // absorb takes the records of a committed transaction's cache, which
 // holds what it read and, over it, what it wrote; stale are the
-// adjustment lists it wrote to without holding them.
-func (m *Memo) absorb(c *cache, stale []donorsync.Ref) {
+// adjustment lists it wrote to without holding them; sent is the draft
+// it sent, if any.
+func (m *Memo) absorb(c *cache, stale []donorsync.Ref, sent *draft) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.valid {
 		return
 	}
 	m.epoch++
+	if sent != nil {
+		sent.committed = m.epoch
+	}
 	for k, v := range c.owners {
 		m.owners.put(k, v)
 	}
@@ -191,17 +195,33 @@ func (m *Memo) offer(c *cache, epoch uint64) {
 	m.stats.Preloaded += n
 }
 
-// unchanged reports whether the Memo is current and its epoch still
-// epoch, counting a draft refused otherwise.
-func (m *Memo) unchanged(epoch uint64) bool {
+// unchanged reports whether the Memo is current and no record has
+// changed since d began (its epoch is still d's), or, when d follows
+// another draft, since that draft committed; it counts d refused
+// otherwise.
+func (m *Memo) unchanged(d *draft) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.valid || m.epoch != epoch {
+	since := d.epoch
+	if d.after != nil {
+		since = d.after.committed // 0, never an epoch, until it commits
+	}
+	if !m.valid || m.epoch != since {
 		m.stats.Stale++
 		return false
 	}
 	m.stats.Drafts++
 	return true
+}
+
+// committed reports whether the draft d, if any, has committed.
+func (m *Memo) committed(d *draft) bool {
+	if d == nil {
+		return true
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return d.committed != 0
 }
 
 // putNew puts into g the entries of from it does not hold, and returns how
@@ -313,6 +333,6 @@ func (t *tx) remember() {
 	case t.untracked:
 		t.memo.reset()
 	case t.checked && t.c != nil:
-		t.memo.absorb(t.c, t.stale)
+		t.memo.absorb(t.c, t.stale, t.sent)
 	}
 }

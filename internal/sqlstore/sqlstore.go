@@ -90,44 +90,80 @@ func View(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, fn func(donor
 // Draft runs fn in a transaction of db that only reads and holds back
 // every write, for a writing transaction of the store whose Memo is memo
 // to send (donorsync.Drafter). The records fn reads are answered from
-// memo where it holds them. fn must Prefetch before it writes: a write
-// outside batch mode fails, as does a read that would need the writes
-// held back sent first.
-func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+// after's cache (what it read and wrote), when after is not nil, then
+// from memo, then from the database; after must follow no draft, or one
+// that has committed. fn must Prefetch before it writes:
+// a write outside batch mode fails, as does a read that would need the
+// writes held back sent first.
+func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, after donorsync.Draft, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
 	if memo == nil {
 		return nil, fmt.Errorf("%s: %w", d.Name, errNoMemo)
 	}
 	t := &tx{d: d, feed: memo, draft: true}
-	epoch := memo.epochNow() // before the draft's snapshot is taken
+	dr := &draft{memo: memo, epoch: memo.epochNow()} // before the draft's snapshot is taken
+	if after != nil {
+		p, ok := after.(*draft)
+		if !ok || p.memo != memo {
+			return nil, fmt.Errorf("%s: draft after a draft of another store", d.Name)
+		}
+		if len(p.stale) > 0 {
+			// Lists it wrote to without reading them: what they hold
+			// once it commits is known to the database only.
+			return nil, fmt.Errorf("%s: %w", d.Name, errDraftAfterUnheld)
+		}
+		if !memo.committed(p.after) {
+			return nil, fmt.Errorf("%s: %w", d.Name, errDraftTooFar)
+		}
+		dr.after, t.after = p, p.c
+	}
 	if err := run(ctx, db, t, nil, fn); err != nil {
 		return nil, err
 	}
 	if t.c == nil || t.untracked {
 		return nil, fmt.Errorf("%s: %w", d.Name, errDraftUntracked)
 	}
-	return &draft{memo: memo, epoch: epoch, c: t.c, w: t.w, stale: t.stale}, nil
+	dr.c, dr.w, dr.stale = t.c, t.w, t.stale
+	return dr, nil
 }
 
 var (
-	errNoMemo         = errors.New("draft: the store keeps no records between transactions")
-	errDraftRead      = errors.New("draft: a read needs the writes held back sent first")
-	errDraftUntracked = errors.New("draft: writes outside batch mode")
+	errNoMemo           = errors.New("draft: the store keeps no records between transactions")
+	errDraftRead        = errors.New("draft: a read needs the writes held back sent first")
+	errDraftUntracked   = errors.New("draft: writes outside batch mode")
+	errDraftAfterUnheld = errors.New("draft: after a draft that wrote to adjustments it did not read")
+	errDraftTooFar      = errors.New("draft: after a draft that follows one not committed yet")
+	errDraftMiss        = errors.New("draft: after another, a read of a record it did not read ahead")
 )
+
+// readRecords readies the transaction to read records from the
+// database: it sends the writes held back. A draft after another cannot:
+// what it would read may be what the other is writing.
+func (t *tx) readRecords(ctx context.Context) error {
+	if t.after != nil {
+		return fmt.Errorf("%s: %w", t.d.Name, errDraftMiss)
+	}
+	return t.flush(ctx)
+}
 
 // A draft is what a transaction of Draft held back.
 type draft struct {
 	memo  *Memo
 	epoch uint64 // the Memo's, before the draft began
+	after *draft // the draft it follows, if any
 	c     *cache
 	w     *pending
 	stale []donorsync.Ref
 	sent  atomic.Bool
+	// committed is the Memo's epoch once the transaction that sent the
+	// draft committed, 0 before; set with the Memo locked.
+	committed uint64
 }
 
 // SendDraft implements donorsync.DraftSender: it takes the draft's
-// cache and writes held back as its own when the Memo is current, and
-// has not changed since the draft began. It does so only before the
-// transaction reads or writes in batch mode itself.
+// cache and writes held back as its own when the Memo is current and
+// nothing has changed records since the draft began, or since the draft
+// it follows committed. It does so only before the transaction reads or
+// writes in batch mode itself.
 func (t *tx) SendDraft(ctx context.Context, dr donorsync.Draft) (bool, error) {
 	d, ok := dr.(*draft)
 	if !ok || t.memo == nil || d.memo != t.memo || t.c != nil || t.untracked {
@@ -139,10 +175,10 @@ func (t *tx) SendDraft(ctx context.Context, dr donorsync.Draft) (bool, error) {
 		}
 		t.checked = true
 	}
-	if !t.memo.unchanged(d.epoch) || !d.sent.CompareAndSwap(false, true) {
+	if !t.memo.unchanged(d) || !d.sent.CompareAndSwap(false, true) {
 		return false, nil
 	}
-	t.c, t.w, t.stale = d.c, d.w, d.stale
+	t.c, t.w, t.stale, t.sent = d.c, d.w, d.stale, d
 	return true, nil
 }
 
@@ -247,6 +283,8 @@ type tx struct {
 	// draft; draft says the transaction holds back every write.
 	feed      *Memo
 	draft     bool
+	sent      *draft // the draft the transaction sent
+	after     *cache // in a draft after another, that one's
 	untracked bool
 	stale     []donorsync.Ref
 
@@ -572,7 +610,7 @@ func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.Delivery
 
 // getJSON reads one data column into v.
 func (t *tx) getJSON(ctx context.Context, v any, what, id, query string, args ...any) error {
-	if err := t.flush(ctx); err != nil {
+	if err := t.readRecords(ctx); err != nil {
 		return err
 	}
 	var data string
@@ -591,7 +629,7 @@ func (t *tx) getJSON(ctx context.Context, v any, what, id, query string, args ..
 
 // listJSON reads the data column of every row into a slice.
 func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any) ([]T, error) {
-	if err := t.flush(ctx); err != nil {
+	if err := t.readRecords(ctx); err != nil {
 		return nil, err
 	}
 	rows, err := t.query(ctx, query, args...)

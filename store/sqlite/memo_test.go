@@ -342,10 +342,11 @@ func TestWriteLockHeldElsewhere(t *testing.T) {
 	putContact(t, a, ada("Ada")) // and writes go on once it is released
 }
 
-// draftRename drafts, on s, renaming the contact of memoKey.
-func draftRename(t *testing.T, s *sqlite.Store, name string) donorsync.Draft {
+// draftRename drafts, on s, after the draft after (nil: none), renaming
+// the contact of memoKey.
+func draftRename(t *testing.T, s *sqlite.Store, after donorsync.Draft, name string) donorsync.Draft {
 	t.Helper()
-	d, err := s.Draft(t.Context(), func(tx donorsync.Tx) error {
+	d, err := s.Draft(t.Context(), after, func(tx donorsync.Tx) error {
 		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
 			return err
 		}
@@ -393,7 +394,7 @@ func firstName(t *testing.T, s donorsync.Store) string {
 func TestDraftSentWhenNothingChanged(t *testing.T) {
 	t.Parallel()
 	s, _ := reopened(t)
-	d := draftRename(t, s, "Augusta")
+	d := draftRename(t, s, nil, "Augusta")
 	if got := firstName(t, s); got != "Ada" {
 		t.Fatalf("after a draft, before it is sent, first name %q; want Ada", got)
 	}
@@ -429,7 +430,7 @@ func TestDraftRefusedWhenRecordsChangeMeanwhile(t *testing.T) {
 		}, "Augusta"},
 		{"another connection", func() { putContact(t, open(t, path, nil), ada("Grace")) }, "Grace"},
 	} {
-		d := draftRename(t, s, "Lovelace")
+		d := draftRename(t, s, nil, "Lovelace")
 		tc.write()
 		if send(t, s, d) {
 			t.Errorf("%s: a draft was sent after records changed", tc.name)
@@ -444,11 +445,11 @@ func TestDraftCannotWriteOrReadPastItsCache(t *testing.T) {
 	t.Parallel()
 	s, _ := reopened(t)
 	ctx := t.Context()
-	_, err := s.Draft(ctx, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}) })
+	_, err := s.Draft(ctx, nil, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}) })
 	if err == nil {
 		t.Error("a draft wrote outside batch mode")
 	}
-	_, err = s.Draft(ctx, func(tx donorsync.Tx) error {
+	_, err = s.Draft(ctx, nil, func(tx donorsync.Tx) error {
 		if _, err := tx.(donorsync.Prefetcher).Prefetch(ctx, keyOf(memoKey)); err != nil {
 			return err
 		}
@@ -465,7 +466,110 @@ func TestDraftCannotWriteOrReadPastItsCache(t *testing.T) {
 		t.Errorf("after drafts that failed, first name %q; want Ada", got)
 	}
 	off := open(t, filepath.Join(t.TempDir(), "donorsync.db"), &sqlite.Options{RecordCache: -1})
-	if _, err := off.Draft(ctx, func(donorsync.Tx) error { return nil }); err == nil {
+	if _, err := off.Draft(ctx, nil, func(donorsync.Tx) error { return nil }); err == nil {
 		t.Error("a Store that keeps no records drafted")
+	}
+}
+
+func TestDraftAfterADraft(t *testing.T) {
+	t.Parallel()
+	s, _ := reopened(t)
+	var seen string
+	draftAfter := func(after donorsync.Draft) donorsync.Draft {
+		d, err := s.Draft(t.Context(), after, func(tx donorsync.Tx) error {
+			if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
+				return err
+			}
+			c, err := tx.ContactByKey(t.Context(), memoTenant, memoKey)
+			if err != nil {
+				return err
+			}
+			seen, c.LastName = c.FirstName, "Lovelace"
+			return tx.PutContact(t.Context(), c, []dedup.Key{memoKey})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+
+	first := draftRename(t, s, nil, "Augusta")
+	second := draftAfter(first)
+	if seen != "Augusta" {
+		t.Errorf("a draft after another read the first name %q; want Augusta, as the other wrote it", seen)
+	}
+	if send(t, s, second) {
+		t.Error("a draft was sent before the draft it follows")
+	}
+	if !send(t, s, first) || !send(t, s, second) {
+		t.Fatal("drafts one after the other were refused")
+	}
+	var c contact.Contact
+	if err := s.View(t.Context(), func(tx donorsync.Tx) error {
+		var err error
+		c, err = tx.ContactByKey(t.Context(), memoTenant, memoKey)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c.FirstName != "Augusta" || c.LastName != "Lovelace" {
+		t.Errorf("after both drafts, %s %s; want Augusta Lovelace", c.FirstName, c.LastName)
+	}
+
+	// A contact the draft followed creates is found by the one after it.
+	grace := contact.Contact{ID: "ct_grace", Tenant: memoTenant, Email: "grace@example.org", FirstName: "Grace"}
+	graceKey := dedup.Key{Kind: dedup.Email, Value: grace.Email}
+	first, err := s.Draft(t.Context(), nil, func(tx donorsync.Tx) error {
+		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(graceKey)); err != nil {
+			return err
+		}
+		return tx.PutContact(t.Context(), grace, []dedup.Key{graceKey})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Draft(t.Context(), first, func(tx donorsync.Tx) error {
+		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(graceKey)); err != nil {
+			return err
+		}
+		c, err := tx.ContactByKey(t.Context(), memoTenant, graceKey)
+		seen = c.ID
+		return err
+	})
+	if err != nil || seen != grace.ID {
+		t.Errorf("a draft after one that created a contact found %q, %v; want %s", seen, err, grace.ID)
+	}
+
+	// A draft after another reads only what it read ahead.
+	_, err = s.Draft(t.Context(), first, func(tx donorsync.Tx) error {
+		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
+			return err
+		}
+		_, err := tx.ContactByKey(t.Context(), memoTenant, graceKey)
+		return err
+	})
+	if err == nil || errors.Is(err, donorsync.ErrNotFound) {
+		t.Errorf("a draft after another read a record it did not read ahead: %v", err)
+	}
+
+	// The draft followed is refused: so is the one after it.
+	first = draftRename(t, s, nil, "Grace")
+	second = draftAfter(first)
+	putContact(t, s, ada("Ada"))
+	if send(t, s, first) || send(t, s, second) {
+		t.Error("drafts were sent after records changed")
+	}
+	// The draft followed commits, and then another transaction.
+	first = draftRename(t, s, nil, "Grace")
+	second = draftAfter(first)
+	if !send(t, s, first) {
+		t.Fatal("a draft over unchanged records was refused")
+	}
+	putContact(t, s, ada("Ada"))
+	if send(t, s, second) {
+		t.Error("a draft was sent after the draft it follows and another transaction committed")
+	}
+	if got := firstName(t, s); got != "Ada" {
+		t.Errorf("first name %q, want Ada", got)
 	}
 }

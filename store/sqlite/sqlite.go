@@ -314,8 +314,8 @@ func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
 // the writing connection sends its writes when no record has been
 // written since it began (see RecordCache). A Store that keeps no
 // records cannot draft.
-func (s *Store) Draft(ctx context.Context, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
-	return sqlstore.Draft(ctx, s.read, s.writer.Memo, dialect, fn)
+func (s *Store) Draft(ctx context.Context, after donorsync.Draft, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+	return sqlstore.Draft(ctx, s.read, s.writer.Memo, dialect, after, fn)
 }
 
 // maxStmts bounds the statements kept prepared: each kind of statement in
