@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -488,6 +489,52 @@ func testQueued(t *testing.T, s donorsync.Store) {
 		if diff := cmp.Diff(want, snapshot(t, s, tenant), cmpOpts); diff != "" {
 			t.Fatalf("queued mode, batches of %d, ends in another state than inline mode (-inline +queued):\n%s", batch, diff)
 		}
+	}
+	// Worker.Run, which reads (and, on a Drafter, drafts) the next batch
+	// while one is written.
+	for _, batch := range []int{1, 2, 3} {
+		tenant := newTenant("run")
+		for _, i := range r.Perm(len(h)) {
+			if err := g.Enqueue(ctx(t), source{}, &donorsync.Delivery{Tenant: tenant, Body: h[i]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{source{}}, Tenant: tenant, Batch: batch, Poll: time.Millisecond}
+		runUntilApplied(t, s, w, tenant)
+		if diff := cmp.Diff(want, snapshot(t, s, tenant), cmpOpts); diff != "" {
+			t.Fatalf("Worker.Run, batches of %d, ends in another state than inline mode (-inline +queued):\n%s", batch, diff)
+		}
+	}
+}
+
+// runUntilApplied runs w until no delivery of tenant is pending.
+func runUntilApplied(t *testing.T, s donorsync.Store, w *donorsync.Worker, tenant string) {
+	t.Helper()
+	c, cancel := context.WithCancel(ctx(t))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(c)
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var pending []*donorsync.Delivery
+		view(t, s, func(tx donorsync.Tx) error {
+			var err error
+			pending, err = tx.Deliveries(ctx(t), tenant, donorsync.DeliveryFilter{Status: donorsync.Pending, Page: donorsync.Page{Limit: 1}})
+			return err
+		})
+		if len(pending) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("deliveries still pending after 30 s")
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
