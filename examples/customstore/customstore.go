@@ -21,8 +21,9 @@
 //   - ClaimDeliveries honours Claim.IDs (only the deliveries named); it may
 //     ignore Claim.NoBody and Claim.Settling, which only allow a store to
 //     do less. The optional interfaces (donorsync.DueLister,
-//     donorsync.Prefetcher, donorsync.DeliveryRecorder) are left out: the
-//     engine works without them, one lookup at a time.
+//     donorsync.Prefetcher, donorsync.DeliveryRecorder,
+//     donorsync.Preloader, donorsync.Drafter and the others) are left
+//     out: the engine works without them, one lookup at a time.
 package customstore
 
 import (

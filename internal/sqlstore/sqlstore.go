@@ -276,17 +276,19 @@ type tx struct {
 	// that the transaction wrote records its cache does not show (it
 	// then empties the Memo when it commits); stale, the adjustment lists
 	// it wrote to without holding them.
-	memo    *Memo
-	conn    any // the driver connection, where memo is not nil
-	checked bool
-	// feed is the writer's Memo, in a View that preloads for it or a
-	// draft; draft says the transaction holds back every write.
-	feed      *Memo
-	draft     bool
-	sent      *draft // the draft the transaction sent
-	after     *cache // in a draft after another, that one's
+	memo      *Memo
+	conn      any // the driver connection, where memo is not nil
+	checked   bool
 	untracked bool
 	stale     []donorsync.Ref
+	sent      *draft // the draft the transaction sent, if any
+
+	// feed is the writer's Memo, in a View that preloads for it or in a
+	// draft; draft says the transaction holds back every write; after is
+	// the cache of the draft this one follows.
+	feed  *Memo
+	draft bool
+	after *cache
 
 	// In batch mode (after Prefetch): what was read ahead, and the writes
 	// held back. Both nil otherwise.
