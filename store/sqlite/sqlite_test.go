@@ -130,7 +130,11 @@ func TestLogStaysBoundedUnderSteadyWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Size() > int64(written)/4 {
+	// The log's file keeps the size of its longest run between restarts,
+	// which a checkpoint held back by the other tests running beside
+	// this one lengthens (7-24 MB of 70-100 MB written on 2 cores); one
+	// that never starts over holds everything written.
+	if fi.Size() > int64(written)/2 {
 		t.Errorf("write-ahead log is %d bytes after %d bytes of bodies written without pause; want it to start over", fi.Size(), written)
 	}
 	t.Logf("log %d bytes after %d bytes of bodies", fi.Size(), written)
