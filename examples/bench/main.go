@@ -422,8 +422,9 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 }
 
 // e2eReport is the load client's report of an end-to-end run, with the
-// CPU the process used until every delivery was applied: cores busy on
-// average, and time per delivery.
+// CPU the process used until every delivery was applied (PostgreSQL's
+// own processes not counted): cores busy on average, and time per
+// delivery.
 type e2eReport struct {
 	loadgen.Report
 	cores       float64
@@ -645,7 +646,7 @@ func endToEndRow(goal string, want float64, run func(conns int) (float64, e2eRep
 	})
 	rep := reps[at]
 	return row{goal + " (" + bestOf() + ")", fmt.Sprintf("%.0f/s (%d conns)", rate, at),
-		fmt.Sprintf("answered %.0f/s; CPU %.2f cores, %.0f µs a delivery", rep.Throughput(), rep.cores, float64(rep.perDelivery)/float64(time.Microsecond)),
+		fmt.Sprintf("answered %.0f/s; this process's CPU %.2f cores, %.0f µs a delivery", rep.Throughput(), rep.cores, float64(rep.perDelivery)/float64(time.Microsecond)),
 		"", verdict(rate >= want)}, errors.Join(errs...)
 }
 
