@@ -249,26 +249,36 @@ func TestWorkerRunReadsTheNextBatchWhileApplying(t *testing.T) {
 	ws, g, ids := backlog(t, src, 12)
 	ws.delay = 10 * time.Millisecond
 	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4, Poll: time.Millisecond}
+	runUntilProcessed(t, ws, w, ids)
+	if n := ws.viewsWhileWriting.Load(); n == 0 {
+		t.Error("no batch was read while another was applied")
+	}
+	if n := len(donationIDs(t, ws.Store)); n != 12 {
+		t.Errorf("%d donations, want 12", n)
+	}
+}
+
+// runUntilProcessed runs w until every delivery of ids is processed in
+// ws, read without ws's counting.
+func runUntilProcessed(t *testing.T, ws *watchStore, w *donorsync.Worker, ids []string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		w.Run(ctx)
 	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	want := repeat(donorsync.Processed, len(ids))
 	deadline := time.Now().Add(10 * time.Second)
-	for !slices.Equal(statuses(t, ws.Store, ids), repeat(donorsync.Processed, 12)) { // not counted as the Worker's
+	for !slices.Equal(statuses(t, ws.Store, ids), want) {
 		if time.Now().After(deadline) {
 			t.Fatalf("statuses = %v after 10 s, want all processed", statuses(t, ws.Store, ids))
 		}
 		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	<-done
-	if n := ws.viewsWhileWriting.Load(); n == 0 {
-		t.Error("no batch was read while another was applied")
-	}
-	if n := len(donationIDs(t, ws.Store)); n != 12 {
-		t.Errorf("%d donations, want 12", n)
 	}
 }
 
@@ -735,21 +745,7 @@ func TestWorkerRunDraftsTheNextBatchAfterThisOne(t *testing.T) {
 			s.refuse.Store(tc.refuse)
 			g.Store = s
 			w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4, Poll: time.Millisecond}
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				w.Run(ctx)
-			}()
-			deadline := time.Now().Add(10 * time.Second)
-			for !slices.Equal(statuses(t, ws.Store, ids), repeat(donorsync.Processed, 12)) {
-				if time.Now().After(deadline) {
-					t.Fatalf("statuses = %v after 10 s, want all processed", statuses(t, ws.Store, ids))
-				}
-				time.Sleep(time.Millisecond)
-			}
-			cancel()
-			<-done
+			runUntilProcessed(t, ws, w, ids)
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			if diff := cmp.Diff(tc.afters, s.afters); diff != "" {

@@ -346,6 +346,13 @@ func TestWriteLockHeldElsewhere(t *testing.T) {
 // the contact of memoKey.
 func draftRename(t *testing.T, s *sqlite.Store, after donorsync.Draft, name string) donorsync.Draft {
 	t.Helper()
+	return draftEdit(t, s, after, func(c *contact.Contact) { c.FirstName = name })
+}
+
+// draftEdit drafts, on s, after the draft after (nil: none), putting the
+// contact of memoKey as edit changes it.
+func draftEdit(t *testing.T, s *sqlite.Store, after donorsync.Draft, edit func(*contact.Contact)) donorsync.Draft {
+	t.Helper()
 	d, err := s.Draft(t.Context(), after, func(tx donorsync.Tx) error {
 		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
 			return err
@@ -354,7 +361,7 @@ func draftRename(t *testing.T, s *sqlite.Store, after donorsync.Draft, name stri
 		if err != nil {
 			return err
 		}
-		c.FirstName = name
+		edit(&c)
 		return tx.PutContact(t.Context(), c, []dedup.Key{memoKey})
 	})
 	if err != nil {
@@ -380,6 +387,12 @@ func send(t *testing.T, s *sqlite.Store, d donorsync.Draft) bool {
 // firstName reads the first name of memoKey's contact in a View.
 func firstName(t *testing.T, s donorsync.Store) string {
 	t.Helper()
+	return viewContact(t, s).FirstName
+}
+
+// viewContact reads memoKey's contact in a View.
+func viewContact(t *testing.T, s donorsync.Store) contact.Contact {
+	t.Helper()
 	var c contact.Contact
 	if err := s.View(t.Context(), func(tx donorsync.Tx) error {
 		var err error
@@ -388,7 +401,7 @@ func firstName(t *testing.T, s donorsync.Store) string {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return c.FirstName
+	return c
 }
 
 func TestDraftSentWhenNothingChanged(t *testing.T) {
@@ -476,21 +489,7 @@ func TestDraftAfterADraft(t *testing.T) {
 	s, _ := reopened(t)
 	var seen string
 	draftAfter := func(after donorsync.Draft) donorsync.Draft {
-		d, err := s.Draft(t.Context(), after, func(tx donorsync.Tx) error {
-			if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
-				return err
-			}
-			c, err := tx.ContactByKey(t.Context(), memoTenant, memoKey)
-			if err != nil {
-				return err
-			}
-			seen, c.LastName = c.FirstName, "Lovelace"
-			return tx.PutContact(t.Context(), c, []dedup.Key{memoKey})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
+		return draftEdit(t, s, after, func(c *contact.Contact) { seen, c.LastName = c.FirstName, "Lovelace" })
 	}
 
 	first := draftRename(t, s, nil, "Augusta")
@@ -504,15 +503,7 @@ func TestDraftAfterADraft(t *testing.T) {
 	if !send(t, s, first) || !send(t, s, second) {
 		t.Fatal("drafts one after the other were refused")
 	}
-	var c contact.Contact
-	if err := s.View(t.Context(), func(tx donorsync.Tx) error {
-		var err error
-		c, err = tx.ContactByKey(t.Context(), memoTenant, memoKey)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if c.FirstName != "Augusta" || c.LastName != "Lovelace" {
+	if c := viewContact(t, s); c.FirstName != "Augusta" || c.LastName != "Lovelace" {
 		t.Errorf("after both drafts, %s %s; want Augusta Lovelace", c.FirstName, c.LastName)
 	}
 
