@@ -65,7 +65,7 @@ type MemoStats struct {
 // (with their adjustments) and commitments: a donor gives again within
 // minutes far more often than a gift is refunded; limit must be positive.
 func NewMemo(limit int) *Memo {
-	m := &Memo{}
+	m := &Memo{epoch: 1} // 0 is no epoch (see draft.committed)
 	m.owners.limit = 4 * limit // a contact has a few keys
 	m.contacts.limit = limit
 	m.donations.limit = max(limit/4, 1)
@@ -211,17 +211,18 @@ func (m *Memo) unchanged(d *draft) bool {
 		return false
 	}
 	m.stats.Drafts++
+	// Sent: the draft it followed is needed no more, and is let go, so
+	// that a chain of drafts holds two at the most.
+	d.after = nil
 	return true
 }
 
-// committed reports whether the draft d, if any, has committed.
-func (m *Memo) committed(d *draft) bool {
-	if d == nil {
-		return true
-	}
+// followsCommitted reports whether the draft d follows no draft, or one
+// that has committed.
+func (m *Memo) followsCommitted(d *draft) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return d.committed != 0
+	return d.after == nil || d.after.committed != 0
 }
 
 // putNew puts into g the entries of from it does not hold, and returns how

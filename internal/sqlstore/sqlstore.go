@@ -111,7 +111,7 @@ func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, after donors
 			// once it commits is known to the database only.
 			return nil, fmt.Errorf("%s: %w", d.Name, errDraftAfterUnheld)
 		}
-		if !memo.committed(p.after) {
+		if !memo.followsCommitted(p) {
 			return nil, fmt.Errorf("%s: %w", d.Name, errDraftTooFar)
 		}
 		dr.after, t.after = p, p.c
@@ -149,7 +149,7 @@ func (t *tx) readRecords(ctx context.Context) error {
 type draft struct {
 	memo  *Memo
 	epoch uint64 // the Memo's, before the draft began
-	after *draft // the draft it follows, if any
+	after *draft // the draft it follows, until sent; with the Memo locked
 	c     *cache
 	w     *pending
 	stale []donorsync.Ref

@@ -1,0 +1,30 @@
+package sqlstore
+
+import "testing"
+
+func TestSentDraftLetsGoOfTheOneItFollowed(t *testing.T) {
+	m := NewMemo(10)
+	m.valid = true
+	first := &draft{memo: m, epoch: m.epoch, c: newCache()}
+	second := &draft{memo: m, after: first, c: newCache()}
+	if !m.followsCommitted(first) || m.followsCommitted(second) {
+		t.Fatal("a draft after one not committed counted as following a committed one")
+	}
+	if m.unchanged(second) {
+		t.Fatal("a draft was sent before the one it follows committed")
+	}
+	if !m.unchanged(first) {
+		t.Fatal("a draft over unchanged records was refused")
+	}
+	m.absorb(first.c, nil, first) // its transaction commits
+	third := &draft{memo: m, after: second, c: newCache()}
+	if !m.followsCommitted(second) || m.followsCommitted(third) {
+		t.Fatal("after the first committed, the second does not count as following a committed one")
+	}
+	if !m.unchanged(second) {
+		t.Fatal("a draft after one committed was refused")
+	}
+	if second.after != nil {
+		t.Error("a sent draft still holds the one it followed: a chain of drafts would hold them all")
+	}
+}
