@@ -65,7 +65,8 @@ type MemoStats struct {
 // (with their adjustments) and commitments: a donor gives again within
 // minutes far more often than a gift is refunded; limit must be positive.
 func NewMemo(limit int) *Memo {
-	m := &Memo{epoch: 1} // 0 is no epoch (see draft.committed)
+	// Epochs start at 1; 0 is none (see draft.committed).
+	m := &Memo{epoch: 1}
 	m.owners.limit = 4 * limit // a contact has a few keys
 	m.contacts.limit = limit
 	m.donations.limit = max(limit/4, 1)
