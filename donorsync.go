@@ -302,7 +302,8 @@ type Draft interface{}
 type DraftSender interface {
 	// SendDraft makes the writes of d this transaction's, as if its fn
 	// had run here, when no record fn read may have been written since
-	// Draft began, and reports whether it did. When it did not, it
+	// Draft began (or, for a draft after another, since that one
+	// committed), and reports whether it did. When it did not, it
 	// changed nothing, and the caller does the work itself.
 	SendDraft(ctx context.Context, d Draft) (bool, error)
 }
