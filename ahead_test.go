@@ -671,16 +671,18 @@ func (t sendingTx) PutDonation(ctx context.Context, d donation.Donation) error {
 func TestWorkerSendsTheDraftOfItsBatch(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name              string
-		refuse, claimTwo  bool
-		sent, refused     int32
-		inWriter, applied int
+		name                   string
+		refuse, claimTwo       bool
+		drafted, sent, refused int32
+		inWriter, applied      int
 	}{
-		{name: "sent", sent: 3, inWriter: 0, applied: 10},
-		{name: "refused", refuse: true, refused: 3, inWriter: 10, applied: 10},
+		{name: "sent", drafted: 3, sent: 3, inWriter: 0, applied: 10},
+		// Refused: the second batch is not drafted (one refusal), the
+		// third is.
+		{name: "refused", refuse: true, drafted: 2, refused: 2, inWriter: 10, applied: 10},
 		// The first batch is drafted whole, and only partly claimed:
 		// its draft is not offered.
-		{name: "partly claimed elsewhere", claimTwo: true, sent: 2, inWriter: 2, applied: 8},
+		{name: "partly claimed elsewhere", claimTwo: true, drafted: 3, sent: 2, inWriter: 2, applied: 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -698,8 +700,8 @@ func TestWorkerSendsTheDraftOfItsBatch(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if d := s.drafted.Load(); d != 3 {
-				t.Errorf("%d batches drafted, want 3", d)
+			if d := s.drafted.Load(); d != tc.drafted {
+				t.Errorf("%d batches drafted, want %d", d, tc.drafted)
 			}
 			if sent, refused := s.sent.Load(), s.refused.Load(); sent != tc.sent || refused != tc.refused {
 				t.Errorf("drafts sent %d, refused %d; want %d and %d", sent, refused, tc.sent, tc.refused)
@@ -732,9 +734,9 @@ func TestWorkerRunDraftsTheNextBatchAfterThisOne(t *testing.T) {
 		afters []int
 	}{
 		{"sent", false, []int{-1, 0, 1}},
-		// A draft after one refused is never sent: the batch is drafted
-		// anew before its writing transaction.
-		{"refused", true, []int{-1, 0, -1, 2, -1}},
+		// A draft after one refused is never sent, and the next batch
+		// is applied without a draft, the one after it drafted anew.
+		{"refused", true, []int{-1, 0, -1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -758,5 +760,33 @@ func TestWorkerRunDraftsTheNextBatchAfterThisOne(t *testing.T) {
 				t.Errorf("%d donations, want 12", n)
 			}
 		})
+	}
+}
+
+func TestWorkerDraftsLessWhileItsDraftsAreRefused(t *testing.T) {
+	t.Parallel()
+	src := &perBodySource{}
+	ws, g, _ := backlog(t, src, 80)
+	s := newDraftStore(ws)
+	g.Store = s
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 1}
+	run := func(n int) {
+		for range n {
+			if k, err := w.RunOnce(t.Context()); k != 1 || err != nil {
+				t.Fatalf("RunOnce = %d, %v; want 1", k, err)
+			}
+		}
+	}
+	s.refuse.Store(true)
+	run(40)
+	// Drafts at batches 1, 3, 6, 11, 20 and 37: after each refusal, 1,
+	// 2, 4, 8, then 16 batches without.
+	if d := s.drafted.Load(); d != 6 {
+		t.Errorf("%d of 40 batches drafted while every draft was refused, want 6", d)
+	}
+	s.refuse.Store(false)
+	run(40)
+	if sent := s.sent.Load(); sent < 20 {
+		t.Errorf("%d of the next 40 batches sent as drafts once drafts were taken again, want most", sent)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,39 @@ type Worker struct {
 	// Lease is how long a claim lasts: a delivery claimed by a Worker that
 	// died is taken up by another after it. 0 means one minute.
 	Lease time.Duration
+
+	// After a draft refused (Drafter), the batches left to apply without
+	// drafting, and the refusals in a row.
+	undrafted, refusals atomic.Int32
+}
+
+// maxUndrafted bounds the batches a Worker applies without drafting
+// after its drafts are refused: it tries again after 1, 2, 4, ... of
+// them, so that Workers whose drafts another's commits keep refusing
+// (several on one SQLite store) waste one draft in this many batches.
+const maxUndrafted = 16
+
+// drafting reports whether the Worker drafts its next batch.
+func (w *Worker) drafting() bool {
+	for {
+		n := w.undrafted.Load()
+		if n <= 0 {
+			return true
+		}
+		if w.undrafted.CompareAndSwap(n, n-1) {
+			return false
+		}
+	}
+}
+
+// drafted notes whether a draft was sent or refused.
+func (w *Worker) drafted(sent bool) {
+	if sent {
+		w.refusals.Store(0)
+		return
+	}
+	n := min(w.refusals.Add(1), 5)
+	w.undrafted.Store(min(int32(1)<<(n-1), maxUndrafted))
 }
 
 // errNoSource fails a batch holding a delivery that no Source decodes.
@@ -141,7 +175,7 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 		if len(a.ids) == 0 {
 			return 0, nil, nil
 		}
-		if a.draft == nil {
+		if a.draft == nil && w.drafting() {
 			a.draft = w.draft(ctx, nil, a)
 		}
 		if more && len(a.ids) == batch {
@@ -208,6 +242,7 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 			if sent, err = ds.SendDraft(ctx, a.draft); err != nil {
 				return err
 			}
+			w.drafted(sent)
 		}
 		if !sent {
 			if err := g.applyBatch(ctx, tx, claimed, decoded, derrs); err != nil {
