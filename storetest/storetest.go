@@ -51,6 +51,8 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"ClaimDeliveries", testClaim},
 		{"ClaimDeliveriesByID", testClaimByID},
 		{"TryLock", testTryLock},
+		{"Preload", testPreload},
+		{"Draft", testDraft},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"ContactRoundTrip", testContactRoundTrip},
 		{"ContactKeyConflict", testContactKeyConflict},
