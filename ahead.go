@@ -3,6 +3,7 @@ package donorsync
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 )
 
@@ -123,6 +124,8 @@ func (w *Worker) draft(ctx context.Context, after Draft, a *ahead) Draft {
 		return w.Ingester.applyBatch(ctx, tx, a.ds, a.decoded, a.derrs)
 	})
 	if err != nil {
+		w.Ingester.logger().LogAttrs(ctx, slog.LevelDebug, "donorsync: worker: no draft; the writing transaction applies the batch",
+			slog.Int("deliveries", len(a.ds)), logError(err))
 		return nil
 	}
 	return d
