@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -71,8 +72,10 @@ func main() {
 	flag.IntVar(&sqliteQueue.batch, "sqlite-batch", 128, "Worker.Batch of the queued end-to-end runs on SQLite")
 	flag.IntVar(&postgresQueue.workers, "postgres-workers", 2, "Workers applying the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
+	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
 	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, memory")
 	flag.Parse()
+	debug.SetGCPercent(gogc)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -127,6 +130,12 @@ type queue struct {
 // writer busy, and a second would only take turns with it. PostgreSQL's
 // Workers run side by side, and apply more per commit in batches of 256.
 var sqliteQueue, postgresQueue queue
+
+// gogc is the garbage collector's target during the run: by default the
+// example server's (GOGC=400 unless its environment sets GOGC), so that
+// the receiver is measured as it runs there. Baselines run in the same
+// process, under the same setting.
+var gogc = 400
 
 // only lists the parts to run; "" runs them all.
 var only string
@@ -795,8 +804,8 @@ func machine() string {
 func write(path string, rows []row, notes []string, d time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nEach goal of the design beside a baseline measured in the same run, on the same machine.\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s\n- Command: `go run ./examples/bench` (each load run %v; client and server in one process)\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), d)
+	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s\n- Command: `go run ./examples/bench` (each load run %v; client and server in one process; GOGC=%d for the whole run, as the example server sets it: `-gogc 100` for Go's default)\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), d, gogc)
 	b.WriteString("| goal | donorsync | baseline | ratio | verdict |\n|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.goal, r.measured, r.baseline, r.ratio, r.verdict)

@@ -11,6 +11,9 @@
 // DONORSYNC_ANEDOT_SECRET, DONORSYNC_ACTIONNETWORK_TOKEN and
 // DONORSYNC_ADMIN_TOKEN, where set, take precedence.
 //
+// Unless the environment sets GOGC, the server runs Go's garbage collector
+// at GOGC=400 (see gcPercent).
+//
 // Routes:
 //
 //	POST /webhooks/actblue/{tenant}
@@ -33,6 +36,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,7 +52,26 @@ import (
 
 const tenant = "default"
 
+// gcPercent is the garbage collector's target (GOGC) the server sets when
+// the environment sets none. A receiver keeps little in memory (tens of
+// MiB, SQLite's record cache included), so that with Go's default of 100
+// the collector runs every few dozen milliseconds under load, and its
+// assists land inside the store's writing transactions, which a SQLite
+// store runs one at a time. At 400 the heap grows to about five times what
+// is live rather than twice, and end to end into SQLite, queued, goes
+// 10-35% faster (BENCHMARKS.md).
+const gcPercent = 400
+
+// tuneGC sets the collector's target to gcPercent, unless getenv says
+// that GOGC is set.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+}
+
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, nil); err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -384,6 +385,26 @@ func TestSlowAndOversizedClients(t *testing.T) {
 			}
 		case <-time.After(15 * time.Second):
 			t.Errorf("a client trickling its %s was never dropped", name)
+		}
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	for _, tc := range []struct {
+		env  string
+		want int
+	}{{"", gcPercent}, {"200", 100}, {"off", 100}} {
+		debug.SetGCPercent(100)
+		tuneGC(func(name string) string {
+			if name == "GOGC" {
+				return tc.env
+			}
+			return ""
+		})
+		if got := debug.SetGCPercent(100); got != tc.want {
+			t.Errorf("GOGC=%q: the collector's target is %d, want %d", tc.env, got, tc.want)
 		}
 	}
 }
