@@ -364,10 +364,7 @@ type insertJob struct {
 func batchedInsert(db *sql.DB, insert string, args func(body []byte) []any) http.Handler {
 	jobs := make(chan insertJob, 4096)
 	go func() {
-		stmt, err := db.Prepare(insert)
-		if err != nil {
-			panic(err)
-		}
+		stmt, prepErr := db.Prepare(insert) // on failure, every request is answered 503
 		for first := range jobs {
 			batch := []insertJob{first}
 		more:
@@ -379,7 +376,11 @@ func batchedInsert(db *sql.DB, insert string, args func(body []byte) []any) http
 					break more
 				}
 			}
-			tx, err := db.Begin()
+			err := prepErr
+			var tx *sql.Tx
+			if err == nil {
+				tx, err = db.Begin()
+			}
 			if err == nil {
 				stmt := tx.Stmt(stmt)
 				for _, j := range batch {
