@@ -4,6 +4,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -661,10 +663,25 @@ func (t *tx) exec(ctx context.Context, what, query string, args ...any) error {
 	return nil
 }
 
+// marshal returns the JSON encoding of v, as json.Marshal does, encoded
+// into a buffer kept for the next call rather than a new one: a record is
+// encoded at each write, and the encoding is copied once, into the string.
 func marshal(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
+	buf := encodeBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // an outsize record does not stay
+			buf.Reset()
+			encodeBuffers.Put(buf)
+		}
+	}()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return "", err
+	}
+	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
 }
+
+// encodeBuffers are marshal's buffers.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // ContactByKey implements donorsync.Tx.
 func (t *tx) ContactByKey(ctx context.Context, tenant string, k dedup.Key) (contact.Contact, error) {
