@@ -59,7 +59,7 @@ const tenant = "default"
 // assists land inside the store's writing transactions, which a SQLite
 // store runs one at a time. At 400 the heap grows to about five times what
 // is live rather than twice, and end to end into SQLite, queued, goes
-// 10-35% faster (BENCHMARKS.md).
+// 11-38% faster (BENCHMARKS.md).
 const gcPercent = 400
 
 // tuneGC sets the collector's target to gcPercent, unless getenv says
