@@ -15,6 +15,7 @@ import (
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/memstore"
 	"github.com/google/go-cmp/cmp"
 )
@@ -37,6 +38,22 @@ type watchStore struct {
 	// tx, when set, wraps the Tx of every Update; viewTx, of every View.
 	tx, viewTx func(donorsync.Tx) donorsync.Tx
 	views      atomic.Int32
+	// declare, when set before the store's first use, changes the
+	// execution model it declares.
+	declare func(*batch.Model)
+}
+
+// ExecutionModel declares, beside what memstore does, every capability
+// the wrappers of this file give its transactions (TryLock, Preload,
+// Drafts): where no wrapper gives one, the engine finds the Tx or Store
+// without it and does without.
+func (s *watchStore) ExecutionModel() batch.Model {
+	m := s.Store.ExecutionModel()
+	m.TryLock, m.Preload, m.Drafts = true, true, true
+	if s.declare != nil {
+		s.declare(&m)
+	}
+	return m
 }
 
 func (s *watchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
@@ -75,7 +92,11 @@ func (s *watchStore) View(ctx context.Context, fn func(donorsync.Tx) error) erro
 // parallelWatch is a watchStore that writes transactions side by side.
 type parallelWatch struct{ *watchStore }
 
-func (parallelWatch) ParallelWrites() int { return 2 }
+func (s parallelWatch) ExecutionModel() batch.Model {
+	m := s.watchStore.ExecutionModel()
+	m.Writers = 2
+	return m
+}
 
 // watchedSource counts the deliveries it decodes while its store has a
 // writing transaction open, and the others.
@@ -194,25 +215,20 @@ func TestWorkerDecodesBeforeItsWritingTransaction(t *testing.T) {
 	}
 }
 
-// plainTx is a Tx with none of the optional interfaces.
-type plainTx struct{ donorsync.Tx }
-
-func TestWorkerStopsLookingForAReadAheadTheStoreLacks(t *testing.T) {
+func TestWorkerReadsAheadOnlyWhenTheStoreDeclaresIt(t *testing.T) {
 	t.Parallel()
 	src := &perBodySource{}
-	ws, g, ids := backlog(t, src, 10)
-	ws.viewTx = func(tx donorsync.Tx) donorsync.Tx { return plainTx{tx} }
-	ws.views.Store(0)
+	ws := &watchStore{Store: memstore.New(), declare: func(m *batch.Model) { *m = batch.Model{} }}
+	g := &donorsync.Ingester{Store: ws, Logger: quiet}
+	ids := enqueueGifts(t, g, src, 10)
 	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
 	if n, err := w.Drain(t.Context()); n != 10 || err != nil {
 		t.Fatalf("Drain = %d, %v; want 10", n, err)
 	}
-	// Four batches (the last finds none); one View showed there is no
-	// reading ahead.
-	if n := ws.views.Load(); n != 1 {
-		t.Errorf("%d Views during the drain, want 1", n)
+	// A store that declares no read-ahead is not asked for Views.
+	if n := ws.views.Load(); n != 0 {
+		t.Errorf("%d Views during the drain, want 0", n)
 	}
-	ws.viewTx = nil
 	wantStatuses(t, ws, ids, repeat(donorsync.Processed, 10))
 }
 
@@ -309,13 +325,13 @@ func TestWorkerAppliesWhatIsLeftOfABatchReadAhead(t *testing.T) {
 	wantStatuses(t, ws, ids, append(repeat(donorsync.Pending, 2), repeat(donorsync.Processed, 2)...))
 }
 
-// idBlindTx claims as if Claim.IDs were empty, leaving bodies out as
-// Claim.NoBody allows.
+// idBlindTx claims as if batch.ClaimBy.IDs were empty, leaving bodies
+// out as ClaimBy.NoBody allows.
 type idBlindTx struct{ donorsync.Tx }
 
-func (t idBlindTx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
-	c.IDs = nil
-	return t.Tx.ClaimDeliveries(ctx, c)
+func (t idBlindTx) ClaimBatch(ctx context.Context, c donorsync.Claim, by batch.ClaimBy) ([]*donorsync.Delivery, error) {
+	by.IDs = nil
+	return t.Tx.(batch.Claimer[donorsync.Claim, *donorsync.Delivery]).ClaimBatch(ctx, c, by)
 }
 
 // bodySource is a perBodySource that, as a JSON decoder would, fails
@@ -348,15 +364,16 @@ func TestWorkerRecoversFromAClaimWithoutBodiesItDidNotRead(t *testing.T) {
 }
 
 // busyTx refuses, in TryLock, the locks whose names contain busy, and
-// writes the leases of its claims even when Claim.Settling allows not to.
+// writes the leases of its claims even when ClaimBy.Settling allows not
+// to. Its store must declare TryLock (tryLocking).
 type busyTx struct {
 	donorsync.Tx
 	busy string
 }
 
-func (t busyTx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
-	c.Settling = false
-	return t.Tx.ClaimDeliveries(ctx, c)
+func (t busyTx) ClaimBatch(ctx context.Context, c donorsync.Claim, by batch.ClaimBy) ([]*donorsync.Delivery, error) {
+	by.Settling = false
+	return t.Tx.(batch.Claimer[donorsync.Claim, *donorsync.Delivery]).ClaimBatch(ctx, c, by)
 }
 
 func (t busyTx) TryLock(ctx context.Context, names []string) ([]bool, error) {
@@ -475,17 +492,17 @@ type preloadingTx struct {
 	donorsync.Tx
 	store *watchStore
 	mu    *sync.Mutex
-	got   *[]donorsync.Prefetch
+	got   *[]batch.Wants
 	// whileWriting counts the preloads made while a writing transaction
 	// was open.
 	whileWriting *atomic.Int32
 }
 
 func (p preloadingTx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
-	return p.Tx.(donorsync.DueLister).DueDeliveries(ctx, c)
+	return p.Tx.(batch.Lister[donorsync.Claim, *donorsync.Delivery]).DueDeliveries(ctx, c)
 }
 
-func (p preloadingTx) Preload(ctx context.Context, want donorsync.Prefetch) error {
+func (p preloadingTx) Preload(ctx context.Context, want batch.Wants) error {
 	if p.store.writing.Load() > 0 {
 		p.whileWriting.Add(1)
 	}
@@ -497,10 +514,10 @@ func (p preloadingTx) Preload(ctx context.Context, want donorsync.Prefetch) erro
 
 // preloads makes the Views of ws preload, and returns what each preload
 // named, once fn is done.
-func preloads(t *testing.T, ws *watchStore, fn func()) []donorsync.Prefetch {
+func preloads(t *testing.T, ws *watchStore, fn func()) []batch.Wants {
 	t.Helper()
 	var mu sync.Mutex
-	var got []donorsync.Prefetch
+	var got []batch.Wants
 	var whileWriting atomic.Int32
 	ws.viewTx = func(tx donorsync.Tx) donorsync.Tx {
 		return preloadingTx{Tx: tx, store: ws, mu: &mu, got: &got, whileWriting: &whileWriting}
@@ -593,7 +610,7 @@ type draftStore struct {
 	// afters has, for each draft, the index of the draft it follows, or
 	// -1; drafts, the drafts made.
 	afters                 []int
-	drafts                 []donorsync.Draft
+	drafts                 []batch.Draft
 	whileWriting           atomic.Int32 // drafts made while a writing transaction was open
 	refuse                 atomic.Bool
 	drafted, sent, refused atomic.Int32
@@ -608,7 +625,7 @@ func newDraftStore(ws *watchStore) *draftStore {
 	return s
 }
 
-func (s *draftStore) Draft(ctx context.Context, after donorsync.Draft, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+func (s *draftStore) Draft(ctx context.Context, after batch.Draft, fn func(donorsync.Tx) error) (batch.Draft, error) {
 	if s.writing.Load() > 0 {
 		s.whileWriting.Add(1)
 	}
@@ -649,7 +666,7 @@ type sendingTx struct {
 	s *draftStore
 }
 
-func (t sendingTx) SendDraft(ctx context.Context, d donorsync.Draft) (bool, error) {
+func (t sendingTx) SendDraft(ctx context.Context, d batch.Draft) (bool, error) {
 	if t.s.refuse.Load() {
 		t.s.refused.Add(1)
 		return false, nil
@@ -661,6 +678,10 @@ func (t sendingTx) SendDraft(ctx context.Context, d donorsync.Draft) (bool, erro
 	}
 	t.s.sent.Add(1)
 	return true, nil
+}
+
+func (t sendingTx) ClaimBatch(ctx context.Context, c donorsync.Claim, by batch.ClaimBy) ([]*donorsync.Delivery, error) {
+	return t.Tx.(batch.Claimer[donorsync.Claim, *donorsync.Delivery]).ClaimBatch(ctx, c, by)
 }
 
 func (t sendingTx) PutDonation(ctx context.Context, d donation.Donation) error {

@@ -6,14 +6,15 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 )
 
 // committer journals deliveries with group commit: while one transaction
 // commits, the deliveries that arrive queue up, and the next transaction
 // journals them all, so that many deliveries share one durable commit. A
 // delivery waits for its own batch only. Deliveries received inline are
-// applied in the same transaction. On a ParallelStore, several batches
-// may commit at once.
+// applied in the same transaction. On a Store that declares several
+// writers, as many batches may commit at once.
 type committer struct {
 	mu      sync.Mutex
 	queue   []*journalJob
@@ -80,12 +81,11 @@ func (g *Ingester) commitGroups() {
 	}
 }
 
-// parallelWrites is how many batches may commit at once.
+// parallelWrites is how many batches may commit at once: as many as the
+// Store declares writers.
 func (g *Ingester) parallelWrites() int {
-	if p, ok := g.Store.(ParallelStore); ok {
-		return max(1, p.ParallelWrites())
-	}
-	return 1
+	m, _ := g.execution()
+	return max(1, m.Writers)
 }
 
 func (g *Ingester) commitBatch(batch []*journalJob) {
@@ -106,14 +106,9 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 	var run, later []*journalJob
 	var states []Delivery
 	err := g.Store.Update(ctx, func(tx Tx) error {
-		run, later = live, nil
-		if tl, ok := tx.(TryLocker); ok {
-			// Leave for the next batch the deliveries received inline
-			// whose locks another transaction holds, rather than wait.
-			var err error
-			if run, later, err = g.tryLockJobs(ctx, tl, live); err != nil {
-				return err
-			}
+		var err error
+		if run, later, err = g.leaveBusy(ctx, tx, live); err != nil {
+			return err
 		}
 		states = make([]Delivery, len(run))
 		ds := make([]*Delivery, len(run))
@@ -121,31 +116,18 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 			states[i] = *j.d // a retried transaction starts from the same state
 			ds[i] = &states[i]
 		}
-		if r, ok := tx.(DeliveryRecorder); ok {
-			if err := r.RecordDeliveries(ctx, ds); err != nil {
-				return err
-			}
-		} else {
-			for _, d := range ds {
-				if _, err := tx.RecordDelivery(ctx, d); err != nil {
-					return err
-				}
-			}
+		if err := g.recordAll(ctx, tx, ds); err != nil {
+			return err
 		}
-		// Apply the new deliveries received inline, as one batch.
-		var apply []*Delivery
-		var decoded []Decoded
+		// Apply the new deliveries received inline, as one batch; they
+		// were journaled as processed already.
+		var apply items
 		for i, j := range run {
 			if j.apply && ds[i].Status != Duplicate {
-				apply = append(apply, ds[i])
-				decoded = append(decoded, Decoded{Key: ds[i].Key, Events: j.events})
+				apply = append(apply, item{d: ds[i], events: j.events})
 			}
 		}
-		if len(apply) == 0 {
-			return nil
-		}
-		// They were journaled as processed already.
-		return g.applyBatch(ctx, tx, apply, decoded, make([]error, len(apply)))
+		return g.applyItems(ctx, tx, apply)
 	})
 	if err == nil {
 		for i, j := range run {
@@ -175,43 +157,44 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 	}
 }
 
-// tryLockJobs takes, without waiting, the locks of the deliveries of jobs
-// to be applied inline, and returns the jobs to run now and those to leave
-// for the next batch: deliveries whose locks another transaction holds,
-// left once (a job left before waits for its locks), unless none would
-// run.
-func (g *Ingester) tryLockJobs(ctx context.Context, tl TryLocker, jobs []*journalJob) (run, later []*journalJob, err error) {
-	var ds []*Delivery
-	var decoded []Decoded
-	var at []int
-	for i, j := range jobs {
-		if j.apply && !j.deferred {
-			ds, decoded, at = append(ds, j.d), append(decoded, Decoded{Events: j.events}), append(at, i)
-		}
-	}
-	if len(ds) == 0 {
+// leaveBusy returns the jobs to run now and those to leave for the next
+// batch, where the Store declares locks that can be tried: deliveries
+// received inline whose locks another transaction holds, left once (a job
+// left before waits for its locks), unless none would run.
+func (g *Ingester) leaveBusy(ctx context.Context, tx Tx, jobs []*journalJob) (run, later []*journalJob, err error) {
+	tl, ok := tx.(batch.TryLocker)
+	if !ok || !g.declared().TryLock {
 		return jobs, nil, nil
 	}
-	keep, err := g.tryLockBatch(ctx, tl, ds, decoded, make([]error, len(ds)))
-	if err != nil {
+	var try items
+	for _, j := range jobs {
+		if j.apply && !j.deferred {
+			try = append(try, item{d: j.d, events: j.events})
+		}
+	}
+	if len(try) == 0 {
+		return jobs, nil, nil
+	}
+	_, left, err := g.tryLock(ctx, tl, try)
+	switch {
+	case skipped(err):
+		return jobs, nil, nil
+	case err != nil:
 		return nil, nil, err
+	case len(left) == 0:
+		return jobs, nil, nil
 	}
-	leave := make([]bool, len(jobs))
-	for k, i := range at {
-		leave[i] = !keep[k]
+	busy := make(map[*Delivery]bool, len(left))
+	for _, it := range left {
+		busy[it.d] = true
 	}
-	for i, j := range jobs {
-		if leave[i] {
+	for _, j := range jobs {
+		if busy[j.d] {
+			j.deferred = true
 			later = append(later, j)
 		} else {
 			run = append(run, j)
 		}
-	}
-	if len(run) == 0 {
-		return jobs, nil, nil
-	}
-	for _, j := range later {
-		j.deferred = true
 	}
 	return run, later, nil
 }

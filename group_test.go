@@ -13,6 +13,7 @@ import (
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/memstore"
 	"github.com/shopspring/decimal"
 )
@@ -258,7 +259,11 @@ type parallelWrites struct {
 	n int
 }
 
-func (s parallelWrites) ParallelWrites() int { return s.n }
+func (s parallelWrites) ExecutionModel() batch.Model {
+	m := s.parallelStore.ExecutionModel()
+	m.Writers = s.n
+	return m
+}
 
 func TestGroupCommitsRunSideBySideOnAParallelStore(t *testing.T) {
 	t.Parallel()

@@ -131,26 +131,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // receive hands d to the Ingester and waits for it at most until the
 // deadline, even if the store does not honour cancellation.
 func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) error {
+	g, in := h.Ingester, h.Ingester.Receive
+	if h.Queued {
+		in = g.Enqueue
+	}
 	deadline := h.Deadline
 	if deadline == 0 {
 		deadline = DefaultDeadline
 	}
-	// Decoding takes CPU only: it runs here, and the deadline guards the
-	// store.
-	g := h.Ingester
-	dec, derr := g.prepare(h.Source, d)
 	if deadline < 0 {
-		return g.receiveDecoded(r.Context(), d, dec, derr, !h.Queued)
+		return in(r.Context(), h.Source, d)
 	}
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(deadline))
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- g.receiveDecoded(ctx, d, dec, derr, !h.Queued) }()
+	go func() { done <- in(ctx, h.Source, d) }()
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		// d may still be written by Receive: it is not read again.
+		// d may still be written by the Ingester: it is not read again.
 		return fmt.Errorf("%w: not journaled within %v", ErrUnavailable, deadline)
 	}
 }

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
+
+	"github.com/donorsync/donorsync/internal/batch"
 )
 
 // A Worker applies journaled deliveries in queued mode: those a Handler
@@ -42,38 +43,7 @@ type Worker struct {
 	// died is taken up by another after it. 0 means one minute.
 	Lease time.Duration
 
-	// After a draft refused (Drafter), the batches left to apply without
-	// drafting, and the refusals in a row.
-	undrafted, refusals atomic.Int32
-}
-
-// maxUndrafted bounds the batches a Worker applies without drafting
-// after its drafts are refused: it tries again after 1, 2, 4, ... of
-// them, so that Workers whose drafts another's commits keep refusing
-// (several on one SQLite store) waste one draft in this many batches.
-const maxUndrafted = 16
-
-// drafting reports whether the Worker drafts its next batch.
-func (w *Worker) drafting() bool {
-	for {
-		n := w.undrafted.Load()
-		if n <= 0 {
-			return true
-		}
-		if w.undrafted.CompareAndSwap(n, n-1) {
-			return false
-		}
-	}
-}
-
-// drafted notes whether a draft was sent or refused.
-func (w *Worker) drafted(sent bool) {
-	if sent {
-		w.refusals.Store(0)
-		return
-	}
-	n := min(w.refusals.Add(1), 5)
-	w.undrafted.Store(min(int32(1)<<(n-1), maxUndrafted))
+	pace draftPace // how often it drafts, after drafts refused
 }
 
 // errNoSource fails a batch holding a delivery that no Source decodes.
@@ -141,10 +111,10 @@ func (w *Worker) Drain(ctx context.Context) (int, error) {
 // done before processing starts, the claims are released.
 //
 // With a Store that writes one transaction at a time and reads beside it
-// (its read-only Tx is a DueLister, and it is not a ParallelStore), the
-// batch is read and decoded in a View first, and the writing transaction
-// claims it by id; the Workers of one Ingester read different batches.
-// Run also reads the next batch while one is applied.
+// (SQLite), the batch is read and decoded beside the writing transaction
+// first, and the writing transaction claims it by id; the Workers of one
+// Ingester read different batches. Run also reads the next batch while
+// one is applied.
 func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 	n, _, err := w.runOnce(ctx, nil, false)
 	return n, err
@@ -154,165 +124,147 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 // ahead by the previous call). When more is true and the batch is full,
 // it reads the next one while this one is applied, and returns it.
 func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next *ahead, err error) {
-	g := w.Ingester
-	batch := w.batch()
-	lease := w.Lease
-	if lease <= 0 {
-		lease = time.Minute
+	p := w.Ingester.pipeline()
+	if a, err = p.prepare(ctx, w, a); err != nil {
+		return 0, nil, err
 	}
-	claim := func() Claim {
-		now := g.now()
-		return Claim{Tenant: w.Tenant, Now: now, Until: now.Add(lease), Limit: batch}
+	defer a.release()
+	if a != nil && len(a.ids) == 0 {
+		return 0, nil, nil // nothing due: no writing transaction
 	}
-	if a == nil {
-		if a, err = w.readAhead(ctx, batch); err != nil {
-			return 0, nil, err
-		}
+	wait := func(bool) *ahead { return nil }
+	if more {
+		wait = p.prepareAfter(ctx, w, a)
 	}
-	sent := false // the draft of a, by a transaction that committed
-	if a != nil {
-		defer a.release()
-		if len(a.ids) == 0 {
-			return 0, nil, nil
-		}
-		if a.draft == nil && w.drafting() {
-			a.draft = w.draft(ctx, nil, a)
-		}
-		if more && len(a.ids) == batch {
-			var read *ahead
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				read, _ = w.readAhead(ctx, batch) // an error shows again when the batch is read anew
-				if read != nil && len(read.ids) == batch && a.draft != nil {
-					read.draft = w.draft(ctx, a.draft, read)
-				}
-			}()
-			defer func() {
-				<-done
-				if read != nil && len(read.ids) == batch && err == nil {
-					if !sent { // it could never be sent: drafted anew
-						read.draft = nil
-					}
-					next = read
-				} else { // read again after a pause, when more may be due
-					read.release()
-				}
-			}()
-		}
-	}
-	// Claim and apply in one transaction: one commit for the batch.
-	var claimed []*Delivery
-	var states []Delivery
-	took := 0 // claimed, including those left for a later batch
-	err = g.Store.Update(ctx, func(tx Tx) error {
-		var err error
-		c := claim()
-		c.Settling = true
-		if a != nil {
-			c.IDs, c.NoBody = a.ids, true
-		}
-		claimed, err = tx.ClaimDeliveries(ctx, c)
-		took = len(claimed)
-		if err != nil || len(claimed) == 0 {
-			return err
-		}
-		decoded, derrs, err := a.decode(w.source, claimed)
-		if err != nil {
-			return err
-		}
-		if tl, ok := tx.(TryLocker); ok {
-			// Leave for a later batch the deliveries whose locks another
-			// transaction holds, rather than wait for it.
-			keep, err := g.tryLockBatch(ctx, tl, claimed, decoded, derrs)
-			if err != nil {
-				return err
-			}
-			var left []*Delivery
-			claimed, decoded, derrs, left = kept(keep, claimed, decoded, derrs)
-			for _, d := range left {
-				d.ClaimedUntil = time.Time{}
-				if err := tx.UpdateDelivery(ctx, d); err != nil {
-					return err
-				}
-			}
-		}
-		sent = false // a transaction tried again
-		if ds, ok := tx.(DraftSender); ok && a != nil && a.draft != nil && a.all(claimed) {
-			if sent, err = ds.SendDraft(ctx, a.draft); err != nil {
-				return err
-			}
-			w.drafted(sent)
-		}
-		if !sent {
-			if err := g.applyBatch(ctx, tx, claimed, decoded, derrs); err != nil {
-				return err
-			}
-		}
-		states, err = g.settleBatch(ctx, tx, claimed, derrs)
-		return err
-	})
-	if err == nil {
-		for i, d := range claimed {
-			*d = states[i]
-		}
-		return took, nil, nil
-	}
-	sent = false
-	if ctx.Err() != nil {
-		return 0, nil, nil
+	n, sent, err := w.apply(ctx, p, a)
+	next = wait(sent && err == nil)
+	switch {
+	case err == nil:
+		return n, next, nil
+	case ctx.Err() != nil:
+		return 0, next, nil
 	}
 	// The batch failed as a whole (a delivery that cannot be applied, one
 	// with no source, a lost race, an unavailable store): claim again,
 	// and apply one delivery at a time, so that each outcome is its own.
-	claimed = nil
-	err = g.update(ctx, func(tx Tx) error {
+	if n, err = w.oneByOne(ctx); err != nil {
+		next.release()
+		return 0, nil, err
+	}
+	return n, next, nil
+}
+
+// apply claims the batch a names (what is due, when a is nil) and
+// applies it in one writing transaction, one commit for the batch: it
+// sends a's draft when it can, and applies the batch itself otherwise;
+// then it settles each delivery. It returns how many deliveries it
+// claimed, including those it left for a later batch, and whether it
+// sent the draft.
+func (w *Worker) apply(ctx context.Context, p pipeline, a *ahead) (n int, sent bool, err error) {
+	g := w.Ingester
+	err = g.Store.Update(ctx, func(tx Tx) error {
+		n, sent = 0, false // a transaction tried again starts afresh
+		ds, err := g.claim(ctx, tx, w.claim(), a.claimBy())
+		n = len(ds)
+		if err != nil || len(ds) == 0 {
+			return err
+		}
+		b, err := a.decode(w.source, ds)
+		if err != nil {
+			return err
+		}
+		if b, err = w.leaveBusy(ctx, tx, b); err != nil {
+			return err
+		}
+		if sent, err = p.send(ctx, w, tx, a, b); err != nil {
+			return err
+		}
+		if !sent {
+			if err := g.applyItems(ctx, tx, b); err != nil {
+				return err
+			}
+		}
+		_, err = g.settle(ctx, tx, b)
+		return err
+	})
+	return n, sent, err
+}
+
+// leaveBusy releases, where the Store declares locks that can be tried,
+// the deliveries of b whose locks another transaction holds, for a later
+// batch, rather than wait for them; it returns the others.
+func (w *Worker) leaveBusy(ctx context.Context, tx Tx, b items) (items, error) {
+	tl, ok := tx.(batch.TryLocker)
+	if !ok || !w.Ingester.declared().TryLock {
+		return b, nil
+	}
+	keep, left, err := w.Ingester.tryLock(ctx, tl, b)
+	if skipped(err) {
+		return b, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range left {
+		it.d.ClaimedUntil = time.Time{}
+		if err := tx.UpdateDelivery(ctx, it.d); err != nil {
+			return nil, err
+		}
+	}
+	return keep, nil
+}
+
+// oneByOne claims a batch and processes each delivery in a transaction
+// of its own. The deliveries claimed are finished even when ctx is
+// cancelled meanwhile: stopping waits for them rather than abandon them
+// claimed.
+func (w *Worker) oneByOne(ctx context.Context) (int, error) {
+	g := w.Ingester
+	var claimed []*Delivery
+	err := g.update(ctx, func(tx Tx) error {
 		var err error
-		claimed, err = tx.ClaimDeliveries(ctx, claim())
+		claimed, err = tx.ClaimDeliveries(ctx, w.claim())
 		return err
 	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("donorsync: claim deliveries: %w", err)
+		return 0, fmt.Errorf("donorsync: claim deliveries: %w", err)
 	}
 	if ctx.Err() != nil {
 		w.release(ctx, claimed)
-		return 0, nil, nil
+		return 0, nil
 	}
-	known := claimed[:0:0]
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.lease())
+	defer cancel()
+	var errs []error
 	for _, d := range claimed {
-		if w.source(d.Provider) == nil {
+		src := w.source(d.Provider)
+		if src == nil {
 			w.bury(ctx, d, fmt.Sprintf("no source for provider %q", d.Provider))
 			continue
 		}
-		known = append(known, d)
+		if err := g.Process(pctx, src, d); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	// The deliveries claimed are finished even when ctx is cancelled
-	// meanwhile: stopping waits for them rather than abandon them claimed.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
-	err = g.processEach(pctx, w.source, known)
-	cancel()
-	if err != nil {
+	if err := errors.Join(errs...); err != nil {
 		// An outcome could not be stored: those claims lapse and another
 		// attempt follows.
 		g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
 	}
-	return len(claimed), nil, nil
+	return len(claimed), nil
 }
 
-// kept returns the deliveries of ds, with their decoded events and
-// errors, that keep marks, and the others.
-func kept(keep []bool, ds []*Delivery, decoded []Decoded, derrs []error) ([]*Delivery, []Decoded, []error, []*Delivery) {
-	var left []*Delivery
-	n := 0
-	for i := range ds {
-		if !keep[i] {
-			left = append(left, ds[i])
-			continue
-		}
-		ds[n], decoded[n], derrs[n] = ds[i], decoded[i], derrs[i]
-		n++
+// claim returns the Claim of the Worker's next batch.
+func (w *Worker) claim() Claim {
+	now := w.Ingester.now()
+	return Claim{Tenant: w.Tenant, Now: now, Until: now.Add(w.lease()), Limit: w.batch()}
+}
+
+func (w *Worker) lease() time.Duration {
+	if w.Lease <= 0 {
+		return time.Minute
 	}
-	return ds[:n], decoded[:n], derrs[:n], left
+	return w.Lease
 }
 
 func (w *Worker) batch() int {

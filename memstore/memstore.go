@@ -21,14 +21,23 @@ import (
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 )
 
 // A Store is an in-memory donorsync.Store. The zero value is not usable;
 // call New.
 type Store struct {
+	// The engine of this module reads how the Store runs transactions
+	// from the embedded Model; it is not part of the Store's API.
+	model
+
 	mu      sync.Mutex
 	tenants map[string]*tenant
 }
+
+// model is what a Store declares to the engine: one writer, and Workers
+// that read their batches ahead.
+type model = batch.Model
 
 type tenant struct {
 	deliveries  map[string]*donorsync.Delivery
@@ -42,9 +51,15 @@ type tenant struct {
 }
 
 // New returns an empty Store.
-func New() *Store { return &Store{tenants: make(map[string]*tenant)} }
+func New() *Store {
+	return &Store{model: model{Writers: 1, ReadAhead: true}, tenants: make(map[string]*tenant)}
+}
 
-var _ donorsync.Store = (*Store)(nil)
+var (
+	_ donorsync.Store                                     = (*Store)(nil)
+	_ batch.Claimer[donorsync.Claim, *donorsync.Delivery] = (*tx)(nil)
+	_ batch.Lister[donorsync.Claim, *donorsync.Delivery]  = (*tx)(nil)
+)
 
 // Update implements donorsync.Store.
 func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
@@ -201,32 +216,37 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 
 // ClaimDeliveries implements donorsync.Tx.
 func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	return t.ClaimBatch(ctx, c, batch.ClaimBy{})
+}
+
+// ClaimBatch claims as ClaimDeliveries does, among by.IDs when there are
+// any (batch.Claimer).
+func (t *tx) ClaimBatch(ctx context.Context, c donorsync.Claim, by batch.ClaimBy) ([]*donorsync.Delivery, error) {
 	if err := t.check(ctx, true); err != nil {
 		return nil, err
 	}
-	due := t.due(c)
+	due := t.due(c, by.IDs)
 	out := make([]*donorsync.Delivery, len(due))
 	for i, d := range due {
 		next := copyDelivery(d)
 		next.ClaimedUntil = c.Until
-		if !c.Settling { // otherwise no one sees it: transactions run one at a time
+		if !by.Settling { // otherwise no one sees it: transactions run one at a time
 			set(t, t.s.tenants[d.Tenant].deliveries, d.ID, next)
 		}
 		out[i] = copyDelivery(next)
-		if c.NoBody {
+		if by.NoBody {
 			out[i].Body = nil
 		}
 	}
 	return out, nil
 }
 
-// DueDeliveries implements donorsync.DueLister.
+// DueDeliveries lists what ClaimDeliveries would claim (batch.Lister).
 func (t *tx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
 	if err := t.check(ctx, false); err != nil {
 		return nil, err
 	}
-	c.IDs = nil
-	due := t.due(c)
+	due := t.due(c, nil)
 	out := make([]*donorsync.Delivery, len(due))
 	for i, d := range due {
 		out[i] = copyDelivery(d)
@@ -234,12 +254,13 @@ func (t *tx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync
 	return out, nil
 }
 
-// due returns the deliveries c claims, oldest first.
-func (t *tx) due(c donorsync.Claim) []*donorsync.Delivery {
-	var only map[donorsync.TenantID]bool
-	if len(c.IDs) > 0 {
-		only = make(map[donorsync.TenantID]bool, len(c.IDs))
-		for _, id := range c.IDs {
+// due returns the deliveries c claims, among ids when there are any,
+// oldest first.
+func (t *tx) due(c donorsync.Claim, ids []batch.ID) []*donorsync.Delivery {
+	var only map[batch.ID]bool
+	if len(ids) > 0 {
+		only = make(map[batch.ID]bool, len(ids))
+		for _, id := range ids {
 			only[id] = true
 		}
 	}
@@ -251,7 +272,7 @@ func (t *tx) due(c donorsync.Claim) []*donorsync.Delivery {
 		for _, d := range tn.deliveries {
 			if (d.Status == donorsync.Pending || d.Status == donorsync.Failed) &&
 				!d.NextAttemptAt.After(c.Now) && !d.ClaimedUntil.After(c.Now) &&
-				(only == nil || only[donorsync.TenantID{Tenant: d.Tenant, ID: d.ID}]) {
+				(only == nil || only[batch.ID{Tenant: d.Tenant, ID: d.ID}]) {
 				due = append(due, d)
 			}
 		}

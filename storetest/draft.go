@@ -6,6 +6,7 @@ import (
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/internal/batch"
 )
 
 // person is a contact of one tenant known by its email, to be put and
@@ -19,14 +20,14 @@ func newPerson(prefix string) person {
 	return person{newTenant(prefix), dedup.Key{Kind: dedup.Email, Value: "ada@example.org"}}
 }
 
-func (p person) prefetch() donorsync.Prefetch {
-	return donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: p.tenant, Key: p.key}}}
+func (p person) prefetch() batch.Wants {
+	return batch.Wants{Keys: []batch.Key{{Tenant: p.tenant, Key: p.key}}}
 }
 
 // edit reads the person in tx, in batch mode when tx is a Prefetcher,
 // and puts it back as change leaves it (created when missing).
 func (p person) edit(t *testing.T, tx donorsync.Tx, change func(*contact.Contact)) error {
-	if pf, ok := tx.(donorsync.Prefetcher); ok {
+	if pf, ok := tx.(batch.Prefetcher); ok {
 		if _, err := pf.Prefetch(ctx(t), p.prefetch()); err != nil {
 			return err
 		}
@@ -58,27 +59,21 @@ func (p person) put(t *testing.T, s donorsync.Store, first, last string) {
 	})
 }
 
-// testPreload checks that records preloaded in a View (donorsync.Preloader)
-// never hide a write committed meanwhile.
+// testPreload checks, for a store that declares preloads, that records
+// preloaded in a View never hide a write committed meanwhile.
 func testPreload(t *testing.T, s donorsync.Store) {
+	if !declared(s).Preload {
+		t.Skip("the store declares no preloads")
+	}
 	p := newPerson("preload")
 	p.put(t, s, "Ada", "Lovelace")
-	preloaded := false
 	view(t, s, func(tx donorsync.Tx) error {
-		pl, ok := tx.(donorsync.Preloader)
-		if !ok {
-			return nil
-		}
-		preloaded = true
-		if err := pl.Preload(ctx(t), p.prefetch()); err != nil {
+		if err := tx.(batch.Preloader).Preload(ctx(t), p.prefetch()); err != nil {
 			return err
 		}
 		p.put(t, s, "Augusta", "Lovelace") // while the View reads
 		return nil
 	})
-	if !preloaded {
-		return // nothing to check
-	}
 	var got string
 	update(t, s, func(tx donorsync.Tx) error {
 		return p.edit(t, tx, func(c *contact.Contact) { got = c.FirstName })
@@ -88,15 +83,18 @@ func testPreload(t *testing.T, s donorsync.Store) {
 	}
 }
 
-// testDraft checks a Drafter's drafts: sent when nothing changed, refused
+// testDraft checks, for a store that declares drafts, its drafts: sent when nothing changed, refused
 // otherwise, once only, and after another draft only once that one
 // committed.
 func testDraft(t *testing.T, s donorsync.Store) {
-	dr, ok := s.(donorsync.Drafter)
-	if !ok {
-		return // nothing to check
+	if !declared(s).Drafts {
+		t.Skip("the store declares no drafts")
 	}
-	draft := func(p person, after donorsync.Draft, change func(*contact.Contact)) donorsync.Draft {
+	dr, ok := s.(drafter)
+	if !ok {
+		t.Fatal("the store declares drafts, but cannot draft")
+	}
+	draft := func(p person, after batch.Draft, change func(*contact.Contact)) batch.Draft {
 		t.Helper()
 		d, err := dr.Draft(ctx(t), after, func(tx donorsync.Tx) error { return p.edit(t, tx, change) })
 		if err != nil {
@@ -104,11 +102,11 @@ func testDraft(t *testing.T, s donorsync.Store) {
 		}
 		return d
 	}
-	send := func(d donorsync.Draft) bool {
+	send := func(d batch.Draft) bool {
 		t.Helper()
 		var sent bool
 		update(t, s, func(tx donorsync.Tx) error {
-			ds, ok := tx.(donorsync.DraftSender)
+			ds, ok := tx.(batch.DraftSender)
 			if !ok {
 				t.Fatal("a Drafter's writing Tx is not a DraftSender")
 			}

@@ -8,13 +8,14 @@ import (
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/google/go-cmp/cmp"
 )
 
 // prefetch calls Prefetch when tx is a donorsync.Prefetcher, and checks
 // the owners it returns.
-func prefetch(t *testing.T, tx donorsync.Tx, p donorsync.Prefetch) error {
-	pf, ok := tx.(donorsync.Prefetcher)
+func prefetch(t *testing.T, tx donorsync.Tx, p batch.Wants) error {
+	pf, ok := tx.(batch.Prefetcher)
 	if !ok {
 		return nil
 	}
@@ -54,11 +55,11 @@ func testPrefetch(t *testing.T, s donorsync.Store) {
 		return errors.Join(err, tx.PutContact(ctx(t), a, []dedup.Key{kA}), tx.PutDonation(ctx(t), g1),
 			tx.PutAdjustment(ctx(t), r1), tx.PutCommitment(ctx(t), c1))
 	})
-	want := donorsync.Prefetch{
-		Keys:        []donorsync.TenantKey{{Tenant: tenant, Key: kA}, {Tenant: tenant, Key: kNew}, {Tenant: tenant, Key: kAbsent}},
-		Contacts:    []donorsync.TenantID{{Tenant: tenant, ID: a.ID}, {Tenant: tenant, ID: "ct_absent"}},
-		Donations:   []donorsync.Ref{{Tenant: tenant, Provider: "p", ExternalID: "g1"}, {Tenant: tenant, Provider: "p", ExternalID: "g2"}},
-		Commitments: []donorsync.Ref{{Tenant: tenant, Provider: "p", ExternalID: "c1"}, {Tenant: tenant, Provider: "p", ExternalID: "c2"}},
+	want := batch.Wants{
+		Keys:        []batch.Key{{Tenant: tenant, Key: kA}, {Tenant: tenant, Key: kNew}, {Tenant: tenant, Key: kAbsent}},
+		Contacts:    []batch.ID{{Tenant: tenant, ID: a.ID}, {Tenant: tenant, ID: "ct_absent"}},
+		Donations:   []batch.Ref{{Tenant: tenant, Provider: "p", ExternalID: "g1"}, {Tenant: tenant, Provider: "p", ExternalID: "g2"}},
+		Commitments: []batch.Ref{{Tenant: tenant, Provider: "p", ExternalID: "c1"}, {Tenant: tenant, Provider: "p", ExternalID: "c2"}},
 	}
 	b := contact.Contact{ID: donorsync.NewID("ct"), Tenant: tenant, Email: "new@example.org", FirstName: "B"}
 	g2 := donation.Donation{ID: donorsync.NewID("dn"), Tenant: tenant, Provider: "p", ExternalID: "g2", ContactID: b.ID, Amount: dec("3"), Currency: "USD"}
@@ -155,7 +156,7 @@ func testPrefetch(t *testing.T, s donorsync.Store) {
 	c := contact.Contact{ID: donorsync.NewID("ct"), Tenant: tenant, FirstName: "C"}
 	g3 := donation.Donation{ID: donorsync.NewID("dn"), Tenant: tenant, Provider: "p", ExternalID: "g3", Amount: dec("1")}
 	err := s.Update(ctx(t), func(tx donorsync.Tx) error {
-		if err := prefetch(t, tx, donorsync.Prefetch{Donations: []donorsync.Ref{{Tenant: tenant, Provider: "p", ExternalID: "g3"}}}); err != nil {
+		if err := prefetch(t, tx, batch.Wants{Donations: []batch.Ref{{Tenant: tenant, Provider: "p", ExternalID: "g3"}}}); err != nil {
 			return err
 		}
 		if err := tx.PutDonation(ctx(t), g3); err != nil {
@@ -170,7 +171,7 @@ func testPrefetch(t *testing.T, s donorsync.Store) {
 	// A missing delivery fails the transaction too.
 	missing := &donorsync.Delivery{ID: "dl_missing", Tenant: tenant, Status: donorsync.Processed}
 	err = s.Update(ctx(t), func(tx donorsync.Tx) error {
-		if err := prefetch(t, tx, donorsync.Prefetch{}); err != nil {
+		if err := prefetch(t, tx, batch.Wants{}); err != nil {
 			return err
 		}
 		return errors.Join(tx.PutDonation(ctx(t), g3), tx.UpdateDelivery(ctx(t), missing))
@@ -190,7 +191,7 @@ func testPrefetch(t *testing.T, s donorsync.Store) {
 }
 
 // testRecordDeliveries journals deliveries together, with a Tx's
-// RecordDeliveries when it is a donorsync.DeliveryRecorder (one by one
+// RecordDeliveries when the store declares batch mode (one by one
 // otherwise): repeats of a delivery journaled before, and of one earlier
 // in the same call, are kept as duplicates of the first.
 func testRecordDeliveries(t *testing.T, s donorsync.Store) {
@@ -207,7 +208,7 @@ func testRecordDeliveries(t *testing.T, s donorsync.Store) {
 	})
 	ds := []*donorsync.Delivery{newDelivery("k1"), newDelivery("k2"), newDelivery("k2"), newDelivery("k3"), newDelivery("k1"), newDelivery("k2")}
 	update(t, s, func(tx donorsync.Tx) error {
-		if r, ok := tx.(donorsync.DeliveryRecorder); ok {
+		if r, ok := tx.(recorder); ok && declared(s).Batch {
 			return r.RecordDeliveries(ctx(t), ds)
 		}
 		for _, d := range ds {

@@ -30,6 +30,7 @@ import (
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/shopspring/decimal"
@@ -88,21 +89,23 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 	// with an empty Prefetch, so that its writes may be held back.
 	for _, tt := range direct {
 		t.Run("Batch/"+tt.name, func(t *testing.T) {
-			tt.fn(t, batchStore{newStore(t)})
+			s := newStore(t)
+			if !declared(s).Batch {
+				t.Skip("the store declares no batch mode")
+			}
+			tt.fn(t, batchStore{s})
 		})
 	}
 }
 
-// batchStore starts every read-write transaction of a store whose Tx is a
-// donorsync.Prefetcher with an empty Prefetch.
+// batchStore starts every read-write transaction of a store that declares
+// batch mode with an empty Prefetch.
 type batchStore struct{ donorsync.Store }
 
 func (s batchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
 	return s.Store.Update(ctx, func(tx donorsync.Tx) error {
-		if p, ok := tx.(donorsync.Prefetcher); ok {
-			if _, err := p.Prefetch(ctx, donorsync.Prefetch{}); err != nil {
-				return err
-			}
+		if _, err := tx.(batch.Prefetcher).Prefetch(ctx, batch.Wants{}); err != nil {
+			return err
 		}
 		return fn(tx)
 	})
@@ -333,9 +336,14 @@ func testClaim(t *testing.T, s donorsync.Store) {
 	}
 }
 
-// testClaimByID checks Claim.IDs, Claim.NoBody and, when the store's
-// read-only Tx is a DueLister, DueDeliveries.
+// testClaimByID checks, for a store that declares batch mode or
+// read-ahead, claims narrowed by id and without bodies (batch.ClaimBy)
+// and, when it declares read-ahead, DueDeliveries.
 func testClaimByID(t *testing.T, s donorsync.Store) {
+	m := declared(s)
+	if !m.Batch && !m.ReadAhead {
+		t.Skip("the store declares neither batch mode nor read-ahead")
+	}
 	tenant := newTenant("claim-ids")
 	now := ts("2024-06-01T12:00:00Z")
 	ids := pending(t, s, tenant, 6, now.Add(-time.Hour), func(i int, d *donorsync.Delivery) {
@@ -347,20 +355,18 @@ func testClaimByID(t *testing.T, s donorsync.Store) {
 	otherTenant := newTenant("claim-ids-other")
 	other := pending(t, s, otherTenant, 1, now.Add(-2*time.Hour), nil)
 	var listed []*donorsync.Delivery
-	lister := false
+	lists := m.ReadAhead
 	if err := s.View(ctx(t), func(tx donorsync.Tx) error {
-		l, ok := tx.(donorsync.DueLister)
-		if !ok {
+		if !lists {
 			return nil
 		}
-		lister = true
 		var err error
-		listed, err = l.DueDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Limit: 3})
+		listed, err = tx.(lister).DueDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Limit: 3})
 		return err
 	}); err != nil {
 		t.Fatalf("DueDeliveries: %v", err)
 	}
-	if lister {
+	if lists {
 		var got []string
 		for i, d := range listed {
 			got = append(got, d.ID)
@@ -374,11 +380,11 @@ func testClaimByID(t *testing.T, s donorsync.Store) {
 	}
 	lease := now.Add(time.Minute)
 	var claimed []*donorsync.Delivery
-	named := []donorsync.TenantID{{Tenant: tenant, ID: ids[4]}, {Tenant: tenant, ID: ids[1]}, {Tenant: tenant, ID: ids[3]},
+	named := []batch.ID{{Tenant: tenant, ID: ids[4]}, {Tenant: tenant, ID: ids[1]}, {Tenant: tenant, ID: ids[3]},
 		{Tenant: tenant, ID: ids[5]}, {Tenant: tenant, ID: "dl_absent"}, {Tenant: otherTenant, ID: other[0]}}
 	update(t, s, func(tx donorsync.Tx) error {
 		var err error
-		claimed, err = tx.ClaimDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 2, IDs: named, NoBody: true})
+		claimed, err = tx.(claimer).ClaimBatch(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 2}, batch.ClaimBy{IDs: named, NoBody: true})
 		return err
 	})
 	var got []string
@@ -398,9 +404,9 @@ func testClaimByID(t *testing.T, s donorsync.Store) {
 	if got := claim(t, s, donorsync.Claim{Tenant: tenant, Now: now, Until: lease, Limit: 10}); !slices.Equal(got, []string{ids[0], ids[2], ids[5]}) {
 		t.Errorf("claim after a claim by id = %v, want %v", got, []string{ids[0], ids[2], ids[5]})
 	}
-	if lister {
+	if lists {
 		if err := s.View(ctx(t), func(tx donorsync.Tx) error {
-			ds, err := tx.(donorsync.DueLister).DueDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Limit: 10})
+			ds, err := tx.(lister).DueDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Limit: 10})
 			if len(ds) != 0 {
 				t.Errorf("DueDeliveries while every delivery is claimed = %d deliveries, want none", len(ds))
 			}
@@ -411,17 +417,12 @@ func testClaimByID(t *testing.T, s donorsync.Store) {
 	}
 }
 
-// testTryLock checks TryLock, for a store whose Tx is a TryLocker: a lock
+// testTryLock checks TryLock, for a store that declares it: a lock
 // another transaction holds is refused, without waiting; others are taken,
 // and then held until the transaction ends.
 func testTryLock(t *testing.T, s donorsync.Store) {
-	locker := false
-	update(t, s, func(tx donorsync.Tx) error {
-		_, locker = tx.(donorsync.TryLocker)
-		return nil
-	})
-	if !locker {
-		return // nothing to check: the store's transactions wait for locks
+	if !declared(s).TryLock {
+		t.Skip("the store declares no TryLock: its transactions wait for locks")
 	}
 	a, b := newTenant("trylock")+"/a", newTenant("trylock")+"/b"
 	holding, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
@@ -438,7 +439,7 @@ func testTryLock(t *testing.T, s donorsync.Store) {
 	<-holding
 	try := func(tx donorsync.Tx, names ...string) []bool {
 		t.Helper()
-		held, err := tx.(donorsync.TryLocker).TryLock(ctx(t), names)
+		held, err := tx.(batch.TryLocker).TryLock(ctx(t), names)
 		if err != nil {
 			t.Fatalf("TryLock(%q): %v", names, err)
 		}
@@ -467,9 +468,15 @@ func testTryLock(t *testing.T, s donorsync.Store) {
 
 func testConcurrentClaims(t *testing.T, s donorsync.Store) {
 	// Claims that lease, and claims whose transactions settle what they
-	// claim (Claim.Settling), which a store may leave unwritten.
+	// claim (batch.ClaimBy.Settling), which a store that declares batch
+	// mode or read-ahead may leave unwritten.
 	for _, settling := range []bool{false, true} {
-		t.Run(fmt.Sprintf("settling=%v", settling), func(t *testing.T) { concurrentClaims(t, s, settling) })
+		t.Run(fmt.Sprintf("settling=%v", settling), func(t *testing.T) {
+			if m := declared(s); settling && !m.Batch && !m.ReadAhead {
+				t.Skip("the store declares neither batch mode nor read-ahead")
+			}
+			concurrentClaims(t, s, settling)
+		})
 	}
 }
 
@@ -488,7 +495,12 @@ func concurrentClaims(t *testing.T, s donorsync.Store, settling bool) {
 				var got []*donorsync.Delivery
 				err := s.Update(ctx(t), func(tx donorsync.Tx) error {
 					var err error
-					got, err = tx.ClaimDeliveries(ctx(t), donorsync.Claim{Tenant: tenant, Now: now, Until: now.Add(time.Hour), Limit: 3, Settling: settling})
+					c := donorsync.Claim{Tenant: tenant, Now: now, Until: now.Add(time.Hour), Limit: 3}
+					if settling {
+						got, err = tx.(claimer).ClaimBatch(ctx(t), c, batch.ClaimBy{Settling: true})
+					} else {
+						got, err = tx.ClaimDeliveries(ctx(t), c)
+					}
 					if err != nil || !settling {
 						return err
 					}

@@ -18,12 +18,12 @@
 //     on one connection, so Lock has nothing to do. A store that runs
 //     writers in parallel must make Lock wait (see store/postgres).
 //   - Times are kept to the microsecond, as UTC.
-//   - ClaimDeliveries honours Claim.IDs (only the deliveries named); it may
-//     ignore Claim.NoBody and Claim.Settling, which only allow a store to
-//     do less. The optional interfaces (donorsync.DueLister,
-//     donorsync.Prefetcher, donorsync.DeliveryRecorder,
-//     donorsync.Preloader, donorsync.Drafter and the others) are left
-//     out: the engine works without them, one lookup at a time.
+//   - ClaimDeliveries claims the oldest due deliveries, and marks them
+//     claimed until the claim lapses.
+//
+// That is the whole contract: donorsync.Store and donorsync.Tx, as
+// storetest.Run checks them. The engine works with it one lookup at a
+// time.
 package customstore
 
 import (
@@ -32,7 +32,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -232,13 +231,6 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 	q, args := `state IN ('pending', 'failed') AND retry_after <= ? AND held_until <= ?`, []any{now, now}
 	if c.Tenant != "" {
 		q, args = q+` AND org = ?`, append(args, c.Tenant)
-	}
-	if len(c.IDs) > 0 { // only these (c.NoBody allows leaving bodies out; this store reads them anyway)
-		only := make([]string, len(c.IDs))
-		for i, id := range c.IDs {
-			only[i], args = `(org = ? AND id = ?)`, append(args, id.Tenant, id.ID)
-		}
-		q += ` AND (` + strings.Join(only, ` OR `) + `)`
 	}
 	ds, err := t.deliveries(ctx, q+` ORDER BY received, id LIMIT ?`, append(args, c.Limit)...)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 )
 
 // Batch mode. After Prefetch, a transaction answers lookups of what it has
@@ -34,18 +35,18 @@ type idRef struct{ tenant, id string }
 type cache struct {
 	owners      map[keyRef]string
 	contacts    map[idRef]*contact.Contact
-	donations   map[donorsync.Ref]*donation.Donation
-	adjustments map[donorsync.Ref][]donation.Adjustment // complete lists, by key
-	commitments map[donorsync.Ref]*donation.Commitment
+	donations   map[batch.Ref]*donation.Donation
+	adjustments map[batch.Ref][]donation.Adjustment // complete lists, by key
+	commitments map[batch.Ref]*donation.Commitment
 }
 
 func newCache() *cache {
 	return &cache{
 		owners:      map[keyRef]string{},
 		contacts:    map[idRef]*contact.Contact{},
-		donations:   map[donorsync.Ref]*donation.Donation{},
-		adjustments: map[donorsync.Ref][]donation.Adjustment{},
-		commitments: map[donorsync.Ref]*donation.Commitment{},
+		donations:   map[batch.Ref]*donation.Donation{},
+		adjustments: map[batch.Ref][]donation.Adjustment{},
+		commitments: map[batch.Ref]*donation.Commitment{},
 	}
 }
 
@@ -80,8 +81,8 @@ type pending struct {
 	keys        rows[keyRef] // tenant, kind, value, contact id
 	activities  rows[actKey]
 	adjustments rows[actKey] // tenant, provider, key, donation id, data, expected to be new
-	donations   rows[donorsync.Ref]
-	commitments rows[donorsync.Ref]
+	donations   rows[batch.Ref]
+	commitments rows[batch.Ref]
 	deliveries  rows[idRef]
 }
 
@@ -270,8 +271,8 @@ func (t *tx) flush(ctx context.Context) error {
 	return nil
 }
 
-// Prefetch implements donorsync.Prefetcher.
-func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) (map[donorsync.TenantKey]string, error) {
+// Prefetch implements batch.Prefetcher.
+func (t *tx) Prefetch(ctx context.Context, p batch.Wants) (map[batch.Key]string, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
@@ -299,11 +300,11 @@ func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) (map[donorsync.
 	if err := t.prefetchCommitments(ctx, p.Commitments); err != nil {
 		return nil, err
 	}
-	var owners map[donorsync.TenantKey]string
+	var owners map[batch.Key]string
 	for _, k := range p.Keys {
 		if id := t.c.owners[keyRef{k.Tenant, string(k.Kind), k.Value}]; id != "" {
 			if owners == nil {
-				owners = make(map[donorsync.TenantKey]string, len(p.Keys))
+				owners = make(map[batch.Key]string, len(p.Keys))
 			}
 			owners[k] = id
 		}
@@ -311,19 +312,19 @@ func (t *tx) Prefetch(ctx context.Context, p donorsync.Prefetch) (map[donorsync.
 	return owners, nil
 }
 
-// Preload implements donorsync.Preloader in a View that preloads for a
-// writer's Memo; in any other transaction it does nothing.
-func (t *tx) Preload(ctx context.Context, p donorsync.Prefetch) error {
+// Preload implements batch.Preloader in a View that preloads for a
+// writer's Memo; in any other transaction it declines (batch.ErrSkip).
+func (t *tx) Preload(ctx context.Context, p batch.Wants) error {
 	if t.feed == nil {
-		return nil
+		return batch.ErrSkip
 	}
 	owners, err := t.Prefetch(ctx, p)
 	if err != nil || t.d.Lock == nil { // the owners were read with their keys
 		return err
 	}
-	ids := make([]donorsync.TenantID, 0, len(owners))
+	ids := make([]batch.ID, 0, len(owners))
 	for k, id := range owners {
-		ids = append(ids, donorsync.TenantID{Tenant: k.Tenant, ID: id})
+		ids = append(ids, batch.ID{Tenant: k.Tenant, ID: id})
 	}
 	return t.prefetchContacts(ctx, ids)
 }
@@ -341,13 +342,13 @@ func unique[T comparable](all []T, row func(T) []any) [][]any {
 	return out
 }
 
-func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error {
-	args := unique(keys, func(k donorsync.TenantKey) []any { return []any{k.Tenant, string(k.Kind), k.Value} })
-	var owners []donorsync.TenantID
+func (t *tx) prefetchKeys(ctx context.Context, keys []batch.Key) error {
+	args := unique(keys, func(k batch.Key) []any { return []any{k.Tenant, string(k.Kind), k.Value} })
+	var owners []batch.ID
 	args = t.unheld(args, func(a []any) bool {
 		id, ok := t.c.owners[keyRef{a[0].(string), a[1].(string), a[2].(string)}]
 		if ok && id != "" {
-			owners = append(owners, donorsync.TenantID{Tenant: a[0].(string), ID: id})
+			owners = append(owners, batch.ID{Tenant: a[0].(string), ID: id})
 		}
 		return ok
 	})
@@ -357,7 +358,7 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 		if ok {
 			t.c.owners[k] = id
 			if id != "" {
-				owners = append(owners, donorsync.TenantID{Tenant: k.tenant, ID: id})
+				owners = append(owners, batch.ID{Tenant: k.tenant, ID: id})
 			}
 		}
 		return ok
@@ -368,7 +369,7 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 		if ok {
 			t.c.owners[k] = id
 			if id != "" {
-				owners = append(owners, donorsync.TenantID{Tenant: k.tenant, ID: id})
+				owners = append(owners, batch.ID{Tenant: k.tenant, ID: id})
 			}
 		}
 		return ok
@@ -384,7 +385,7 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 			return err
 		}
 		t.c.owners[k] = id
-		owners = append(owners, donorsync.TenantID{Tenant: k.tenant, ID: id})
+		owners = append(owners, batch.ID{Tenant: k.tenant, ID: id})
 		return nil
 	})
 	if err != nil || t.d.Lock != nil {
@@ -397,8 +398,8 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []donorsync.TenantKey) error
 	return t.prefetchContacts(ctx, owners)
 }
 
-func (t *tx) prefetchContacts(ctx context.Context, ids []donorsync.TenantID) error {
-	args := unique(ids, func(r donorsync.TenantID) []any { return []any{r.Tenant, r.ID} })
+func (t *tx) prefetchContacts(ctx context.Context, ids []batch.ID) error {
+	args := unique(ids, func(r batch.ID) []any { return []any{r.Tenant, r.ID} })
 	args = t.unheld(args, func(a []any) bool {
 		_, ok := t.c.contacts[idRef{a[0].(string), a[1].(string)}]
 		return ok
@@ -476,14 +477,14 @@ func scanJSON[T any](rs *sql.Rows, keys ...*string) (*T, error) {
 	return v, nil
 }
 
-func refRow(r donorsync.Ref) []any { return []any{r.Tenant, r.Provider, r.ExternalID} }
+func refRow(r batch.Ref) []any { return []any{r.Tenant, r.Provider, r.ExternalID} }
 
 // rowRef is the Ref of a row made by refRow.
-func rowRef(a []any) donorsync.Ref {
-	return donorsync.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
+func rowRef(a []any) batch.Ref {
+	return batch.Ref{Tenant: a[0].(string), Provider: a[1].(string), ExternalID: a[2].(string)}
 }
 
-func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error {
+func (t *tx) prefetchDonations(ctx context.Context, refs []batch.Ref) error {
 	args := unique(refs, refRow)
 	args = t.unheld(args, func(a []any) bool {
 		r := rowRef(a)
@@ -518,7 +519,7 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 	}
 	_, err := t.each(ctx, "prefetch donations", args, sql1(`SELECT tenant, provider, external_id, data FROM donations
 		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
-		var r donorsync.Ref
+		var r batch.Ref
 		d, err := scanJSON[donation.Donation](rs, &r.Tenant, &r.Provider, &r.ExternalID)
 		if err != nil {
 			return err
@@ -531,7 +532,7 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 	}
 	_, err = t.each(ctx, "prefetch adjustments", args, sql1(`SELECT tenant, provider, donation_id, data FROM adjustments
 		WHERE (tenant, provider, donation_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
-		var r donorsync.Ref
+		var r batch.Ref
 		a, err := scanJSON[donation.Adjustment](rs, &r.Tenant, &r.Provider, &r.ExternalID)
 		if err != nil {
 			return err
@@ -546,7 +547,7 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []donorsync.Ref) error 
 	return err
 }
 
-func (t *tx) prefetchCommitments(ctx context.Context, refs []donorsync.Ref) error {
+func (t *tx) prefetchCommitments(ctx context.Context, refs []batch.Ref) error {
 	args := unique(refs, refRow)
 	args = t.unheld(args, func(a []any) bool {
 		_, ok := t.c.commitments[rowRef(a)]
@@ -573,7 +574,7 @@ func (t *tx) prefetchCommitments(ctx context.Context, refs []donorsync.Ref) erro
 	}
 	_, err := t.each(ctx, "prefetch commitments", args, sql1(`SELECT tenant, provider, external_id, data FROM commitments
 		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`), func(rs *sql.Rows) error {
-		var r donorsync.Ref
+		var r batch.Ref
 		c, err := scanJSON[donation.Commitment](rs, &r.Tenant, &r.Provider, &r.ExternalID)
 		if err != nil {
 			return err
@@ -617,7 +618,7 @@ func (t *tx) holdAdjustment(a donation.Adjustment, data string) {
 	k := actKey{a.Tenant, a.Provider, a.Key}
 	expected := false
 	if t.c != nil {
-		r := donorsync.Ref{Tenant: a.Tenant, Provider: a.Provider, ExternalID: a.DonationID}
+		r := batch.Ref{Tenant: a.Tenant, Provider: a.Provider, ExternalID: a.DonationID}
 		if list, ok := t.c.adjustments[r]; ok {
 			i, found := slices.BinarySearchFunc(list, a.Key, func(x donation.Adjustment, key string) int { return cmp.Compare(x.Key, key) })
 			if found {
@@ -633,7 +634,7 @@ func (t *tx) holdAdjustment(a donation.Adjustment, data string) {
 	t.w.adjustments.put(k, []any{a.Tenant, a.Provider, a.Key, a.DonationID, data, expected}, false)
 }
 
-// RecordDeliveries implements donorsync.DeliveryRecorder: one statement
+// RecordDeliveries implements batch.Recorder: one statement
 // journals them all, leaving out those whose key is taken; only when some
 // are left out does a query find the deliveries that hold their keys, and
 // a statement journal them as duplicates.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"sync"
 
-	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 )
 
 // A Memo keeps, from one writing transaction to the next, the records
@@ -42,9 +42,9 @@ type Memo struct {
 
 	owners      gen[keyRef, string]
 	contacts    gen[idRef, *contact.Contact]
-	donations   gen[donorsync.Ref, *donation.Donation]
-	adjustments gen[donorsync.Ref, []donation.Adjustment]
-	commitments gen[donorsync.Ref, *donation.Commitment]
+	donations   gen[batch.Ref, *donation.Donation]
+	adjustments gen[batch.Ref, []donation.Adjustment]
+	commitments gen[batch.Ref, *donation.Commitment]
 
 	stats MemoStats
 }
@@ -140,7 +140,7 @@ func (m *Memo) check(ctx context.Context, conn any, version func(context.Context
 // holds what it read and, over it, what it wrote; stale are the
 // adjustment lists it wrote to without holding them; sent is the draft
 // it sent, if any.
-func (m *Memo) absorb(c *cache, stale []donorsync.Ref, sent *draft) {
+func (m *Memo) absorb(c *cache, stale []batch.Ref, sent *draft) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.valid {

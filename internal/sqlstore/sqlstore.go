@@ -20,6 +20,7 @@ import (
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 )
 
 // A Dialect is what differs between SQL databases.
@@ -35,7 +36,7 @@ type Dialect struct {
 	Lock func(ctx context.Context, tx *sql.Tx, names []string) error
 	// TryLock takes those of the transaction-scoped locks on names that
 	// are free, without waiting, and reports which the transaction holds;
-	// nil leaves the store's Tx without TryLock (donorsync.TryLocker).
+	// nil makes TryLock decline (batch.ErrSkip).
 	TryLock func(ctx context.Context, tx *sql.Tx, names []string) ([]bool, error)
 	// ForUpdate is appended to the query that selects deliveries to claim,
 	// such as " FOR UPDATE SKIP LOCKED"; "" where writers run one at a time.
@@ -73,7 +74,7 @@ func Run(ctx context.Context, db *sql.DB, w Writer, opts *sql.TxOptions, d *Dial
 }
 
 // View runs fn in a transaction of db that only reads. When memo is not
-// nil, its Tx is a donorsync.Preloader: the records it preloads are
+// nil, its Tx preloads (batch.Preloader): the records it preloads are
 // offered to memo once fn returns nil, and kept unless a writing
 // transaction changed records, or memo was emptied, since the View began
 // (see Memo).
@@ -91,15 +92,15 @@ func View(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, fn func(donor
 
 // Draft runs fn in a transaction of db that only reads and holds back
 // every write, for a writing transaction of the store whose Memo is memo
-// to send (donorsync.Drafter). The records fn reads are answered from
+// to send (batch.Drafter). The records fn reads are answered from
 // after's cache (what it read and wrote), when after is not nil, then
 // from memo, then from the database; after must follow no draft, or one
 // that has committed. fn must Prefetch before it writes:
 // a write outside batch mode fails, as does a read that would need the
 // writes held back sent first.
-func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, after donorsync.Draft, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
+func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, after batch.Draft, fn func(donorsync.Tx) error) (batch.Draft, error) {
 	if memo == nil {
-		return nil, fmt.Errorf("%s: %w", d.Name, errNoMemo)
+		return nil, fmt.Errorf("%s: %w: %w", d.Name, batch.ErrSkip, errNoMemo)
 	}
 	t := &tx{d: d, feed: memo, draft: true}
 	dr := &draft{memo: memo, epoch: memo.epochNow()} // before the draft's snapshot is taken
@@ -154,19 +155,19 @@ type draft struct {
 	after *draft // the draft it follows, until sent; with the Memo locked
 	c     *cache
 	w     *pending
-	stale []donorsync.Ref
+	stale []batch.Ref
 	sent  atomic.Bool
 	// committed is the Memo's epoch once the transaction that sent the
 	// draft committed, 0 before; set with the Memo locked.
 	committed uint64
 }
 
-// SendDraft implements donorsync.DraftSender: it takes the draft's
+// SendDraft implements batch.DraftSender: it takes the draft's
 // cache and writes held back as its own when the Memo is current and
 // nothing has changed records since the draft began, or since the draft
 // it follows committed. It does so only before the transaction reads or
 // writes in batch mode itself.
-func (t *tx) SendDraft(ctx context.Context, dr donorsync.Draft) (bool, error) {
+func (t *tx) SendDraft(ctx context.Context, dr batch.Draft) (bool, error) {
 	d, ok := dr.(*draft)
 	if !ok || t.memo == nil || d.memo != t.memo || t.c != nil || t.untracked {
 		return false, nil
@@ -223,11 +224,7 @@ func run(ctx context.Context, db *sql.DB, t *tx, opts *sql.TxOptions, fn func(do
 		// Once the transaction has given its connection back.
 		defer stmts.prepareLater()
 	}
-	var dtx donorsync.Tx = t
-	if d.TryLock != nil {
-		dtx = lockingTx{t}
-	}
-	if err := fn(dtx); err != nil {
+	if err := fn(t); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -265,6 +262,19 @@ func (d *Dialect) q(query string) string {
 	return d.Rebind(query)
 }
 
+// tx serves the Store contract and the whole batch protocol; each store
+// declares which parts of the protocol the engine may use.
+var (
+	_ donorsync.Tx                                        = (*tx)(nil)
+	_ batch.Recorder[*donorsync.Delivery]                 = (*tx)(nil)
+	_ batch.Claimer[donorsync.Claim, *donorsync.Delivery] = (*tx)(nil)
+	_ batch.Lister[donorsync.Claim, *donorsync.Delivery]  = (*tx)(nil)
+	_ batch.Prefetcher                                    = (*tx)(nil)
+	_ batch.Preloader                                     = (*tx)(nil)
+	_ batch.TryLocker                                     = (*tx)(nil)
+	_ batch.DraftSender                                   = (*tx)(nil)
+)
+
 // tx is a transaction: plain SQL over the schema, no business logic.
 type tx struct {
 	tx   *sql.Tx
@@ -282,7 +292,7 @@ type tx struct {
 	conn      any // the driver connection, where memo is not nil
 	checked   bool
 	untracked bool
-	stale     []donorsync.Ref
+	stale     []batch.Ref
 	sent      *draft // the draft the transaction sent, if any
 
 	// feed is the writer's Memo, in a View that preloads for it or in a
@@ -346,13 +356,12 @@ func (t *tx) Lock(ctx context.Context, names []string) error {
 	return nil
 }
 
-// lockingTx is a tx whose dialect can take locks without waiting.
-type lockingTx struct{ *tx }
-
-var _ donorsync.TryLocker = lockingTx{}
-
-// TryLock implements donorsync.TryLocker.
-func (t lockingTx) TryLock(ctx context.Context, names []string) ([]bool, error) {
+// TryLock implements batch.TryLocker, where the dialect can take locks
+// without waiting; elsewhere it declines with batch.ErrSkip.
+func (t *tx) TryLock(ctx context.Context, names []string) ([]bool, error) {
+	if t.d.TryLock == nil {
+		return nil, batch.ErrSkip
+	}
 	held := make([]bool, len(names))
 	var fresh []string
 	var at []int
@@ -366,7 +375,7 @@ func (t lockingTx) TryLock(ctx context.Context, names []string) ([]bool, error) 
 	if len(fresh) == 0 {
 		return held, ctx.Err()
 	}
-	got, err := t.d.TryLock(ctx, t.tx.tx, fresh)
+	got, err := t.d.TryLock(ctx, t.tx, fresh)
 	if err != nil {
 		return nil, t.d.wrap("try lock", err)
 	}
@@ -436,10 +445,15 @@ func scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, err
 
 // ClaimDeliveries implements donorsync.Tx.
 func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
+	return t.ClaimBatch(ctx, c, batch.ClaimBy{})
+}
+
+// ClaimBatch implements batch.Claimer.
+func (t *tx) ClaimBatch(ctx context.Context, c donorsync.Claim, by batch.ClaimBy) ([]*donorsync.Delivery, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	out, err := t.due(ctx, c, t.d.ForUpdate)
+	out, err := t.due(ctx, c, by, t.d.ForUpdate)
 	if err != nil {
 		return nil, t.d.wrap("claim deliveries", err)
 	}
@@ -449,7 +463,7 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 		d.ClaimedUntil = c.Until
 		claims[i] = []any{d.Tenant, d.ID, until}
 	}
-	if c.Settling {
+	if by.Settling {
 		// The writer's turn (SQLite) or the rows' locks (PostgreSQL,
 		// ForUpdate) keep other claims away until the outcomes commit.
 		return out, nil
@@ -464,13 +478,12 @@ func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsy
 	return out, nil
 }
 
-// DueDeliveries implements donorsync.DueLister.
+// DueDeliveries implements batch.Lister.
 func (t *tx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	c.IDs, c.NoBody = nil, false
-	out, err := t.due(ctx, c, "")
+	out, err := t.due(ctx, c, batch.ClaimBy{}, "")
 	if err != nil {
 		return nil, t.d.wrap("due deliveries", err)
 	}
@@ -479,9 +492,9 @@ func (t *tx) DueDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync
 
 // due selects the deliveries c claims, oldest first, appending lock to
 // each query.
-func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donorsync.Delivery, error) {
+func (t *tx) due(ctx context.Context, c donorsync.Claim, by batch.ClaimBy, lock string) ([]*donorsync.Delivery, error) {
 	cols := deliveryColumns
-	if c.NoBody {
+	if by.NoBody {
 		cols = deliveryColumnsNoBody
 	}
 	q := `SELECT ` + cols + ` FROM deliveries
@@ -489,7 +502,7 @@ func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donors
 	now := micros(c.Now)
 	var out []*donorsync.Delivery
 	var err error
-	if len(c.IDs) == 0 {
+	if len(by.IDs) == 0 {
 		args := []any{now, now}
 		if c.Tenant != "" {
 			q += ` AND tenant = ?`
@@ -497,12 +510,12 @@ func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donors
 		}
 		out, err = t.scanDeliveries(ctx, q+` ORDER BY received_at, id LIMIT ?`+lock, append(args, max(c.Limit, 0))...)
 	} else {
-		out, err = t.dueByID(ctx, c, q, lock)
+		out, err = t.dueByID(ctx, c, by.IDs, q, lock)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if c.NoBody {
+	if by.NoBody {
 		for _, d := range out {
 			d.Body = nil
 		}
@@ -510,11 +523,11 @@ func (t *tx) due(ctx context.Context, c donorsync.Claim, lock string) ([]*donors
 	return out, nil
 }
 
-// dueByID runs q, the query of due, for the deliveries c.IDs names: by
+// dueByID runs q, the query of due, for the deliveries ids names: by
 // tenant, in chunks that keep under the statement's parameters. It orders
 // them and cuts them to c.Limit itself: with ORDER BY, SQLite's planner
 // walks the queue's index for the order rather than look each id up.
-func (t *tx) dueByID(ctx context.Context, c donorsync.Claim, q, lock string) ([]*donorsync.Delivery, error) {
+func (t *tx) dueByID(ctx context.Context, c donorsync.Claim, ids []batch.ID, q, lock string) ([]*donorsync.Delivery, error) {
 	now := micros(c.Now)
 	per := t.d.MaxParams
 	if per <= 0 {
@@ -523,7 +536,7 @@ func (t *tx) dueByID(ctx context.Context, c donorsync.Claim, q, lock string) ([]
 	per -= 3
 	byTenant := map[string][]any{}
 	var tenants []string
-	for _, id := range c.IDs {
+	for _, id := range ids {
 		if c.Tenant != "" && id.Tenant != c.Tenant {
 			continue
 		}
@@ -810,7 +823,7 @@ func (t *tx) Activities(ctx context.Context, tenant, contactID string) ([]contac
 // Donation implements donorsync.Tx.
 func (t *tx) Donation(ctx context.Context, tenant, provider, externalID string) (donation.Donation, error) {
 	if t.c != nil {
-		if d, ok := t.c.donations[donorsync.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}]; ok {
+		if d, ok := t.c.donations[batch.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}]; ok {
 			if d == nil {
 				return donation.Donation{}, t.notFound("donation", provider+"/"+externalID)
 			}
@@ -831,7 +844,7 @@ func (t *tx) PutDonation(ctx context.Context, d donation.Donation) error {
 	}
 	t.wrote()
 	if t.w != nil {
-		r := donorsync.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: d.ExternalID}
+		r := batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: d.ExternalID}
 		if t.c != nil {
 			c := d.Clone()
 			t.c.donations[r] = &c
@@ -869,7 +882,7 @@ func (t *tx) PutAdjustment(ctx context.Context, a donation.Adjustment) error {
 // Adjustments implements donorsync.Tx.
 func (t *tx) Adjustments(ctx context.Context, tenant, provider, donationID string) ([]donation.Adjustment, error) {
 	if t.c != nil {
-		if list, ok := t.c.adjustments[donorsync.Ref{Tenant: tenant, Provider: provider, ExternalID: donationID}]; ok {
+		if list, ok := t.c.adjustments[batch.Ref{Tenant: tenant, Provider: provider, ExternalID: donationID}]; ok {
 			return slices.Clone(list), nil
 		}
 	}
@@ -880,7 +893,7 @@ func (t *tx) Adjustments(ctx context.Context, tenant, provider, donationID strin
 // Commitment implements donorsync.Tx.
 func (t *tx) Commitment(ctx context.Context, tenant, provider, externalID string) (donation.Commitment, error) {
 	if t.c != nil {
-		if c, ok := t.c.commitments[donorsync.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}]; ok {
+		if c, ok := t.c.commitments[batch.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}]; ok {
 			if c == nil {
 				return donation.Commitment{}, t.notFound("commitment", provider+"/"+externalID)
 			}
@@ -901,7 +914,7 @@ func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
 	}
 	t.wrote()
 	if t.w != nil {
-		r := donorsync.Ref{Tenant: c.Tenant, Provider: c.Provider, ExternalID: c.ExternalID}
+		r := batch.Ref{Tenant: c.Tenant, Provider: c.Provider, ExternalID: c.ExternalID}
 		if t.c != nil {
 			t.c.commitments[r] = &c
 		}
@@ -918,4 +931,31 @@ func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
 func (t *tx) Commitments(ctx context.Context, tenant string, p donorsync.Page) ([]donation.Commitment, error) {
 	return listJSON[donation.Commitment](ctx, t, "commitments",
 		`SELECT data FROM commitments WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
+}
+
+// Engine is what a SQL store offers the engine beside Update and View:
+// its execution model, and drafts on its read connections. A store embeds
+// it under an unexported alias, so that neither shows in its API.
+type Engine struct {
+	batch.Model
+	read *sql.DB
+	memo *Memo
+	d    *Dialect
+}
+
+// NewEngine returns the Engine of a store that declares m and, when
+// m.Drafts is set, drafts on read with the writer's Memo memo.
+func NewEngine(m batch.Model, read *sql.DB, memo *Memo, d *Dialect) Engine {
+	return Engine{Model: m, read: read, memo: memo, d: d}
+}
+
+// Draft implements batch.Drafter: fn runs on a read connection, and the
+// writing connection sends its writes when no record has been written
+// since it began. A store that keeps no records declines
+// (batch.ErrSkip).
+func (e Engine) Draft(ctx context.Context, after batch.Draft, fn func(donorsync.Tx) error) (batch.Draft, error) {
+	if !e.Drafts || e.read == nil {
+		return nil, batch.ErrSkip
+	}
+	return Draft(ctx, e.read, e.memo, e.d, after, fn)
 }

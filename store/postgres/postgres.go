@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/internal/sqlstore"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,12 +38,20 @@ var migrations embed.FS
 
 // A Store is a donorsync.Store on PostgreSQL. It is safe for concurrent use.
 type Store struct {
+	// How the Store runs the engine's transactions (two writers, locks
+	// tried before they are waited for): for the engine of this module,
+	// not part of the Store's API.
+	engine
+
 	db   *sql.DB
 	pool *pgxpool.Pool
 	own  bool
 }
 
-var _ donorsync.ParallelStore = (*Store)(nil)
+// engine is what the Store declares to the engine.
+type engine = sqlstore.Engine
+
+var _ donorsync.Store = (*Store)(nil)
 
 // Open connects to the database at url (a postgres:// URL or a key=value
 // connection string, as pgx reads it) with a connection pool, and
@@ -64,7 +73,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // New returns a Store on pool and migrates the schema. The caller closes
 // pool after the Store. Tables are created in the pool's search_path.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
-	s := &Store{db: stdlib.OpenDBFromPool(pool), pool: pool}
+	// Two group commits in flight keep the server busy while the other
+	// batch waits on its round trips (measured in BENCHMARKS.md; more did
+	// not go faster on two cores).
+	m := batch.Model{Writers: 2, Batch: true, TryLock: true}
+	s := &Store{engine: sqlstore.NewEngine(m, nil, nil, dialect), db: stdlib.OpenDBFromPool(pool), pool: pool}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
 		return nil, err
@@ -207,11 +220,6 @@ func conflict(err error) bool {
 func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
 	return sqlstore.Run(ctx, s.db, sqlstore.Writer{}, nil, dialect, fn)
 }
-
-// ParallelWrites implements donorsync.ParallelStore: two group commits in
-// flight keep the server busy while the other batch waits on its round
-// trips (measured in BENCHMARKS.md; more did not go faster on two cores).
-func (s *Store) ParallelWrites() int { return 2 }
 
 // View implements donorsync.Store.
 func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {

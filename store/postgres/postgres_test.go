@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/store/postgres"
 	"github.com/donorsync/donorsync/storetest"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -114,7 +115,7 @@ func TestConcurrentJournalsOfOneKey(t *testing.T) {
 			Body: []byte(`{}`), Status: donorsync.Pending}
 	}
 	journal := func(tx donorsync.Tx, d *donorsync.Delivery) error {
-		return tx.(donorsync.DeliveryRecorder).RecordDeliveries(ctx, []*donorsync.Delivery{d})
+		return tx.(batch.Recorder[*donorsync.Delivery]).RecordDeliveries(ctx, []*donorsync.Delivery{d})
 	}
 	first, second := delivery(), delivery()
 	inserted, release := make(chan struct{}), make(chan struct{})

@@ -12,6 +12,7 @@ import (
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/store/sqlite"
 	"github.com/shopspring/decimal"
 )
@@ -22,10 +23,10 @@ var memoKey = dedup.Key{Kind: dedup.Email, Value: "ada@example.org"}
 
 // batch runs fn in a transaction of s in batch mode (after a Prefetch of
 // p), as the engine applies a batch.
-func batch(t *testing.T, s donorsync.Store, p donorsync.Prefetch, fn func(ctx context.Context, tx donorsync.Tx) error) error {
+func inBatch(t *testing.T, s donorsync.Store, p batch.Wants, fn func(ctx context.Context, tx donorsync.Tx) error) error {
 	t.Helper()
 	return s.Update(t.Context(), func(tx donorsync.Tx) error {
-		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), p); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), p); err != nil {
 			return err
 		}
 		return fn(t.Context(), tx)
@@ -35,7 +36,7 @@ func batch(t *testing.T, s donorsync.Store, p donorsync.Prefetch, fn func(ctx co
 // putContact stores c under memoKey in batch mode.
 func putContact(t *testing.T, s donorsync.Store, c contact.Contact) {
 	t.Helper()
-	err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
 		return tx.PutContact(ctx, c, []dedup.Key{memoKey})
 	})
 	if err != nil {
@@ -47,7 +48,7 @@ func putContact(t *testing.T, s donorsync.Store, c contact.Contact) {
 func byKey(t *testing.T, s donorsync.Store) contact.Contact {
 	t.Helper()
 	var c contact.Contact
-	err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
 		var err error
 		c, err = tx.ContactByKey(ctx, memoTenant, memoKey)
 		return err
@@ -106,7 +107,7 @@ func TestRecordsOfRolledBackTransaction(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), nil)
 	putContact(t, s, ada("Ada"))
 	errAbort := errors.New("abort")
-	err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
 		if err := tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}); err != nil {
 			return err
 		}
@@ -137,7 +138,7 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 
 	// A merge, in batch mode: the key moves to the other contact.
 	other := contact.Contact{ID: "ct_other", Tenant: memoTenant, FirstName: "Other"}
-	err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
 		return errors.Join(tx.PutContact(ctx, other, nil), tx.MergeContacts(ctx, memoTenant, "ct_ada", "ct_other"))
 	})
 	if err != nil {
@@ -150,10 +151,10 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 	// An adjustment to a donation whose list the transaction did not
 	// read, while the list read before is kept.
 	g := donation.Donation{ID: "dn_1", Tenant: memoTenant, Provider: "p", ExternalID: "g1", ContactID: "ct_other", Amount: decimal.RequireFromString("10"), Currency: "USD"}
-	ref := donorsync.Ref{Tenant: memoTenant, Provider: "p", ExternalID: "g1"}
+	ref := batch.Ref{Tenant: memoTenant, Provider: "p", ExternalID: "g1"}
 	adjustments := func() []donation.Adjustment {
 		var list []donation.Adjustment
-		err := batch(t, s, donorsync.Prefetch{Donations: []donorsync.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
+		err := inBatch(t, s, batch.Wants{Donations: []batch.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
 			var err error
 			list, err = tx.Adjustments(ctx, memoTenant, "p", "g1")
 			return err
@@ -163,7 +164,7 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 		}
 		return list
 	}
-	if err := batch(t, s, donorsync.Prefetch{Donations: []donorsync.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
+	if err := inBatch(t, s, batch.Wants{Donations: []batch.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
 		return tx.PutDonation(ctx, g)
 	}); err != nil {
 		t.Fatal(err)
@@ -172,7 +173,7 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 		t.Fatalf("adjustments of a new donation: %+v", got)
 	}
 	refund := donation.Adjustment{Tenant: memoTenant, Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.PartialRefund, Amount: decimal.RequireFromString("1")}
-	if err := batch(t, s, donorsync.Prefetch{}, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutAdjustment(ctx, refund) }); err != nil {
+	if err := inBatch(t, s, batch.Wants{}, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutAdjustment(ctx, refund) }); err != nil {
 		t.Fatal(err)
 	}
 	if got := adjustments(); len(got) != 1 || got[0].Key != "r1" {
@@ -181,16 +182,16 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 }
 
 // keyOf is a Prefetch of the contact key k.
-func keyOf(k dedup.Key) donorsync.Prefetch {
-	return donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: k}}}
+func keyOf(k dedup.Key) batch.Wants {
+	return batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: k}}}
 }
 
 // preload reads the records p names in a View of s, as a Worker does for
 // the batch it reads ahead, running during before the View ends.
-func preload(t *testing.T, s donorsync.Store, p donorsync.Prefetch, during func()) {
+func preload(t *testing.T, s donorsync.Store, p batch.Wants, during func()) {
 	t.Helper()
 	err := s.View(t.Context(), func(tx donorsync.Tx) error {
-		err := tx.(donorsync.Preloader).Preload(t.Context(), p)
+		err := tx.(batch.Preloader).Preload(t.Context(), p)
 		during()
 		return err
 	})
@@ -209,7 +210,7 @@ func reopened(t *testing.T) (*sqlite.Store, string) {
 	path := filepath.Join(t.TempDir(), "donorsync.db")
 	putContact(t, open(t, path, nil), ada("Ada"))
 	s := open(t, path, nil)
-	if err := batch(t, s, keyOf(otherKey), func(context.Context, donorsync.Tx) error { return nil }); err != nil {
+	if err := inBatch(t, s, keyOf(otherKey), func(context.Context, donorsync.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	return s, path
@@ -241,7 +242,7 @@ func TestPreloadDroppedWhenRecordsChangeMeanwhile(t *testing.T) {
 		if err := s.Update(ctx, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), nil) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := batch(t, s, keyOf(otherKey), func(context.Context, donorsync.Tx) error { return nil }); err != nil {
+		if err := inBatch(t, s, keyOf(otherKey), func(context.Context, donorsync.Tx) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -252,18 +253,18 @@ func TestPreloadDroppedWhenRecordsChangeMeanwhile(t *testing.T) {
 	// A refund written, in batch mode, to a donation whose adjustments a
 	// View is reading.
 	g := donation.Donation{ID: "dn_1", Tenant: memoTenant, Provider: "p", ExternalID: "g1", ContactID: "ct_ada", Amount: decimal.RequireFromString("10"), Currency: "USD"}
-	ref := donorsync.Ref{Tenant: memoTenant, Provider: "p", ExternalID: "g1"}
+	ref := batch.Ref{Tenant: memoTenant, Provider: "p", ExternalID: "g1"}
 	if err := s.Update(ctx, func(tx donorsync.Tx) error { return tx.PutDonation(ctx, g) }); err != nil {
 		t.Fatal(err)
 	}
 	refund := donation.Adjustment{Tenant: memoTenant, Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.PartialRefund, Amount: decimal.RequireFromString("1")}
-	preload(t, s, donorsync.Prefetch{Donations: []donorsync.Ref{ref}}, func() {
-		if err := batch(t, s, donorsync.Prefetch{}, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutAdjustment(ctx, refund) }); err != nil {
+	preload(t, s, batch.Wants{Donations: []batch.Ref{ref}}, func() {
+		if err := inBatch(t, s, batch.Wants{}, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutAdjustment(ctx, refund) }); err != nil {
 			t.Fatal(err)
 		}
 	})
 	var list []donation.Adjustment
-	if err := batch(t, s, donorsync.Prefetch{Donations: []donorsync.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
+	if err := inBatch(t, s, batch.Wants{Donations: []batch.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
 		var err error
 		list, err = tx.Adjustments(ctx, memoTenant, "p", "g1")
 		return err
@@ -295,7 +296,7 @@ func TestRecordsKeptAreBounded(t *testing.T) {
 	for i := range 100 {
 		c := contact.Contact{ID: donorsync.NewID("ct"), Tenant: memoTenant, FirstName: "Ada"}
 		k := dedup.Key{Kind: dedup.Email, Value: c.ID + "@example.org"}
-		err := batch(t, s, donorsync.Prefetch{Keys: []donorsync.TenantKey{{Tenant: memoTenant, Key: k}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: k}}}, func(ctx context.Context, tx donorsync.Tx) error {
 			return tx.PutContact(ctx, c, []dedup.Key{k})
 		})
 		if err != nil {
@@ -344,17 +345,17 @@ func TestWriteLockHeldElsewhere(t *testing.T) {
 
 // draftRename drafts, on s, after the draft after (nil: none), renaming
 // the contact of memoKey.
-func draftRename(t *testing.T, s *sqlite.Store, after donorsync.Draft, name string) donorsync.Draft {
+func draftRename(t *testing.T, s *sqlite.Store, after batch.Draft, name string) batch.Draft {
 	t.Helper()
 	return draftEdit(t, s, after, func(c *contact.Contact) { c.FirstName = name })
 }
 
 // draftEdit drafts, on s, after the draft after (nil: none), putting the
 // contact of memoKey as edit changes it.
-func draftEdit(t *testing.T, s *sqlite.Store, after donorsync.Draft, edit func(*contact.Contact)) donorsync.Draft {
+func draftEdit(t *testing.T, s *sqlite.Store, after batch.Draft, edit func(*contact.Contact)) batch.Draft {
 	t.Helper()
 	d, err := s.Draft(t.Context(), after, func(tx donorsync.Tx) error {
-		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
 			return err
 		}
 		c, err := tx.ContactByKey(t.Context(), memoTenant, memoKey)
@@ -371,12 +372,12 @@ func draftEdit(t *testing.T, s *sqlite.Store, after donorsync.Draft, edit func(*
 }
 
 // send sends d in a writing transaction of s, and reports whether it did.
-func send(t *testing.T, s *sqlite.Store, d donorsync.Draft) bool {
+func send(t *testing.T, s *sqlite.Store, d batch.Draft) bool {
 	t.Helper()
 	var sent bool
 	if err := s.Update(t.Context(), func(tx donorsync.Tx) error {
 		var err error
-		sent, err = tx.(donorsync.DraftSender).SendDraft(t.Context(), d)
+		sent, err = tx.(batch.DraftSender).SendDraft(t.Context(), d)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -435,7 +436,7 @@ func TestDraftRefusedWhenRecordsChangeMeanwhile(t *testing.T) {
 	}{
 		{"a batch of the same store", func() { putContact(t, s, ada("Augusta")) }, "Augusta"},
 		{"a batch on another record", func() {
-			if err := batch(t, s, keyOf(otherKey), func(ctx context.Context, tx donorsync.Tx) error {
+			if err := inBatch(t, s, keyOf(otherKey), func(ctx context.Context, tx donorsync.Tx) error {
 				return tx.PutContact(ctx, contact.Contact{ID: "ct_other", Tenant: memoTenant, Email: otherKey.Value}, []dedup.Key{otherKey})
 			}); err != nil {
 				t.Fatal(err)
@@ -463,7 +464,7 @@ func TestDraftCannotWriteOrReadPastItsCache(t *testing.T) {
 		t.Error("a draft wrote outside batch mode")
 	}
 	_, err = s.Draft(ctx, nil, func(tx donorsync.Tx) error {
-		if _, err := tx.(donorsync.Prefetcher).Prefetch(ctx, keyOf(memoKey)); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(ctx, keyOf(memoKey)); err != nil {
 			return err
 		}
 		if err := tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}); err != nil {
@@ -488,7 +489,7 @@ func TestDraftAfterADraft(t *testing.T) {
 	t.Parallel()
 	s, _ := reopened(t)
 	var seen string
-	draftAfter := func(after donorsync.Draft) donorsync.Draft {
+	draftAfter := func(after batch.Draft) batch.Draft {
 		return draftEdit(t, s, after, func(c *contact.Contact) { seen, c.LastName = c.FirstName, "Lovelace" })
 	}
 
@@ -511,7 +512,7 @@ func TestDraftAfterADraft(t *testing.T) {
 	grace := contact.Contact{ID: "ct_grace", Tenant: memoTenant, Email: "grace@example.org", FirstName: "Grace"}
 	graceKey := dedup.Key{Kind: dedup.Email, Value: grace.Email}
 	first, err := s.Draft(t.Context(), nil, func(tx donorsync.Tx) error {
-		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(graceKey)); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(graceKey)); err != nil {
 			return err
 		}
 		return tx.PutContact(t.Context(), grace, []dedup.Key{graceKey})
@@ -520,7 +521,7 @@ func TestDraftAfterADraft(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Draft(t.Context(), first, func(tx donorsync.Tx) error {
-		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(graceKey)); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(graceKey)); err != nil {
 			return err
 		}
 		c, err := tx.ContactByKey(t.Context(), memoTenant, graceKey)
@@ -533,7 +534,7 @@ func TestDraftAfterADraft(t *testing.T) {
 
 	// A draft after another reads only what it read ahead.
 	_, err = s.Draft(t.Context(), first, func(tx donorsync.Tx) error {
-		if _, err := tx.(donorsync.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
 			return err
 		}
 		_, err := tx.ContactByKey(t.Context(), memoTenant, graceKey)

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/internal/sqlstore"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
@@ -69,7 +70,7 @@ type Options struct {
 	// cache turns over in two generations, so it holds up to twice as
 	// many: about 30 MiB with the default, for contacts as full as
 	// ActBlue's. A Worker fills it for its next batch from a read
-	// connection (donorsync.Preloader), so that the writing transaction
+	// connection, so that the writing transaction
 	// reads little but what changed since. Writes committed by another
 	// connection or process empty it. A Store made with New keeps none.
 	RecordCache int
@@ -77,6 +78,11 @@ type Options struct {
 
 // A Store is a donorsync.Store on SQLite. It is safe for concurrent use.
 type Store struct {
+	// How the Store runs the engine's transactions (one writer; Workers
+	// that read ahead, preload and draft), and its drafts: for the engine
+	// of this module, not part of the Store's API.
+	engine
+
 	write *sql.DB
 	read  *sql.DB
 	owned bool
@@ -91,6 +97,9 @@ type Store struct {
 	closeErr error
 	once     sync.Once
 }
+
+// engine is what the Store declares and serves to the engine.
+type engine = sqlstore.Engine
 
 var _ donorsync.Store = (*Store)(nil)
 
@@ -172,6 +181,8 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
 	s.read = read
+	kept := s.writer.Memo != nil
+	s.engine = sqlstore.NewEngine(batch.Model{Writers: 1, Batch: true, ReadAhead: true, Preload: kept, Drafts: kept}, read, s.writer.Memo, dialect)
 	if checkpoint > 0 {
 		s.stopped.Add(1)
 		go s.checkpoints(path, checkpoint)
@@ -187,6 +198,7 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	// No records kept: db may write on any of its connections, and
 	// others may write with it.
 	s := &Store{write: db, read: db, stop: make(chan struct{}), writer: sqlstore.Writer{Stmts: sqlstore.NewStmts(db, maxStmts)}}
+	s.engine = sqlstore.NewEngine(batch.Model{Writers: 1, Batch: true, ReadAhead: true}, nil, nil, dialect)
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -308,14 +320,6 @@ func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
 // View implements donorsync.Store.
 func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
 	return sqlstore.View(ctx, s.read, s.writer.Memo, dialect, fn)
-}
-
-// Draft implements donorsync.Drafter: fn runs on a read connection, and
-// the writing connection sends its writes when no record has been
-// written since it began (see RecordCache). A Store that keeps no
-// records cannot draft.
-func (s *Store) Draft(ctx context.Context, after donorsync.Draft, fn func(donorsync.Tx) error) (donorsync.Draft, error) {
-	return sqlstore.Draft(ctx, s.read, s.writer.Memo, dialect, after, fn)
 }
 
 // maxStmts bounds the statements kept prepared: each kind of statement in

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/internal/sqlstore"
 	"github.com/donorsync/donorsync/store/sqlite"
 )
@@ -28,7 +29,7 @@ func journal(tb testing.TB, s donorsync.Store, body []byte, n int, next *int) {
 	ctx, cancel := context.WithTimeout(tb.Context(), 5*time.Second)
 	defer cancel()
 	err := s.Update(ctx, func(tx donorsync.Tx) error {
-		return tx.(donorsync.DeliveryRecorder).RecordDeliveries(ctx, ds)
+		return tx.(batch.Recorder[*donorsync.Delivery]).RecordDeliveries(ctx, ds)
 	})
 	if err != nil {
 		tb.Fatalf("journal %d deliveries: %v", n, err)

@@ -1,0 +1,190 @@
+package donorsync
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
+)
+
+// An item is a delivery of a batch with what decoding it gave: its events,
+// or the error that quarantines it.
+type item struct {
+	d      *Delivery
+	events []donation.Event
+	err    error
+}
+
+// items are deliveries applied together, in one transaction: a Worker's
+// batch, or the deliveries of a group commit received inline.
+type items []item
+
+// decoded returns the items whose deliveries could be decoded.
+func (b items) decoded() items {
+	out := make(items, 0, len(b))
+	for _, it := range b {
+		if it.err == nil {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// apply applies the events of the items that could be decoded, in tx; the
+// first failure fails them all. It locks everything they touch at once,
+// and reads ahead where tx can.
+func (g *Ingester) applyItems(ctx context.Context, tx Tx, b items) error {
+	b = b.decoded()
+	var names []string
+	for _, it := range b {
+		names = append(names, g.lockNames(it.d, it.events)...)
+	}
+	slices.Sort(names)
+	if err := tx.Lock(ctx, slices.Compact(names)); err != nil {
+		return err
+	}
+	if err := g.prefetch(ctx, tx, b); err != nil {
+		return err
+	}
+	for _, it := range b {
+		if err := g.Apply(ctx, tx, it.d, it.events); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settle stores, in tx, the outcome of items applied with applyItems:
+// each delivery Processed, or Quarantined when it could not be decoded,
+// its claim released. It returns their new states.
+func (g *Ingester) settle(ctx context.Context, tx Tx, b items) ([]Delivery, error) {
+	now := g.now()
+	states := make([]Delivery, len(b))
+	for i, it := range b {
+		s := *it.d
+		s.Attempts, s.UpdatedAt, s.ClaimedUntil, s.NextAttemptAt = s.Attempts+1, now, time.Time{}, time.Time{}
+		s.Status, s.Error = Processed, ""
+		if it.err != nil {
+			s.Status, s.Error = Quarantined, text(it.err.Error())
+		}
+		if err := tx.UpdateDelivery(ctx, &s); err != nil {
+			return nil, err
+		}
+		states[i] = s
+	}
+	return states, nil
+}
+
+// tryLock takes, without waiting, the locks of the items that could be
+// decoded, and splits b into the items it holds every lock of (an item
+// not decoded needs none) and the others. When it holds every lock of
+// none of those that need some, it keeps them all: they then wait for
+// their locks, so that the caller always makes progress.
+func (g *Ingester) tryLock(ctx context.Context, tl batch.TryLocker, b items) (keep, left items, err error) {
+	names := make([][]string, len(b))
+	var all []string
+	for i, it := range b {
+		if it.err == nil {
+			names[i] = g.lockNames(it.d, it.events)
+			all = append(all, names[i]...)
+		}
+	}
+	slices.Sort(all)
+	all = slices.Compact(all)
+	if len(all) == 0 {
+		return b, nil, nil
+	}
+	held, err := tl.TryLock(ctx, all)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(held) != len(all) {
+		return nil, nil, fmt.Errorf("donorsync: TryLock answered for %d of %d locks; it must answer for each name", len(held), len(all))
+	}
+	busy := map[string]bool{}
+	for i, n := range all {
+		if !held[i] {
+			busy[n] = true
+		}
+	}
+	some := false // an item that needs locks holds them all
+	for i, it := range b {
+		if slices.ContainsFunc(names[i], func(n string) bool { return busy[n] }) {
+			left = append(left, it)
+			continue
+		}
+		keep = append(keep, it)
+		some = some || names[i] != nil
+	}
+	if !some {
+		return b, nil, nil
+	}
+	return keep, left, nil
+}
+
+// wants names the records that applying the items that could be decoded
+// reads by natural key.
+func (g *Ingester) wants(b items) batch.Wants {
+	var want batch.Wants
+	for _, it := range b.decoded() {
+		d := it.d
+		for _, ev := range it.events {
+			if ev.Contact != nil {
+				keys := g.policy().Keys(*ev.Contact)
+				for _, k := range keys {
+					want.Keys = append(want.Keys, batch.Key{Tenant: d.Tenant, Key: k})
+				}
+				if len(keys) == 0 && ev.Donation != nil { // the fallback of upsertContact
+					want.Keys = append(want.Keys, batch.Key{Tenant: d.Tenant, Key: giftKey(d.Provider, ev.Donation.ExternalID)})
+				}
+			}
+			if ev.Donation != nil {
+				want.Donations = append(want.Donations, batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: ev.Donation.ExternalID})
+			}
+			for _, a := range ev.Adjustments {
+				if a.DonationID != "" {
+					want.Donations = append(want.Donations, batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: a.DonationID})
+				}
+			}
+			if ev.Commitment != nil {
+				want.Commitments = append(want.Commitments, batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: ev.Commitment.ExternalID})
+			}
+		}
+	}
+	return want
+}
+
+// prefetch reads ahead, where tx can, what applying b will read: the
+// owners of its contact keys, its donations with their adjustments and
+// its commitments; then it locks the owners and reads them afresh.
+func (g *Ingester) prefetch(ctx context.Context, tx Tx, b items) error {
+	p, ok := tx.(batch.Prefetcher)
+	if !ok || !g.declared().Batch {
+		return nil
+	}
+	want := g.wants(b)
+	if want.Empty() {
+		return nil
+	}
+	owners, err := p.Prefetch(ctx, want)
+	if err != nil || len(owners) == 0 {
+		return ignoreSkip(err)
+	}
+	// The owners found were read before they were locked: lock them now,
+	// and read them again.
+	ids := make([]batch.ID, 0, len(owners))
+	locks := make([]string, 0, len(owners))
+	for k, id := range owners {
+		ids = append(ids, batch.ID{Tenant: k.Tenant, ID: id})
+		locks = append(locks, contactLock(k.Tenant, id))
+	}
+	slices.Sort(locks)
+	if err := tx.Lock(ctx, slices.Compact(locks)); err != nil {
+		return err
+	}
+	_, err = p.Prefetch(ctx, batch.Wants{Contacts: ids})
+	return ignoreSkip(err)
+}

@@ -1,0 +1,123 @@
+package donorsync
+
+import (
+	"context"
+	"time"
+
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/donation"
+)
+
+// A Store keeps the journal of deliveries and the contacts, donations,
+// adjustments and commitments made from them.
+//
+// Implementations must be safe for concurrent use and must pass
+// storetest.Run. Everything a transaction writes becomes visible at once
+// when it commits, and not at all when it does not.
+type Store interface {
+	// Update runs fn in a read-write transaction. It commits when fn
+	// returns nil and rolls back otherwise, returning fn's error. Update
+	// must not return before the commit is durable, to the degree the
+	// adapter documents.
+	Update(ctx context.Context, fn func(Tx) error) error
+
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Page selects a page of a listing ordered by id.
+type Page struct {
+	After string // return records with ids greater than this; "" for the first page
+	Limit int    // at most this many; 0 or less means 100
+}
+
+// DeliveryFilter selects deliveries in a listing.
+type DeliveryFilter struct {
+	Page
+	Status DeliveryStatus // only this status; "" for all
+	Since  time.Time      // only those received at or after this time
+}
+
+// Claim selects the deliveries a Worker claims.
+type Claim struct {
+	Tenant string    // "" for every tenant
+	Now    time.Time // deliveries due and unclaimed at this time
+	Until  time.Time // the claim lapses then
+	Limit  int       // at most this many
+}
+
+// A Tx is a store transaction. Every method takes the tenant, directly or
+// in the record, and never reads or writes another tenant's records.
+// Lookups of absent records return an error wrapping ErrNotFound.
+type Tx interface {
+	// Lock takes exclusive locks on the named resources until the
+	// transaction ends, waiting for other transactions that hold them.
+	// The engine locks the natural keys it is about to read and write, in
+	// sorted order, so that concurrent transactions (on many replicas)
+	// touching the same donor or donation run one after the other. A store
+	// that runs writing transactions one at a time may do nothing. A
+	// deadlock must be reported as an error wrapping ErrConflict.
+	Lock(ctx context.Context, names []string) error
+
+	// RecordDelivery journals d. When a delivery with the same tenant,
+	// provider and key is already journaled (duplicates aside), d is kept
+	// with Status Duplicate and DuplicateOf set to the first one's id, and
+	// that id is returned as dupOf.
+	RecordDelivery(ctx context.Context, d *Delivery) (dupOf string, err error)
+	// UpdateDelivery stores d's Status, Attempts, Error, UpdatedAt,
+	// NextAttemptAt and ClaimedUntil.
+	UpdateDelivery(ctx context.Context, d *Delivery) error
+	// ClaimDeliveries claims, for a Worker, up to c.Limit deliveries (of
+	// c.Tenant, or of any tenant when it is empty) that are Pending or
+	// Failed, due (NextAttemptAt at or before c.Now) and not claimed
+	// (ClaimedUntil at or before c.Now), oldest first, setting their
+	// ClaimedUntil to c.Until.
+	// Transactions claiming at the same time never get the same delivery.
+	ClaimDeliveries(ctx context.Context, c Claim) ([]*Delivery, error)
+	// Delivery returns a journaled delivery by id.
+	Delivery(ctx context.Context, tenant, id string) (*Delivery, error)
+	// Deliveries lists journaled deliveries by id.
+	Deliveries(ctx context.Context, tenant string, f DeliveryFilter) ([]*Delivery, error)
+
+	// ContactByKey returns the contact that owns key k.
+	ContactByKey(ctx context.Context, tenant string, k dedup.Key) (contact.Contact, error)
+	// Contact returns a contact by id.
+	Contact(ctx context.Context, tenant, id string) (contact.Contact, error)
+	// PutContact inserts or replaces c (by c.ID) and records that it owns
+	// keys, in addition to the keys it owned before. When a key belongs to
+	// another contact it returns an error wrapping ErrConflict (a
+	// *KeyConflictError) and the transaction must be abandoned.
+	PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key) error
+	// MergeContacts moves the keys, donations, commitments and activities
+	// of contact from to contact into, then deletes from.
+	MergeContacts(ctx context.Context, tenant, from, into string) error
+	// Contacts lists contacts by id.
+	Contacts(ctx context.Context, tenant string, p Page) ([]contact.Contact, error)
+
+	// PutActivity stores an activity by its natural key (tenant, provider,
+	// key); storing it again changes nothing.
+	PutActivity(ctx context.Context, a contact.Activity) error
+	// Activities returns the activities of a contact, by provider and key.
+	Activities(ctx context.Context, tenant, contactID string) ([]contact.Activity, error)
+
+	// Donation returns a donation by its natural key.
+	Donation(ctx context.Context, tenant, provider, externalID string) (donation.Donation, error)
+	// PutDonation inserts or replaces a donation by its natural key.
+	PutDonation(ctx context.Context, d donation.Donation) error
+	// Donations lists donations by id.
+	Donations(ctx context.Context, tenant string, p Page) ([]donation.Donation, error)
+
+	// PutAdjustment stores an adjustment by its natural key (tenant,
+	// provider, key); storing it again changes nothing.
+	PutAdjustment(ctx context.Context, a donation.Adjustment) error
+	// Adjustments returns the adjustments of a donation, by key.
+	Adjustments(ctx context.Context, tenant, provider, donationID string) ([]donation.Adjustment, error)
+
+	// Commitment returns a commitment by its natural key.
+	Commitment(ctx context.Context, tenant, provider, externalID string) (donation.Commitment, error)
+	// PutCommitment inserts or replaces a commitment by its natural key.
+	PutCommitment(ctx context.Context, c donation.Commitment) error
+	// Commitments lists commitments by id.
+	Commitments(ctx context.Context, tenant string, p Page) ([]donation.Commitment, error)
+}
