@@ -73,7 +73,7 @@ func main() {
 	flag.IntVar(&postgresQueue.workers, "postgres-workers", 2, "Workers applying the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
-	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, memory")
+	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, memory, and sqlite-drafts (end to end with drafts against without, run only when named)")
 	flag.Parse()
 	debug.SetGCPercent(gogc)
 	if *cpuprofile != "" {
@@ -167,9 +167,13 @@ func bestOf() string {
 	return "best of " + strings.Join(s, ", ") + " connections"
 }
 
-// part reports whether the named part of the run is selected.
+// part reports whether the named part of the run is selected. The
+// drafts' comparison runs only when named.
 func part(name string) bool {
-	return only == "" || slices.Contains(strings.Split(only, ","), name)
+	if only == "" {
+		return name != "sqlite-drafts"
+	}
+	return slices.Contains(strings.Split(only, ","), name)
 }
 
 func run(ctx context.Context, out string, d time.Duration) error {
@@ -222,6 +226,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 			}
 			rows = append(rows, r)
 		}
+	}
+
+	if part("sqlite-drafts") {
+		r, err := draftRows(ctx, dir, quiet, d, max(rounds, 2))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
 	}
 
 	// PostgreSQL, where a server is configured.
