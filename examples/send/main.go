@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *secret != "" {
 		url := *base + "/webhooks/anedot/" + *tenant
 		for _, body := range []string{anedotDonation(n)} {
-			if err := add(anedot.NewRequest(ctx, url, *secret, []byte(body))); err != nil {
+			if err := add(anedot.NewRequest(ctx, url, anedot.Credential{Token: *secret}, []byte(body))); err != nil {
 				return err
 			}
 		}

@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	verifier, err := anedot.NewVerifier(anedot.Secret{Tenant: tenant, Token: creds.AnedotSecret})
+	anedotAuth, err := anedot.NewAuthenticator(anedot.Credential{Tenant: tenant, Token: creds.AnedotSecret})
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	anedotSource, err := anedot.NewSource(verifier, anedot.Mapping{})
+	anedotSource, err := anedot.NewSource(anedotAuth, anedot.Options{})
 	if err != nil {
 		return err
 	}
