@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/actionnetwork"
 	"github.com/donorsync/donorsync/anedot"
 )
 
@@ -67,14 +68,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 	}
 	if *token != "" {
-		url := *base + "/webhooks/actionnetwork/" + *tenant + "/" + *token
+		url := *base + "/webhooks/actionnetwork/" + *tenant
 		for _, body := range []string{actionNetworkSignature(n), actionNetworkDonation(n)} {
-			r, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
-			if err != nil {
+			if err := add(actionnetwork.NewRequest(ctx, url, actionnetwork.Credential{Token: *token}, []byte(body))); err != nil {
 				return err
 			}
-			r.Header.Set("Content-Type", "application/json")
-			reqs = append(reqs, r)
 		}
 	}
 	if len(reqs) == 0 {

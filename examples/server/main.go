@@ -136,7 +136,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	anAuth, err := actionnetwork.NewAuthenticator(actionnetwork.Token{Tenant: tenant, Token: creds.ActionNetworkToken})
+	anAuth, err := actionnetwork.NewAuthenticator(actionnetwork.Credential{Tenant: tenant, Token: creds.ActionNetworkToken})
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,15 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	sources := []donorsync.Source{&actblue.Source{Auth: abAuth}, anedotSource, &actionnetwork.Source{Auth: anAuth}}
+	actblueSource, err := actblue.NewSource(abAuth, actblue.Options{})
+	if err != nil {
+		return err
+	}
+	actionNetworkSource, err := actionnetwork.NewSource(anAuth, actionnetwork.Options{})
+	if err != nil {
+		return err
+	}
+	sources := []donorsync.Source{actblueSource, anedotSource, actionNetworkSource}
 	ingester := &donorsync.Ingester{Store: st, Logger: logger}
 	queued := *mode == "queued"
 
