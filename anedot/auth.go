@@ -41,13 +41,13 @@ type Credential struct {
 // tenant, wrong or expired secret) returns the same error after the same
 // work. A "sha256=" prefix on the header is accepted.
 //
-// An Authenticator is safe for concurrent use; secrets can be added and expired
-// while it serves.
+// An Authenticator is safe for concurrent use; secrets can be added and
+// expired while it serves.
 type Authenticator struct {
 	// TenantParam is the name of the request path wildcard that holds the
 	// tenant, as in "POST /webhooks/anedot/{tenant}". When the request has
-	// no such value and the Authenticator knows exactly one tenant, that tenant
-	// is used. Empty means "tenant".
+	// no such value and the Authenticator knows exactly one tenant, that
+	// tenant is used. Empty means "tenant".
 	TenantParam string
 
 	// Now is the clock for expiry; nil means time.Now.

@@ -63,6 +63,7 @@ func (s *Source) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
 	if err != nil {
 		return donorsync.Decoded{}, &donorsync.DecodeError{Provider: Provider, Err: err}
 	}
+	key := p.Key() // before Adjust, which may change p
 	events, err := p.Events()
 	if err == nil && s.adjust != nil {
 		events, err = s.adjust(p, events)
@@ -70,5 +71,5 @@ func (s *Source) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
 	if err != nil {
 		return donorsync.Decoded{}, &donorsync.DecodeError{Provider: Provider, Err: err}
 	}
-	return donorsync.Decoded{Key: p.Key(), Events: events}, nil
+	return donorsync.Decoded{Key: key, Events: events}, nil
 }

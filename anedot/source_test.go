@@ -211,7 +211,7 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 }
 
 // TestCustomTemplate decodes a payload whose template renames attributes,
-// with Mapping.Rename and Mapping.Adjust.
+// with Options.Rename and Options.Adjust.
 func TestCustomTemplate(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"event":"donation_completed","payload":{"donation":{"id":"d9"},"gift_total":"$40.00",
