@@ -20,8 +20,8 @@ type Options struct {
 // A Source is the ActBlue side of a donorsync.Handler. Make one with
 // NewSource.
 type Source struct {
-	// Auth checks credentials and finds the tenant. NewSource sets it; a
-	// Source without one rejects every request.
+	// Auth checks credentials and finds the tenant. NewSource sets it and
+	// checks it; a Source without one rejects every request.
 	Auth *Authenticator
 
 	kind Kind
