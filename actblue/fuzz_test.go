@@ -13,6 +13,13 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// isClear reports whether err names a field or a byte offset.
+func isClear(err error) bool {
+	var fe *flex.Error
+	var se *flex.SyntaxError
+	return errors.As(err, &fe) || errors.As(err, &se)
+}
+
 // FuzzParse decodes any body through Parse and Source.Decode: no panic, an
 // error is a clear one (naming a field or a byte offset, and ErrInvalid
 // from Decode), and a body that decodes gives one keyed donation per line
@@ -29,6 +36,9 @@ func FuzzParse(f *testing.F) {
 	}
 	s := newSource(f)
 	f.Fuzz(func(t *testing.T, body []byte, kind string) {
+		if _, err := actblue.Parse(body); err != nil && !isClear(err) {
+			t.Fatalf("Parse error %v (%T) names neither a field nor an offset", err, err)
+		}
 		dec, err := s.Decode(&donorsync.Delivery{Tenant: "t", Kind: kind, Body: body})
 		if err != nil {
 			if !errors.Is(err, donorsync.ErrInvalid) {
