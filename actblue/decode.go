@@ -244,3 +244,12 @@ func (r *Refcodes) decode(d *flex.Decoder) error {
 	}
 	return d.Reject("an object of tracking codes")
 }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *Refcodes) UnmarshalJSON(data []byte) error {
+	d := flex.NewDecoder(data)
+	if err := r.decode(d); err != nil {
+		return err
+	}
+	return d.End()
+}

@@ -161,15 +161,6 @@ type Form struct {
 // null, or (from some producers) an empty array; all are accepted.
 type Refcodes map[string]string
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (r *Refcodes) UnmarshalJSON(data []byte) error {
-	d := flex.NewDecoder(data)
-	if err := r.decode(d); err != nil {
-		return err
-	}
-	return d.End()
-}
-
 // Parse decodes an ActBlue delivery body. It returns a *flex.Error naming
 // the field and the expected form when a value cannot be read (such as
 // "lineitems[0].amount"), and a *flex.SyntaxError with the byte offset when

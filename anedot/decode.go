@@ -1,6 +1,7 @@
 package anedot
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -503,4 +504,23 @@ func (c *CustomFields) decode(d *flex.Decoder) error {
 		return d.Array(func(d *flex.Decoder, _ int) error { return d.Reject("an object of custom field answers") })
 	}
 	return d.TextMap((*map[string]string)(c))
+}
+
+// UnmarshalJSON implements json.Unmarshaler: an object of answers, null,
+// or an empty list where the page has no fields.
+func (c *CustomFields) UnmarshalJSON(data []byte) error {
+	d := flex.NewDecoder(data)
+	if err := c.decode(d); err != nil {
+		return err
+	}
+	return d.End()
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (c *Changes) UnmarshalJSON(data []byte) error {
+	d := flex.NewDecoder(bytes.Clone(data))
+	if err := c.decode(d); err != nil {
+		return err
+	}
+	return d.End()
 }

@@ -1,7 +1,6 @@
 package anedot
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -67,31 +66,31 @@ func Parse(body []byte) (*Payload, error) {
 // Key returns the delivery's idempotency key: the event name, the object
 // id and its updated_at; "" for an event this package does not know or an
 // object without its id.
-func (m *Payload) Key() string {
+func (p *Payload) Key() string {
 	switch {
-	case m.Submission != nil && m.Submission.ID.Valid:
-		return key(m.Event, m.Submission.ID.Value, m.Submission.UpdatedAt)
-	case m.Donation != nil && m.Donation.Donation.ID.Valid:
-		return key(m.Event, m.Donation.Donation.ID.Value, m.Donation.UpdatedAt)
-	case m.Commitment != nil && m.Commitment.ID.Valid:
-		return key(m.Event, m.Commitment.ID.Value, m.Commitment.UpdatedAt)
+	case p.Submission != nil && p.Submission.ID.Valid:
+		return key(p.Event, p.Submission.ID.Value, p.Submission.UpdatedAt)
+	case p.Donation != nil && p.Donation.Donation.ID.Valid:
+		return key(p.Event, p.Donation.Donation.ID.Value, p.Donation.UpdatedAt)
+	case p.Commitment != nil && p.Commitment.ID.Valid:
+		return key(p.Event, p.Commitment.ID.Value, p.Commitment.UpdatedAt)
 	}
 	return ""
 }
 
-// Events maps m to events: the person of the payload, with the donations
+// Events maps p to events: the person of the payload, with the donations
 // of a submission, the donation of a donation event and its adjustment
 // (refund, void, chargeback, ...), or the commitment of a commitment
 // event. An event this package does not know gives no event. It returns a
 // *flex.Error when the object lacks its id.
-func (m *Payload) Events() ([]donation.Event, error) {
+func (p *Payload) Events() ([]donation.Event, error) {
 	switch {
-	case m.Submission != nil:
-		return m.Submission.events(m.Event)
-	case m.Donation != nil:
-		return m.Donation.events(m.Event)
-	case m.Commitment != nil:
-		return m.Commitment.events(m.Event)
+	case p.Submission != nil:
+		return p.Submission.events(p.Event)
+	case p.Donation != nil:
+		return p.Donation.events(p.Event)
+	case p.Commitment != nil:
+		return p.Commitment.events(p.Event)
 	}
 	return nil, nil
 }
@@ -269,25 +268,6 @@ type FundAllocation struct {
 // field name. Values that are not strings (lists from check boxes) are
 // kept as their JSON text.
 type CustomFields map[string]string
-
-// UnmarshalJSON implements json.Unmarshaler: an object of answers, null,
-// or an empty list where the page has no fields.
-func (c *CustomFields) UnmarshalJSON(data []byte) error {
-	d := flex.NewDecoder(data)
-	if err := c.decode(d); err != nil {
-		return err
-	}
-	return d.End()
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (c *Changes) UnmarshalJSON(data []byte) error {
-	d := flex.NewDecoder(bytes.Clone(data))
-	if err := c.decode(d); err != nil {
-		return err
-	}
-	return d.End()
-}
 
 func key(event, id string, updated flex.Time) string {
 	k := event + ":" + id
