@@ -168,7 +168,7 @@ func Parse(body []byte) (*Payload, error) {
 func (p *Payload) Key() string {
 	keys := make([]string, 0, len(p.Elements))
 	for _, e := range p.Elements {
-		switch id := e.Resource.ID(); {
+		switch id := e.Resource.id(); {
 		case e.IdempotencyKey.Valid:
 			keys = append(keys, e.IdempotencyKey.Value)
 		case id != "":
@@ -180,9 +180,9 @@ func (p *Payload) Key() string {
 	return strings.Join(keys, ",")
 }
 
-// ID returns the resource's Action Network identifier (the uuid of
+// id returns the resource's Action Network identifier (the uuid of
 // "action_network:uuid"), else the last segment of its self link, else "".
-func (r *Resource) ID() string {
+func (r *Resource) id() string {
 	if id := actionNetworkID(r.Identifiers); id != "" {
 		return id
 	}
@@ -192,10 +192,10 @@ func (r *Resource) ID() string {
 	return ""
 }
 
-// ActivistID returns the Action Network id of the resource's person, from
+// activistID returns the Action Network id of the resource's person, from
 // action_network:person_id, the osdi:person link or the person's
 // identifiers.
-func (r *Resource) ActivistID() string {
+func (r *Resource) activistID() string {
 	switch {
 	case r.PersonID.Valid:
 		return r.PersonID.Value
@@ -245,7 +245,7 @@ func (p *Payload) Events() ([]donation.Event, error) {
 			at = r.CreatedDate.Wall(nil)
 		}
 		ev := donation.Event{At: at, Contact: r.contact()}
-		id := r.ID()
+		id := r.id()
 		switch e.Type {
 		case TypeDonation:
 			if id == "" {
@@ -276,7 +276,7 @@ func (p *Payload) Events() ([]donation.Event, error) {
 // contact returns the person of a resource, or a contact known only by its
 // Action Network id, or nil.
 func (r *Resource) contact() *contact.Contact {
-	pid := r.ActivistID()
+	pid := r.activistID()
 	c := &contact.Contact{}
 	if pid != "" {
 		c.Sources = []contact.Source{{Provider: Provider, DonorID: pid}}
