@@ -1,6 +1,8 @@
 package actblue
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -104,10 +106,10 @@ func (a *Authenticator) now() time.Time {
 	return time.Now()
 }
 
-// Authenticate returns the tenant whose credentials r carries, or an error
-// wrapping donorsync.ErrUnauthorized. It implements the check of
-// donorsync.Source.
-func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
+// Authenticate returns the tenant whose Basic-Auth credentials r carries,
+// or an error wrapping donorsync.ErrUnauthorized. ActBlue signs nothing:
+// body plays no part.
+func (a *Authenticator) Authenticate(r *http.Request, body []byte) (tenant string, err error) {
 	user, pass, hasAuth := r.BasicAuth()
 	got := digest(user, pass)
 	param := a.TenantParam
@@ -121,6 +123,19 @@ func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
 		return "", donorsync.ErrUnauthorized
 	}
 	return tenant, nil
+}
+
+// NewRequest returns a POST request carrying body to url with c's Basic-Auth
+// credentials, as ActBlue sends it. Use it in tests and to try an endpoint.
+func NewRequest(ctx context.Context, url string, c Credential, body []byte) (*http.Request, error) {
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("actblue: %w", err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("User-Agent", "donorsync-test")
+	r.SetBasicAuth(c.Username, c.Password)
+	return r, nil
 }
 
 // digest hashes a username and password into a fixed-size value, with the

@@ -21,7 +21,10 @@ func BenchmarkVerifyDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := &actblue.Source{Auth: a}
+	src, err := actblue.NewSource(a, actblue.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	r := httptest.NewRequest(http.MethodPost, "/webhooks/actblue/acme", nil)
 	r.SetPathValue("tenant", "acme")
 	r.SetBasicAuth(cred.Username, cred.Password)

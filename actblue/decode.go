@@ -212,3 +212,44 @@ func (v *Form) decode(d *flex.Decoder) error {
 		}
 	})
 }
+
+func (r *Refcodes) decode(d *flex.Decoder) error {
+	*r = nil
+	switch d.Peek() {
+	case 'n':
+		_, err := d.Null()
+		return err
+	case '[':
+		return d.Array(func(d *flex.Decoder, _ int) error { return d.Reject("an object of tracking codes") })
+	case '{':
+		return d.Map(func(d *flex.Decoder, key string) error {
+			var v flex.String
+			if err := d.String(&v); err != nil {
+				return err
+			}
+			if v.Valid {
+				if *r == nil {
+					*r = make(Refcodes)
+				}
+				(*r)[key] = v.Value
+			}
+			return nil
+		})
+	case '"':
+		raw, err := d.Raw()
+		if err != nil || string(raw) == `""` {
+			return err
+		}
+		return &flex.Error{Field: d.Field(), Value: string(raw), Want: "an object of tracking codes"}
+	}
+	return d.Reject("an object of tracking codes")
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *Refcodes) UnmarshalJSON(data []byte) error {
+	d := flex.NewDecoder(data)
+	if err := r.decode(d); err != nil {
+		return err
+	}
+	return d.End()
+}

@@ -27,6 +27,7 @@ var cred = actblue.Credential{Tenant: "acme", Username: "acme-123456", Password:
 type env struct {
 	store *memstore.Store
 	auth  *actblue.Authenticator
+	src   *actblue.Source
 	srv   *httptest.Server
 	logs  *syncBuffer
 }
@@ -54,13 +55,17 @@ func newEnv(t *testing.T, store donorsync.Store, opts ...func(*donorsync.Handler
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{auth: auth, logs: &syncBuffer{}}
+	src, err := actblue.NewSource(auth, actblue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{auth: auth, src: src, logs: &syncBuffer{}}
 	if ms, ok := store.(*memstore.Store); ok {
 		e.store = ms
 	}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := &donorsync.Handler{
-		Source:       &actblue.Source{Auth: auth},
+		Source:       src,
 		Ingester:     &donorsync.Ingester{Store: store, Logger: log},
 		Logger:       log,
 		MaxBodyBytes: 64 << 10,
@@ -370,7 +375,7 @@ func TestStatuses(t *testing.T) {
 
 	// 405 for other methods.
 	mux := http.NewServeMux()
-	h := &donorsync.Handler{Source: &actblue.Source{Auth: e.auth}, Ingester: &donorsync.Ingester{Store: memstore.New()}}
+	h := &donorsync.Handler{Source: e.src, Ingester: &donorsync.Ingester{Store: memstore.New()}}
 	mux.Handle("/x/{tenant}", h)
 	rr := httptest.NewRecorder()
 	mux.ServeHTTP(rr, httptest.NewRequest(http.MethodGet, "/x/acme", nil))

@@ -1,6 +1,8 @@
 package actionnetwork
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -9,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	neturl "net/url"
+	"strings"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -19,10 +23,10 @@ import (
 // base64url carry 128 bits.
 const MinTokenLength = 22
 
-// A Token is the secret part of a tenant's webhook URL. Action Network
-// signs nothing, so the URL itself is the credential (a capability URL):
-// https://your.host/webhooks/actionnetwork/{tenant}/{token}.
-type Token struct {
+// A Credential is the secret part of a tenant's webhook URL, its token.
+// Action Network signs nothing, so the URL itself is the credential (a
+// capability URL): https://your.host/webhooks/actionnetwork/{tenant}/{token}.
+type Credential struct {
 	Tenant string
 	Token  string // at least MinTokenLength characters; GenerateToken makes one
 	// Username and Password, when set, must also arrive as Basic Auth
@@ -76,7 +80,7 @@ type tokenEntry struct {
 var dummyEntry = tokenEntry{token: digest("\x00no such tenant")}
 
 // NewAuthenticator returns an Authenticator that accepts tokens.
-func NewAuthenticator(tokens ...Token) (*Authenticator, error) {
+func NewAuthenticator(tokens ...Credential) (*Authenticator, error) {
 	a := &Authenticator{}
 	for _, t := range tokens {
 		if err := a.Add(t); err != nil {
@@ -87,7 +91,7 @@ func NewAuthenticator(tokens ...Token) (*Authenticator, error) {
 }
 
 // Add makes t valid at once, beside the tenant's other tokens.
-func (a *Authenticator) Add(t Token) error {
+func (a *Authenticator) Add(t Credential) error {
 	switch {
 	case t.Tenant == "":
 		return errors.New("actionnetwork: a token needs a tenant")
@@ -122,8 +126,9 @@ func (a *Authenticator) now() time.Time {
 }
 
 // Authenticate returns the tenant whose URL token r was sent to, or an
-// error wrapping donorsync.ErrUnauthorized.
-func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
+// error wrapping donorsync.ErrUnauthorized. Action Network signs nothing:
+// body plays no part.
+func (a *Authenticator) Authenticate(r *http.Request, body []byte) (tenant string, err error) {
 	tenantParam, tokenParam := a.TenantParam, a.TokenParam
 	if tenantParam == "" {
 		tenantParam = "tenant"
@@ -148,6 +153,24 @@ func (a *Authenticator) Authenticate(r *http.Request) (string, error) {
 		return "", donorsync.ErrUnauthorized
 	}
 	return tenant, nil
+}
+
+// NewRequest returns a POST request carrying body to c's webhook URL, as
+// Action Network sends it: url is the URL without the token (such as
+// https://your.host/webhooks/actionnetwork/acme), to which c.Token is
+// appended as the last path segment; c.Username and c.Password, when set,
+// are sent as Basic Auth. Use it in tests and to try an endpoint.
+func NewRequest(ctx context.Context, url string, c Credential, body []byte) (*http.Request, error) {
+	target := strings.TrimSuffix(url, "/") + "/" + neturl.PathEscape(c.Token)
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("actionnetwork: %w", err)
+	}
+	r.Header.Set("Content-Type", "application/json")
+	if c.Username != "" || c.Password != "" {
+		r.SetBasicAuth(c.Username, c.Password)
+	}
+	return r, nil
 }
 
 func digest(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }

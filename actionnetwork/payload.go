@@ -1,11 +1,28 @@
 package actionnetwork
 
-import "github.com/donorsync/donorsync/flex"
+import (
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/flex"
+)
+
+// Provider is the provider name Action Network records carry.
+const Provider = "actionnetwork"
+
+// TypeDonation is the type key of donations.
+const TypeDonation = "osdi:donation"
 
 // Payload is the body of an Action Network webhook delivery: an array of
 // elements, usually one, several for batched events (letters to several
 // targets).
-type Payload []Element
+type Payload struct {
+	Elements []Element
+}
 
 // An Element is one typed hash of the array: the resource under its type
 // key (such as "osdi:signature"), the sponsoring group and, on newer
@@ -26,107 +43,115 @@ type Sponsor struct {
 // Resource is an OSDI resource as webhooks send it. One type serves every
 // resource type: fields a type does not have stay absent.
 type Resource struct {
-	Identifiers  []flex.String
-	CreatedDate  flex.Time
-	ModifiedDate flex.Time
-	Person       *Person
-	PersonID     flex.String // action_network:person_id, when no person is inlined
-	AddTags      []flex.String
+	Identifiers  []flex.String `json:"identifiers"`
+	CreatedDate  flex.Time     `json:"created_date"`
+	ModifiedDate flex.Time     `json:"modified_date"`
+	Person       *Person       `json:"person"`
+	PersonID     flex.String   `json:"action_network:person_id"` // when no person is inlined
+	AddTags      []flex.String `json:"add_tags"`
 	// Links holds the href of each _links entry (the first, for a list).
 	// They are kept for reference and never fetched.
-	Links map[string]string
+	Links Links `json:"_links"`
 
-	Comments flex.String // signatures
-	Status   flex.String // attendances
+	Comments flex.String `json:"comments"` // signatures
+	Status   flex.String `json:"status"`   // attendances
 
 	// Donations.
-	Amount            flex.Money
-	Currency          flex.String
-	Recipients        []Recipient
-	Payment           Payment
-	Recurrence        Recurrence   // action_network:recurrence
-	ReferrerData      ReferrerData // action_network:referrer_data
-	FundraisingPageID flex.String  // action_network:fundraising_page_id
+	Amount            flex.Money   `json:"amount"`
+	Currency          flex.String  `json:"currency"`
+	Recipients        []Recipient  `json:"recipients"`
+	Payment           Payment      `json:"payment"`
+	Recurrence        Recurrence   `json:"action_network:recurrence"`
+	ReferrerData      ReferrerData `json:"action_network:referrer_data"`
+	FundraisingPageID flex.String  `json:"action_network:fundraising_page_id"`
 }
+
+// Links are the href of each _links entry of a resource, by name. Each
+// entry is an object with href, or a list of them (the first is kept).
+type Links map[string]string
 
 // Recipient is who receives (part of) a donation.
 type Recipient struct {
-	DisplayName flex.String
-	Amount      flex.Money
+	DisplayName flex.String `json:"display_name"`
+	Amount      flex.Money  `json:"amount"`
 }
 
 // Payment is how a donation was paid.
 type Payment struct {
-	Method              flex.String
-	ReferenceNumber     flex.String
-	AuthorizationStored flex.Bool
+	Method              flex.String `json:"method"`
+	ReferenceNumber     flex.String `json:"reference_number"`
+	AuthorizationStored flex.Bool   `json:"authorization_stored"`
 }
 
 // Recurrence tells whether a donation repeats.
 type Recurrence struct {
-	Recurring flex.Bool
-	Period    flex.String
+	Recurring flex.Bool   `json:"recurring"`
+	Period    flex.String `json:"period"`
 }
 
 // ReferrerData is where an action came from.
 type ReferrerData struct {
-	Source                flex.String
-	Referrer              flex.String
-	Website               flex.String
-	EmailReferrer         flex.String
-	MobileMessageReferrer flex.String
+	Source                flex.String `json:"source"`
+	Referrer              flex.String `json:"referrer"`
+	Website               flex.String `json:"website"`
+	EmailReferrer         flex.String `json:"email_referrer"`
+	MobileMessageReferrer flex.String `json:"mobile_message_referrer"`
 }
 
 // Person is the activist, with only the fields entered during the action.
 type Person struct {
-	Identifiers     []flex.String
-	CreatedDate     flex.Time
-	ModifiedDate    flex.Time
-	GivenName       flex.String
-	FamilyName      flex.String
-	EmailAddresses  []EmailAddress
-	PhoneNumbers    []PhoneNumber
-	PostalAddresses []PostalAddress
-	CustomFields    map[string]string // values that are not strings are kept as JSON text
-	LanguagesSpoken []flex.String
+	Identifiers     []flex.String   `json:"identifiers"`
+	CreatedDate     flex.Time       `json:"created_date"`
+	ModifiedDate    flex.Time       `json:"modified_date"`
+	GivenName       flex.String     `json:"given_name"`
+	FamilyName      flex.String     `json:"family_name"`
+	EmailAddresses  []EmailAddress  `json:"email_addresses"`
+	PhoneNumbers    []PhoneNumber   `json:"phone_numbers"`
+	PostalAddresses []PostalAddress `json:"postal_addresses"`
+	CustomFields    CustomFields    `json:"custom_fields"`
+	LanguagesSpoken []flex.String   `json:"languages_spoken"`
 }
+
+// CustomFields are a person's answers to custom fields, by name. Values
+// that are not strings are kept as their JSON text.
+type CustomFields map[string]string
 
 // EmailAddress is one of a person's emails.
 type EmailAddress struct {
-	Address flex.String
-	Primary flex.Bool
-	Status  flex.String
+	Address flex.String `json:"address"`
+	Primary flex.Bool   `json:"primary"`
+	Status  flex.String `json:"status"`
 }
 
 // PhoneNumber is one of a person's phones.
 type PhoneNumber struct {
-	Number     flex.String
-	Primary    flex.Bool
-	NumberType flex.String
-	Status     flex.String
+	Number     flex.String `json:"number"`
+	Primary    flex.Bool   `json:"primary"`
+	NumberType flex.String `json:"number_type"`
+	Status     flex.String `json:"status"`
 }
 
 // PostalAddress is one of a person's addresses.
 type PostalAddress struct {
-	Primary      flex.Bool
-	AddressLines []flex.String
-	Locality     flex.String
-	Region       flex.String
-	PostalCode   flex.String
-	Country      flex.String
+	Primary      flex.Bool     `json:"primary"`
+	AddressLines []flex.String `json:"address_lines"`
+	Locality     flex.String   `json:"locality"`
+	Region       flex.String   `json:"region"`
+	PostalCode   flex.String   `json:"postal_code"`
+	Country      flex.String   `json:"country"`
 }
 
 // Parse decodes an Action Network delivery body. A body that is not a
 // JSON array, or whose known fields have the wrong form, gives an error
 // naming the field ("[0].osdi:donation.amount") or the byte offset.
 // Unknown fields are skipped; unknown types are kept with their resource.
-func Parse(body []byte) (Payload, error) {
-	var p Payload
+func Parse(body []byte) (*Payload, error) {
+	p := &Payload{}
 	d := flex.NewDecoder(body)
 	if d.Peek() != '[' {
 		return nil, d.Reject("an array of typed hashes")
 	}
-	err := flex.Slice(d, (*[]Element)(&p), (*Element).decode)
+	err := flex.Slice(d, &p.Elements, (*Element).decode)
 	if err == nil {
 		err = d.End()
 	}
@@ -136,256 +161,241 @@ func Parse(body []byte) (Payload, error) {
 	return p, nil
 }
 
-func (e *Element) decode(d *flex.Decoder) error {
-	return d.Map(func(d *flex.Decoder, key string) error {
-		switch key {
-		case "action_network:sponsor":
-			return d.Object(sponsorNames, func(d *flex.Decoder, name string) error {
-				if name == "title" {
-					return d.String(&e.Sponsor.Title)
-				}
-				return d.String(&e.Sponsor.URL)
-			})
-		case "idempotency_key":
-			return d.String(&e.IdempotencyKey)
-		}
-		if d.Peek() != '{' || e.Type != "" {
-			// Not a resource, or a second type key: kept in the raw
-			// delivery only.
-			return d.Skip()
-		}
-		e.Type = key
-		return e.Resource.decode(d)
-	})
-}
-
-var (
-	sponsorNames  = flex.NewNames("title", "url")
-	resourceNames = flex.NewNames("identifiers", "created_date", "modified_date", "person", "action_network:person_id",
-		"add_tags", "_links", "comments", "status", "amount", "currency", "recipients", "payment",
-		"action_network:recurrence", "action_network:referrer_data", "action_network:fundraising_page_id")
-)
-
-func (r *Resource) decode(d *flex.Decoder) error {
-	return d.Object(resourceNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "identifiers":
-			return stringList(d, &r.Identifiers)
-		case "created_date":
-			return d.Time(&r.CreatedDate)
-		case "modified_date":
-			return d.Time(&r.ModifiedDate)
-		case "person":
-			return flex.Ptr(d, &r.Person, (*Person).decode)
-		case "action_network:person_id":
-			return d.String(&r.PersonID)
-		case "add_tags":
-			return stringList(d, &r.AddTags)
-		case "_links":
-			return decodeLinks(d, &r.Links)
-		case "comments":
-			return d.String(&r.Comments)
-		case "status":
-			return d.String(&r.Status)
-		case "amount":
-			return d.Money(&r.Amount)
-		case "currency":
-			return d.String(&r.Currency)
-		case "recipients":
-			return flex.Slice(d, &r.Recipients, (*Recipient).decode)
-		case "payment":
-			return r.Payment.decode(d)
-		case "action_network:recurrence":
-			return r.Recurrence.decode(d)
-		case "action_network:referrer_data":
-			return r.ReferrerData.decode(d)
-		default: // "action_network:fundraising_page_id"
-			return d.String(&r.FundraisingPageID)
-		}
-	})
-}
-
-func stringList(d *flex.Decoder, s *[]flex.String) error {
-	return flex.Slice(d, s, func(v *flex.String, d *flex.Decoder) error { return d.String(v) })
-}
-
-var hrefNames = flex.NewNames("href")
-
-// decodeLinks reads _links: each entry an object with href, or a list of
-// them (the first is kept).
-func decodeLinks(d *flex.Decoder, links *map[string]string) error {
-	*links = nil
-	return d.Map(func(d *flex.Decoder, name string) error {
-		var href flex.String
-		read := func(d *flex.Decoder) error {
-			return d.Object(hrefNames, func(d *flex.Decoder, _ string) error {
-				var h flex.String
-				err := d.String(&h)
-				if !href.Valid {
-					href = h
-				}
-				return err
-			})
-		}
-		var err error
-		switch d.Peek() {
-		case '{':
-			err = read(d)
-		case '[':
-			err = d.Array(func(d *flex.Decoder, _ int) error {
-				if d.Peek() != '{' {
-					return d.Skip()
-				}
-				return read(d)
-			})
+// Key returns the delivery's idempotency key: the idempotency keys of its
+// elements; for an older element without one, its resource identifier and
+// modified_date. It is "" when an element has neither (the engine then
+// uses the SHA-256 of the body).
+func (p *Payload) Key() string {
+	keys := make([]string, 0, len(p.Elements))
+	for _, e := range p.Elements {
+		switch id := e.Resource.id(); {
+		case e.IdempotencyKey.Valid:
+			keys = append(keys, e.IdempotencyKey.Value)
+		case id != "":
+			keys = append(keys, id+"@"+e.Resource.ModifiedDate.Wall(nil).Format(time.RFC3339Nano))
 		default:
-			err = d.Skip()
+			return ""
 		}
-		if err == nil && href.Valid {
-			if *links == nil {
-				*links = make(map[string]string)
+	}
+	return strings.Join(keys, ",")
+}
+
+// id returns the resource's Action Network identifier (the uuid of
+// "action_network:uuid"), else the last segment of its self link, else "".
+func (r *Resource) id() string {
+	if id := actionNetworkID(r.Identifiers); id != "" {
+		return id
+	}
+	if self := r.Links["self"]; self != "" {
+		return path.Base(self)
+	}
+	return ""
+}
+
+// activistID returns the Action Network id of the resource's person, from
+// action_network:person_id, the osdi:person link or the person's
+// identifiers.
+func (r *Resource) activistID() string {
+	switch {
+	case r.PersonID.Valid:
+		return r.PersonID.Value
+	case r.Links["osdi:person"] != "":
+		return path.Base(r.Links["osdi:person"])
+	case r.Person != nil:
+		return actionNetworkID(r.Person.Identifiers)
+	}
+	return ""
+}
+
+func actionNetworkID(ids []flex.String) string {
+	for _, id := range ids {
+		if v, ok := strings.CutPrefix(id.Value, "action_network:"); ok && v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// actionLink returns the link to the action a resource belongs to: of the
+// links that are not to the resource itself or to the person, the one
+// whose name sorts first (osdi:petition, osdi:form, osdi:event, ...).
+func (r *Resource) actionLink() string {
+	best := ""
+	for name := range r.Links {
+		switch name {
+		case "self", "osdi:person", "curies":
+			continue
+		}
+		if best == "" || name < best {
+			best = name
+		}
+	}
+	return r.Links[best]
+}
+
+// Events maps the payload to events: for each element, the person and, for
+// a donation, the donation; for any other type, an activity.
+func (p *Payload) Events() ([]donation.Event, error) {
+	events := make([]donation.Event, 0, len(p.Elements))
+	for i := range p.Elements {
+		e := &p.Elements[i]
+		r := &e.Resource
+		at := r.ModifiedDate.Wall(nil)
+		if at.IsZero() {
+			at = r.CreatedDate.Wall(nil)
+		}
+		ev := donation.Event{At: at, Contact: r.contact()}
+		id := r.id()
+		switch e.Type {
+		case TypeDonation:
+			if id == "" {
+				return nil, &flex.Error{Field: fmt.Sprintf("[%d].%s.identifiers", i, e.Type), Value: "absent", Want: "the donation's action_network identifier"}
 			}
-			(*links)[name] = href.Value
-		}
-		return err
-	})
-}
-
-var recipientNames = flex.NewNames("display_name", "amount")
-
-func (v *Recipient) decode(d *flex.Decoder) error {
-	return d.Object(recipientNames, func(d *flex.Decoder, name string) error {
-		if name == "amount" {
-			return d.Money(&v.Amount)
-		}
-		return d.String(&v.DisplayName)
-	})
-}
-
-var paymentNames = flex.NewNames("method", "reference_number", "authorization_stored")
-
-func (v *Payment) decode(d *flex.Decoder) error {
-	return d.Object(paymentNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "method":
-			return d.String(&v.Method)
-		case "reference_number":
-			return d.String(&v.ReferenceNumber)
+			if !r.Amount.Valid {
+				return nil, &flex.Error{Field: fmt.Sprintf("[%d].%s.amount", i, e.Type), Value: "absent", Want: `the amount, such as "100.00"`}
+			}
+			ev.Donation = r.donation(id, e)
 		default:
-			return d.Bool(&v.AuthorizationStored)
+			if ev.Contact == nil {
+				break // no person to record the action on
+			}
+			key := e.Type + ":" + id
+			if id == "" {
+				key = e.Type + ":" + e.IdempotencyKey.Value
+			}
+			if id == "" && !e.IdempotencyKey.Valid {
+				break // nothing to make the activity idempotent with
+			}
+			ev.Activities = []contact.Activity{{Key: key, Type: e.Type, Action: r.actionLink(), At: r.CreatedDate.Wall(nil)}}
 		}
-	})
+		events = append(events, ev)
+	}
+	return events, nil
 }
 
-var recurrenceNames = flex.NewNames("recurring", "period")
-
-func (v *Recurrence) decode(d *flex.Decoder) error {
-	return d.Object(recurrenceNames, func(d *flex.Decoder, name string) error {
-		if name == "recurring" {
-			return d.Bool(&v.Recurring)
+// contact returns the person of a resource, or a contact known only by its
+// Action Network id, or nil.
+func (r *Resource) contact() *contact.Contact {
+	pid := r.activistID()
+	c := &contact.Contact{}
+	if pid != "" {
+		c.Sources = []contact.Source{{Provider: Provider, DonorID: pid}}
+	}
+	for _, t := range r.AddTags {
+		if t.Valid {
+			c.Tags = append(c.Tags, t.Value)
 		}
-		return d.String(&v.Period)
-	})
+	}
+	var at time.Time
+	if p := r.Person; p != nil {
+		c.FirstName, c.LastName = p.GivenName.Value, p.FamilyName.Value
+		for _, e := range p.EmailAddresses {
+			if e.Address.Valid {
+				c.Emails = append(c.Emails, e.Address.Value)
+				if e.Primary.Value || c.Email == "" {
+					c.Email = e.Address.Value
+				}
+			}
+		}
+		for _, ph := range p.PhoneNumbers {
+			if ph.Number.Valid {
+				c.Phones = append(c.Phones, contact.Phone{Raw: ph.Number.Value})
+				if ph.Primary.Value || c.Phone == "" {
+					c.Phone = ph.Number.Value
+				}
+			}
+		}
+		for _, a := range p.PostalAddresses {
+			if a.Primary.Value || c.Address.IsZero() {
+				c.Address = address(a)
+			}
+		}
+		for k, v := range p.CustomFields {
+			if c.Custom == nil {
+				c.Custom = make(map[string]string, len(p.CustomFields))
+			}
+			c.Custom[k] = v
+		}
+		var langs []string
+		for _, l := range p.LanguagesSpoken {
+			if l.Valid {
+				langs = append(langs, l.Value)
+			}
+		}
+		if len(langs) > 0 {
+			if c.Custom == nil {
+				c.Custom = map[string]string{}
+			}
+			c.Custom["languages_spoken"] = strings.Join(langs, ",")
+		}
+		at = p.ModifiedDate.Wall(nil)
+	}
+	c.Normalize()
+	if c.IsEmpty() {
+		return nil
+	}
+	// The person's own modified_date dates its fields when given.
+	c.Stamp(at)
+	return c
 }
 
-var referrerNames = flex.NewNames("source", "referrer", "website", "email_referrer", "mobile_message_referrer")
-
-func (v *ReferrerData) decode(d *flex.Decoder) error {
-	return d.Object(referrerNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "source":
-			return d.String(&v.Source)
-		case "referrer":
-			return d.String(&v.Referrer)
-		case "website":
-			return d.String(&v.Website)
-		case "email_referrer":
-			return d.String(&v.EmailReferrer)
-		default:
-			return d.String(&v.MobileMessageReferrer)
+func address(a PostalAddress) contact.Address {
+	out := contact.Address{City: a.Locality.Value, State: a.Region.Value, PostalCode: a.PostalCode.Value, Country: a.Country.Value}
+	var lines []string
+	for _, l := range a.AddressLines {
+		if l.Valid {
+			lines = append(lines, l.Value)
 		}
-	})
+	}
+	if len(lines) > 0 {
+		out.Line1 = lines[0]
+		out.Line2 = strings.Join(lines[1:], ", ")
+	}
+	return out
 }
 
-var personNames = flex.NewNames("identifiers", "created_date", "modified_date", "given_name", "family_name",
-	"email_addresses", "phone_numbers", "postal_addresses", "custom_fields", "languages_spoken")
-
-func (p *Person) decode(d *flex.Decoder) error {
-	return d.Object(personNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "identifiers":
-			return stringList(d, &p.Identifiers)
-		case "created_date":
-			return d.Time(&p.CreatedDate)
-		case "modified_date":
-			return d.Time(&p.ModifiedDate)
-		case "given_name":
-			return d.String(&p.GivenName)
-		case "family_name":
-			return d.String(&p.FamilyName)
-		case "email_addresses":
-			return flex.Slice(d, &p.EmailAddresses, (*EmailAddress).decode)
-		case "phone_numbers":
-			return flex.Slice(d, &p.PhoneNumbers, (*PhoneNumber).decode)
-		case "postal_addresses":
-			return flex.Slice(d, &p.PostalAddresses, (*PostalAddress).decode)
-		case "custom_fields":
-			return d.TextMap(&p.CustomFields)
-		default: // "languages_spoken"
-			return stringList(d, &p.LanguagesSpoken)
+func (r *Resource) donation(id string, e *Element) *donation.Donation {
+	d := &donation.Donation{
+		ExternalID: id,
+		Amount:     r.Amount.Amount,
+		Currency:   strings.ToUpper(r.Currency.Value),
+		PaidAt:     r.CreatedDate.Wall(nil),
+		CreatedAt:  r.CreatedDate.Wall(nil),
+		Form:       r.Links["osdi:fundraising_page"],
+		Payment:    donation.Payment{Method: r.Payment.Method.Value, Reference: r.Payment.ReferenceNumber.Value},
+		RecipientName: func() string {
+			for _, rc := range r.Recipients {
+				if rc.DisplayName.Valid {
+					return rc.DisplayName.Value
+				}
+			}
+			return e.Sponsor.Title.Value
+		}(),
+		RecipientID:    e.Sponsor.URL.Value,
+		PlatformStatus: donation.Completed,
+	}
+	if d.Currency == "" {
+		d.Currency = "USD"
+	}
+	if d.Form == "" && r.FundraisingPageID.Valid {
+		d.Form = r.FundraisingPageID.Value
+	}
+	if r.Recurrence.Recurring.Value {
+		d.Recurrence.Period = strings.ToLower(r.Recurrence.Period.Value)
+	} else if r.Recurrence.Recurring.Valid {
+		d.Recurrence.Period = "once"
+	}
+	ref := r.ReferrerData
+	for k, v := range map[string]flex.String{
+		"source": ref.Source, "referrer": ref.Referrer, "website": ref.Website,
+		"email_referrer": ref.EmailReferrer, "mobile_message_referrer": ref.MobileMessageReferrer,
+	} {
+		if v.Valid {
+			if d.Refcodes == nil {
+				d.Refcodes = map[string]string{}
+			}
+			d.Refcodes[k] = v.Value
 		}
-	})
-}
-
-var emailNames = flex.NewNames("address", "primary", "status")
-
-func (v *EmailAddress) decode(d *flex.Decoder) error {
-	return d.Object(emailNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "address":
-			return d.String(&v.Address)
-		case "primary":
-			return d.Bool(&v.Primary)
-		default:
-			return d.String(&v.Status)
-		}
-	})
-}
-
-var phoneNames = flex.NewNames("number", "primary", "number_type", "status")
-
-func (v *PhoneNumber) decode(d *flex.Decoder) error {
-	return d.Object(phoneNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "number":
-			return d.String(&v.Number)
-		case "primary":
-			return d.Bool(&v.Primary)
-		case "number_type":
-			return d.String(&v.NumberType)
-		default:
-			return d.String(&v.Status)
-		}
-	})
-}
-
-var postalNames = flex.NewNames("primary", "address_lines", "locality", "region", "postal_code", "country")
-
-func (v *PostalAddress) decode(d *flex.Decoder) error {
-	return d.Object(postalNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "primary":
-			return d.Bool(&v.Primary)
-		case "address_lines":
-			return stringList(d, &v.AddressLines)
-		case "locality":
-			return d.String(&v.Locality)
-		case "region":
-			return d.String(&v.Region)
-		case "postal_code":
-			return d.String(&v.PostalCode)
-		default:
-			return d.String(&v.Country)
-		}
-	})
+	}
+	return d
 }

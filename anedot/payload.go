@@ -1,6 +1,99 @@
 package anedot
 
-import "github.com/donorsync/donorsync/flex"
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/flex"
+	"github.com/shopspring/decimal"
+)
+
+// Provider is the provider name Anedot records carry.
+const Provider = "anedot"
+
+// Event names Anedot sends.
+const (
+	SubmissionCreated          = "submission_created"
+	DonationCompleted          = "donation_completed"
+	DonationRefunded           = "donation_refunded"
+	DonationPartiallyRefunded  = "donation_partially_refunded"
+	DonationVoided             = "donation_voided"
+	DonationChargeback         = "donation_chargeback"
+	DonationChargebackReversed = "donation_chargeback_reversed"
+	DonationACHReturned        = "donation_ach_returned"
+	DonationSettled            = "settlement_date"
+	CommitmentCreated          = "commitment_created"
+	CommitmentUpdated          = "commitment_updated"
+	CommitmentFailedToProcess  = "commitment_failed_to_process"
+)
+
+// adjustmentKinds maps donation events to the adjustments they record.
+var adjustmentKinds = map[string]donation.AdjustmentKind{
+	DonationRefunded:           donation.Refund,
+	DonationPartiallyRefunded:  donation.PartialRefund,
+	DonationVoided:             donation.Void,
+	DonationChargeback:         donation.Chargeback,
+	DonationChargebackReversed: donation.ChargebackReversal,
+	DonationACHReturned:        donation.ACHReturn,
+	DonationSettled:            donation.Settlement,
+}
+
+// A Payload is a decoded delivery: the event and its payload, decoded into
+// the template the event uses (exactly one of Submission, Donation and
+// Commitment is set, none for an event this package does not know), and
+// the payload's raw bytes for attributes of a customised template.
+type Payload struct {
+	Event      string
+	Raw        []byte // the payload object as received
+	Submission *Submission
+	Donation   *Donation
+	Commitment *Commitment
+}
+
+// Parse decodes a delivery body with the standard templates (a Source
+// reads an account's renamed attributes, see Options.Rename). It returns a
+// *flex.SyntaxError naming the byte offset for a body that is not JSON (as
+// the "Commitment Failed to Process" example of Anedot's documentation,
+// with characters after a value), and a *flex.Error naming the attribute
+// for a value of the wrong form.
+func Parse(body []byte) (*Payload, error) {
+	return parse(body, &standard)
+}
+
+// Key returns the delivery's idempotency key: the event name, the object
+// id and its updated_at; "" for an event this package does not know or an
+// object without its id.
+func (p *Payload) Key() string {
+	switch {
+	case p.Submission != nil && p.Submission.ID.Valid:
+		return key(p.Event, p.Submission.ID.Value, p.Submission.UpdatedAt)
+	case p.Donation != nil && p.Donation.Donation.ID.Valid:
+		return key(p.Event, p.Donation.Donation.ID.Value, p.Donation.UpdatedAt)
+	case p.Commitment != nil && p.Commitment.ID.Valid:
+		return key(p.Event, p.Commitment.ID.Value, p.Commitment.UpdatedAt)
+	}
+	return ""
+}
+
+// Events maps p to events: the person of the payload, with the donations
+// of a submission, the donation of a donation event and its adjustment
+// (refund, void, chargeback, ...), or the commitment of a commitment
+// event. An event this package does not know gives no event. It returns a
+// *flex.Error when the object lacks its id.
+func (p *Payload) Events() ([]donation.Event, error) {
+	switch {
+	case p.Submission != nil:
+		return p.Submission.events(p.Event)
+	case p.Donation != nil:
+		return p.Donation.events(p.Event)
+	case p.Commitment != nil:
+		return p.Commitment.events(p.Event)
+	}
+	return nil, nil
+}
 
 // Person holds the donor attributes every template carries.
 type Person struct {
@@ -26,60 +119,6 @@ type Person struct {
 	IPAddress                  flex.String `json:"ip_address"`
 }
 
-var personNames = []string{"first_name", "middle_name", "last_name", "suffix", "title", "email", "phone",
-	"address_line_1", "address_line_2", "address_city", "address_region", "address_postal_code", "address_country",
-	"employer_name", "occupation", "currently_employed", "communications_consent_email",
-	"communications_consent_phone", "donor_profile_id", "ip_address"}
-
-func (p *Person) field(d *flex.Decoder, name string) (bool, error) {
-	var s *flex.String
-	switch name {
-	case "first_name":
-		s = &p.FirstName
-	case "middle_name":
-		s = &p.MiddleName
-	case "last_name":
-		s = &p.LastName
-	case "suffix":
-		s = &p.Suffix
-	case "title":
-		s = &p.Title
-	case "email":
-		s = &p.Email
-	case "phone":
-		s = &p.Phone
-	case "address_line_1":
-		s = &p.AddressLine1
-	case "address_line_2":
-		s = &p.AddressLine2
-	case "address_city":
-		s = &p.AddressCity
-	case "address_region":
-		s = &p.AddressRegion
-	case "address_postal_code":
-		s = &p.AddressPostalCode
-	case "address_country":
-		s = &p.AddressCountry
-	case "employer_name":
-		s = &p.EmployerName
-	case "occupation":
-		s = &p.Occupation
-	case "donor_profile_id":
-		s = &p.DonorProfileID
-	case "ip_address":
-		s = &p.IPAddress
-	case "currently_employed":
-		return true, d.Bool(&p.CurrentlyEmployed)
-	case "communications_consent_email":
-		return true, d.Bool(&p.CommunicationsConsentEmail)
-	case "communications_consent_phone":
-		return true, d.Bool(&p.CommunicationsConsentPhone)
-	default:
-		return false, nil
-	}
-	return true, d.String(s)
-}
-
 // Page holds the attributes of the action page a payload came from.
 type Page struct {
 	AccountName    flex.String `json:"account_name"`
@@ -88,29 +127,6 @@ type Page struct {
 	ActionPageName flex.String `json:"action_page_name"`
 	Referrer       flex.String `json:"referrer"`
 	ReferrerToForm flex.String `json:"referrer_to_form"`
-}
-
-var pageNames = []string{"account_name", "account_uid", "action_page_id", "action_page_name", "referrer", "referrer_to_form"}
-
-func (p *Page) field(d *flex.Decoder, name string) (bool, error) {
-	var s *flex.String
-	switch name {
-	case "account_name":
-		s = &p.AccountName
-	case "account_uid":
-		s = &p.AccountUID
-	case "action_page_id":
-		s = &p.ActionPageID
-	case "action_page_name":
-		s = &p.ActionPageName
-	case "referrer":
-		s = &p.Referrer
-	case "referrer_to_form":
-		s = &p.ReferrerToForm
-	default:
-		return false, nil
-	}
-	return true, d.String(s)
 }
 
 // Submission is the Submission template: a lead, with the donations made
@@ -140,65 +156,6 @@ type Submission struct {
 	UTMTerm              flex.String          `json:"utm_term"`
 }
 
-var submissionFields = []string{"id", "card_type", "card_last_digits", "card_expiration", "created_at", "updated_at",
-	"custom_field_responses", "donation_amount", "donations", "payment_method_type", "product_code", "product_id",
-	"product_name", "product_value", "source_code", "utm_campaign", "utm_content", "utm_medium", "utm_source", "utm_term"}
-
-func (s *Submission) decode(d *flex.Decoder, names *flex.Names) error {
-	return d.Object(names, func(d *flex.Decoder, name string) error {
-		if ok, err := s.Person.field(d, name); ok {
-			return err
-		}
-		if ok, err := s.Page.field(d, name); ok {
-			return err
-		}
-		var str *flex.String
-		switch name {
-		case "created_at":
-			return d.Time(&s.CreatedAt)
-		case "updated_at":
-			return d.Time(&s.UpdatedAt)
-		case "custom_field_responses":
-			return s.CustomFieldResponses.decode(d)
-		case "donation_amount":
-			return d.Money(&s.DonationAmount)
-		case "donations":
-			return flex.Slice(d, &s.Donations, (*SubmissionDonation).decode)
-		case "id":
-			str = &s.ID
-		case "card_type":
-			str = &s.CardType
-		case "card_last_digits":
-			str = &s.CardLastDigits
-		case "card_expiration":
-			str = &s.CardExpiration
-		case "payment_method_type":
-			str = &s.PaymentMethodType
-		case "product_code":
-			str = &s.ProductCode
-		case "product_id":
-			str = &s.ProductID
-		case "product_name":
-			str = &s.ProductName
-		case "product_value":
-			str = &s.ProductValue
-		case "source_code":
-			str = &s.SourceCode
-		case "utm_campaign":
-			str = &s.UTMCampaign
-		case "utm_content":
-			str = &s.UTMContent
-		case "utm_medium":
-			str = &s.UTMMedium
-		case "utm_source":
-			str = &s.UTMSource
-		default: // "utm_term"
-			str = &s.UTMTerm
-		}
-		return d.String(str)
-	})
-}
-
 // SubmissionDonation is one gift within a submission, to one fund.
 type SubmissionDonation struct {
 	ID              flex.String `json:"id"`
@@ -208,29 +165,6 @@ type SubmissionDonation struct {
 	GrossAmount     flex.Money  `json:"gross_amount"`
 	NetAmount       flex.Money  `json:"net_amount"`
 	Product         Product     `json:"product"`
-}
-
-var submissionDonationNames = flex.NewNames("id", "fees", "fees_paid_by_donor", "fund", "gross_amount", "net_amount", "product")
-
-func (v *SubmissionDonation) decode(d *flex.Decoder) error {
-	return d.Object(submissionDonationNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "id":
-			return d.String(&v.ID)
-		case "fees":
-			return v.Fees.decode(d)
-		case "fees_paid_by_donor":
-			return d.Bool(&v.FeesPaidByDonor)
-		case "fund":
-			return v.Fund.decode(d)
-		case "gross_amount":
-			return d.Money(&v.GrossAmount)
-		case "net_amount":
-			return d.Money(&v.NetAmount)
-		default: // "product"
-			return v.Product.decode(d)
-		}
-	})
 }
 
 // Fees are what Anedot and payment vendors kept from a gift.
@@ -245,29 +179,6 @@ type Fee struct {
 	Name   flex.String `json:"name"`
 }
 
-var (
-	feesNames = flex.NewNames("anedot_fees", "vendor_fees")
-	feeNames  = flex.NewNames("amount", "name")
-)
-
-func (v *Fees) decode(d *flex.Decoder) error {
-	return d.Object(feesNames, func(d *flex.Decoder, name string) error {
-		if name == "anedot_fees" {
-			return v.AnedotFees.decode(d)
-		}
-		return flex.Slice(d, &v.VendorFees, (*Fee).decode)
-	})
-}
-
-func (v *Fee) decode(d *flex.Decoder) error {
-	return d.Object(feeNames, func(d *flex.Decoder, name string) error {
-		if name == "amount" {
-			return d.Money(&v.Amount)
-		}
-		return d.String(&v.Name)
-	})
-}
-
 // Fund is the designation a gift goes to.
 type Fund struct {
 	ID         flex.String `json:"id"`
@@ -275,36 +186,10 @@ type Fund struct {
 	Name       flex.String `json:"name"`
 }
 
-var fundNames = flex.NewNames("id", "identifier", "name")
-
-func (v *Fund) decode(d *flex.Decoder) error {
-	return d.Object(fundNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "id":
-			return d.String(&v.ID)
-		case "identifier":
-			return d.String(&v.Identifier)
-		default:
-			return d.String(&v.Name)
-		}
-	})
-}
-
 // Product is an item sold with a gift.
 type Product struct {
 	InternalIdentifier flex.String `json:"internal_identifier"`
 	Name               flex.String `json:"name"`
-}
-
-var productNames = flex.NewNames("internal_identifier", "name")
-
-func (v *Product) decode(d *flex.Decoder) error {
-	return d.Object(productNames, func(d *flex.Decoder, name string) error {
-		if name == "name" {
-			return d.String(&v.Name)
-		}
-		return d.String(&v.InternalIdentifier)
-	})
 }
 
 // Donation is the Donation template: one gift or payment, sent for
@@ -335,68 +220,6 @@ type Donation struct {
 	Status                   flex.String    `json:"status"`
 }
 
-var donationFields = []string{"submission_id", "donation", "origin", "commitment_uid", "event_amount",
-	"amount_in_dollars", "net_amount", "frequency", "payment_method_id", "created_at", "updated_at",
-	"custom_field_responses", "check_number", "commitment_recurring_until", "date", "name",
-	"payment_description", "recurring", "is_recurring_commitment", "source", "status"}
-
-func (v *Donation) decode(d *flex.Decoder, names *flex.Names) error {
-	return d.Object(names, func(d *flex.Decoder, name string) error {
-		if ok, err := v.Person.field(d, name); ok {
-			return err
-		}
-		if ok, err := v.Page.field(d, name); ok {
-			return err
-		}
-		var str *flex.String
-		switch name {
-		case "donation":
-			return v.Donation.decode(d)
-		case "event_amount":
-			return d.Money(&v.EventAmount)
-		case "amount_in_dollars":
-			return d.Money(&v.AmountInDollars)
-		case "net_amount":
-			return d.Money(&v.NetAmount)
-		case "created_at":
-			return d.Time(&v.CreatedAt)
-		case "updated_at":
-			return d.Time(&v.UpdatedAt)
-		case "date":
-			return d.Time(&v.Date)
-		case "custom_field_responses":
-			return v.CustomFieldResponses.decode(d)
-		case "recurring":
-			return d.Bool(&v.Recurring)
-		case "is_recurring_commitment":
-			return d.Bool(&v.IsRecurringCommitment)
-		case "submission_id":
-			str = &v.SubmissionID
-		case "origin":
-			str = &v.Origin
-		case "commitment_uid":
-			str = &v.CommitmentUID
-		case "frequency":
-			str = &v.Frequency
-		case "payment_method_id":
-			str = &v.PaymentMethodID
-		case "check_number":
-			str = &v.CheckNumber
-		case "commitment_recurring_until":
-			str = &v.CommitmentRecurringUntil
-		case "name":
-			str = &v.Name
-		case "payment_description":
-			str = &v.PaymentDescription
-		case "source":
-			str = &v.Source
-		default: // "status"
-			str = &v.Status
-		}
-		return d.String(str)
-	})
-}
-
 // DonationDetail is the donation object inside the Donation template.
 type DonationDetail struct {
 	ID              flex.String `json:"id"`
@@ -405,123 +228,35 @@ type DonationDetail struct {
 	Fees            Fees        `json:"fees"`
 }
 
-var donationDetailNames = flex.NewNames("id", "donation_project", "products", "fees")
-
-func (v *DonationDetail) decode(d *flex.Decoder) error {
-	return d.Object(donationDetailNames, func(d *flex.Decoder, name string) error {
-		switch name {
-		case "id":
-			return d.String(&v.ID)
-		case "donation_project":
-			return d.String(&v.DonationProject)
-		case "products":
-			return flex.Slice(d, &v.Products, (*Product).decode)
-		default: // "fees"
-			return v.Fees.decode(d)
-		}
-	})
-}
-
 // Commitment is the Commitment template: a recurring gift, sent for
 // commitment_* events.
 type Commitment struct {
 	Person
 	Page
-	ID                   flex.String       `json:"id"`
-	TotalAmountInDollars flex.Money        `json:"total_amount_in_dollars"`
-	FundAllocations      []FundAllocation  `json:"fund_allocations"`
-	NextCaptureOn        flex.Time         `json:"next_capture_on"`
-	CancelledOn          flex.Time         `json:"cancelled_on"`
-	ExpiredOn            flex.Time         `json:"expired_on"`
-	FailedOn             flex.Time         `json:"failed_on"`
-	PausedOn             flex.Time         `json:"paused_on"`
-	Token                flex.String       `json:"token"`
-	Frequency            flex.String       `json:"frequency"`
-	PaymentMethodID      flex.String       `json:"payment_method_id"`
-	SubmissionID         flex.String       `json:"submission_id"`
-	CreatedAt            flex.Time         `json:"created_at"`
-	UpdatedAt            flex.Time         `json:"updated_at"`
-	PaymentStatusMessage flex.String       `json:"payment_status_message"`
-	ChangedAttributes    map[string][]byte `json:"-"`
-	CancellationReason   flex.String       `json:"cancellation_reason"`
-	Whodunnit            flex.String       `json:"whodunnit"`
+	ID                   flex.String      `json:"id"`
+	TotalAmountInDollars flex.Money       `json:"total_amount_in_dollars"`
+	FundAllocations      []FundAllocation `json:"fund_allocations"`
+	NextCaptureOn        flex.Time        `json:"next_capture_on"`
+	CancelledOn          flex.Time        `json:"cancelled_on"`
+	ExpiredOn            flex.Time        `json:"expired_on"`
+	FailedOn             flex.Time        `json:"failed_on"`
+	PausedOn             flex.Time        `json:"paused_on"`
+	Token                flex.String      `json:"token"`
+	Frequency            flex.String      `json:"frequency"`
+	PaymentMethodID      flex.String      `json:"payment_method_id"`
+	SubmissionID         flex.String      `json:"submission_id"`
+	CreatedAt            flex.Time        `json:"created_at"`
+	UpdatedAt            flex.Time        `json:"updated_at"`
+	PaymentStatusMessage flex.String      `json:"payment_status_message"`
+	ChangedAttributes    Changes          `json:"changed_attributes"`
+	CancellationReason   flex.String      `json:"cancellation_reason"`
+	Whodunnit            flex.String      `json:"whodunnit"`
 }
 
-var commitmentFields = []string{"id", "total_amount_in_dollars", "fund_allocations", "next_capture_on", "cancelled_on",
-	"expired_on", "failed_on", "paused_on", "token", "frequency", "payment_method_id", "submission_id", "created_at",
-	"updated_at", "payment_status_message", "changed_attributes", "cancellation_reason", "whodunnit"}
-
-func (v *Commitment) decode(d *flex.Decoder, names *flex.Names) error {
-	return d.Object(names, func(d *flex.Decoder, name string) error {
-		if ok, err := v.Person.field(d, name); ok {
-			return err
-		}
-		if ok, err := v.Page.field(d, name); ok {
-			return err
-		}
-		var str *flex.String
-		var t *flex.Time
-		switch name {
-		case "total_amount_in_dollars":
-			return d.Money(&v.TotalAmountInDollars)
-		case "fund_allocations":
-			return flex.Slice(d, &v.FundAllocations, (*FundAllocation).decode)
-		case "changed_attributes":
-			return v.decodeChanges(d)
-		case "next_capture_on":
-			t = &v.NextCaptureOn
-		case "cancelled_on":
-			t = &v.CancelledOn
-		case "expired_on":
-			t = &v.ExpiredOn
-		case "failed_on":
-			t = &v.FailedOn
-		case "paused_on":
-			t = &v.PausedOn
-		case "created_at":
-			t = &v.CreatedAt
-		case "updated_at":
-			t = &v.UpdatedAt
-		case "id":
-			str = &v.ID
-		case "token":
-			str = &v.Token
-		case "frequency":
-			str = &v.Frequency
-		case "payment_method_id":
-			str = &v.PaymentMethodID
-		case "submission_id":
-			str = &v.SubmissionID
-		case "payment_status_message":
-			str = &v.PaymentStatusMessage
-		case "cancellation_reason":
-			str = &v.CancellationReason
-		default: // "whodunnit"
-			str = &v.Whodunnit
-		}
-		if t != nil {
-			return d.Time(t)
-		}
-		return d.String(str)
-	})
-}
-
-// decodeChanges keeps changed_attributes as raw JSON by attribute: each is
-// [old, new] in the documents, but its values have any type.
-func (v *Commitment) decodeChanges(d *flex.Decoder) error {
-	v.ChangedAttributes = nil
-	return d.Map(func(d *flex.Decoder, key string) error {
-		raw, err := d.Raw()
-		if err != nil {
-			return err
-		}
-		if v.ChangedAttributes == nil {
-			v.ChangedAttributes = make(map[string][]byte)
-		}
-		v.ChangedAttributes[key] = raw
-		return nil
-	})
-}
+// Changes are the attributes a commitment_updated event changed, as raw
+// JSON by attribute: each is [old, new] in the documents, but its values
+// have any type.
+type Changes map[string][]byte
 
 // FundAllocation is the share of a commitment that goes to one fund.
 type FundAllocation struct {
@@ -529,26 +264,222 @@ type FundAllocation struct {
 	Fund            Fund       `json:"fund"`
 }
 
-var fundAllocationNames = flex.NewNames("amount_in_dollars", "fund")
-
-func (v *FundAllocation) decode(d *flex.Decoder) error {
-	return d.Object(fundAllocationNames, func(d *flex.Decoder, name string) error {
-		if name == "fund" {
-			return v.Fund.decode(d)
-		}
-		return d.Money(&v.AmountInDollars)
-	})
-}
-
 // CustomFields are the answers to an action page's custom fields, by
 // field name. Values that are not strings (lists from check boxes) are
 // kept as their JSON text.
 type CustomFields map[string]string
 
-func (c *CustomFields) decode(d *flex.Decoder) error {
-	if d.Peek() == '[' { // an empty list where there are no fields
-		*c = nil
-		return d.Array(func(d *flex.Decoder, _ int) error { return d.Reject("an object of custom field answers") })
+func key(event, id string, updated flex.Time) string {
+	k := event + ":" + id
+	if updated.Valid {
+		k += ":" + updated.Time.Format(time.RFC3339Nano)
 	}
-	return d.TextMap((*map[string]string)(c))
+	return k
+}
+
+func missing(field, want string) error {
+	return &flex.Error{Field: "payload." + field, Value: "absent", Want: want}
+}
+
+// sourceTime is the platform time of a payload: updated_at, else created_at.
+func sourceTime(updated, created flex.Time) time.Time {
+	if updated.Valid {
+		return updated.Wall(nil)
+	}
+	return created.Wall(nil)
+}
+
+func (p *Person) contact(custom CustomFields) *contact.Contact {
+	c := &contact.Contact{
+		FirstName: p.FirstName.Value, MiddleName: p.MiddleName.Value, LastName: p.LastName.Value, Suffix: p.Suffix.Value,
+		Email: p.Email.Value, Phone: p.Phone.Value,
+		Address: contact.Address{
+			Line1: p.AddressLine1.Value, Line2: p.AddressLine2.Value, City: p.AddressCity.Value,
+			State: p.AddressRegion.Value, PostalCode: p.AddressPostalCode.Value, Country: p.AddressCountry.Value,
+		},
+		Employer: p.EmployerName.Value, Occupation: p.Occupation.Value,
+		Sources: []contact.Source{{Provider: Provider, DonorID: p.DonorProfileID.Value}},
+	}
+	if len(custom) > 0 {
+		c.Custom = make(map[string]string, len(custom))
+		for k, v := range custom {
+			c.Custom[k] = v
+		}
+	}
+	c.Normalize()
+	return c
+}
+
+func (s *Submission) events(event string) ([]donation.Event, error) {
+	if !s.ID.Valid {
+		return nil, missing("id", "the submission id")
+	}
+	at := sourceTime(s.UpdatedAt, s.CreatedAt)
+	person := s.Person.contact(s.CustomFieldResponses)
+	if len(s.Donations) == 0 {
+		return []donation.Event{{At: at, Contact: person}}, nil
+	}
+	events := make([]donation.Event, 0, len(s.Donations))
+	for i, sd := range s.Donations {
+		if !sd.ID.Valid {
+			return nil, missing(fmt.Sprintf("donations[%d].id", i), "the donation id")
+		}
+		d := &donation.Donation{
+			ExternalID: sd.ID.Value,
+			Amount:     sd.GrossAmount.Amount,
+			Currency:   "USD",
+			CreatedAt:  s.CreatedAt.Wall(nil),
+			PaidAt:     s.CreatedAt.Wall(nil),
+			Fund:       sd.Fund.Name.Value,
+			Form:       s.ActionPageName.Value,
+			Payment:    donation.Payment{Method: s.PaymentMethodType.Value},
+		}
+		if sd.NetAmount.Valid {
+			d.Net = decimal.NewNullDecimal(sd.NetAmount.Amount)
+		}
+		if fees, ok := sd.Fees.total(); ok {
+			d.Fees = decimal.NewNullDecimal(fees)
+		}
+		d.Refcodes = s.refcodes()
+		d.RecipientID, d.RecipientName = s.AccountUID.Value, s.AccountName.Value
+		ev := donation.Event{At: at, Contact: person, Donation: d}
+		if i > 0 {
+			cp := person.Clone()
+			ev.Contact = &cp
+		}
+		events = append(events, ev)
+	}
+	return events, nil
+}
+
+func (s *Submission) refcodes() map[string]string {
+	m := map[string]string{}
+	for k, v := range map[string]flex.String{
+		"source_code": s.SourceCode, "utm_campaign": s.UTMCampaign, "utm_content": s.UTMContent,
+		"utm_medium": s.UTMMedium, "utm_source": s.UTMSource, "utm_term": s.UTMTerm,
+	} {
+		if v.Valid {
+			m[k] = v.Value
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// total returns the sum of the fees, and whether any was given.
+func (f Fees) total() (decimal.Decimal, bool) {
+	sum, any := f.AnedotFees.Amount.Amount, f.AnedotFees.Amount.Valid
+	for _, v := range f.VendorFees {
+		if v.Amount.Valid {
+			sum, any = sum.Add(v.Amount.Amount), true
+		}
+	}
+	return sum, any
+}
+
+func (v *Donation) events(event string) ([]donation.Event, error) {
+	id := v.Donation.ID
+	if !id.Valid {
+		return nil, missing("donation.id", "the donation id")
+	}
+	at := sourceTime(v.UpdatedAt, v.CreatedAt)
+	d := &donation.Donation{
+		ExternalID:   id.Value,
+		Amount:       v.AmountInDollars.Amount,
+		Currency:     "USD",
+		CreatedAt:    v.CreatedAt.Wall(nil),
+		PaidAt:       v.Date.Wall(nil),
+		Form:         v.ActionPageName.Value,
+		Origin:       v.Origin.Value,
+		CommitmentID: v.CommitmentUID.Value,
+		RecipientID:  v.AccountUID.Value,
+		Payment:      donation.Payment{Reference: v.CheckNumber.Value},
+	}
+	d.RecipientName = v.AccountName.Value
+	if d.PaidAt.IsZero() {
+		d.PaidAt = d.CreatedAt
+	}
+	if f := strings.ToLower(v.Frequency.Value); f != "" {
+		d.Recurrence.Period = f
+	}
+	if len(v.CustomFieldResponses) > 0 {
+		d.Custom = map[string]string(v.CustomFieldResponses.clone())
+	}
+	ev := donation.Event{At: at, Contact: v.Person.contact(v.CustomFieldResponses), Donation: d}
+
+	kind, isAdjustment := adjustmentKinds[event]
+	switch {
+	case event == DonationCompleted:
+		// The event's own amounts are the gift's: net and fees apply.
+		if v.NetAmount.Valid {
+			d.Net = decimal.NewNullDecimal(v.NetAmount.Amount)
+		}
+		if fees, ok := v.Donation.Fees.total(); ok {
+			d.Fees = decimal.NewNullDecimal(fees)
+		}
+		if !d.Amount.IsPositive() && v.EventAmount.Valid {
+			d.Amount = v.EventAmount.Amount
+		}
+		if v.CommitmentUID.Valid && strings.EqualFold(v.Origin.Value, "recurring") {
+			ev.Commitment = &donation.Commitment{ExternalID: v.CommitmentUID.Value, LastChargedAt: d.PaidAt}
+		}
+	case isAdjustment:
+		// event_amount and net_amount describe the money moved by this
+		// event (negative for refunds), not the gift.
+		a := donation.Adjustment{
+			Key:  key(event, id.Value, v.UpdatedAt),
+			Kind: kind,
+			At:   at,
+		}
+		if v.EventAmount.Valid {
+			a.Amount = v.EventAmount.Amount.Abs()
+		}
+		if kind == donation.Refund && a.Amount.IsZero() {
+			a.Amount = d.Amount
+		}
+		ev.Adjustments = []donation.Adjustment{a}
+	}
+	return []donation.Event{ev}, nil
+}
+
+func (c CustomFields) clone() CustomFields {
+	out := make(CustomFields, len(c))
+	for k, v := range c {
+		out[k] = v
+	}
+	return out
+}
+
+func (v *Commitment) events(event string) ([]donation.Event, error) {
+	if !v.ID.Valid {
+		return nil, missing("id", "the commitment id")
+	}
+	at := sourceTime(v.UpdatedAt, v.CreatedAt)
+	c := &donation.Commitment{
+		ExternalID: v.ID.Value,
+		Period:     strings.ToLower(v.Frequency.Value),
+		Amount:     v.TotalAmountInDollars.Amount,
+		Currency:   "USD",
+		StartedAt:  v.CreatedAt.Wall(nil),
+		SourceTime: at,
+	}
+	switch {
+	case v.CancelledOn.Valid:
+		c.CancelledAt = v.CancelledOn.Wall(nil)
+		c.CancelReason = v.CancellationReason.Value
+		c.CancelledBy = v.Whodunnit.Value
+	case v.ExpiredOn.Valid:
+		c.CancelledAt = v.ExpiredOn.Wall(nil)
+		c.CancelReason = "expired"
+	}
+	if event == CommitmentFailedToProcess {
+		c.FailedAt = v.FailedOn.Wall(nil)
+		if c.FailedAt.IsZero() {
+			c.FailedAt = at
+		}
+		c.FailReason = v.PaymentStatusMessage.Value
+	}
+	return []donation.Event{{At: at, Contact: v.Person.contact(nil), Commitment: c}}, nil
 }

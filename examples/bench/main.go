@@ -299,7 +299,8 @@ func receiver(store donorsync.Store, log *slog.Logger, queued bool) http.Handler
 func tenantReceiver(store donorsync.Store, log *slog.Logger, queued bool, tenant string) http.Handler {
 	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
 	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{Source: &actblue.Source{Auth: auth},
+	src, _ := actblue.NewSource(auth, actblue.Options{})
+	mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{Source: src,
 		Ingester: &donorsync.Ingester{Store: store, Logger: log}, Logger: log, Queued: queued})
 	return mux
 }
@@ -479,6 +480,7 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 	tenant := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
 	h := tenantReceiver(store, log, queued, tenant)
 	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
+	src, _ := actblue.NewSource(auth, actblue.Options{})
 	ing := &donorsync.Ingester{Store: store, Logger: log}
 	workers := q.workers
 	if !queued {
@@ -489,7 +491,7 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &donorsync.Worker{Ingester: ing, Sources: []donorsync.Source{&actblue.Source{Auth: auth}}, Tenant: tenant, Batch: q.batch, Poll: 5 * time.Millisecond}
+			w := &donorsync.Worker{Ingester: ing, Sources: []donorsync.Source{src}, Tenant: tenant, Batch: q.batch, Poll: 5 * time.Millisecond}
 			w.Run(ctx)
 		}()
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/actionnetwork"
 	"github.com/donorsync/donorsync/anedot"
 )
 
@@ -61,20 +62,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if *secret != "" {
 		url := *base + "/webhooks/anedot/" + *tenant
 		for _, body := range []string{anedotDonation(n)} {
-			if err := add(anedot.NewRequest(ctx, url, *secret, []byte(body))); err != nil {
+			if err := add(anedot.NewRequest(ctx, url, anedot.Credential{Token: *secret}, []byte(body))); err != nil {
 				return err
 			}
 		}
 	}
 	if *token != "" {
-		url := *base + "/webhooks/actionnetwork/" + *tenant + "/" + *token
+		url := *base + "/webhooks/actionnetwork/" + *tenant
 		for _, body := range []string{actionNetworkSignature(n), actionNetworkDonation(n)} {
-			r, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(body))
-			if err != nil {
+			if err := add(actionnetwork.NewRequest(ctx, url, actionnetwork.Credential{Token: *token}, []byte(body))); err != nil {
 				return err
 			}
-			r.Header.Set("Content-Type", "application/json")
-			reqs = append(reqs, r)
 		}
 	}
 	if len(reqs) == 0 {

@@ -132,19 +132,27 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	verifier, err := anedot.NewVerifier(anedot.Secret{Tenant: tenant, Token: creds.AnedotSecret})
+	anedotAuth, err := anedot.NewAuthenticator(anedot.Credential{Tenant: tenant, Token: creds.AnedotSecret})
 	if err != nil {
 		return err
 	}
-	anAuth, err := actionnetwork.NewAuthenticator(actionnetwork.Token{Tenant: tenant, Token: creds.ActionNetworkToken})
+	anAuth, err := actionnetwork.NewAuthenticator(actionnetwork.Credential{Tenant: tenant, Token: creds.ActionNetworkToken})
 	if err != nil {
 		return err
 	}
-	anedotSource, err := anedot.NewSource(verifier, anedot.Mapping{})
+	anedotSource, err := anedot.NewSource(anedotAuth, anedot.Options{})
 	if err != nil {
 		return err
 	}
-	sources := []donorsync.Source{&actblue.Source{Auth: abAuth}, anedotSource, &actionnetwork.Source{Auth: anAuth}}
+	actblueSource, err := actblue.NewSource(abAuth, actblue.Options{})
+	if err != nil {
+		return err
+	}
+	actionNetworkSource, err := actionnetwork.NewSource(anAuth, actionnetwork.Options{})
+	if err != nil {
+		return err
+	}
+	sources := []donorsync.Source{actblueSource, anedotSource, actionNetworkSource}
 	ingester := &donorsync.Ingester{Store: st, Logger: logger}
 	queued := *mode == "queued"
 

@@ -133,7 +133,7 @@ func TestServerAllProvidersQueued(t *testing.T) {
 
 	ab, _ := actblue.NewRequest(t.Context(), base+"/webhooks/actblue/default", actblue.Credential{Username: abUser, Password: abPass},
 		fixture(t, "actblue/testdata/contribution.json"))
-	an, _ := anedot.NewRequest(t.Context(), base+"/webhooks/anedot/default", secret, fixture(t, "anedot/testdata/donation_completed.json"))
+	an, _ := anedot.NewRequest(t.Context(), base+"/webhooks/anedot/default", anedot.Credential{Token: secret}, fixture(t, "anedot/testdata/donation_completed.json"))
 	osdi, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/webhooks/actionnetwork/default/"+anToken,
 		bytes.NewReader(fixture(t, "actionnetwork/testdata/donation.json")))
 	for _, r := range []*http.Request{ab, an, osdi} {

@@ -37,6 +37,13 @@ func (s *Set[C]) Put(tenant string, c C, expires time.Time, same func(C) bool) {
 	s.m[tenant] = append(list, entry[C]{cred: c, expires: expires})
 }
 
+// Len returns the number of tenants with credentials, expired or not.
+func (s *Set[C]) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.m)
+}
+
 // Expire sets the expiry of the tenant's credentials for which match
 // reports true, and reports whether there were any.
 func (s *Set[C]) Expire(tenant string, at time.Time, match func(C) bool) bool {

@@ -114,9 +114,13 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 
 	cred := actblue.Credential{Tenant: "acme", Username: "acme-1", Password: "OutagePasswordOutage1234"}
 	auth, _ := actblue.NewAuthenticator(cred)
+	src, err := actblue.NewSource(auth, actblue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	const deadline = 300 * time.Millisecond
-	srv := httptest.NewServer(&donorsync.Handler{Source: &actblue.Source{Auth: auth},
+	srv := httptest.NewServer(&donorsync.Handler{Source: src,
 		Ingester: &donorsync.Ingester{Store: store, Logger: quiet}, Logger: quiet, Queued: true, Deadline: deadline})
 	defer srv.Close()
 

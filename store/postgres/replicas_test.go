@@ -47,7 +47,10 @@ func twoReplicas(t *testing.T, queued bool) {
 	for range 2 {
 		store := newStore(t, pool())
 		ingester := &donorsync.Ingester{Store: store, Logger: quiet}
-		src := &actblue.Source{Auth: auth}
+		src, err := actblue.NewSource(auth, actblue.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
 		mux := http.NewServeMux()
 		mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{
 			Source:   src,

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
-	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/store/sqlite"
 )
 
@@ -59,7 +58,7 @@ func benchmarkWorkerApply(b *testing.B, cache int) {
 	s := open(b, filepath.Join(b.TempDir(), "donorsync.db"), &sqlite.Options{Synchronous: "NORMAL", RecordCache: cache})
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	g := &donorsync.Ingester{Store: s, Logger: quiet}
-	src := &actblue.Source{}
+	src := actblueSource(b)
 	total := b.N * batch
 	var wg sync.WaitGroup
 	for i := range total {

@@ -49,7 +49,7 @@ func applyQueued(t *testing.T, s *sqlite.Store, bodies [][]byte, batch int) appl
 	t.Helper()
 	ctx := t.Context()
 	g := &donorsync.Ingester{Store: s, Logger: slog.New(slog.DiscardHandler)}
-	src := &actblue.Source{}
+	src := actblueSource(t)
 	for _, b := range bodies {
 		if err := g.Enqueue(ctx, src, &donorsync.Delivery{Tenant: "t1", Body: b}); err != nil {
 			t.Fatal(err)
@@ -130,4 +130,18 @@ func TestWorkerRunSendsDraftsToTheSameState(t *testing.T) {
 	if plain.MemoStats().Drafts != 0 {
 		t.Error("a store that keeps no records sent drafts")
 	}
+}
+
+// actblueSource returns an ActBlue Source for decoding journaled deliveries.
+func actblueSource(t testing.TB) *actblue.Source {
+	t.Helper()
+	auth, err := actblue.NewAuthenticator(actblue.Credential{Tenant: "t1", Username: "t1-1", Password: "SqlitePasswordSqlite1234"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := actblue.NewSource(auth, actblue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

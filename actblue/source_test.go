@@ -12,8 +12,6 @@ import (
 	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/flex"
 	"github.com/donorsync/donorsync/internal/golden"
-	"github.com/google/go-cmp/cmp"
-	"github.com/shopspring/decimal"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -27,10 +25,23 @@ func fixture(t testing.TB, name string) []byte {
 	return data
 }
 
+// newSource returns a Source that accepts cred.
+func newSource(t testing.TB) *actblue.Source {
+	t.Helper()
+	a, err := actblue.NewAuthenticator(cred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := actblue.NewSource(a, actblue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func decode(t testing.TB, body []byte, kind string) (donorsync.Decoded, error) {
 	t.Helper()
-	s := &actblue.Source{}
-	return s.Decode(&donorsync.Delivery{Tenant: "t", Kind: kind, Body: body})
+	return newSource(t).Decode(&donorsync.Delivery{Tenant: "t", Kind: kind, Body: body})
 }
 
 // TestGolden decodes every fixture and compares the normalised events with
@@ -137,7 +148,8 @@ func TestKind(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := p.Kind(actblue.Kind(tt.hint)); got != tt.want {
+		p.Hint = actblue.Kind(tt.hint)
+		if got := p.Kind(); got != tt.want {
 			t.Errorf("%s with hint %q: kind %q, want %q", tt.file, tt.hint, got, tt.want)
 		}
 		dec, err := decode(t, fixture(t, tt.file), tt.hint)
@@ -196,68 +208,29 @@ func TestTolerantForms(t *testing.T) {
 	}
 }
 
-func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
+// TestNewSourceFailsClosed: a Source cannot be made without credentials,
+// and a Source without an Authenticator rejects every request.
+func TestNewSourceFailsClosed(t *testing.T) {
+	t.Parallel()
+	empty, _ := actblue.NewAuthenticator()
+	for name, a := range map[string]*actblue.Authenticator{"nil": nil, "empty": empty, "zero": {}} {
+		if _, err := actblue.NewSource(a, actblue.Options{}); err == nil {
+			t.Errorf("NewSource with a %s Authenticator succeeded", name)
 		}
-		f.Add(data, "")
-		f.Add(data, "refund")
 	}
-	f.Fuzz(func(t *testing.T, body []byte, kind string) {
-		s := &actblue.Source{}
-		dec, err := s.Decode(&donorsync.Delivery{Tenant: "t", Kind: kind, Body: body})
-		if err != nil {
-			if !errors.Is(err, donorsync.ErrInvalid) {
-				t.Fatalf("decode error %v does not match ErrInvalid", err)
-			}
-			return
-		}
-		p, err := actblue.Parse(body)
-		if err != nil {
-			t.Fatalf("Decode succeeded where Parse fails: %v", err)
-		}
-		if len(dec.Events) != len(p.LineItems) || dec.Key == "" {
-			t.Fatalf("%d events for %d line items, key %q", len(dec.Events), len(p.LineItems), dec.Key)
-		}
-		for _, ev := range dec.Events {
-			if ev.Donation == nil || ev.Donation.ExternalID == "" {
-				t.Fatalf("event without a keyed donation: %+v", ev)
-			}
-		}
-	})
-}
-
-// FuzzParseMatchesEncodingJSON holds Parse, the one-pass decoder, to the
-// result of encoding/json with the payload's struct tags.
-func FuzzParseMatchesEncodingJSON(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+	a, _ := actblue.NewAuthenticator(cred)
+	if _, err := actblue.NewSource(a, actblue.Options{Kind: "refunds"}); err == nil {
+		t.Error("NewSource with an unknown Kind succeeded")
 	}
-	for _, s := range []string{`null`, `{}`, `[]`, `{"DONOR":{"FirstName":"x"}}`, `{"donor":{"firstname":"a"},"donor":{"lastname":"b"}}`,
-		`{"lineitems":[{"amount":"1"},{"amount":"2"}],"lineitems":[{"sequence":3}]}`, `{"form":{"name":"a"},"form":null}`,
-		`{"do\u006eor":{"email":"\u0041@b.org"}}`, `{"contribution":{"refcodes":[]}} `, `{"a":1}x`, `{"a":01}`, `{"a":"\x01"}`} {
-		f.Add([]byte(s))
+	s, err := actblue.NewSource(a, actblue.Options{Kind: actblue.KindRefund})
+	if err != nil {
+		t.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		fast, errFast := actblue.Parse(body)
-		var slow actblue.Payload
-		errSlow := flex.Unmarshal(body, &slow)
-		if (errFast == nil) != (errSlow == nil) {
-			t.Fatalf("Parse error %v, encoding/json error %v for %q", errFast, errSlow, body)
-		}
-		if errFast != nil {
-			return
-		}
-		if diff := cmp.Diff(slow, *fast, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
-			t.Fatalf("Parse differs from encoding/json for %q (-json +parse):\n%s", body, diff)
-		}
-	})
+	if s.Hint(nil) != "refund" {
+		t.Errorf("NewSource with Kind refund: hint %q", s.Hint(nil))
+	}
+	r, _ := actblue.NewRequest(t.Context(), "https://example.org/", cred, nil)
+	if _, err := (&actblue.Source{}).Authenticate(r, nil); !errors.Is(err, donorsync.ErrUnauthorized) {
+		t.Errorf("a Source without an Authenticator: %v, want ErrUnauthorized", err)
+	}
 }

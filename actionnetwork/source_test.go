@@ -38,9 +38,23 @@ func fixture(t testing.TB, name string) []byte {
 	return data
 }
 
+// newSource returns a Source that accepts token for the tenant "acme".
+func newSource(t testing.TB) *actionnetwork.Source {
+	t.Helper()
+	auth, err := actionnetwork.NewAuthenticator(actionnetwork.Credential{Tenant: "acme", Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := actionnetwork.NewSource(auth, actionnetwork.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func decode(t testing.TB, body []byte) (donorsync.Decoded, error) {
 	t.Helper()
-	return (&actionnetwork.Source{}).Decode(&donorsync.Delivery{Tenant: "acme", Body: body})
+	return newSource(t).Decode(&donorsync.Delivery{Tenant: "acme", Body: body})
 }
 
 func TestGolden(t *testing.T) {
@@ -205,9 +219,13 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func newReceiver(t *testing.T, store donorsync.Store, deadline time.Duration) *receiver {
 	t.Helper()
 	auth, err := actionnetwork.NewAuthenticator(
-		actionnetwork.Token{Tenant: "acme", Token: token},
-		actionnetwork.Token{Tenant: "locked", Token: token + "-locked", Username: "an", Password: "basic-secret"},
+		actionnetwork.Credential{Tenant: "acme", Token: token},
+		actionnetwork.Credential{Tenant: "locked", Token: token + "-locked", Username: "an", Password: "basic-secret"},
 	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := actionnetwork.NewSource(auth, actionnetwork.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +236,7 @@ func newReceiver(t *testing.T, store donorsync.Store, deadline time.Duration) *r
 	log := slog.New(slog.NewJSONHandler(lockedWriter{rc.mu, rc.logs}, nil))
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/actionnetwork/{tenant}/{token}", &donorsync.Handler{
-		Source:   &actionnetwork.Source{Auth: auth},
+		Source:   src,
 		Ingester: &donorsync.Ingester{Store: store, Logger: log},
 		Logger:   log,
 		Deadline: deadline,
@@ -396,21 +414,21 @@ func TestTokens(t *testing.T) {
 	if err != nil || len(a) != 43 || a == b || strings.ContainsAny(a, "+/=") {
 		t.Errorf("GenerateToken = %q, %q, %v", a, b, err)
 	}
-	for _, bad := range []actionnetwork.Token{{Tenant: "t", Token: "short"}, {Token: a}, {Tenant: "t", Token: a, Username: "u"}} {
+	for _, bad := range []actionnetwork.Credential{{Tenant: "t", Token: "short"}, {Token: a}, {Tenant: "t", Token: a, Username: "u"}} {
 		if _, err := actionnetwork.NewAuthenticator(bad); err == nil {
 			t.Errorf("NewAuthenticator(%+v) succeeded", bad)
 		}
 	}
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	auth, _ := actionnetwork.NewAuthenticator(actionnetwork.Token{Tenant: "t", Token: a})
+	auth, _ := actionnetwork.NewAuthenticator(actionnetwork.Credential{Tenant: "t", Token: a})
 	auth.Now = func() time.Time { return now }
-	_ = auth.Add(actionnetwork.Token{Tenant: "t", Token: b})
+	_ = auth.Add(actionnetwork.Credential{Tenant: "t", Token: b})
 	auth.Expire("t", a, now)
 	check := func(tok string) error {
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
 		r.SetPathValue("tenant", "t")
 		r.SetPathValue("token", tok)
-		_, err := auth.Authenticate(r)
+		_, err := auth.Authenticate(r, nil)
 		return err
 	}
 	if !errors.Is(check(a), donorsync.ErrUnauthorized) || check(b) != nil {
@@ -440,37 +458,28 @@ func TestAnswersBeforeTheDeadlineWhenTheStoreStalls(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
+// TestNewSourceFailsClosed: a Source cannot be made without tokens.
+func TestNewSourceFailsClosed(t *testing.T) {
+	t.Parallel()
+	empty, _ := actionnetwork.NewAuthenticator()
+	for name, a := range map[string]*actionnetwork.Authenticator{"nil": nil, "empty": empty, "zero": {}} {
+		if _, err := actionnetwork.NewSource(a, actionnetwork.Options{}); err == nil {
+			t.Errorf("NewSource with a %s Authenticator succeeded", name)
 		}
-		f.Add(data)
 	}
-	f.Add([]byte(`[{"osdi:donation":{"identifiers":["action_network:x"],"amount":"1"},"osdi:signature":{}}]`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		dec, err := (&actionnetwork.Source{}).Decode(&donorsync.Delivery{Tenant: "t", Body: body})
+}
+
+func TestNewRequest(t *testing.T) {
+	t.Parallel()
+	c := actionnetwork.Credential{Tenant: "acme", Token: token, Username: "an", Password: "pw"}
+	for _, url := range []string{"https://example.org/webhooks/actionnetwork/acme", "https://example.org/webhooks/actionnetwork/acme/"} {
+		r, err := actionnetwork.NewRequest(t.Context(), url, c, []byte("[]"))
 		if err != nil {
-			if !errors.Is(err, donorsync.ErrInvalid) {
-				t.Fatalf("error %v does not match ErrInvalid", err)
-			}
-			return
+			t.Fatal(err)
 		}
-		p, err := actionnetwork.Parse(body)
-		if err != nil || len(dec.Events) != len(p) {
-			t.Fatalf("%d events for %d elements (%v)", len(dec.Events), len(p), err)
+		user, pass, ok := r.BasicAuth()
+		if r.URL.Path != "/webhooks/actionnetwork/acme/"+token || r.Method != http.MethodPost || user != "an" || pass != "pw" || !ok {
+			t.Errorf("NewRequest(%q) = %s %s, basic auth %q %q %v", url, r.Method, r.URL, user, pass, ok)
 		}
-		for _, ev := range dec.Events {
-			if ev.Donation != nil && ev.Donation.ExternalID == "" {
-				t.Fatalf("donation without an id: %+v", ev)
-			}
-			for _, a := range ev.Activities {
-				if a.Key == "" || ev.Contact == nil {
-					t.Fatalf("activity without a key or a contact: %+v", ev)
-				}
-			}
-		}
-	})
+	}
 }

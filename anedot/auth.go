@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"net/http"
 	"sync"
@@ -21,8 +22,8 @@ import (
 // hex HMAC-SHA256 of the raw body, keyed with the webhook's secret token.
 const SignatureHeader = "X-Request-Signature"
 
-// A Secret is a webhook's secret token for one tenant.
-type Secret struct {
+// A Credential is a webhook's secret token for one tenant.
+type Credential struct {
 	Tenant string
 	Token  string
 	// Expires is when the secret stops being accepted; zero means never.
@@ -30,8 +31,8 @@ type Secret struct {
 	Expires time.Time
 }
 
-// A Verifier checks the signatures of Anedot deliveries and tells which
-// tenant they belong to.
+// An Authenticator checks the signatures of Anedot deliveries and tells
+// which tenant they belong to.
 //
 // Each tenant may have several live secrets (rotation with overlap, or one
 // webhook per template type, each with its own token). The signature is
@@ -40,13 +41,13 @@ type Secret struct {
 // tenant, wrong or expired secret) returns the same error after the same
 // work. A "sha256=" prefix on the header is accepted.
 //
-// A Verifier is safe for concurrent use; secrets can be added and expired
-// while it serves.
-type Verifier struct {
+// An Authenticator is safe for concurrent use; secrets can be added and
+// expired while it serves.
+type Authenticator struct {
 	// TenantParam is the name of the request path wildcard that holds the
 	// tenant, as in "POST /webhooks/anedot/{tenant}". When the request has
-	// no such value and the Verifier knows exactly one tenant, that tenant
-	// is used. Empty means "tenant".
+	// no such value and the Authenticator knows exactly one tenant, that
+	// tenant is used. Empty means "tenant".
 	TenantParam string
 
 	// Now is the clock for expiry; nil means time.Now.
@@ -79,9 +80,9 @@ func (s *secret) mac(body []byte, out *[sha256.Size]byte) {
 // as a known one.
 var dummySecret = newSecret("donorsync: no such tenant")
 
-// NewVerifier returns a Verifier that accepts secrets.
-func NewVerifier(secrets ...Secret) (*Verifier, error) {
-	v := &Verifier{}
+// NewAuthenticator returns an Authenticator that accepts secrets.
+func NewAuthenticator(secrets ...Credential) (*Authenticator, error) {
+	v := &Authenticator{}
 	for _, s := range secrets {
 		if err := v.Add(s); err != nil {
 			return nil, err
@@ -92,7 +93,7 @@ func NewVerifier(secrets ...Secret) (*Verifier, error) {
 
 // Add makes s valid at once, beside the tenant's other secrets. Adding a
 // token that the tenant already has replaces its expiry.
-func (v *Verifier) Add(s Secret) error {
+func (v *Authenticator) Add(s Credential) error {
 	if s.Tenant == "" || s.Token == "" {
 		return errors.New("anedot: a secret needs a tenant and a token")
 	}
@@ -102,24 +103,24 @@ func (v *Verifier) Add(s Secret) error {
 
 // Expire makes a tenant's secret stop working at the given time (now, if
 // at is zero). It reports whether the secret was found.
-func (v *Verifier) Expire(tenant, token string, at time.Time) bool {
+func (v *Authenticator) Expire(tenant, token string, at time.Time) bool {
 	if at.IsZero() {
 		at = v.now()
 	}
 	return v.secrets.Expire(tenant, at, func(e *secret) bool { return e.token == token })
 }
 
-func (v *Verifier) now() time.Time {
+func (v *Authenticator) now() time.Time {
 	if v.Now != nil {
 		return v.Now()
 	}
 	return time.Now()
 }
 
-// Verify checks the signature of body, as received in r, and returns the
-// tenant whose secret signed it, or an error wrapping
+// Authenticate checks the signature of body, as received in r, and
+// returns the tenant whose secret signed it, or an error wrapping
 // donorsync.ErrUnauthorized.
-func (v *Verifier) Verify(r *http.Request, body []byte) (string, error) {
+func (v *Authenticator) Authenticate(r *http.Request, body []byte) (tenant string, err error) {
 	var got [sha256.Size]byte
 	sig := r.Header.Get(SignatureHeader)
 	if len(sig) > 7 && (sig[:7] == "sha256=" || sig[:7] == "SHA256=") {
@@ -155,14 +156,14 @@ func Sign(token string, body []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// NewRequest returns a POST request carrying body to url, signed with the
+// NewRequest returns a POST request carrying body to url, signed with c's
 // secret token as Anedot signs it. Use it in tests and to try an endpoint.
-func NewRequest(ctx context.Context, url, token string, body []byte) (*http.Request, error) {
+func NewRequest(ctx context.Context, url string, c Credential, body []byte) (*http.Request, error) {
 	r, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("anedot: %w", err)
 	}
 	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set(SignatureHeader, Sign(token, body))
+	r.Header.Set(SignatureHeader, Sign(c.Token, body))
 	return r, nil
 }

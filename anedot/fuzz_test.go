@@ -1,0 +1,160 @@
+package anedot_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/anedot"
+	"github.com/donorsync/donorsync/flex"
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+)
+
+// isClear reports whether err names a field or a byte offset.
+func isClear(err error) bool {
+	var fe *flex.Error
+	var se *flex.SyntaxError
+	return errors.As(err, &fe) || errors.As(err, &se)
+}
+
+// FuzzParse decodes any body through Parse and Source.Decode: no panic, an
+// error is a clear one (naming a field or a byte offset, and ErrInvalid
+// from Decode), and every donation or commitment made has its natural key.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	src := newSource(f, anedot.Options{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, perr := anedot.Parse(body)
+		if perr != nil && !isClear(perr) {
+			t.Fatalf("Parse error %v (%T) names neither a field nor an offset", perr, perr)
+		}
+		dec, err := src.Decode(&donorsync.Delivery{Tenant: "acme", Body: body})
+		if (err == nil) != (perr == nil) && perr != nil {
+			t.Fatalf("Decode succeeded where Parse fails: %v", perr)
+		}
+		if err != nil {
+			if !errors.Is(err, donorsync.ErrInvalid) {
+				t.Fatalf("error %v does not match ErrInvalid", err)
+			}
+			return
+		}
+		for _, ev := range dec.Events {
+			if ev.Donation != nil && ev.Donation.ExternalID == "" || ev.Commitment != nil && ev.Commitment.ExternalID == "" {
+				t.Fatalf("an event without its natural key: %+v", ev)
+			}
+		}
+	})
+}
+
+// FuzzAuthenticate never accepts a signature that is not the HMAC of the
+// body with the tenant's secret.
+func FuzzAuthenticate(f *testing.F) {
+	body := []byte(`{"event":"donation_completed","payload":{"donation":{"id":"d1"}}}`)
+	good := anedot.Sign(token, body)
+	f.Add(good, body)
+	f.Add("sha256="+good, body)
+	f.Add(good[:63]+"0", body)
+	f.Add("", []byte{})
+	v, err := anedot.NewAuthenticator(anedot.Credential{Tenant: "acme", Token: token})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, sig string, body []byte) {
+		tenant, err := verify(t, v, "/webhooks/anedot/acme", sig, body)
+		want := anedot.Sign(token, body)
+		trimmed := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(sig), "sha256="), "SHA256=")
+		right := strings.EqualFold(trimmed, want)
+		if err == nil && (!right || tenant != "acme") {
+			t.Fatalf("signature %q accepted for body %q", sig, body)
+		}
+		if err == nil != right && strings.TrimSpace(sig) == sig {
+			t.Fatalf("signature %q: accepted=%v, want %v", sig, err == nil, right)
+		}
+	})
+}
+
+// parseWithEncodingJSON decodes body as Parse does, with encoding/json and
+// the struct tags of the payload types: the envelope, then the payload
+// into the template of the event.
+func parseWithEncodingJSON(body []byte) (*anedot.Payload, error) {
+	var env struct {
+		Event   flex.String     `json:"event"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	if err := flex.Unmarshal(body, &env); err != nil {
+		return nil, err
+	}
+	if env.Event.Value == "" {
+		return nil, errors.New("no event")
+	}
+	if env.Payload == nil {
+		return nil, errors.New("no payload")
+	}
+	p := &anedot.Payload{Event: env.Event.Value, Raw: env.Payload}
+	var template any
+	switch {
+	case p.Event == anedot.SubmissionCreated:
+		p.Submission = &anedot.Submission{}
+		template = p.Submission
+	case strings.HasPrefix(p.Event, "commitment_"):
+		p.Commitment = &anedot.Commitment{}
+		template = p.Commitment
+	case strings.HasPrefix(p.Event, "donation_") || p.Event == anedot.DonationSettled:
+		p.Donation = &anedot.Donation{}
+		template = p.Donation
+	default:
+		return p, nil
+	}
+	if err := flex.Unmarshal(env.Payload, template); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// FuzzParseMatchesEncodingJSON holds Parse, the one-pass decoder, to the
+// result of encoding/json with the payload's struct tags.
+func FuzzParseMatchesEncodingJSON(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.json")
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{`null`, `{}`, `[]`, `{"event":"donation_completed","payload":null}`,
+		`{"EVENT":"donation_completed","Payload":{"DONATION":{"ID":"x"},"Email":"a@b.org"}}`,
+		`{"event":"donation_completed","payload":{"donation":{"id":"a"},"donation":{"fees":{"vendor_fees":[{"amount":"1"}]}}}}`,
+		`{"event":"commitment_updated","payload":{"changed_attributes":{"status":["a","b"]},"changed_attributes":null}}`,
+		`{"event":"submission_created","payload":{"custom_field_responses":[],"donations":[{"id":"d","fund":{"name":"f"}}]}}`,
+		`{"event":"submission_created","payload":{"custom_field_responses":{"a":["x",1],"b":null}}}`,
+		`{"event":"settlement_date","payload": {"amount_in_dollars": 5} }`, `{"event":"x","payload":5}`,
+		`{"event":"donation_voided","payload":"x"}`, `{"event":"donation_completed","payload":{}}x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, errFast := anedot.Parse(body)
+		slow, errSlow := parseWithEncodingJSON(body)
+		if (errFast == nil) != (errSlow == nil) {
+			t.Fatalf("Parse error %v, encoding/json error %v for %q", errFast, errSlow, body)
+		}
+		if errFast != nil {
+			return
+		}
+		if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
+			t.Fatalf("Parse differs from encoding/json for %q (-json +parse):\n%s", body, diff)
+		}
+	})
+}
