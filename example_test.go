@@ -19,10 +19,14 @@ func ExampleHandler() {
 	if err != nil {
 		panic(err)
 	}
+	src, err := actblue.NewSource(auth, actblue.Options{})
+	if err != nil {
+		panic(err)
+	}
 	store := memstore.New()
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{
-		Source:   &actblue.Source{Auth: auth},
+		Source:   src,
 		Ingester: &donorsync.Ingester{Store: store, Logger: quiet},
 		Logger:   quiet,
 	})

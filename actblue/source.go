@@ -20,10 +20,7 @@ type Options struct {
 // A Source is the ActBlue side of a donorsync.Handler. Make one with
 // NewSource.
 type Source struct {
-	// Auth checks credentials and finds the tenant. NewSource sets it and
-	// checks it; a Source without one rejects every request.
-	Auth *Authenticator
-
+	auth *Authenticator // nil in a zero Source, which rejects every request
 	kind Kind
 }
 
@@ -44,7 +41,7 @@ func NewSource(auth *Authenticator, opts Options) (*Source, error) {
 	default:
 		return nil, fmt.Errorf("actblue: unknown webhook kind %q", opts.Kind)
 	}
-	return &Source{Auth: auth, kind: opts.Kind}, nil
+	return &Source{auth: auth, kind: opts.Kind}, nil
 }
 
 // Provider implements donorsync.Source.
@@ -53,10 +50,10 @@ func (s *Source) Provider() string { return Provider }
 // Authenticate implements donorsync.Source: it checks the Basic-Auth
 // credentials of r. ActBlue signs nothing: the body plays no part.
 func (s *Source) Authenticate(r *http.Request, body []byte) (string, error) {
-	if s.Auth == nil {
+	if s.auth == nil {
 		return "", donorsync.ErrUnauthorized
 	}
-	return s.Auth.Authenticate(r, body)
+	return s.auth.Authenticate(r, body)
 }
 
 // Hint implements donorsync.Hinter: the Kind of Options, recorded with
