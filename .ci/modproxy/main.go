@@ -3,7 +3,8 @@
 // version of the release being prepared.
 //
 // That version is the one at which go.work replaces the workspace's modules
-// by their directories (docs/releasing.md); all the modules are served at it.
+// by their directories (docs/releasing.md); all the modules are served at it,
+// and must require one another at it.
 // Each module is zipped from the files git would commit (tracked files and
 // untracked ones it does not ignore), by golang.org/x/mod/zip, which leaves
 // out nested modules and enforces the rules of module zips. A module in a
@@ -88,6 +89,9 @@ func run(out string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkRequires(mods, version); err != nil {
+		return err
+	}
 	license, err := os.ReadFile("LICENSE")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -130,6 +134,42 @@ func releaseVersion(work *modfile.WorkFile, mods []mod) (string, error) {
 		return "", fmt.Errorf("go.work: %s is not a canonical semantic version", version)
 	}
 	return version, nil
+}
+
+// checkRequires reports the go.mod files that require a workspace module at
+// another version than the release's, or replace one: outside the workspace,
+// such a requirement would resolve to another version than this tree, or not
+// at all.
+func checkRequires(mods []mod, version string) error {
+	inWork := map[string]bool{}
+	for _, m := range mods {
+		inWork[m.path] = true
+	}
+	var errs []error
+	for _, m := range mods {
+		name := filepath.Join(m.dir, "go.mod")
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		f, err := modfile.Parse(name, data, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range f.Require {
+			if inWork[r.Mod.Path] && r.Mod.Version != version {
+				errs = append(errs, fmt.Errorf("%s:%d: requires %s %s, not %s, the version of the release being prepared",
+					name, r.Syntax.Start.Line, r.Mod.Path, r.Mod.Version, version))
+			}
+		}
+		for _, r := range f.Replace {
+			if inWork[r.Old.Path] {
+				errs = append(errs, fmt.Errorf("%s:%d: replaces %s, which a module outside the workspace ignores: go.work ties the modules together",
+					name, r.Syntax.Start.Line, r.Old.Path))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func serve(out string, m mod, version string, license []byte) error {
