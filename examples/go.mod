@@ -3,9 +3,9 @@ module github.com/donorsync/donorsync/examples
 go 1.25.0
 
 require (
-	github.com/donorsync/donorsync v0.0.0
-	github.com/donorsync/donorsync/store/postgres v0.0.0
-	github.com/donorsync/donorsync/store/sqlite v0.0.0
+	github.com/donorsync/donorsync v0.1.0
+	github.com/donorsync/donorsync/store/postgres v0.1.0
+	github.com/donorsync/donorsync/store/sqlite v0.1.0
 	github.com/jackc/pgx/v5 v5.12.0
 	modernc.org/sqlite v1.50.0
 )
@@ -27,10 +27,4 @@ require (
 	modernc.org/libc v1.72.0 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-)
-
-replace (
-	github.com/donorsync/donorsync => ../
-	github.com/donorsync/donorsync/store/postgres => ../store/postgres
-	github.com/donorsync/donorsync/store/sqlite => ../store/sqlite
 )

@@ -3,7 +3,7 @@ module github.com/donorsync/donorsync/store/postgres
 go 1.25.0
 
 require (
-	github.com/donorsync/donorsync v0.0.0
+	github.com/donorsync/donorsync v0.1.0
 	github.com/jackc/pgx/v5 v5.12.0
 )
 
@@ -16,5 +16,3 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )
-
-replace github.com/donorsync/donorsync => ../../

@@ -3,7 +3,7 @@ module github.com/donorsync/donorsync/store/sqlite
 go 1.25.0
 
 require (
-	github.com/donorsync/donorsync v0.0.0
+	github.com/donorsync/donorsync v0.1.0
 	github.com/google/go-cmp v0.7.0
 	github.com/shopspring/decimal v1.4.0
 	modernc.org/sqlite v1.50.0
@@ -20,5 +20,3 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
-
-replace github.com/donorsync/donorsync => ../../
