@@ -6,13 +6,13 @@ require (
 	github.com/donorsync/donorsync v0.1.0
 	github.com/donorsync/donorsync/store/postgres v0.1.0
 	github.com/donorsync/donorsync/store/sqlite v0.1.0
+	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	modernc.org/sqlite v1.50.0
 )
 
 require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
