@@ -24,6 +24,7 @@ import (
 // transaction is open, and lets a test step in.
 type watchStore struct {
 	*memstore.Store
+	batch.Declared
 	writing           atomic.Int32 // Updates in progress
 	viewsWhileWriting atomic.Int32
 	// delay, when set, lengthens every Update.
@@ -38,22 +39,21 @@ type watchStore struct {
 	// tx, when set, wraps the Tx of every Update; viewTx, of every View.
 	tx, viewTx func(donorsync.Tx) donorsync.Tx
 	views      atomic.Int32
-	// declare, when set before the store's first use, changes the
-	// execution model it declares.
-	declare func(*batch.Model)
 }
 
-// ExecutionModel declares, beside what memstore does, every capability
-// the wrappers of this file give its transactions (TryLock, Preload,
-// Drafts): where no wrapper gives one, the engine finds the Tx or Store
-// without it and does without.
-func (s *watchStore) ExecutionModel() batch.Model {
-	m := s.Store.ExecutionModel()
+// newWatchStore returns a watchStore over a new memstore. It declares,
+// beside what memstore does, every capability the wrappers of this file
+// give its transactions (TryLock, Preload, Drafts): where no wrapper gives
+// one, the engine finds the Tx or Store without it and does without.
+// declare, when not nil, changes that declaration.
+func newWatchStore(declare func(*batch.Model)) *watchStore {
+	mem := memstore.New()
+	m := batch.ModelOf(mem)
 	m.TryLock, m.Preload, m.Drafts = true, true, true
-	if s.declare != nil {
-		s.declare(&m)
+	if declare != nil {
+		declare(&m)
 	}
-	return m
+	return &watchStore{Store: mem, Declared: batch.Declare(m, nil)}
 }
 
 func (s *watchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
@@ -90,12 +90,15 @@ func (s *watchStore) View(ctx context.Context, fn func(donorsync.Tx) error) erro
 }
 
 // parallelWatch is a watchStore that writes transactions side by side.
-type parallelWatch struct{ *watchStore }
+type parallelWatch struct {
+	*watchStore
+	batch.Declared
+}
 
-func (s parallelWatch) ExecutionModel() batch.Model {
-	m := s.watchStore.ExecutionModel()
+func newParallelWatch(ws *watchStore) parallelWatch {
+	m := batch.ModelOf(ws)
 	m.Writers = 2
-	return m
+	return parallelWatch{ws, batch.Declare(m, nil)}
 }
 
 // watchedSource counts the deliveries it decodes while its store has a
@@ -135,7 +138,7 @@ func enqueueGifts(t *testing.T, g *donorsync.Ingester, src donorsync.Source, n i
 // watchStore, and returns the store, its Ingester and the deliveries' ids.
 func backlog(t *testing.T, src donorsync.Source, n int) (*watchStore, *donorsync.Ingester, []string) {
 	t.Helper()
-	ws := &watchStore{Store: memstore.New()}
+	ws := newWatchStore(nil)
 	g := &donorsync.Ingester{Store: ws, Logger: quiet}
 	return ws, g, enqueueGifts(t, g, src, n)
 }
@@ -193,10 +196,10 @@ func TestWorkerDecodesBeforeItsWritingTransaction(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			ws := &watchStore{Store: memstore.New()}
+			ws := newWatchStore(nil)
 			var store donorsync.Store = ws
 			if tc.parallel {
-				store = parallelWatch{ws}
+				store = newParallelWatch(ws)
 			}
 			g := &donorsync.Ingester{Store: store, Logger: quiet}
 			src := &watchedSource{store: ws}
@@ -215,10 +218,32 @@ func TestWorkerDecodesBeforeItsWritingTransaction(t *testing.T) {
 	}
 }
 
+// plainTx is a Tx with none of the batch protocol's methods.
+type plainTx struct{ donorsync.Tx }
+
+func TestWorkerStopsLookingForAReadAheadTheStoreLacks(t *testing.T) {
+	t.Parallel()
+	src := &perBodySource{}
+	ws, g, ids := backlog(t, src, 10)
+	ws.viewTx = func(tx donorsync.Tx) donorsync.Tx { return plainTx{tx} }
+	ws.views.Store(0)
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
+	if n, err := w.Drain(t.Context()); n != 10 || err != nil {
+		t.Fatalf("Drain = %d, %v; want 10", n, err)
+	}
+	// Four batches (the last finds none); one View showed there is no
+	// reading ahead, though the store declares it.
+	if n := ws.views.Load(); n != 1 {
+		t.Errorf("%d Views during the drain, want 1", n)
+	}
+	ws.viewTx = nil
+	wantStatuses(t, ws, ids, repeat(donorsync.Processed, 10))
+}
+
 func TestWorkerReadsAheadOnlyWhenTheStoreDeclaresIt(t *testing.T) {
 	t.Parallel()
 	src := &perBodySource{}
-	ws := &watchStore{Store: memstore.New(), declare: func(m *batch.Model) { *m = batch.Model{} }}
+	ws := newWatchStore(func(m *batch.Model) { *m = batch.Model{} })
 	g := &donorsync.Ingester{Store: ws, Logger: quiet}
 	ids := enqueueGifts(t, g, src, 10)
 	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}, Batch: 4}
@@ -443,7 +468,8 @@ func (t loggedTx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (st
 func TestInlineGroupLeavesWhatItCannotLockForTheNextGroup(t *testing.T) {
 	t.Parallel()
 	log := &journalLog{}
-	ws := &watchStore{Store: memstore.New(), hold: make(chan struct{}), holding: make(chan struct{})}
+	ws := newWatchStore(nil)
+	ws.hold, ws.holding = make(chan struct{}), make(chan struct{})
 	ws.tx = func(tx donorsync.Tx) donorsync.Tx {
 		log.mu.Lock()
 		defer log.mu.Unlock()
@@ -606,7 +632,8 @@ func TestGiftKeyIsReadOnlyForADonorWithoutKeys(t *testing.T) {
 // writes: enough for batches whose deliveries share no record.)
 type draftStore struct {
 	*watchStore
-	mu sync.Mutex
+	batch.Declared // the watchStore's, with Draft
+	mu             sync.Mutex
 	// afters has, for each draft, the index of the draft it follows, or
 	// -1; drafts, the drafts made.
 	afters                 []int
@@ -621,6 +648,7 @@ type heldWrites []func(context.Context, donorsync.Tx) error
 
 func newDraftStore(ws *watchStore) *draftStore {
 	s := &draftStore{watchStore: ws}
+	s.Declared = batch.Declare(batch.ModelOf(ws), s.Draft)
 	ws.tx = func(tx donorsync.Tx) donorsync.Tx { return sendingTx{tx, s} }
 	return s
 }

@@ -253,3 +253,55 @@ func TestDeadlineLeavesTimeToJournal(t *testing.T) {
 		t.Errorf("answer %d %s with the default deadline and a prompt store", w.Code, w.Body)
 	}
 }
+
+// panickingSource decodes by panicking: a decoder bug met by one body.
+type panickingSource struct{ jsonSource }
+
+func (*panickingSource) Decode(*donorsync.Delivery) (donorsync.Decoded, error) {
+	panic("decoder bug")
+}
+
+func TestHandlerSurvivesASourceThatPanics(t *testing.T) {
+	t.Parallel()
+	store := memstore.New()
+	h := &donorsync.Handler{Source: &panickingSource{}, Ingester: &donorsync.Ingester{Store: store, Logger: quiet}, Logger: quiet}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("body"))
+	r.Header.Set("X-Token", "secret")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r) // a panic on the handler's own goroutine would end the test binary
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("answer %d %s, want 503: nothing was journaled", w.Code, w.Body)
+	}
+}
+
+// lockCounter counts the calls of Tx.Lock.
+type lockCounter struct {
+	*memstore.Store
+	locks *atomic.Int32
+}
+
+type countingTx struct {
+	donorsync.Tx
+	locks *atomic.Int32
+}
+
+func (s lockCounter) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.Store.Update(ctx, func(tx donorsync.Tx) error { return fn(countingTx{tx, s.locks}) })
+}
+
+func (t countingTx) Lock(ctx context.Context, names []string) error {
+	t.locks.Add(1)
+	return t.Tx.Lock(ctx, names)
+}
+
+func TestEnqueueTakesNoLocks(t *testing.T) {
+	t.Parallel()
+	store := lockCounter{memstore.New(), new(atomic.Int32)}
+	g := &donorsync.Ingester{Store: store, Logger: quiet}
+	if err := g.Enqueue(t.Context(), &decodingSource{}, &donorsync.Delivery{Tenant: "t1", Body: []byte("g1")}); err != nil {
+		t.Fatal(err)
+	}
+	if n := store.locks.Load(); n != 0 {
+		t.Errorf("Enqueue's group commit called Lock %d times; it applies nothing", n)
+	}
+}

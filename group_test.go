@@ -256,13 +256,13 @@ func (s *parallelStore) Update(ctx context.Context, fn func(donorsync.Tx) error)
 
 type parallelWrites struct {
 	*parallelStore
-	n int
+	batch.Declared
 }
 
-func (s parallelWrites) ExecutionModel() batch.Model {
-	m := s.parallelStore.ExecutionModel()
-	m.Writers = s.n
-	return m
+func newParallelWrites(ps *parallelStore, n int) parallelWrites {
+	m := batch.ModelOf(ps)
+	m.Writers = n
+	return parallelWrites{ps, batch.Declare(m, nil)}
 }
 
 func TestGroupCommitsRunSideBySideOnAParallelStore(t *testing.T) {
@@ -282,7 +282,7 @@ func TestGroupCommitsRunSideBySideOnAParallelStore(t *testing.T) {
 			ps := &parallelStore{slowStore: &slowStore{Store: mem}}
 			var store donorsync.Store = ps
 			if tc.parallel > 0 {
-				store = parallelWrites{ps, tc.parallel}
+				store = newParallelWrites(ps, tc.parallel)
 			}
 			g := &donorsync.Ingester{Store: store, Logger: quiet}
 			const n = 80

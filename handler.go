@@ -145,7 +145,16 @@ func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) error {
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(deadline))
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- in(ctx, h.Source, d) }()
+	go func() {
+		// A panic here (a Source's decoder, a store) would end the
+		// process: nothing recovers on this goroutine but this.
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("%w: panic: %v", ErrUnavailable, p)
+			}
+		}()
+		done <- in(ctx, h.Source, d)
+	}()
 	select {
 	case err := <-done:
 		return err

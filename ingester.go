@@ -71,7 +71,7 @@ func DefaultBackoff(attempts int) time.Duration {
 // pipeline it allows (nil when none), chosen once.
 func (g *Ingester) execution() (batch.Model, *readAhead) {
 	g.modelOnce.Do(func() {
-		g.model = modelOf(g.Store)
+		g.model = batch.ModelOf(g.Store)
 		if g.model.ReadAhead && g.model.Writers <= 1 {
 			g.ahead = &readAhead{g: g, model: g.model}
 		}

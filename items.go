@@ -33,11 +33,14 @@ func (b items) decoded() items {
 	return out
 }
 
-// apply applies the events of the items that could be decoded, in tx; the
+// applyItems applies the events of the items that could be decoded, in tx; the
 // first failure fails them all. It locks everything they touch at once,
 // and reads ahead where tx can.
 func (g *Ingester) applyItems(ctx context.Context, tx Tx, b items) error {
 	b = b.decoded()
+	if len(b) == 0 {
+		return nil
+	}
 	var names []string
 	for _, it := range b {
 		names = append(names, g.lockNames(it.d, it.events)...)

@@ -63,6 +63,12 @@ type readAhead struct {
 
 	mu   sync.Mutex
 	held map[batch.ID]struct{} // read ahead by a Worker, not yet settled
+
+	// unlisted is set once a View's Tx could not list due deliveries
+	// (a store that wraps the View's Tx of one that declares read-ahead):
+	// the writing transactions then claim what is due, and no more Views
+	// are spent finding that out.
+	unlisted atomic.Bool
 }
 
 // ahead is a batch read ahead, held until released.
@@ -76,8 +82,11 @@ type ahead struct {
 
 func (r *readAhead) prepare(ctx context.Context, w *Worker, a *ahead) (*ahead, error) {
 	if a == nil {
+		if r.unlisted.Load() {
+			return nil, nil
+		}
 		var err error
-		if a, err = r.read(ctx, w); err != nil {
+		if a, err = r.read(ctx, w); err != nil || r.unlisted.Load() {
 			a.release()
 			return nil, err
 		}
@@ -141,7 +150,8 @@ func (r *readAhead) read(ctx context.Context, w *Worker) (*ahead, error) {
 	err := r.g.Store.View(ctx, func(tx Tx) error {
 		l, ok := tx.(lister)
 		if !ok {
-			return fmt.Errorf("donorsync: the store declares read-ahead, but its Tx cannot list due deliveries")
+			r.unlisted.Store(true)
+			return nil
 		}
 		var err error
 		ds, err = l.DueDeliveries(ctx, Claim{Tenant: w.Tenant, Now: r.g.now(), Limit: size + held})
@@ -202,11 +212,11 @@ func (r *readAhead) preload(ctx context.Context, a *ahead) {
 // nil when it could not: that transaction then applies the batch itself,
 // where an error shows.
 func (r *readAhead) draftOf(ctx context.Context, after batch.Draft, a *ahead) batch.Draft {
-	dr, ok := r.g.Store.(drafter)
+	draft, ok := batch.DraftOf(r.g.Store).(draftFunc)
 	if !r.model.Drafts || !ok || len(a.items) == 0 {
 		return nil
 	}
-	d, err := dr.Draft(ctx, after, func(tx Tx) error {
+	d, err := draft(ctx, after, func(tx Tx) error {
 		return r.g.applyItems(ctx, tx, a.items)
 	})
 	if err != nil {

@@ -14,17 +14,10 @@ type (
 	recorder = batch.Recorder[*Delivery]
 	claimer  = batch.Claimer[Claim, *Delivery]
 	lister   = batch.Lister[Claim, *Delivery]
-	drafter  = batch.Drafter[Tx]
 )
 
-// modelOf returns the execution model s declares; the zero Model when it
-// declares none.
-func modelOf(s Store) batch.Model {
-	if d, ok := s.(batch.Declarer); ok {
-		return d.ExecutionModel()
-	}
-	return batch.Model{}
-}
+// draftFunc is the Draft function a store declares (batch.DraftOf).
+type draftFunc = func(ctx context.Context, after batch.Draft, fn func(Tx) error) (batch.Draft, error)
 
 // declared returns the execution model the Store declares.
 func (g *Ingester) declared() batch.Model {

@@ -239,7 +239,7 @@ func (w *Worker) oneByOne(ctx context.Context) (int, error) {
 	for _, d := range claimed {
 		src := w.source(d.Provider)
 		if src == nil {
-			w.bury(ctx, d, fmt.Sprintf("no source for provider %q", d.Provider))
+			w.bury(pctx, d, fmt.Sprintf("no source for provider %q", d.Provider))
 			continue
 		}
 		if err := g.Process(pctx, src, d); err != nil {

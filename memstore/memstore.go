@@ -27,17 +27,17 @@ import (
 // A Store is an in-memory donorsync.Store. The zero value is not usable;
 // call New.
 type Store struct {
-	// The engine of this module reads how the Store runs transactions
-	// from the embedded Model; it is not part of the Store's API.
-	model
+	// How the Store runs the engine's transactions (one writer, Workers
+	// that read their batches ahead): for the engine of this module, not
+	// part of the Store's API.
+	declared
 
 	mu      sync.Mutex
 	tenants map[string]*tenant
 }
 
-// model is what a Store declares to the engine: one writer, and Workers
-// that read their batches ahead.
-type model = batch.Model
+// declared is what a Store declares to the engine.
+type declared = batch.Declared
 
 type tenant struct {
 	deliveries  map[string]*donorsync.Delivery
@@ -52,7 +52,7 @@ type tenant struct {
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{model: model{Writers: 1, ReadAhead: true}, tenants: make(map[string]*tenant)}
+	return &Store{declared: batch.Declare(batch.Model{Writers: 1, ReadAhead: true}, nil), tenants: make(map[string]*tenant)}
 }
 
 var (

@@ -18,19 +18,14 @@ import (
 // model. The suite checks what a store declares; a store outside this
 // module declares nothing, and only the Store contract is checked.
 type (
-	recorder = batch.Recorder[*donorsync.Delivery]
-	claimer  = batch.Claimer[donorsync.Claim, *donorsync.Delivery]
-	lister   = batch.Lister[donorsync.Claim, *donorsync.Delivery]
-	drafter  = batch.Drafter[donorsync.Tx]
+	recorder  = batch.Recorder[*donorsync.Delivery]
+	claimer   = batch.Claimer[donorsync.Claim, *donorsync.Delivery]
+	lister    = batch.Lister[donorsync.Claim, *donorsync.Delivery]
+	draftFunc = func(context.Context, batch.Draft, func(donorsync.Tx) error) (batch.Draft, error)
 )
 
 // declared returns the execution model s declares.
-func declared(s donorsync.Store) batch.Model {
-	if d, ok := s.(batch.Declarer); ok {
-		return d.ExecutionModel()
-	}
-	return batch.Model{}
-}
+func declared(s donorsync.Store) batch.Model { return batch.ModelOf(s) }
 
 // batchStore starts every read-write transaction of a store that declares
 // batch mode with an empty Prefetch.
@@ -396,13 +391,13 @@ func testDraft(t *testing.T, s donorsync.Store) {
 	if !declared(s).Drafts {
 		t.Skip("the store declares no drafts")
 	}
-	dr, ok := s.(drafter)
+	draftOf, ok := batch.DraftOf(s).(draftFunc)
 	if !ok {
 		t.Fatal("the store declares drafts, but cannot draft")
 	}
 	draft := func(p person, after batch.Draft, change func(*contact.Contact)) batch.Draft {
 		t.Helper()
-		d, err := dr.Draft(ctx(t), after, func(tx donorsync.Tx) error { return p.edit(t, tx, change) })
+		d, err := draftOf(ctx(t), after, func(tx donorsync.Tx) error { return p.edit(t, tx, change) })
 		if err != nil {
 			t.Fatalf("Draft: %v", err)
 		}

@@ -18,12 +18,15 @@ import (
 // still read ahead and preload, and apply each batch in the writing
 // transaction. It switches the drafts of the SQLite pipeline off as a
 // unit, for measuring what they gain.
-type withoutDrafts struct{ *sqlite.Store }
+type withoutDrafts struct {
+	*sqlite.Store
+	batch.Declared
+}
 
-func (s withoutDrafts) ExecutionModel() batch.Model {
-	m := s.Store.ExecutionModel()
+func newWithoutDrafts(s *sqlite.Store) withoutDrafts {
+	m := batch.ModelOf(s)
 	m.Drafts = false
-	return m
+	return withoutDrafts{s, batch.Declare(m, nil)}
 }
 
 // draftConns is the connection count of the drafts' runs: the one that
@@ -47,7 +50,7 @@ func draftRows(ctx context.Context, dir string, log *slog.Logger, d time.Duratio
 				}
 				var store donorsync.Store = st
 				if !drafts {
-					store = withoutDrafts{st}
+					store = newWithoutDrafts(st)
 				}
 				rate, _ := endToEnd(ctx, store, log, d, queued, sqliteQueue, draftConns)
 				st.Close()

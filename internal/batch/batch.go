@@ -6,7 +6,7 @@
 // this module implements donorsync.Store and donorsync.Tx only, and the
 // engine does the same work with them, one call at a time.
 //
-// A store declares its Model once, as data (a Declarer). The engine
+// A store declares its Model once, as data (Declare). The engine
 // chooses its strategies from it: how many group commits run at once,
 // whether Workers read ahead, preload and draft, whether locks are tried
 // before they are waited for. The interfaces below are the calls those
@@ -57,18 +57,46 @@ type Model struct {
 	// records ahead for the writing transaction.
 	Preload bool
 
-	// Drafts says the store is a Drafter and its writing Tx a
-	// DraftSender: a Worker applies a batch in a draft beside the writing
-	// transaction, which then only sends the draft's writes.
+	// Drafts says the store declares a Draft function (a Drafter's) and
+	// its writing Tx is a DraftSender: a Worker applies a batch in a draft
+	// beside the writing transaction, which then only sends the draft's
+	// writes.
 	Drafts bool
 }
 
-// ExecutionModel returns m: a store declares its Model by embedding it.
-func (m Model) ExecutionModel() Model { return m }
+// Declared is what a store of this module declares to the engine: its
+// Model and, when it drafts, its Draft function. A store embeds it; its
+// fields and methods are unexported, so that none of it is part of the
+// store's API.
+type Declared struct {
+	model Model
+	draft any // a Drafter's Draft method value, or nil
+}
 
-// A Declarer is a store that declares its Model.
-type Declarer interface {
-	ExecutionModel() Model
+// Declare returns the declaration of a store of Model m. draft is its
+// Draft function (the method of a Drafter), or nil.
+func Declare(m Model, draft any) Declared { return Declared{m, draft} }
+
+func (d Declared) declared() Declared { return d }
+
+// declarer is a value that embeds a Declared.
+type declarer interface{ declared() Declared }
+
+// ModelOf returns the Model s declares; the zero Model when s declares
+// none.
+func ModelOf(s any) Model {
+	if d, ok := s.(declarer); ok {
+		return d.declared().model
+	}
+	return Model{}
+}
+
+// DraftOf returns the Draft function s declares, or nil.
+func DraftOf(s any) any {
+	if d, ok := s.(declarer); ok {
+		return d.declared().draft
+	}
+	return nil
 }
 
 // A Key is a contact key of one tenant.
@@ -167,7 +195,8 @@ type TryLocker interface {
 }
 
 // A Drafter is a store that runs fn in a Tx that reads what is committed
-// and holds back what fn writes, and returns the writes held back. When
+// and holds back what fn writes, and returns the writes held back. A store
+// declares its Draft method (Declare) rather than export it. When
 // after is not nil, fn reads the records as they will be once after is
 // sent, and the draft can be sent only once after has committed.
 type Drafter[T any] interface {

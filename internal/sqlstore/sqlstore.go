@@ -933,29 +933,25 @@ func (t *tx) Commitments(ctx context.Context, tenant string, p donorsync.Page) (
 		`SELECT data FROM commitments WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
 }
 
-// Engine is what a SQL store offers the engine beside Update and View:
-// its execution model, and drafts on its read connections. A store embeds
-// it under an unexported alias, so that neither shows in its API.
-type Engine struct {
-	batch.Model
+// Drafts drafts batches on a store's read connections, for its writer to
+// send (batch.Drafter): a store declares its Draft method (batch.Declare).
+type Drafts struct {
 	read *sql.DB
 	memo *Memo
 	d    *Dialect
 }
 
-// NewEngine returns the Engine of a store that declares m and, when
-// m.Drafts is set, drafts on read with the writer's Memo memo.
-func NewEngine(m batch.Model, read *sql.DB, memo *Memo, d *Dialect) Engine {
-	return Engine{Model: m, read: read, memo: memo, d: d}
+var _ batch.Drafter[donorsync.Tx] = (*Drafts)(nil)
+
+// NewDrafts returns the Drafts of a store that reads on read and keeps
+// the writer's records in memo.
+func NewDrafts(read *sql.DB, memo *Memo, d *Dialect) *Drafts {
+	return &Drafts{read: read, memo: memo, d: d}
 }
 
 // Draft implements batch.Drafter: fn runs on a read connection, and the
 // writing connection sends its writes when no record has been written
-// since it began. A store that keeps no records declines
-// (batch.ErrSkip).
-func (e Engine) Draft(ctx context.Context, after batch.Draft, fn func(donorsync.Tx) error) (batch.Draft, error) {
-	if !e.Drafts || e.read == nil {
-		return nil, batch.ErrSkip
-	}
+// since it began.
+func (e *Drafts) Draft(ctx context.Context, after batch.Draft, fn func(donorsync.Tx) error) (batch.Draft, error) {
 	return Draft(ctx, e.read, e.memo, e.d, after, fn)
 }

@@ -41,15 +41,15 @@ type Store struct {
 	// How the Store runs the engine's transactions (two writers, locks
 	// tried before they are waited for): for the engine of this module,
 	// not part of the Store's API.
-	engine
+	declared
 
 	db   *sql.DB
 	pool *pgxpool.Pool
 	own  bool
 }
 
-// engine is what the Store declares to the engine.
-type engine = sqlstore.Engine
+// declared is what the Store declares to the engine.
+type declared = batch.Declared
 
 var _ donorsync.Store = (*Store)(nil)
 
@@ -77,7 +77,7 @@ func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
 	// batch waits on its round trips (measured in BENCHMARKS.md; more did
 	// not go faster on two cores).
 	m := batch.Model{Writers: 2, Batch: true, TryLock: true}
-	s := &Store{engine: sqlstore.NewEngine(m, nil, nil, dialect), db: stdlib.OpenDBFromPool(pool), pool: pool}
+	s := &Store{declared: batch.Declare(m, nil), db: stdlib.OpenDBFromPool(pool), pool: pool}
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
 		return nil, err

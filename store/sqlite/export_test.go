@@ -1,6 +1,13 @@
 package sqlite
 
-import "github.com/donorsync/donorsync/internal/sqlstore"
+import (
+	"context"
+	"errors"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/batch"
+	"github.com/donorsync/donorsync/internal/sqlstore"
+)
 
 // StmtStats reports on the statements the writing connection keeps.
 func (s *Store) StmtStats() sqlstore.StmtStats { return s.writer.Stmts.Stats() }
@@ -17,3 +24,13 @@ func (s *Store) MemoLen() int { return s.writer.Memo.Len() }
 // MemoStats counts what the writing connection did with the records it
 // keeps.
 type MemoStats = sqlstore.MemoStats
+
+// Draft drafts on s with the Draft function it declares to the engine,
+// and fails when it declares none.
+func (s *Store) Draft(ctx context.Context, after batch.Draft, fn func(donorsync.Tx) error) (batch.Draft, error) {
+	draft, ok := batch.DraftOf(s).(func(context.Context, batch.Draft, func(donorsync.Tx) error) (batch.Draft, error))
+	if !ok {
+		return nil, errors.New("sqlite: the store declares no drafts")
+	}
+	return draft(ctx, after, fn)
+}

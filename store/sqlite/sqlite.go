@@ -81,7 +81,7 @@ type Store struct {
 	// How the Store runs the engine's transactions (one writer; Workers
 	// that read ahead, preload and draft), and its drafts: for the engine
 	// of this module, not part of the Store's API.
-	engine
+	declared
 
 	write *sql.DB
 	read  *sql.DB
@@ -98,8 +98,8 @@ type Store struct {
 	once     sync.Once
 }
 
-// engine is what the Store declares and serves to the engine.
-type engine = sqlstore.Engine
+// declared is what the Store declares to the engine.
+type declared = batch.Declared
 
 var _ donorsync.Store = (*Store)(nil)
 
@@ -181,8 +181,13 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
 	s.read = read
-	kept := s.writer.Memo != nil
-	s.engine = sqlstore.NewEngine(batch.Model{Writers: 1, Batch: true, ReadAhead: true, Preload: kept, Drafts: kept}, read, s.writer.Memo, dialect)
+	m := batch.Model{Writers: 1, Batch: true, ReadAhead: true}
+	if s.writer.Memo != nil {
+		m.Preload, m.Drafts = true, true
+		s.declared = batch.Declare(m, sqlstore.NewDrafts(read, s.writer.Memo, dialect).Draft)
+	} else {
+		s.declared = batch.Declare(m, nil)
+	}
 	if checkpoint > 0 {
 		s.stopped.Add(1)
 		go s.checkpoints(path, checkpoint)
@@ -198,7 +203,7 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 	// No records kept: db may write on any of its connections, and
 	// others may write with it.
 	s := &Store{write: db, read: db, stop: make(chan struct{}), writer: sqlstore.Writer{Stmts: sqlstore.NewStmts(db, maxStmts)}}
-	s.engine = sqlstore.NewEngine(batch.Model{Writers: 1, Batch: true, ReadAhead: true}, nil, nil, dialect)
+	s.declared = batch.Declare(batch.Model{Writers: 1, Batch: true, ReadAhead: true}, nil)
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
