@@ -319,7 +319,7 @@ func (t *tx) Preload(ctx context.Context, p batch.Wants) error {
 		return batch.ErrSkip
 	}
 	owners, err := t.Prefetch(ctx, p)
-	if err != nil || t.d.Lock == nil { // the owners were read with their keys
+	if err != nil || t.d.SingleWriter { // the owners were read with their keys
 		return err
 	}
 	ids := make([]batch.ID, 0, len(owners))
@@ -388,7 +388,7 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []batch.Key) error {
 		owners = append(owners, batch.ID{Tenant: k.tenant, ID: id})
 		return nil
 	})
-	if err != nil || t.d.Lock != nil {
+	if err != nil || !t.d.SingleWriter {
 		// Where writers run side by side, the owners are read once
 		// locked (see Ingester).
 		return err
@@ -442,7 +442,7 @@ func (t *tx) prefetchContacts(ctx context.Context, ids []batch.ID) error {
 // (read, or written, by this transaction, or by the draft it follows).
 // Where writers run side by side, records are read again once locked.
 func (t *tx) unheld(args [][]any, held func(row []any) bool) [][]any {
-	if t.d.Lock != nil {
+	if !t.d.SingleWriter {
 		return args
 	}
 	return slices.DeleteFunc(args, held)

@@ -32,6 +32,12 @@ type Dialect struct {
 	// JSONSetContactID is the expression that sets "ContactID" in the
 	// data column to the next argument.
 	JSONSetContactID string
+	// SingleWriter says writing transactions run one at a time (SQLite):
+	// what a writer read ahead then stays current until it commits, so a
+	// record it holds is not read again, and the owners of contact keys
+	// are read with the keys. Where writers run side by side, records are
+	// read again once locked, and owners once their locks are held.
+	SingleWriter bool
 	// Lock takes transaction-scoped locks on names; nil does nothing.
 	Lock func(ctx context.Context, tx *sql.Tx, names []string) error
 	// TryLock takes those of the transaction-scoped locks on names that

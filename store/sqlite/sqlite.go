@@ -328,6 +328,7 @@ const maxStmts = 256
 
 var dialect = &sqlstore.Dialect{
 	Name:             "sqlite",
+	SingleWriter:     true, // one connection writes, as BEGIN IMMEDIATE
 	JSONSetContactID: `json_set(data, '$.ContactID', ?)`,
 	// The driver looks each parameter up among all the arguments, so
 	// binding a statement of n parameters costs n²: journaling groups of
