@@ -282,8 +282,8 @@ func (t *tx) Prefetch(ctx context.Context, p batch.Wants) (map[batch.Key]string,
 	if t.w == nil {
 		t.w = &pending{}
 	}
-	if t.memo != nil && !t.checked {
-		if err := t.memo.check(ctx, t.conn, t.dataVersion); err != nil {
+	if t.rc != nil && !t.checked {
+		if err := t.rc.check(ctx, t.conn, t.dataVersion); err != nil {
 			return nil, err
 		}
 		t.checked = true
@@ -313,7 +313,7 @@ func (t *tx) Prefetch(ctx context.Context, p batch.Wants) (map[batch.Key]string,
 }
 
 // Preload implements batch.Preloader in a View that preloads for a
-// writer's Memo; in any other transaction it declines (batch.ErrSkip).
+// writer's record cache; in any other transaction it declines (batch.ErrSkip).
 func (t *tx) Preload(ctx context.Context, p batch.Wants) error {
 	if t.feed == nil {
 		return batch.ErrSkip
@@ -363,7 +363,7 @@ func (t *tx) prefetchKeys(ctx context.Context, keys []batch.Key) error {
 		}
 		return ok
 	})
-	args = t.recall(args, func(m *Memo, a []any) bool {
+	args = t.recall(args, func(m *RecordCache, a []any) bool {
 		k := keyRef{a[0].(string), a[1].(string), a[2].(string)}
 		id, ok := m.owners.get(k)
 		if ok {
@@ -412,7 +412,7 @@ func (t *tx) prefetchContacts(ctx context.Context, ids []batch.ID) error {
 		}
 		return ok
 	})
-	args = t.recall(args, func(m *Memo, a []any) bool {
+	args = t.recall(args, func(m *RecordCache, a []any) bool {
 		r := idRef{a[0].(string), a[1].(string)}
 		c, ok := m.contacts.get(r)
 		if ok {
@@ -502,7 +502,7 @@ func (t *tx) prefetchDonations(ctx context.Context, refs []batch.Ref) error {
 		}
 		return ok && listed
 	})
-	args = t.recall(args, func(m *Memo, a []any) bool {
+	args = t.recall(args, func(m *RecordCache, a []any) bool {
 		r := rowRef(a)
 		d, ok := m.donations.get(r)
 		list, listed := m.adjustments.get(r)
@@ -561,7 +561,7 @@ func (t *tx) prefetchCommitments(ctx context.Context, refs []batch.Ref) error {
 		}
 		return ok
 	})
-	args = t.recall(args, func(m *Memo, a []any) bool {
+	args = t.recall(args, func(m *RecordCache, a []any) bool {
 		r := rowRef(a)
 		c, ok := m.commitments.get(r)
 		if ok {
@@ -624,7 +624,7 @@ func (t *tx) holdAdjustment(a donation.Adjustment, data string) {
 			if found {
 				return
 			}
-			// Lists are shared with the Memo: never grown in place.
+			// Lists are shared with the record cache: never grown in place.
 			t.c.adjustments[r] = slices.Insert(slices.Clip(list), i, a)
 			expected = true
 		} else {

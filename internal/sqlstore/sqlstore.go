@@ -63,15 +63,15 @@ type Dialect struct {
 type Writer struct {
 	// Stmts, when not nil, keeps statements prepared.
 	Stmts *Stmts
-	// Memo, when not nil, keeps records between transactions; see Memo
+	// RecordCache, when not nil, keeps records between transactions; see RecordCache
 	// for when a store may use one.
-	Memo *Memo
+	RecordCache *RecordCache
 }
 
 // Run runs fn in a transaction of db, committing when fn returns nil,
 // with what w keeps.
 func Run(ctx context.Context, db *sql.DB, w Writer, opts *sql.TxOptions, d *Dialect, fn func(donorsync.Tx) error) error {
-	t := &tx{d: d, stmts: w.Stmts, memo: w.Memo}
+	t := &tx{d: d, stmts: w.Stmts, rc: w.RecordCache}
 	if err := run(ctx, db, t, opts, fn); err != nil {
 		return err
 	}
@@ -79,40 +79,40 @@ func Run(ctx context.Context, db *sql.DB, w Writer, opts *sql.TxOptions, d *Dial
 	return nil
 }
 
-// View runs fn in a transaction of db that only reads. When memo is not
+// View runs fn in a transaction of db that only reads. When rc is not
 // nil, its Tx preloads (batch.Preloader): the records it preloads are
-// offered to memo once fn returns nil, and kept unless a writing
-// transaction changed records, or memo was emptied, since the View began
-// (see Memo).
-func View(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, fn func(donorsync.Tx) error) error {
-	t := &tx{d: d, feed: memo}
-	epoch := memo.epochNow() // before the View's snapshot is taken
+// offered to rc once fn returns nil, and kept unless a writing
+// transaction changed records, or rc was emptied, since the View began
+// (see RecordCache).
+func View(ctx context.Context, db *sql.DB, rc *RecordCache, d *Dialect, fn func(donorsync.Tx) error) error {
+	t := &tx{d: d, feed: rc}
+	epoch := rc.epochNow() // before the View's snapshot is taken
 	if err := run(ctx, db, t, nil, fn); err != nil {
 		return err
 	}
-	if memo != nil && t.c != nil {
-		memo.offer(t.c, epoch)
+	if rc != nil && t.c != nil {
+		rc.offer(t.c, epoch)
 	}
 	return nil
 }
 
 // Draft runs fn in a transaction of db that only reads and holds back
-// every write, for a writing transaction of the store whose Memo is memo
+// every write, for a writing transaction of the store whose record cache is rc
 // to send (batch.Drafter). The records fn reads are answered from
 // after's cache (what it read and wrote), when after is not nil, then
-// from memo, then from the database; after must follow no draft, or one
+// from rc, then from the database; after must follow no draft, or one
 // that has committed. fn must Prefetch before it writes:
 // a write outside batch mode fails, as does a read that would need the
 // writes held back sent first.
-func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, after batch.Draft, fn func(donorsync.Tx) error) (batch.Draft, error) {
-	if memo == nil {
-		return nil, fmt.Errorf("%s: %w: %w", d.Name, batch.ErrSkip, errNoMemo)
+func Draft(ctx context.Context, db *sql.DB, rc *RecordCache, d *Dialect, after batch.Draft, fn func(donorsync.Tx) error) (batch.Draft, error) {
+	if rc == nil {
+		return nil, fmt.Errorf("%s: %w: %w", d.Name, batch.ErrSkip, errNoRecordCache)
 	}
-	t := &tx{d: d, feed: memo, draft: true}
-	dr := &draft{memo: memo, epoch: memo.epochNow()} // before the draft's snapshot is taken
+	t := &tx{d: d, feed: rc, draft: true}
+	dr := &draft{rc: rc, epoch: rc.epochNow()} // before the draft's snapshot is taken
 	if after != nil {
 		p, ok := after.(*draft)
-		if !ok || p.memo != memo {
+		if !ok || p.rc != rc {
 			return nil, fmt.Errorf("%s: draft after a draft of another store", d.Name)
 		}
 		if len(p.stale) > 0 {
@@ -120,7 +120,7 @@ func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, after batch.
 			// once it commits is known to the database only.
 			return nil, fmt.Errorf("%s: %w", d.Name, errDraftAfterUnheld)
 		}
-		if !memo.followsCommitted(p) {
+		if !rc.followsCommitted(p) {
 			return nil, fmt.Errorf("%s: %w", d.Name, errDraftTooFar)
 		}
 		dr.after, t.after = p, p.c
@@ -136,7 +136,7 @@ func Draft(ctx context.Context, db *sql.DB, memo *Memo, d *Dialect, after batch.
 }
 
 var (
-	errNoMemo           = errors.New("draft: the store keeps no records between transactions")
+	errNoRecordCache    = errors.New("draft: the store keeps no records between transactions")
 	errDraftRead        = errors.New("draft: a read needs the writes held back sent first")
 	errDraftUntracked   = errors.New("draft: writes outside batch mode")
 	errDraftAfterUnheld = errors.New("draft: after a draft that wrote to adjustments it did not read")
@@ -156,35 +156,35 @@ func (t *tx) readRecords(ctx context.Context) error {
 
 // A draft is what a transaction of Draft held back.
 type draft struct {
-	memo  *Memo
-	epoch uint64 // the Memo's, before the draft began
-	after *draft // the draft it follows, until sent; with the Memo locked
+	rc    *RecordCache
+	epoch uint64 // the record cache's, before the draft began
+	after *draft // the draft it follows, until sent; with the record cache locked
 	c     *cache
 	w     *pending
 	stale []batch.Ref
 	sent  atomic.Bool
-	// committed is the Memo's epoch once the transaction that sent the
-	// draft committed, 0 before; set with the Memo locked.
+	// committed is the record cache's epoch once the transaction that sent the
+	// draft committed, 0 before; set with the record cache locked.
 	committed uint64
 }
 
 // SendDraft implements batch.DraftSender: it takes the draft's
-// cache and writes held back as its own when the Memo is current and
+// cache and writes held back as its own when the record cache is current and
 // nothing has changed records since the draft began, or since the draft
 // it follows committed. It does so only before the transaction reads or
 // writes in batch mode itself.
 func (t *tx) SendDraft(ctx context.Context, dr batch.Draft) (bool, error) {
 	d, ok := dr.(*draft)
-	if !ok || t.memo == nil || d.memo != t.memo || t.c != nil || t.untracked {
+	if !ok || t.rc == nil || d.rc != t.rc || t.c != nil || t.untracked {
 		return false, nil
 	}
 	if !t.checked {
-		if err := t.memo.check(ctx, t.conn, t.dataVersion); err != nil {
+		if err := t.rc.check(ctx, t.conn, t.dataVersion); err != nil {
 			return false, err
 		}
 		t.checked = true
 	}
-	if !t.memo.unchanged(d) || !d.sent.CompareAndSwap(false, true) {
+	if !t.rc.unchanged(d) || !d.sent.CompareAndSwap(false, true) {
 		return false, nil
 	}
 	t.c, t.w, t.stale, t.sent = d.c, d.w, d.stale, d
@@ -200,8 +200,8 @@ func run(ctx context.Context, db *sql.DB, t *tx, opts *sql.TxOptions, fn func(do
 	d, stmts := t.d, t.stmts
 	var sqlTx *sql.Tx
 	var err error
-	if t.memo != nil {
-		// The Memo is kept for one connection: take it, and know it.
+	if t.rc != nil {
+		// The record cache is kept for one connection: take it, and know it.
 		var conn *sql.Conn
 		conn, err = db.Conn(ctx)
 		if err != nil {
@@ -246,8 +246,8 @@ func run(ctx context.Context, db *sql.DB, t *tx, opts *sql.TxOptions, fn func(do
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		// Committed or not: what the Memo holds may be wrong either way.
-		t.memo.reset()
+		// Committed or not: what the record cache holds may be wrong either way.
+		t.rc.reset()
 		return d.wrap("commit", err)
 	}
 	return nil
@@ -290,21 +290,21 @@ type tx struct {
 	stmts *Stmts // nil: statements are sent as text
 
 	// Records kept between transactions, nil when none are. checked
-	// says the Memo was made current for this transaction; untracked,
+	// says the record cache was made current for this transaction; untracked,
 	// that the transaction wrote records its cache does not show (it
-	// then empties the Memo when it commits); stale, the adjustment lists
+	// then empties the record cache when it commits); stale, the adjustment lists
 	// it wrote to without holding them.
-	memo      *Memo
-	conn      any // the driver connection, where memo is not nil
+	rc        *RecordCache
+	conn      any // the driver connection, where rc is not nil
 	checked   bool
 	untracked bool
 	stale     []batch.Ref
 	sent      *draft // the draft the transaction sent, if any
 
-	// feed is the writer's Memo, in a View that preloads for it or in a
+	// feed is the writer's record cache, in a View that preloads for it or in a
 	// draft; draft says the transaction holds back every write; after is
 	// the cache of the draft this one follows.
-	feed  *Memo
+	feed  *RecordCache
 	draft bool
 	after *cache
 
@@ -945,14 +945,14 @@ func (t *tx) Commitments(ctx context.Context, tenant string, p donorsync.Page) (
 type Engine struct {
 	batch.Model
 	read *sql.DB
-	memo *Memo
+	rc   *RecordCache
 	d    *Dialect
 }
 
 // NewEngine returns the Engine of a store that declares m and, when
-// m.Drafts is set, drafts on read with the writer's Memo memo.
-func NewEngine(m batch.Model, read *sql.DB, memo *Memo, d *Dialect) Engine {
-	return Engine{Model: m, read: read, memo: memo, d: d}
+// m.Drafts is set, drafts on read with the writer's record cache rc.
+func NewEngine(m batch.Model, read *sql.DB, rc *RecordCache, d *Dialect) Engine {
+	return Engine{Model: m, read: read, rc: rc, d: d}
 }
 
 // Draft implements batch.Drafter: fn runs on a read connection, and the
@@ -963,5 +963,5 @@ func (e Engine) Draft(ctx context.Context, after batch.Draft, fn func(donorsync.
 	if !e.Drafts || e.read == nil {
 		return nil, batch.ErrSkip
 	}
-	return Draft(ctx, e.read, e.memo, e.d, after, fn)
+	return Draft(ctx, e.read, e.rc, e.d, after, fn)
 }

@@ -165,9 +165,9 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	s.writer.Stmts = sqlstore.NewStmts(write, maxStmts)
 	switch {
 	case o.RecordCache == 0:
-		s.writer.Memo = sqlstore.NewMemo(5000)
+		s.writer.RecordCache = sqlstore.NewRecordCache(5000)
 	case o.RecordCache > 0:
-		s.writer.Memo = sqlstore.NewMemo(o.RecordCache)
+		s.writer.RecordCache = sqlstore.NewRecordCache(o.RecordCache)
 	}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
@@ -181,8 +181,8 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
 	s.read = read
-	kept := s.writer.Memo != nil
-	s.engine = sqlstore.NewEngine(batch.Model{Writers: 1, Batch: true, ReadAhead: true, Preload: kept, Drafts: kept}, read, s.writer.Memo, dialect)
+	kept := s.writer.RecordCache != nil
+	s.engine = sqlstore.NewEngine(batch.Model{Writers: 1, Batch: true, ReadAhead: true, Preload: kept, Drafts: kept}, read, s.writer.RecordCache, dialect)
 	if checkpoint > 0 {
 		s.stopped.Add(1)
 		go s.checkpoints(path, checkpoint)
@@ -319,7 +319,7 @@ func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
 
 // View implements donorsync.Store.
 func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.View(ctx, s.read, s.writer.Memo, dialect, fn)
+	return sqlstore.View(ctx, s.read, s.writer.RecordCache, dialect, fn)
 }
 
 // maxStmts bounds the statements kept prepared: each kind of statement in
