@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -269,47 +268,10 @@ func (s *Store) checkpoints(path string, every time.Duration) {
 	}
 }
 
+// migrate brings the schema up to date: SQLite runs one writing
+// transaction at a time, so two Stores opening one file migrate in turn.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS donorsync_migrations (version TEXT PRIMARY KEY)`); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	entries, err := migrations.ReadDir("migrations")
-	if err != nil {
-		return err
-	}
-	for _, e := range entries { // sorted by name
-		version := strings.TrimSuffix(e.Name(), ".sql")
-		tx, err := s.write.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate: %w", err)
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM donorsync_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate: %w", err)
-		}
-		if n > 0 {
-			tx.Rollback()
-			continue
-		}
-		ddl, err := migrations.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			tx.Rollback()
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(ddl)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migration %s: %w", version, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO donorsync_migrations (version) VALUES (?)`, version); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migration %s: %w", version, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", version, err)
-		}
-	}
-	return nil
+	return sqlstore.Migrate(ctx, s.write, migrations, dialect, nil)
 }
 
 // Update implements donorsync.Store.
