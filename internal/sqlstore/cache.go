@@ -9,28 +9,29 @@ import (
 	"github.com/donorsync/donorsync/internal/batch"
 )
 
-// A RecordCache keeps, from one writing transaction to the next, the records
-// they read ahead and wrote, so that a batch that meets a donor, a
-// donation or a commitment seen shortly before reads it from memory
-// rather than from the database.
+// A RecordCache keeps, from one writing transaction to the next, the
+// records they read ahead and wrote, so that a batch that meets a donor, a
+// donation or a commitment seen shortly before reads it from memory rather
+// than from the database.
 //
 // It is only for a store whose writing transactions all run on one
-// connection that nothing else writes with: what that connection
-// committed is then what the record cache holds. Writes committed by any other
-// connection (another process, another Store on the same file) are
-// noticed through SQLite's data_version, which changes on a connection
-// when another one commits, and empty the record cache; so does a transaction of
-// its own whose writes it did not follow, and a commit whose outcome is
+// connection that nothing else writes with: what that connection committed
+// is then what the record cache holds. Writes committed by any other
+// connection (another process, another Store on the same file) are noticed
+// through SQLite's data_version, which changes on a connection when
+// another one commits, and empty the record cache; so does a transaction
+// of its own whose writes it did not follow, and a commit whose outcome is
 // unknown.
 //
 // A View may preload records for the writer (donorsync.Preloader): they
-// are kept when no writing transaction has changed records, and the record cache
-// has not been emptied, since the View began, so that they are what the
-// writer would read; a writing transaction that commits afterwards puts
-// what it wrote over them. The record cache counts such changes in its epoch.
+// are kept when no writing transaction has changed records, and the record
+// cache has not been emptied, since the View began, so that they are what
+// the writer would read; a writing transaction that commits afterwards
+// puts what it wrote over them. The record cache counts such changes in
+// its epoch.
 //
-// It holds each kind of record in two generations, each up to that
-// kind's limit (see NewRecordCache): when the newer is full, the older is
+// It holds each kind of record in two generations, each up to that kind's
+// limit (see NewRecordCache): when the newer is full, the older is
 // dropped, and a record read from the older moves to the newer. A nil
 // *RecordCache keeps nothing.
 type RecordCache struct {
@@ -140,7 +141,7 @@ func (m *RecordCache) check(ctx context.Context, conn any, version func(context.
 // holds what it read and, over it, what it wrote; stale are the
 // adjustment lists it wrote to without holding them; sent is the draft
 // it sent, if any.
-func (m *RecordCache) absorb(c *cache, stale []batch.Ref, sent *draft) {
+func (m *RecordCache) absorb(c *txCache, stale []batch.Ref, sent *draft) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.valid {
@@ -184,7 +185,7 @@ func (m *RecordCache) epochNow() uint64 {
 // when the record cache is current and its epoch is still the one read before the
 // View began: no record has changed since, so the View read them as they
 // are. Otherwise it drops them all.
-func (m *RecordCache) offer(c *cache, epoch uint64) {
+func (m *RecordCache) offer(c *txCache, epoch uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.valid || m.epoch != epoch {
@@ -283,58 +284,4 @@ func (g *gen[K, V]) put(k K, v V) {
 func (g *gen[K, V]) del(k K) {
 	delete(g.cur, k)
 	delete(g.old, k)
-}
-
-// recall answers from the record cache what it can of the rows of arguments of a
-// read ahead: found copies a row's record into the transaction's cache
-// and reports whether the record cache held it. It returns the rows left to read.
-func (t *tx) recall(args [][]any, found func(m *RecordCache, row []any) bool) [][]any {
-	m := t.feed // a View's, as current as what it reads, or dropped
-	if m == nil && t.checked {
-		m = t.rc
-	}
-	if m == nil || len(args) == 0 {
-		return args
-	}
-	m.mu.Lock()
-	left := args[:0:0]
-	for _, a := range args {
-		if !found(m, a) {
-			left = append(left, a)
-		}
-	}
-	m.stats.Hits += len(args) - len(left)
-	m.stats.Misses += len(left)
-	m.mu.Unlock()
-	return left
-}
-
-// dataVersion returns the connection's data_version.
-func (t *tx) dataVersion(ctx context.Context) (int64, error) {
-	var v int64
-	if err := t.queryRow(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
-		return 0, t.d.wrap("data version", err)
-	}
-	return v, nil
-}
-
-// wrote notes that the transaction is writing a record: one its cache
-// does not follow when it has none (outside batch mode, or after a
-// merge), so that the record cache is emptied when it commits.
-func (t *tx) wrote() {
-	if t.c == nil {
-		t.untracked = true
-	}
-}
-
-// remember passes what a committed transaction read and wrote to the
-// record cache.
-func (t *tx) remember() {
-	switch {
-	case t.rc == nil:
-	case t.untracked:
-		t.rc.reset()
-	case t.checked && t.c != nil:
-		t.rc.absorb(t.c, t.stale, t.sent)
-	}
 }
