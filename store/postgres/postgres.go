@@ -21,7 +21,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 
@@ -97,53 +96,21 @@ func (s *Store) Close() error {
 // migrationLock is the advisory lock key that serialises migrations.
 const migrationLock = 0x646f6e6f7273796e // "donorsyn"
 
+// migrate brings the schema up to date under a session-scoped advisory
+// lock, so that replicas starting together migrate in turn.
 func (s *Store) migrate(ctx context.Context) error {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	defer conn.Close()
+	return sqlstore.Migrate(ctx, s.db, migrations, dialect, lockMigrations)
+}
+
+// lockMigrations takes the advisory lock that serialises migrations on
+// conn, and returns what releases it.
+func lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error) {
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
+		return nil, err
 	}
-	defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(migrationLock))
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS donorsync_migrations (version TEXT PRIMARY KEY)`); err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	entries, err := migrations.ReadDir("migrations")
-	if err != nil {
-		return err
-	}
-	for _, e := range entries { // sorted by name
-		version := strings.TrimSuffix(e.Name(), ".sql")
-		var n int
-		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM donorsync_migrations WHERE version = $1`, version).Scan(&n); err != nil {
-			return fmt.Errorf("postgres: migrate: %w", err)
-		}
-		if n > 0 {
-			continue
-		}
-		ddl, err := migrations.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return err
-		}
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", version, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(ddl)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("postgres: migration %s: %w", version, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO donorsync_migrations (version) VALUES ($1)`, version); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("postgres: migration %s: %w", version, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", version, err)
-		}
-	}
-	return nil
+	return func() {
+		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(migrationLock))
+	}, nil
 }
 
 var dialect = &sqlstore.Dialect{

@@ -123,11 +123,11 @@ func TestWorkerRunSendsDraftsToTheSameState(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("with drafts against without (-without +with):\n%s", diff)
 	}
-	st := s.MemoStats()
+	st := s.RecordCacheStats()
 	if st.Drafts < 10 {
 		t.Errorf("%+v: want most of the 25 batches sent as drafts", st)
 	}
-	if plain.MemoStats().Drafts != 0 {
+	if plain.RecordCacheStats().Drafts != 0 {
 		t.Error("a store that keeps no records sent drafts")
 	}
 }

@@ -15,15 +15,15 @@ func (s *Store) StmtStats() sqlstore.StmtStats { return s.writer.Stmts.Stats() }
 // Dialect is the store's SQL dialect.
 var Dialect = dialect
 
-// MemoStats reports on the records the writing connection keeps.
-func (s *Store) MemoStats() MemoStats { return s.writer.Memo.Stats() }
+// RecordCacheStats reports on the records the writing connection keeps.
+func (s *Store) RecordCacheStats() RecordCacheStats { return s.writer.RecordCache.Stats() }
 
-// MemoLen is how many records the writing connection keeps.
-func (s *Store) MemoLen() int { return s.writer.Memo.Len() }
+// RecordCacheLen is how many records the writing connection keeps.
+func (s *Store) RecordCacheLen() int { return s.writer.RecordCache.Len() }
 
-// MemoStats counts what the writing connection did with the records it
+// RecordCacheStats counts what the writing connection did with the records it
 // keeps.
-type MemoStats = sqlstore.MemoStats
+type RecordCacheStats = sqlstore.RecordCacheStats
 
 // Draft drafts on s with the Draft function it declares to the engine,
 // and fails when it declares none.

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -165,9 +164,9 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	s.writer.Stmts = sqlstore.NewStmts(write, maxStmts)
 	switch {
 	case o.RecordCache == 0:
-		s.writer.Memo = sqlstore.NewMemo(5000)
+		s.writer.RecordCache = sqlstore.NewRecordCache(5000)
 	case o.RecordCache > 0:
-		s.writer.Memo = sqlstore.NewMemo(o.RecordCache)
+		s.writer.RecordCache = sqlstore.NewRecordCache(o.RecordCache)
 	}
 	if err := s.migrate(ctx); err != nil {
 		write.Close()
@@ -182,9 +181,9 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	read.SetMaxIdleConns(readConns)
 	s.read = read
 	m := batch.Model{Writers: 1, Batch: true, ReadAhead: true}
-	if s.writer.Memo != nil {
+	if s.writer.RecordCache != nil {
 		m.Preload, m.Drafts = true, true
-		s.declared = batch.Declare(m, sqlstore.NewDrafts(read, s.writer.Memo, dialect).Draft)
+		s.declared = batch.Declare(m, sqlstore.NewDrafts(read, s.writer.RecordCache, dialect).Draft)
 	} else {
 		s.declared = batch.Declare(m, nil)
 	}
@@ -274,47 +273,10 @@ func (s *Store) checkpoints(path string, every time.Duration) {
 	}
 }
 
+// migrate brings the schema up to date: SQLite runs one writing
+// transaction at a time, so two Stores opening one file migrate in turn.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS donorsync_migrations (version TEXT PRIMARY KEY)`); err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	entries, err := migrations.ReadDir("migrations")
-	if err != nil {
-		return err
-	}
-	for _, e := range entries { // sorted by name
-		version := strings.TrimSuffix(e.Name(), ".sql")
-		tx, err := s.write.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate: %w", err)
-		}
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM donorsync_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migrate: %w", err)
-		}
-		if n > 0 {
-			tx.Rollback()
-			continue
-		}
-		ddl, err := migrations.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			tx.Rollback()
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, string(ddl)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migration %s: %w", version, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO donorsync_migrations (version) VALUES (?)`, version); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("sqlite: migration %s: %w", version, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", version, err)
-		}
-	}
-	return nil
+	return sqlstore.Migrate(ctx, s.write, migrations, dialect, nil)
 }
 
 // Update implements donorsync.Store.
@@ -324,7 +286,7 @@ func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
 
 // View implements donorsync.Store.
 func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.View(ctx, s.read, s.writer.Memo, dialect, fn)
+	return sqlstore.View(ctx, s.read, s.writer.RecordCache, dialect, fn)
 }
 
 // maxStmts bounds the statements kept prepared: each kind of statement in
@@ -333,6 +295,7 @@ const maxStmts = 256
 
 var dialect = &sqlstore.Dialect{
 	Name:             "sqlite",
+	SingleWriter:     true, // one connection writes, as BEGIN IMMEDIATE
 	JSONSetContactID: `json_set(data, '$.ContactID', ?)`,
 	// The driver looks each parameter up among all the arguments, so
 	// binding a statement of n parameters costs n²: journaling groups of

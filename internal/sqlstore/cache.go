@@ -9,31 +9,32 @@ import (
 	"github.com/donorsync/donorsync/internal/batch"
 )
 
-// A Memo keeps, from one writing transaction to the next, the records
-// they read ahead and wrote, so that a batch that meets a donor, a
-// donation or a commitment seen shortly before reads it from memory
-// rather than from the database.
+// A RecordCache keeps, from one writing transaction to the next, the
+// records they read ahead and wrote, so that a batch that meets a donor, a
+// donation or a commitment seen shortly before reads it from memory rather
+// than from the database.
 //
 // It is only for a store whose writing transactions all run on one
-// connection that nothing else writes with: what that connection
-// committed is then what the Memo holds. Writes committed by any other
-// connection (another process, another Store on the same file) are
-// noticed through SQLite's data_version, which changes on a connection
-// when another one commits, and empty the Memo; so does a transaction of
-// its own whose writes it did not follow, and a commit whose outcome is
+// connection that nothing else writes with: what that connection committed
+// is then what the record cache holds. Writes committed by any other
+// connection (another process, another Store on the same file) are noticed
+// through SQLite's data_version, which changes on a connection when
+// another one commits, and empty the record cache; so does a transaction
+// of its own whose writes it did not follow, and a commit whose outcome is
 // unknown.
 //
 // A View may preload records for the writer (donorsync.Preloader): they
-// are kept when no writing transaction has changed records, and the Memo
-// has not been emptied, since the View began, so that they are what the
-// writer would read; a writing transaction that commits afterwards puts
-// what it wrote over them. The Memo counts such changes in its epoch.
+// are kept when no writing transaction has changed records, and the record
+// cache has not been emptied, since the View began, so that they are what
+// the writer would read; a writing transaction that commits afterwards
+// puts what it wrote over them. The record cache counts such changes in
+// its epoch.
 //
-// It holds each kind of record in two generations, each up to that
-// kind's limit (see NewMemo): when the newer is full, the older is
+// It holds each kind of record in two generations, each up to that kind's
+// limit (see NewRecordCache): when the newer is full, the older is
 // dropped, and a record read from the older moves to the newer. A nil
-// *Memo keeps nothing.
-type Memo struct {
+// *RecordCache keeps nothing.
+type RecordCache struct {
 	mu      sync.Mutex
 	conn    any   // the driver connection the records were read on
 	version int64 // its data_version then
@@ -46,27 +47,27 @@ type Memo struct {
 	adjustments gen[batch.Ref, []donation.Adjustment]
 	commitments gen[batch.Ref, *donation.Commitment]
 
-	stats MemoStats
+	stats RecordCacheStats
 }
 
-// MemoStats counts what a Memo did.
-type MemoStats struct {
+// RecordCacheStats counts what a record cache did.
+type RecordCacheStats struct {
 	Hits   int // records answered from memory
 	Misses int // records read from the database
-	Resets int // times the Memo was emptied
+	Resets int // times the record cache was emptied
 
-	Preloaded int // records a View read and the Memo kept
+	Preloaded int // records a View read and the record cache kept
 	Drafts    int // drafts a writing transaction sent
 	Stale     int // preloads dropped and drafts refused: records changed since they began
 }
 
-// NewMemo returns a Memo of up to limit contacts in each generation,
+// NewRecordCache returns a record cache of up to limit contacts in each generation,
 // with four times as many contact keys and a quarter as many donations
 // (with their adjustments) and commitments: a donor gives again within
 // minutes far more often than a gift is refunded; limit must be positive.
-func NewMemo(limit int) *Memo {
+func NewRecordCache(limit int) *RecordCache {
 	// Epochs start at 1; 0 is none (see draft.committed).
-	m := &Memo{epoch: 1}
+	m := &RecordCache{epoch: 1}
 	m.owners.limit = 4 * limit // a contact has a few keys
 	m.contacts.limit = limit
 	m.donations.limit = max(limit/4, 1)
@@ -76,17 +77,17 @@ func NewMemo(limit int) *Memo {
 }
 
 // Stats returns the counts so far.
-func (m *Memo) Stats() MemoStats {
+func (m *RecordCache) Stats() RecordCacheStats {
 	if m == nil {
-		return MemoStats{}
+		return RecordCacheStats{}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.stats
 }
 
-// Len returns how many records of all kinds the Memo holds.
-func (m *Memo) Len() int {
+// Len returns how many records of all kinds the record cache holds.
+func (m *RecordCache) Len() int {
 	if m == nil {
 		return 0
 	}
@@ -95,8 +96,8 @@ func (m *Memo) Len() int {
 	return m.owners.len() + m.contacts.len() + m.donations.len() + m.adjustments.len() + m.commitments.len()
 }
 
-// resetLocked empties the Memo. Its caller holds m.mu.
-func (m *Memo) resetLocked() {
+// resetLocked empties the record cache. Its caller holds m.mu.
+func (m *RecordCache) resetLocked() {
 	m.owners.clear()
 	m.contacts.clear()
 	m.donations.clear()
@@ -107,8 +108,8 @@ func (m *Memo) resetLocked() {
 	m.stats.Resets++
 }
 
-// reset empties the Memo.
-func (m *Memo) reset() {
+// reset empties the record cache.
+func (m *RecordCache) reset() {
 	if m == nil {
 		return
 	}
@@ -117,12 +118,12 @@ func (m *Memo) reset() {
 	m.resetLocked()
 }
 
-// check makes the Memo current for a transaction on conn, whose
-// data_version is read by version: a Memo kept on another connection,
+// check makes the record cache current for a transaction on conn, whose
+// data_version is read by version: a record cache kept on another connection,
 // or on this one before another connection committed, is emptied.
 // The transaction holds the write lock, so nothing else commits before
 // it ends.
-func (m *Memo) check(ctx context.Context, conn any, version func(context.Context) (int64, error)) error {
+func (m *RecordCache) check(ctx context.Context, conn any, version func(context.Context) (int64, error)) error {
 	v, err := version(ctx)
 	if err != nil {
 		return err
@@ -140,7 +141,7 @@ func (m *Memo) check(ctx context.Context, conn any, version func(context.Context
 // holds what it read and, over it, what it wrote; stale are the
 // adjustment lists it wrote to without holding them; sent is the draft
 // it sent, if any.
-func (m *Memo) absorb(c *cache, stale []batch.Ref, sent *draft) {
+func (m *RecordCache) absorb(c *txCache, stale []batch.Ref, sent *draft) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.valid {
@@ -170,8 +171,8 @@ func (m *Memo) absorb(c *cache, stale []batch.Ref, sent *draft) {
 	}
 }
 
-// epochNow returns the Memo's epoch; 0 for a nil Memo.
-func (m *Memo) epochNow() uint64 {
+// epochNow returns the record cache's epoch; 0 for a nil RecordCache.
+func (m *RecordCache) epochNow() uint64 {
 	if m == nil {
 		return 0
 	}
@@ -180,11 +181,11 @@ func (m *Memo) epochNow() uint64 {
 	return m.epoch
 }
 
-// offer keeps the records of a View's cache that the Memo does not hold,
-// when the Memo is current and its epoch is still the one read before the
+// offer keeps the records of a View's cache that the record cache does not hold,
+// when the record cache is current and its epoch is still the one read before the
 // View began: no record has changed since, so the View read them as they
 // are. Otherwise it drops them all.
-func (m *Memo) offer(c *cache, epoch uint64) {
+func (m *RecordCache) offer(c *txCache, epoch uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.valid || m.epoch != epoch {
@@ -196,11 +197,11 @@ func (m *Memo) offer(c *cache, epoch uint64) {
 	m.stats.Preloaded += n
 }
 
-// unchanged reports whether the Memo is current and no record has
+// unchanged reports whether the record cache is current and no record has
 // changed since d began (its epoch is still d's), or, when d follows
 // another draft, since that draft committed; it counts d refused
 // otherwise.
-func (m *Memo) unchanged(d *draft) bool {
+func (m *RecordCache) unchanged(d *draft) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	since := d.epoch
@@ -220,7 +221,7 @@ func (m *Memo) unchanged(d *draft) bool {
 
 // followsCommitted reports whether the draft d follows no draft, or one
 // that has committed.
-func (m *Memo) followsCommitted(d *draft) bool {
+func (m *RecordCache) followsCommitted(d *draft) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return d.after == nil || d.after.committed != 0
@@ -283,58 +284,4 @@ func (g *gen[K, V]) put(k K, v V) {
 func (g *gen[K, V]) del(k K) {
 	delete(g.cur, k)
 	delete(g.old, k)
-}
-
-// recall answers from the Memo what it can of the rows of arguments of a
-// read ahead: found copies a row's record into the transaction's cache
-// and reports whether the Memo held it. It returns the rows left to read.
-func (t *tx) recall(args [][]any, found func(m *Memo, row []any) bool) [][]any {
-	m := t.feed // a View's, as current as what it reads, or dropped
-	if m == nil && t.checked {
-		m = t.memo
-	}
-	if m == nil || len(args) == 0 {
-		return args
-	}
-	m.mu.Lock()
-	left := args[:0:0]
-	for _, a := range args {
-		if !found(m, a) {
-			left = append(left, a)
-		}
-	}
-	m.stats.Hits += len(args) - len(left)
-	m.stats.Misses += len(left)
-	m.mu.Unlock()
-	return left
-}
-
-// dataVersion returns the connection's data_version.
-func (t *tx) dataVersion(ctx context.Context) (int64, error) {
-	var v int64
-	if err := t.queryRow(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
-		return 0, t.d.wrap("data version", err)
-	}
-	return v, nil
-}
-
-// wrote notes that the transaction is writing a record: one its cache
-// does not follow when it has none (outside batch mode, or after a
-// merge), so that the Memo is emptied when it commits.
-func (t *tx) wrote() {
-	if t.c == nil {
-		t.untracked = true
-	}
-}
-
-// remember passes what a committed transaction read and wrote to the
-// Memo.
-func (t *tx) remember() {
-	switch {
-	case t.memo == nil:
-	case t.untracked:
-		t.memo.reset()
-	case t.checked && t.c != nil:
-		t.memo.absorb(t.c, t.stale, t.sent)
-	}
 }

@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"context"
 	"database/sql"
+	"math/bits"
+	"strings"
 	"sync"
 	"time"
 )
@@ -204,4 +206,136 @@ func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+func (t *tx) exec(ctx context.Context, what, query string, args ...any) error {
+	if _, err := t.execContext(ctx, query, args...); err != nil {
+		return t.d.wrap(what, err)
+	}
+	return nil
+}
+
+// A statement is a multi-row statement: head, then row once per row
+// (each "?" of row one argument), separated by commas, then tail. what
+// names it in errors.
+type statement struct{ what, head, row, tail string }
+
+// text returns the statement for n rows.
+func (s statement) text(n int) string {
+	var b strings.Builder
+	b.Grow(len(s.head) + n*(len(s.row)+2) + len(s.tail))
+	b.WriteString(s.head)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.row)
+	}
+	b.WriteString(s.tail)
+	return b.String()
+}
+
+// returning returns s returning cols of each row it writes.
+func (s statement) returning(cols string) statement {
+	s.tail += " RETURNING " + cols
+	return s
+}
+
+// each runs s once per chunk of rows, args appending the arguments of a
+// row. When scan is not nil the statement returns rows, passed to scan;
+// otherwise changed counts the rows it changed.
+func each[R any](ctx context.Context, t *tx, s statement, rows []R, args func(R, []any) []any, scan func(*sql.Rows) error) (changed int64, err error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	limit := t.d.MaxParams
+	if limit <= 0 {
+		limit = 8000
+	}
+	width := strings.Count(s.row, "?")
+	per := max(1, limit/width)
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		if t.stmts != nil && n < per {
+			// Statements are kept prepared: a remainder is sent in
+			// chunks of powers of two, so that a few statements of each
+			// kind serve every batch size.
+			n = 1 << (bits.Len(uint(n)) - 1)
+		}
+		chunk := rows[:n]
+		rows = rows[n:]
+		all := make([]any, 0, n*width)
+		for _, r := range chunk {
+			all = args(r, all)
+		}
+		k, err := t.send(ctx, s.text(n), all, scan)
+		changed += k
+		if err != nil {
+			return changed, t.d.wrap(s.what, err)
+		}
+	}
+	return changed, nil
+}
+
+// send runs query with args: when scan is not nil, passing it each row
+// the query returns; otherwise returning how many rows it changed.
+func (t *tx) send(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) (int64, error) {
+	if scan == nil {
+		res, err := t.execContext(ctx, query, args...)
+		if err != nil {
+			return 0, err
+		}
+		n, _ := res.RowsAffected()
+		return n, nil
+	}
+	rs, err := t.query(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := scan(rs); err != nil {
+			return 0, err
+		}
+	}
+	return 0, rs.Err()
+}
+
+// A scanKey is a pointer to a key of text columns that scans them.
+type scanKey[K any] interface {
+	*K
+	scan(rs *sql.Rows) error
+}
+
+// insertNew runs s, an INSERT ... ON CONFLICT DO NOTHING RETURNING the
+// columns of K, and returns the keys of the rows it inserted (nil for
+// no rows).
+func insertNew[K comparable, PK scanKey[K], R any](ctx context.Context, t *tx, s statement, rows []R, args func(R, []any) []any) (map[K]bool, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	inserted := map[K]bool{}
+	_, err := each(ctx, t, s, rows, args, func(rs *sql.Rows) error {
+		var k K
+		if err := PK(&k).scan(rs); err != nil {
+			return err
+		}
+		inserted[k] = true
+		return nil
+	})
+	return inserted, err
+}
+
+// unique returns the keys of all, as key makes them, each once, in the
+// order first met.
+func unique[T any, K comparable](all []T, key func(T) K) []K {
+	seen := make(map[K]bool, len(all))
+	out := make([]K, 0, len(all))
+	for _, v := range all {
+		if k := key(v); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }

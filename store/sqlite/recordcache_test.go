@@ -17,9 +17,9 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-const memoTenant = "t1"
+const cacheTenant = "t1"
 
-var memoKey = dedup.Key{Kind: dedup.Email, Value: "ada@example.org"}
+var cacheKey = dedup.Key{Kind: dedup.Email, Value: "ada@example.org"}
 
 // batch runs fn in a transaction of s in batch mode (after a Prefetch of
 // p), as the engine applies a batch.
@@ -33,24 +33,24 @@ func inBatch(t *testing.T, s donorsync.Store, p batch.Wants, fn func(ctx context
 	})
 }
 
-// putContact stores c under memoKey in batch mode.
+// putContact stores c under cacheKey in batch mode.
 func putContact(t *testing.T, s donorsync.Store, c contact.Contact) {
 	t.Helper()
-	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
-		return tx.PutContact(ctx, c, []dedup.Key{memoKey})
+	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: cacheTenant, Key: cacheKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		return tx.PutContact(ctx, c, []dedup.Key{cacheKey})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-// byKey reads the contact of memoKey in batch mode, as the engine does.
+// byKey reads the contact of cacheKey in batch mode, as the engine does.
 func byKey(t *testing.T, s donorsync.Store) contact.Contact {
 	t.Helper()
 	var c contact.Contact
-	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: cacheTenant, Key: cacheKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
 		var err error
-		c, err = tx.ContactByKey(ctx, memoTenant, memoKey)
+		c, err = tx.ContactByKey(ctx, cacheTenant, cacheKey)
 		return err
 	})
 	if err != nil {
@@ -60,18 +60,18 @@ func byKey(t *testing.T, s donorsync.Store) contact.Contact {
 }
 
 func ada(name string) contact.Contact {
-	return contact.Contact{ID: "ct_ada", Tenant: memoTenant, Email: memoKey.Value, FirstName: name}
+	return contact.Contact{ID: "ct_ada", Tenant: cacheTenant, Email: cacheKey.Value, FirstName: name}
 }
 
 func TestRecordsKeptBetweenTransactions(t *testing.T) {
 	t.Parallel()
 	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), nil)
 	putContact(t, s, ada("Ada"))
-	before := s.MemoStats()
+	before := s.RecordCacheStats()
 	if got := byKey(t, s); got.FirstName != "Ada" {
 		t.Fatalf("first name %q, want Ada", got.FirstName)
 	}
-	after := s.MemoStats()
+	after := s.RecordCacheStats()
 	// The key's owner and the contact, both written by the transaction
 	// before.
 	if hits := after.Hits - before.Hits; hits != 2 || after.Misses != before.Misses {
@@ -81,8 +81,8 @@ func TestRecordsKeptBetweenTransactions(t *testing.T) {
 
 	off := open(t, filepath.Join(t.TempDir(), "donorsync.db"), &sqlite.Options{RecordCache: -1})
 	putContact(t, off, ada("Ada"))
-	if got := byKey(t, off); got.FirstName != "Ada" || off.MemoStats() != (sqlite.MemoStats{}) {
-		t.Errorf("RecordCache -1: first name %q, %+v; want Ada, nothing kept", got.FirstName, off.MemoStats())
+	if got := byKey(t, off); got.FirstName != "Ada" || off.RecordCacheStats() != (sqlite.RecordCacheStats{}) {
+		t.Errorf("RecordCache -1: first name %q, %+v; want Ada, nothing kept", got.FirstName, off.RecordCacheStats())
 	}
 }
 
@@ -97,7 +97,7 @@ func TestRecordsWrittenByAnotherConnection(t *testing.T) {
 	if got := byKey(t, a); got.FirstName != "Augusta" {
 		t.Errorf("after another connection renamed the contact, first name %q; want Augusta", got.FirstName)
 	}
-	if a.MemoStats().Resets == 0 {
+	if a.RecordCacheStats().Resets == 0 {
 		t.Error("the records kept were not dropped after another connection committed")
 	}
 }
@@ -107,8 +107,8 @@ func TestRecordsOfRolledBackTransaction(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), nil)
 	putContact(t, s, ada("Ada"))
 	errAbort := errors.New("abort")
-	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
-		if err := tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}); err != nil {
+	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: cacheTenant, Key: cacheKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		if err := tx.PutContact(ctx, ada("Augusta"), []dedup.Key{cacheKey}); err != nil {
 			return err
 		}
 		return errAbort
@@ -137,9 +137,9 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 	}
 
 	// A merge, in batch mode: the key moves to the other contact.
-	other := contact.Contact{ID: "ct_other", Tenant: memoTenant, FirstName: "Other"}
-	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: memoKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
-		return errors.Join(tx.PutContact(ctx, other, nil), tx.MergeContacts(ctx, memoTenant, "ct_ada", "ct_other"))
+	other := contact.Contact{ID: "ct_other", Tenant: cacheTenant, FirstName: "Other"}
+	err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: cacheTenant, Key: cacheKey}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		return errors.Join(tx.PutContact(ctx, other, nil), tx.MergeContacts(ctx, cacheTenant, "ct_ada", "ct_other"))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -150,13 +150,13 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 
 	// An adjustment to a donation whose list the transaction did not
 	// read, while the list read before is kept.
-	g := donation.Donation{ID: "dn_1", Tenant: memoTenant, Provider: "p", ExternalID: "g1", ContactID: "ct_other", Amount: decimal.RequireFromString("10"), Currency: "USD"}
-	ref := batch.Ref{Tenant: memoTenant, Provider: "p", ExternalID: "g1"}
+	g := donation.Donation{ID: "dn_1", Tenant: cacheTenant, Provider: "p", ExternalID: "g1", ContactID: "ct_other", Amount: decimal.RequireFromString("10"), Currency: "USD"}
+	ref := batch.Ref{Tenant: cacheTenant, Provider: "p", ExternalID: "g1"}
 	adjustments := func() []donation.Adjustment {
 		var list []donation.Adjustment
 		err := inBatch(t, s, batch.Wants{Donations: []batch.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
 			var err error
-			list, err = tx.Adjustments(ctx, memoTenant, "p", "g1")
+			list, err = tx.Adjustments(ctx, cacheTenant, "p", "g1")
 			return err
 		})
 		if err != nil {
@@ -172,7 +172,7 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 	if got := adjustments(); len(got) != 0 {
 		t.Fatalf("adjustments of a new donation: %+v", got)
 	}
-	refund := donation.Adjustment{Tenant: memoTenant, Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.PartialRefund, Amount: decimal.RequireFromString("1")}
+	refund := donation.Adjustment{Tenant: cacheTenant, Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.PartialRefund, Amount: decimal.RequireFromString("1")}
 	if err := inBatch(t, s, batch.Wants{}, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutAdjustment(ctx, refund) }); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestRecordsAfterUnfollowedWrites(t *testing.T) {
 
 // keyOf is a Prefetch of the contact key k.
 func keyOf(k dedup.Key) batch.Wants {
-	return batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: k}}}
+	return batch.Wants{Keys: []batch.Key{{Tenant: cacheTenant, Key: k}}}
 }
 
 // preload reads the records p names in a View of s, as a Worker does for
@@ -219,15 +219,15 @@ func reopened(t *testing.T) (*sqlite.Store, string) {
 func TestPreloadedRecordsServeTheWriter(t *testing.T) {
 	t.Parallel()
 	s, _ := reopened(t)
-	preload(t, s, keyOf(memoKey), func() {})
-	before := s.MemoStats()
+	preload(t, s, keyOf(cacheKey), func() {})
+	before := s.RecordCacheStats()
 	if before.Preloaded != 2 || before.Stale != 0 {
 		t.Fatalf("after a preload, %+v; want the key's owner and the contact kept", before)
 	}
 	if got := byKey(t, s); got.FirstName != "Ada" {
 		t.Fatalf("first name %q, want Ada", got.FirstName)
 	}
-	if after := s.MemoStats(); after.Misses != before.Misses {
+	if after := s.RecordCacheStats(); after.Misses != before.Misses {
 		t.Errorf("the writer read %d records from the database after they were preloaded; want 0", after.Misses-before.Misses)
 	}
 }
@@ -236,9 +236,9 @@ func TestPreloadDroppedWhenRecordsChangeMeanwhile(t *testing.T) {
 	t.Parallel()
 	s, _ := reopened(t)
 	ctx := t.Context()
-	// A write the Memo does not follow empties it; a batch that reads
+	// A write the record cache does not follow empties it; a batch that reads
 	// something else makes it current again before the View ends.
-	preload(t, s, keyOf(memoKey), func() {
+	preload(t, s, keyOf(cacheKey), func() {
 		if err := s.Update(ctx, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), nil) }); err != nil {
 			t.Fatal(err)
 		}
@@ -252,12 +252,12 @@ func TestPreloadDroppedWhenRecordsChangeMeanwhile(t *testing.T) {
 
 	// A refund written, in batch mode, to a donation whose adjustments a
 	// View is reading.
-	g := donation.Donation{ID: "dn_1", Tenant: memoTenant, Provider: "p", ExternalID: "g1", ContactID: "ct_ada", Amount: decimal.RequireFromString("10"), Currency: "USD"}
-	ref := batch.Ref{Tenant: memoTenant, Provider: "p", ExternalID: "g1"}
+	g := donation.Donation{ID: "dn_1", Tenant: cacheTenant, Provider: "p", ExternalID: "g1", ContactID: "ct_ada", Amount: decimal.RequireFromString("10"), Currency: "USD"}
+	ref := batch.Ref{Tenant: cacheTenant, Provider: "p", ExternalID: "g1"}
 	if err := s.Update(ctx, func(tx donorsync.Tx) error { return tx.PutDonation(ctx, g) }); err != nil {
 		t.Fatal(err)
 	}
-	refund := donation.Adjustment{Tenant: memoTenant, Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.PartialRefund, Amount: decimal.RequireFromString("1")}
+	refund := donation.Adjustment{Tenant: cacheTenant, Provider: "p", Key: "r1", DonationID: "g1", Kind: donation.PartialRefund, Amount: decimal.RequireFromString("1")}
 	preload(t, s, batch.Wants{Donations: []batch.Ref{ref}}, func() {
 		if err := inBatch(t, s, batch.Wants{}, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutAdjustment(ctx, refund) }); err != nil {
 			t.Fatal(err)
@@ -266,7 +266,7 @@ func TestPreloadDroppedWhenRecordsChangeMeanwhile(t *testing.T) {
 	var list []donation.Adjustment
 	if err := inBatch(t, s, batch.Wants{Donations: []batch.Ref{ref}}, func(ctx context.Context, tx donorsync.Tx) error {
 		var err error
-		list, err = tx.Adjustments(ctx, memoTenant, "p", "g1")
+		list, err = tx.Adjustments(ctx, cacheTenant, "p", "g1")
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -274,7 +274,7 @@ func TestPreloadDroppedWhenRecordsChangeMeanwhile(t *testing.T) {
 	if len(list) != 1 || list[0].Key != "r1" {
 		t.Errorf("adjustments after a preload across a refund: %+v; want r1", list)
 	}
-	if st := s.MemoStats(); st.Stale != 2 {
+	if st := s.RecordCacheStats(); st.Stale != 2 {
 		t.Errorf("%d preloads dropped, want 2", st.Stale)
 	}
 }
@@ -283,7 +283,7 @@ func TestPreloadBesideAnotherConnection(t *testing.T) {
 	t.Parallel()
 	s, path := reopened(t)
 	other := open(t, path, nil)
-	preload(t, s, keyOf(memoKey), func() { putContact(t, other, ada("Augusta")) })
+	preload(t, s, keyOf(cacheKey), func() { putContact(t, other, ada("Augusta")) })
 	if got := byKey(t, s); got.FirstName != "Augusta" {
 		t.Errorf("after another connection renamed the contact during a preload, first name %q; want Augusta", got.FirstName)
 	}
@@ -294,9 +294,9 @@ func TestRecordsKeptAreBounded(t *testing.T) {
 	const limit = 10
 	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), &sqlite.Options{RecordCache: limit})
 	for i := range 100 {
-		c := contact.Contact{ID: donorsync.NewID("ct"), Tenant: memoTenant, FirstName: "Ada"}
+		c := contact.Contact{ID: donorsync.NewID("ct"), Tenant: cacheTenant, FirstName: "Ada"}
 		k := dedup.Key{Kind: dedup.Email, Value: c.ID + "@example.org"}
-		err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: memoTenant, Key: k}}}, func(ctx context.Context, tx donorsync.Tx) error {
+		err := inBatch(t, s, batch.Wants{Keys: []batch.Key{{Tenant: cacheTenant, Key: k}}}, func(ctx context.Context, tx donorsync.Tx) error {
 			return tx.PutContact(ctx, c, []dedup.Key{k})
 		})
 		if err != nil {
@@ -304,7 +304,7 @@ func TestRecordsKeptAreBounded(t *testing.T) {
 		}
 	}
 	// Two generations of contacts and of their keys (four a contact).
-	if n, most := s.MemoLen(), 2*(limit+4*limit); n > most || n == 0 {
+	if n, most := s.RecordCacheLen(), 2*(limit+4*limit); n > most || n == 0 {
 		t.Errorf("after 100 contacts, %d records kept; want 1 to %d", n, most)
 	}
 }
@@ -344,26 +344,26 @@ func TestWriteLockHeldElsewhere(t *testing.T) {
 }
 
 // draftRename drafts, on s, after the draft after (nil: none), renaming
-// the contact of memoKey.
+// the contact of cacheKey.
 func draftRename(t *testing.T, s *sqlite.Store, after batch.Draft, name string) batch.Draft {
 	t.Helper()
 	return draftEdit(t, s, after, func(c *contact.Contact) { c.FirstName = name })
 }
 
 // draftEdit drafts, on s, after the draft after (nil: none), putting the
-// contact of memoKey as edit changes it.
+// contact of cacheKey as edit changes it.
 func draftEdit(t *testing.T, s *sqlite.Store, after batch.Draft, edit func(*contact.Contact)) batch.Draft {
 	t.Helper()
 	d, err := s.Draft(t.Context(), after, func(tx donorsync.Tx) error {
-		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(cacheKey)); err != nil {
 			return err
 		}
-		c, err := tx.ContactByKey(t.Context(), memoTenant, memoKey)
+		c, err := tx.ContactByKey(t.Context(), cacheTenant, cacheKey)
 		if err != nil {
 			return err
 		}
 		edit(&c)
-		return tx.PutContact(t.Context(), c, []dedup.Key{memoKey})
+		return tx.PutContact(t.Context(), c, []dedup.Key{cacheKey})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -385,19 +385,19 @@ func send(t *testing.T, s *sqlite.Store, d batch.Draft) bool {
 	return sent
 }
 
-// firstName reads the first name of memoKey's contact in a View.
+// firstName reads the first name of cacheKey's contact in a View.
 func firstName(t *testing.T, s donorsync.Store) string {
 	t.Helper()
 	return viewContact(t, s).FirstName
 }
 
-// viewContact reads memoKey's contact in a View.
+// viewContact reads cacheKey's contact in a View.
 func viewContact(t *testing.T, s donorsync.Store) contact.Contact {
 	t.Helper()
 	var c contact.Contact
 	if err := s.View(t.Context(), func(tx donorsync.Tx) error {
 		var err error
-		c, err = tx.ContactByKey(t.Context(), memoTenant, memoKey)
+		c, err = tx.ContactByKey(t.Context(), cacheTenant, cacheKey)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -437,7 +437,7 @@ func TestDraftRefusedWhenRecordsChangeMeanwhile(t *testing.T) {
 		{"a batch of the same store", func() { putContact(t, s, ada("Augusta")) }, "Augusta"},
 		{"a batch on another record", func() {
 			if err := inBatch(t, s, keyOf(otherKey), func(ctx context.Context, tx donorsync.Tx) error {
-				return tx.PutContact(ctx, contact.Contact{ID: "ct_other", Tenant: memoTenant, Email: otherKey.Value}, []dedup.Key{otherKey})
+				return tx.PutContact(ctx, contact.Contact{ID: "ct_other", Tenant: cacheTenant, Email: otherKey.Value}, []dedup.Key{otherKey})
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -459,18 +459,18 @@ func TestDraftCannotWriteOrReadPastItsCache(t *testing.T) {
 	t.Parallel()
 	s, _ := reopened(t)
 	ctx := t.Context()
-	_, err := s.Draft(ctx, nil, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}) })
+	_, err := s.Draft(ctx, nil, func(tx donorsync.Tx) error { return tx.PutContact(ctx, ada("Augusta"), []dedup.Key{cacheKey}) })
 	if err == nil {
 		t.Error("a draft wrote outside batch mode")
 	}
 	_, err = s.Draft(ctx, nil, func(tx donorsync.Tx) error {
-		if _, err := tx.(batch.Prefetcher).Prefetch(ctx, keyOf(memoKey)); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(ctx, keyOf(cacheKey)); err != nil {
 			return err
 		}
-		if err := tx.PutContact(ctx, ada("Augusta"), []dedup.Key{memoKey}); err != nil {
+		if err := tx.PutContact(ctx, ada("Augusta"), []dedup.Key{cacheKey}); err != nil {
 			return err
 		}
-		_, err := tx.ContactByKey(ctx, memoTenant, otherKey) // not read ahead
+		_, err := tx.ContactByKey(ctx, cacheTenant, otherKey) // not read ahead
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "writes held back") {
@@ -509,7 +509,7 @@ func TestDraftAfterADraft(t *testing.T) {
 	}
 
 	// A contact the draft followed creates is found by the one after it.
-	grace := contact.Contact{ID: "ct_grace", Tenant: memoTenant, Email: "grace@example.org", FirstName: "Grace"}
+	grace := contact.Contact{ID: "ct_grace", Tenant: cacheTenant, Email: "grace@example.org", FirstName: "Grace"}
 	graceKey := dedup.Key{Kind: dedup.Email, Value: grace.Email}
 	first, err := s.Draft(t.Context(), nil, func(tx donorsync.Tx) error {
 		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(graceKey)); err != nil {
@@ -524,7 +524,7 @@ func TestDraftAfterADraft(t *testing.T) {
 		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(graceKey)); err != nil {
 			return err
 		}
-		c, err := tx.ContactByKey(t.Context(), memoTenant, graceKey)
+		c, err := tx.ContactByKey(t.Context(), cacheTenant, graceKey)
 		seen = c.ID
 		return err
 	})
@@ -534,10 +534,10 @@ func TestDraftAfterADraft(t *testing.T) {
 
 	// A draft after another reads only what it read ahead.
 	_, err = s.Draft(t.Context(), first, func(tx donorsync.Tx) error {
-		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(memoKey)); err != nil {
+		if _, err := tx.(batch.Prefetcher).Prefetch(t.Context(), keyOf(cacheKey)); err != nil {
 			return err
 		}
-		_, err := tx.ContactByKey(t.Context(), memoTenant, graceKey)
+		_, err := tx.ContactByKey(t.Context(), cacheTenant, graceKey)
 		return err
 	})
 	if err == nil || errors.Is(err, donorsync.ErrNotFound) {

@@ -3,10 +3,10 @@ package sqlstore
 import "testing"
 
 func TestSentDraftLetsGoOfTheOneItFollowed(t *testing.T) {
-	m := NewMemo(10)
+	m := NewRecordCache(10)
 	m.valid = true
-	first := &draft{memo: m, epoch: m.epoch, c: newCache()}
-	second := &draft{memo: m, after: first, c: newCache()}
+	first := &draft{rc: m, epoch: m.epoch, c: newTxCache()}
+	second := &draft{rc: m, after: first, c: newTxCache()}
 	if !m.followsCommitted(first) || m.followsCommitted(second) {
 		t.Fatal("a draft after one not committed counted as following a committed one")
 	}
@@ -17,7 +17,7 @@ func TestSentDraftLetsGoOfTheOneItFollowed(t *testing.T) {
 		t.Fatal("a draft over unchanged records was refused")
 	}
 	m.absorb(first.c, nil, first) // its transaction commits
-	third := &draft{memo: m, after: second, c: newCache()}
+	third := &draft{rc: m, after: second, c: newTxCache()}
 	if !m.followsCommitted(second) || m.followsCommitted(third) {
 		t.Fatal("after the first committed, the second does not count as following a committed one")
 	}

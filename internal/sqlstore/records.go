@@ -1,0 +1,342 @@
+package sqlstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/batch"
+)
+
+// Records: contacts, their keys and activities, donations, their
+// adjustments, and commitments. In batch mode a read is answered from the
+// transaction's cache when it holds the record, and a write is held back
+// and shown in the cache; otherwise reads query and writes are sent.
+
+// ContactByKey implements donorsync.Tx.
+func (t *tx) ContactByKey(ctx context.Context, tenant string, k dedup.Key) (contact.Contact, error) {
+	if t.mode == batchMode {
+		if owner, ok := t.c.owners[keyRef{tenant, string(k.Kind), k.Value}]; ok {
+			if owner == "" {
+				return contact.Contact{}, t.notFound("contact key", string(k.Kind))
+			}
+			if c, ok := t.c.contacts[idRef{tenant, owner}]; ok && c != nil {
+				return c.Clone(), nil
+			}
+		}
+	}
+	var c contact.Contact
+	err := t.getJSON(ctx, &c, "contact key", string(k.Kind),
+		`SELECT c.data FROM contact_keys k JOIN contacts c ON c.tenant = k.tenant AND c.id = k.contact_id
+		 WHERE k.tenant = ? AND k.kind = ? AND k.value = ?`, tenant, string(k.Kind), k.Value)
+	return c, err
+}
+
+// Contact implements donorsync.Tx.
+func (t *tx) Contact(ctx context.Context, tenant, id string) (contact.Contact, error) {
+	return getRecord(ctx, t, contactsIn, idRef{tenant, id}, contact.Contact.Clone, "contact", id,
+		`SELECT data FROM contacts WHERE tenant = ? AND id = ?`, tenant, id)
+}
+
+// PutContact implements donorsync.Tx.
+func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key) error {
+	if c.ID == "" {
+		return fmt.Errorf("%s: contact without id: %w", t.d.Name, donorsync.ErrInvalid)
+	}
+	if t.mode == batchMode {
+		return t.holdContact(c, keys)
+	}
+	t.untracked = true
+	data, err := marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := t.exec(ctx, "put contact", putContacts.text(1), contactRow{idRef{c.Tenant, c.ID}, data}.args(nil)...); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		r := keyRow{keyRef{c.Tenant, string(k.Kind), k.Value}, c.ID}
+		res, err := t.execContext(ctx, putKeys.text(1), r.args(nil)...)
+		if err != nil {
+			return t.d.wrap("put contact key", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			// Taken since the check above, by a transaction that committed
+			// meanwhile: unless it is ours already, the race is lost.
+			if err := t.keyIsOwners(ctx, r.keyRef, c.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// holdContact is PutContact in batch mode.
+func (t *tx) holdContact(c contact.Contact, keys []dedup.Key) error {
+	for _, k := range keys {
+		if owner := t.c.owners[keyRef{c.Tenant, string(k.Kind), k.Value}]; owner != "" && owner != c.ID {
+			return &donorsync.KeyConflictError{Key: k, Owner: owner}
+		}
+	}
+	data, err := marshal(c)
+	if err != nil {
+		return err
+	}
+	id := idRef{c.Tenant, c.ID}
+	t.w.contacts.put(id, contactRow{id, data}, true)
+	stored := c.Clone()
+	t.c.contacts[id] = &stored
+	for _, k := range keys {
+		r := keyRow{keyRef{c.Tenant, string(k.Kind), k.Value}, c.ID}
+		t.w.keys.put(r.keyRef, r, false)
+		t.c.owners[r.keyRef] = c.ID
+	}
+	return nil
+}
+
+// MergeContacts implements donorsync.Tx.
+func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	if t.mode == batchMode {
+		// Records of both contacts change below: what was read ahead is
+		// dropped, and the cache shows what is written from now on.
+		t.c = newTxCache()
+	}
+	t.untracked = true
+	for _, id := range []string{from, into} {
+		if _, err := t.Contact(ctx, tenant, id); err != nil {
+			return err
+		}
+	}
+	if err := t.exec(ctx, "merge contacts", `UPDATE contact_keys SET contact_id = ? WHERE tenant = ? AND contact_id = ?`,
+		into, tenant, from); err != nil {
+		return err
+	}
+	for _, table := range []string{"donations", "commitments", "activities"} {
+		q := `UPDATE ` + table + ` SET contact_id = ?, data = ` + t.d.JSONSetContactID + ` WHERE tenant = ? AND contact_id = ?`
+		if err := t.exec(ctx, "merge contacts", q, into, into, tenant, from); err != nil {
+			return err
+		}
+	}
+	return t.exec(ctx, "merge contacts", `DELETE FROM contacts WHERE tenant = ? AND id = ?`, tenant, from)
+}
+
+// Contacts implements donorsync.Tx.
+func (t *tx) Contacts(ctx context.Context, tenant string, p donorsync.Page) ([]contact.Contact, error) {
+	return listJSON[contact.Contact](ctx, t, "contacts",
+		`SELECT data FROM contacts WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
+}
+
+// PutActivity implements donorsync.Tx.
+func (t *tx) PutActivity(ctx context.Context, a contact.Activity) error {
+	data, err := marshal(a)
+	if err != nil {
+		return err
+	}
+	row := activityRow{actKey{a.Tenant, a.Provider, a.Key}, a.ContactID, data}
+	if t.mode == batchMode {
+		t.w.activities.put(row.actKey, row, false)
+		return nil
+	}
+	return t.exec(ctx, "put activity", putActivities.text(1), row.args(nil)...)
+}
+
+// Activities implements donorsync.Tx.
+func (t *tx) Activities(ctx context.Context, tenant, contactID string) ([]contact.Activity, error) {
+	return listJSON[contact.Activity](ctx, t, "activities",
+		`SELECT data FROM activities WHERE tenant = ? AND contact_id = ? ORDER BY provider, key`, tenant, contactID)
+}
+
+// Donation implements donorsync.Tx.
+func (t *tx) Donation(ctx context.Context, tenant, provider, externalID string) (donation.Donation, error) {
+	return getRecord(ctx, t, donationsIn, batch.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}, donation.Donation.Clone,
+		"donation", provider+"/"+externalID,
+		`SELECT data FROM donations WHERE tenant = ? AND provider = ? AND external_id = ?`, tenant, provider, externalID)
+}
+
+// PutDonation implements donorsync.Tx.
+func (t *tx) PutDonation(ctx context.Context, d donation.Donation) error {
+	data, err := marshal(d)
+	if err != nil {
+		return err
+	}
+	row := recordRow{batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: d.ExternalID}, d.ID, d.ContactID, data}
+	if t.mode == plainMode {
+		t.untracked = true
+		return t.exec(ctx, "put donation", putDonations.text(1), row.args(nil)...)
+	}
+	stored := d.Clone()
+	t.c.donations[row.Ref] = &stored
+	t.w.donations.put(row.Ref, row, true)
+	return nil
+}
+
+// Donations implements donorsync.Tx.
+func (t *tx) Donations(ctx context.Context, tenant string, p donorsync.Page) ([]donation.Donation, error) {
+	return listJSON[donation.Donation](ctx, t, "donations",
+		`SELECT data FROM donations WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
+}
+
+// PutAdjustment implements donorsync.Tx.
+func (t *tx) PutAdjustment(ctx context.Context, a donation.Adjustment) error {
+	data, err := marshal(a)
+	if err != nil {
+		return err
+	}
+	row := adjustmentRow{actKey: actKey{a.Tenant, a.Provider, a.Key}, donationID: a.DonationID, data: data}
+	if t.mode == plainMode {
+		t.untracked = true
+		return t.exec(ctx, "put adjustment", putAdjustments.text(1), row.args(nil)...)
+	}
+	// The adjustment joins its donation's list, unless an adjustment
+	// with its key is there already.
+	r := batch.Ref{Tenant: a.Tenant, Provider: a.Provider, ExternalID: a.DonationID}
+	if list, ok := t.c.adjustments[r]; ok {
+		i, found := slices.BinarySearchFunc(list, a.Key, func(x donation.Adjustment, key string) int { return cmp.Compare(x.Key, key) })
+		if found {
+			return nil
+		}
+		// Lists are shared with the record cache: never grown in place.
+		t.c.adjustments[r] = slices.Insert(slices.Clip(list), i, a)
+		row.expected = true
+	} else {
+		t.stale = append(t.stale, r)
+	}
+	t.w.adjustments.put(row.actKey, row, false)
+	return nil
+}
+
+// Adjustments implements donorsync.Tx.
+func (t *tx) Adjustments(ctx context.Context, tenant, provider, donationID string) ([]donation.Adjustment, error) {
+	if t.mode == batchMode {
+		if list, ok := t.c.adjustments[batch.Ref{Tenant: tenant, Provider: provider, ExternalID: donationID}]; ok {
+			return slices.Clone(list), nil
+		}
+	}
+	return listJSON[donation.Adjustment](ctx, t, "adjustments",
+		`SELECT data FROM adjustments WHERE tenant = ? AND provider = ? AND donation_id = ? ORDER BY key`, tenant, provider, donationID)
+}
+
+// Commitment implements donorsync.Tx.
+func (t *tx) Commitment(ctx context.Context, tenant, provider, externalID string) (donation.Commitment, error) {
+	return getRecord(ctx, t, commitmentsIn, batch.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}, same,
+		"commitment", provider+"/"+externalID,
+		`SELECT data FROM commitments WHERE tenant = ? AND provider = ? AND external_id = ?`, tenant, provider, externalID)
+}
+
+// PutCommitment implements donorsync.Tx.
+func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
+	data, err := marshal(c)
+	if err != nil {
+		return err
+	}
+	row := recordRow{batch.Ref{Tenant: c.Tenant, Provider: c.Provider, ExternalID: c.ExternalID}, c.ID, c.ContactID, data}
+	if t.mode == plainMode {
+		t.untracked = true
+		return t.exec(ctx, "put commitment", putCommitments.text(1), row.args(nil)...)
+	}
+	t.c.commitments[row.Ref] = &c
+	t.w.commitments.put(row.Ref, row, true)
+	return nil
+}
+
+// Commitments implements donorsync.Tx.
+func (t *tx) Commitments(ctx context.Context, tenant string, p donorsync.Page) ([]donation.Commitment, error) {
+	return listJSON[donation.Commitment](ctx, t, "commitments",
+		`SELECT data FROM commitments WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
+}
+
+// getRecord reads a record: in batch mode, from the transaction's cache
+// (at) when it holds the record of k, found or known absent, as clone
+// copies it; otherwise from the database, where query selects its data.
+func getRecord[K comparable, V any](ctx context.Context, t *tx, at func(*txCache) map[K]*V, k K, clone func(V) V,
+	what, id, query string, args ...any) (V, error) {
+	if t.mode == batchMode {
+		if v, ok := at(t.c)[k]; ok {
+			if v == nil {
+				var zero V
+				return zero, t.notFound(what, id)
+			}
+			return clone(*v), nil
+		}
+	}
+	var v V
+	err := t.getJSON(ctx, &v, what, id, query, args...)
+	return v, err
+}
+
+// getJSON reads one data column into v.
+func (t *tx) getJSON(ctx context.Context, v any, what, id, query string, args ...any) error {
+	if err := t.readRecords(ctx); err != nil {
+		return err
+	}
+	var data string
+	err := t.queryRow(ctx, query, args...).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t.notFound(what, id)
+	}
+	if err != nil {
+		return t.d.wrap(what, err)
+	}
+	if err := json.Unmarshal([]byte(data), v); err != nil {
+		return fmt.Errorf("%s: %s %q: stored data: %w", t.d.Name, what, id, err)
+	}
+	return nil
+}
+
+// listJSON reads the data column of every row into a slice.
+func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any) ([]T, error) {
+	if err := t.readRecords(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, t.d.wrap(what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, t.d.wrap(what, err)
+		}
+		var v T
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			return nil, fmt.Errorf("%s: %s: stored data: %w", t.d.Name, what, err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// marshal returns the JSON encoding of v, as json.Marshal does, encoded
+// into a buffer kept for the next call rather than a new one: a record is
+// encoded at each write, and the encoding is copied once, into the string.
+func marshal(v any) (string, error) {
+	buf := encodeBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 64<<10 { // an outsize record does not stay
+			buf.Reset()
+			encodeBuffers.Put(buf)
+		}
+	}()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		return "", err
+	}
+	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+}
+
+// encodeBuffers are marshal's buffers.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
