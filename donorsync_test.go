@@ -305,3 +305,26 @@ func TestEnqueueTakesNoLocks(t *testing.T) {
 		t.Errorf("Enqueue's group commit called Lock %d times; it applies nothing", n)
 	}
 }
+
+func TestDeadlineWithStalledStoreAndAnUndecodableBody(t *testing.T) {
+	t.Parallel()
+	store := stallingStore{memstore.New(), make(chan struct{})}
+	defer close(store.release)
+	src := &decodingSource{}
+	src.broken.Store(true) // quarantined at receipt: journaled as such, or not at all
+	h := &donorsync.Handler{Source: src, Ingester: &donorsync.Ingester{Store: store, Logger: quiet}, Logger: quiet,
+		Deadline: 50 * time.Millisecond}
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("body"))
+	r.Header.Set("X-Token", "secret")
+	w := httptest.NewRecorder()
+	done := make(chan struct{})
+	go func() { h.ServeHTTP(w, r); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not answer while the store stalled")
+	}
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("answer %d, want 503", w.Code)
+	}
+}

@@ -128,12 +128,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Any("delivery", d), slog.Duration("latency", time.Since(start)))
 }
 
-// receive hands d to the Ingester and waits for it at most until the
-// deadline, even if the store does not honour cancellation.
-func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) error {
-	g, in := h.Ingester, h.Ingester.Receive
+// receive hands d to the Ingester, which returns by the deadline even if
+// the store does not honour cancellation (its group commit waits for the
+// transaction or the deadline, whichever comes first). A panic (a Source's
+// decoder, met by one body) is answered as a delivery not journaled.
+func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: panic: %v", ErrUnavailable, p)
+		}
+	}()
+	in := h.Ingester.Receive
 	if h.Queued {
-		in = g.Enqueue
+		in = h.Ingester.Enqueue
 	}
 	deadline := h.Deadline
 	if deadline == 0 {
@@ -144,24 +151,11 @@ func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) error {
 	}
 	ctx, cancel := context.WithDeadline(r.Context(), start.Add(deadline))
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		// A panic here (a Source's decoder, a store) would end the
-		// process: nothing recovers on this goroutine but this.
-		defer func() {
-			if p := recover(); p != nil {
-				done <- fmt.Errorf("%w: panic: %v", ErrUnavailable, p)
-			}
-		}()
-		done <- in(ctx, h.Source, d)
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		// d may still be written by the Ingester: it is not read again.
+	err = in(ctx, h.Source, d)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w: not journaled within %v", ErrUnavailable, deadline)
 	}
+	return err
 }
 
 // fail answers a request that was not journaled.

@@ -20,7 +20,9 @@ import (
 //
 // Receive returns an error, wrapping ErrUnavailable, only when the
 // delivery could not be journaled: then nothing was stored and the sender
-// must be told to retry.
+// must be told to retry. It returns when ctx is done, even if the store
+// does not honour cancellation; a delivery whose transaction commits after
+// that is answered as a duplicate when the sender retries.
 func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 	return g.receive(ctx, src, d, true)
 }
@@ -37,18 +39,24 @@ func (g *Ingester) Enqueue(ctx context.Context, src Source, d *Delivery) error {
 }
 
 // receive journals a new delivery in a group commit: as Processed, and
-// applied in the same transaction, when inline; as Pending otherwise.
+// applied in the same transaction, when inline; as Pending otherwise; as
+// Quarantined, with its error, when it cannot be decoded. It returns when
+// the transaction that holds it has committed, or when ctx is done,
+// whichever comes first.
 func (g *Ingester) receive(ctx context.Context, src Source, d *Delivery, inline bool) error {
-	dec, err := g.prepare(src, d)
-	if err != nil {
-		return g.journal(ctx, d, Quarantined, err)
-	}
+	dec, derr := g.prepare(src, d)
 	d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Pending, "", "", 0, g.now()
 	d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
-	if inline {
+	switch {
+	case derr != nil:
+		g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
+			slog.Any("delivery", d), slog.String("outcome", string(Quarantined)), logError(derr))
+		d.Status, d.Error = Quarantined, text(derr.Error())
+		inline = false // nothing to apply
+	case inline:
 		d.Status, d.Attempts = Processed, 1
 	}
-	err = g.journalGrouped(ctx, d, dec.Events, inline)
+	err := g.journalGrouped(ctx, d, dec.Events, inline)
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		return err
 	}
@@ -106,7 +114,9 @@ func (g *Ingester) receiveOne(ctx context.Context, d *Delivery, events []donatio
 	return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
 }
 
-// journal records d with the given status and error and nothing else.
+// journal records d with the given status and error and nothing else, in
+// a transaction of its own (after its group failed, on the goroutine that
+// committed the group).
 func (g *Ingester) journal(ctx context.Context, d *Delivery, status DeliveryStatus, cause error) error {
 	g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
 		slog.Any("delivery", d), slog.String("outcome", string(status)), logError(cause))

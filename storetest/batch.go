@@ -40,12 +40,15 @@ func (s batchStore) Update(ctx context.Context, fn func(donorsync.Tx) error) err
 	})
 }
 
-// prefetch calls Prefetch when tx is a batch.Prefetcher, and checks
+// prefetch calls Prefetch when the store declares batch mode, and checks
 // the owners it returns.
-func prefetch(t *testing.T, tx donorsync.Tx, p batch.Wants) error {
+func (f *prefetched) prefetch(t *testing.T, tx donorsync.Tx, p batch.Wants) error {
+	if !f.batch {
+		return nil
+	}
 	pf, ok := tx.(batch.Prefetcher)
 	if !ok {
-		return nil
+		t.Fatal("the store declares batch mode, but its Tx cannot Prefetch")
 	}
 	owners, err := pf.Prefetch(ctx(t), p)
 	if err != nil {
@@ -63,20 +66,21 @@ func prefetch(t *testing.T, tx donorsync.Tx, p batch.Wants) error {
 	return nil
 }
 
-// testPrefetch checks a Tx that is a batch.Prefetcher (and any other
-// the same way, without the Prefetch): lookups of
+// testPrefetch checks, for a store that declares batch mode, a Tx read
+// ahead with Prefetch (and any other the same way, without it): lookups of
 // what it read ahead, present or absent, answer as a store query would,
 // every write is read back within the transaction, and the writes it may
 // hold back are committed, or rolled back, or fail the commit, as one.
 func testPrefetch(t *testing.T, s donorsync.Store) {
 	f := newPrefetched(newTenant("prefetch"))
+	f.batch = declared(s).Batch
 	update(t, s, func(tx donorsync.Tx) error {
 		_, err := tx.RecordDelivery(ctx(t), f.dl)
 		return errors.Join(err, tx.PutContact(ctx(t), f.a, []dedup.Key{f.kA}), tx.PutDonation(ctx(t), f.g1),
 			tx.PutAdjustment(ctx(t), f.r1), tx.PutCommitment(ctx(t), f.c1))
 	})
 	update(t, s, func(tx donorsync.Tx) error {
-		if err := prefetch(t, tx, f.want); err != nil {
+		if err := f.prefetch(t, tx, f.want); err != nil {
 			return err
 		}
 		f.checkReadAhead(t, tx)
@@ -98,6 +102,7 @@ type prefetched struct {
 	c1, c2            donation.Commitment
 	dl                *donorsync.Delivery
 	want              batch.Wants
+	batch             bool // the store declares batch mode: Prefetch first
 }
 
 func newPrefetched(tenant string) *prefetched {
@@ -226,7 +231,7 @@ func (f *prefetched) checkFailures(t *testing.T, s donorsync.Store) {
 	c := contact.Contact{ID: donorsync.NewID("ct"), Tenant: tenant, FirstName: "C"}
 	g3 := donation.Donation{ID: donorsync.NewID("dn"), Tenant: tenant, Provider: "p", ExternalID: "g3", Amount: dec("1")}
 	err := s.Update(ctx(t), func(tx donorsync.Tx) error {
-		if err := prefetch(t, tx, batch.Wants{Donations: []batch.Ref{{Tenant: tenant, Provider: "p", ExternalID: "g3"}}}); err != nil {
+		if err := f.prefetch(t, tx, batch.Wants{Donations: []batch.Ref{{Tenant: tenant, Provider: "p", ExternalID: "g3"}}}); err != nil {
 			return err
 		}
 		if err := tx.PutDonation(ctx(t), g3); err != nil {
@@ -241,7 +246,7 @@ func (f *prefetched) checkFailures(t *testing.T, s donorsync.Store) {
 	// A missing delivery fails the transaction too.
 	missing := &donorsync.Delivery{ID: "dl_missing", Tenant: tenant, Status: donorsync.Processed}
 	err = s.Update(ctx(t), func(tx donorsync.Tx) error {
-		if err := prefetch(t, tx, batch.Wants{}); err != nil {
+		if err := f.prefetch(t, tx, batch.Wants{}); err != nil {
 			return err
 		}
 		return errors.Join(tx.PutDonation(ctx(t), g3), tx.UpdateDelivery(ctx(t), missing))
@@ -325,13 +330,16 @@ func (p person) prefetch() batch.Wants {
 	return batch.Wants{Keys: []batch.Key{{Tenant: p.tenant, Key: p.key}}}
 }
 
-// edit reads the person in tx, in batch mode when tx is a Prefetcher,
-// and puts it back as change leaves it (created when missing).
+// edit reads the person in tx in batch mode, as the engine does (the
+// stores that preload and draft declare batch mode), and puts it back as
+// change leaves it (created when missing).
 func (p person) edit(t *testing.T, tx donorsync.Tx, change func(*contact.Contact)) error {
-	if pf, ok := tx.(batch.Prefetcher); ok {
-		if _, err := pf.Prefetch(ctx(t), p.prefetch()); err != nil {
-			return err
-		}
+	pf, ok := tx.(batch.Prefetcher)
+	if !ok {
+		t.Fatal("a store that preloads or drafts, whose Tx cannot Prefetch")
+	}
+	if _, err := pf.Prefetch(ctx(t), p.prefetch()); err != nil {
+		return err
 	}
 	c, err := tx.ContactByKey(ctx(t), p.tenant, p.key)
 	if err != nil {

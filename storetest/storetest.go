@@ -86,8 +86,8 @@ import (
 //     ends in the state inline mode reaches (QueuedSameAsInline).
 //
 // It checks the batch protocol (internal/batch) that the stores of this
-// module serve. A Tx that is a batch.Prefetcher, read ahead with Prefetch,
-// answers lookups as a query would, reads its writes back, and commits
+// module serve. A Tx of a store that declares batch mode, read ahead with
+// Prefetch, answers lookups as a query would, reads its writes back, and commits
 // them, rolls them back or fails the commit as one; any other Tx is
 // checked the same way, without the Prefetch (Prefetch). What a store
 // declares in its execution model is checked, and each check skipped
