@@ -26,6 +26,8 @@ func TestMoney(t *testing.T) {
 		{`"-$1.30"`, "-1.3", true},
 		{`"$-1.30"`, "-1.3", true},
 		{`"1,250.00"`, "1250", true},
+		{`"$1,234,567.89"`, "1234567.89", true},
+		{`"-1,000"`, "-1000", true},
 		{`0.1`, "0.1", true},
 		{`"12345678901234567890.01"`, "12345678901234567890.01", true},
 		{`null`, "", false},
@@ -48,7 +50,10 @@ func TestMoney(t *testing.T) {
 
 func TestMoneyRejects(t *testing.T) {
 	t.Parallel()
-	for _, in := range []string{`"abc"`, `"1e5"`, `"--1"`, `"$"`, `"€5"`, `"1.2.3"`, `true`, `{}`, `[]`, `"12 USD"`} {
+	for _, in := range []string{`"abc"`, `"1e5"`, `"--1"`, `"$"`, `"€5"`, `"1.2.3"`, `true`, `{}`, `[]`, `"12 USD"`,
+		// A comma only separates thousands: a decimal comma, or commas
+		// anywhere else, would change the amount if they were dropped.
+		`"12,50"`, `"1,2,3,4.5"`, `"1,25"`, `"1,2500"`, `",100"`, `"100,"`, `"1,000.0,0"`, `"1234,567"`, `"1,,000"`} {
 		var m flex.Money
 		err := json.Unmarshal([]byte(in), &m)
 		if err == nil {
@@ -249,13 +254,24 @@ func TestMarshalRoundTrip(t *testing.T) {
 }
 
 func FuzzMoney(f *testing.F) {
-	for _, s := range []string{`"50.0"`, `"$33.10"`, `25.9`, `"-23.70"`, `null`, `""`, `"1,250.00"`} {
+	for _, s := range []string{`"50.0"`, `"$33.10"`, `25.9`, `"-23.70"`, `null`, `""`, `"1,250.00"`, `"12,50"`, `"1,2,3,4.5"`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var m flex.Money
 		if err := json.Unmarshal(data, &m); err != nil || !m.Valid {
 			return
+		}
+		// A comma that is kept out of the amount separates thousands:
+		// dropping it changes the digits' places in no other way.
+		if s := string(data); strings.Contains(s, ",") {
+			whole, _, _ := strings.Cut(strings.TrimSpace(strings.Trim(s, `"`)), ".")
+			groups := strings.Split(whole, ",")
+			for _, g := range groups[1:] {
+				if len(g) != 3 {
+					t.Fatalf("%s accepted as %s, with a comma not between thousands", data, m.Amount)
+				}
+			}
 		}
 		// A valid amount survives a round trip exactly.
 		out, err := json.Marshal(m)

@@ -10,8 +10,11 @@ import (
 // Money is an exact decimal amount sent as a JSON number or string.
 //
 // Accepted forms: 25.9, "50.0", "25.77", "-23.70", "$33.10", "-$1.30",
-// "$-1.30" and "1,250.00". The value is kept exactly as written: no
-// floating point is involved, even for JSON numbers.
+// "$-1.30" and "1,250.00". A comma is accepted only as a thousands
+// separator, between groups of three digits before the decimal point:
+// "12,50" and "1,2,3,4.5" are refused, never read as 1250 or 1234.5. The
+// value is kept exactly as written: no floating point is involved, even
+// for JSON numbers.
 type Money struct {
 	Amount decimal.Decimal
 	Valid  bool
@@ -58,6 +61,9 @@ func ParseMoney(s string) (decimal.Decimal, bool) {
 		neg, s = true, s[1:]
 	}
 	if strings.IndexByte(s, ',') >= 0 {
+		if !thousands(s) {
+			return decimal.Decimal{}, false
+		}
 		s = strings.ReplaceAll(s, ",", "")
 	}
 	if s == "" || !plainDecimal(s) {
@@ -71,6 +77,26 @@ func ParseMoney(s string) (decimal.Decimal, bool) {
 		d = d.Neg()
 	}
 	return d, true
+}
+
+// thousands reports whether the commas of s separate thousands: the
+// integer part is 1 to 3 digits, then groups of a comma and 3 digits, and
+// the fraction has none.
+func thousands(s string) bool {
+	whole, frac, _ := strings.Cut(s, ".")
+	if strings.IndexByte(frac, ',') >= 0 {
+		return false
+	}
+	groups := strings.Split(whole, ",")
+	if len(groups[0]) < 1 || len(groups[0]) > 3 {
+		return false
+	}
+	for _, g := range groups[1:] {
+		if len(g) != 3 {
+			return false
+		}
+	}
+	return true
 }
 
 // plainDecimal reports whether s is digits with at most one decimal point
