@@ -2,41 +2,28 @@ package actblue_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/flex"
+	"github.com/donorsync/donorsync/internal/fixtures"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
-
-// isClear reports whether err names a field or a byte offset.
-func isClear(err error) bool {
-	var fe *flex.Error
-	var se *flex.SyntaxError
-	return errors.As(err, &fe) || errors.As(err, &se)
-}
 
 // FuzzParse decodes any body through Parse and Source.Decode: no panic, an
 // error is a clear one (naming a field or a byte offset, and ErrInvalid
 // from Decode), and a body that decodes gives one keyed donation per line
 // item.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range fixtures.Bodies(f) {
 		f.Add(data, "")
 		f.Add(data, "refund")
 	}
 	s := newSource(f)
 	f.Fuzz(func(t *testing.T, body []byte, kind string) {
-		if _, err := actblue.Parse(body); err != nil && !isClear(err) {
+		if _, err := actblue.Parse(body); err != nil && !fixtures.Clear(err) {
 			t.Fatalf("Parse error %v (%T) names neither a field nor an offset", err, err)
 		}
 		dec, err := s.Decode(&donorsync.Delivery{Tenant: "t", Kind: kind, Body: body})
@@ -64,12 +51,7 @@ func FuzzParse(f *testing.F) {
 // FuzzParseMatchesEncodingJSON holds Parse, the one-pass decoder, to the
 // result of encoding/json with the payload's struct tags.
 func FuzzParseMatchesEncodingJSON(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range fixtures.Bodies(f) {
 		f.Add(data)
 	}
 	for _, s := range []string{`null`, `{}`, `[]`, `{"DONOR":{"FirstName":"x"}}`, `{"donor":{"firstname":"a"},"donor":{"lastname":"b"}}`,

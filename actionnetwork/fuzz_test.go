@@ -5,40 +5,27 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actionnetwork"
 	"github.com/donorsync/donorsync/flex"
+	"github.com/donorsync/donorsync/internal/fixtures"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
-
-// isClear reports whether err names a field or a byte offset.
-func isClear(err error) bool {
-	var fe *flex.Error
-	var se *flex.SyntaxError
-	return errors.As(err, &fe) || errors.As(err, &se)
-}
 
 // FuzzParse decodes any body through Parse and Source.Decode: no panic, an
 // error is a clear one (naming a field or a byte offset, and ErrInvalid
 // from Decode), and a body that decodes gives one event per element.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range fixtures.Bodies(f) {
 		f.Add(data)
 	}
 	f.Add([]byte(`[{"osdi:donation":{"identifiers":["action_network:x"],"amount":"1"},"osdi:signature":{}}]`))
 	src := newSource(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if _, err := actionnetwork.Parse(body); err != nil && !isClear(err) {
+		if _, err := actionnetwork.Parse(body); err != nil && !fixtures.Clear(err) {
 			t.Fatalf("Parse error %v (%T) names neither a field nor an offset", err, err)
 		}
 		dec, err := src.Decode(&donorsync.Delivery{Tenant: "acme", Body: body})
@@ -116,12 +103,7 @@ func parseWithEncodingJSON(body []byte) (*actionnetwork.Payload, error) {
 // FuzzParseMatchesEncodingJSON holds Parse, the one-pass decoder, to the
 // result of encoding/json with the payload's struct tags.
 func FuzzParseMatchesEncodingJSON(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range fixtures.Bodies(f) {
 		f.Add(data)
 	}
 	for _, s := range []string{`null`, `[]`, `{}`, `[null]`, `[1]`, ` [{"osdi:signature":null}]`,

@@ -3,41 +3,28 @@ package anedot_test
 import (
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/anedot"
 	"github.com/donorsync/donorsync/flex"
+	"github.com/donorsync/donorsync/internal/fixtures"
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 )
-
-// isClear reports whether err names a field or a byte offset.
-func isClear(err error) bool {
-	var fe *flex.Error
-	var se *flex.SyntaxError
-	return errors.As(err, &fe) || errors.As(err, &se)
-}
 
 // FuzzParse decodes any body through Parse and Source.Decode: no panic, an
 // error is a clear one (naming a field or a byte offset, and ErrInvalid
 // from Decode), and every donation or commitment made has its natural key.
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range fixtures.Bodies(f) {
 		f.Add(data)
 	}
 	src := newSource(f, anedot.Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, perr := anedot.Parse(body)
-		if perr != nil && !isClear(perr) {
+		if perr != nil && !fixtures.Clear(perr) {
 			t.Fatalf("Parse error %v (%T) names neither a field nor an offset", perr, perr)
 		}
 		dec, err := src.Decode(&donorsync.Delivery{Tenant: "acme", Body: body})
@@ -126,12 +113,7 @@ func parseWithEncodingJSON(body []byte) (*anedot.Payload, error) {
 // FuzzParseMatchesEncodingJSON holds Parse, the one-pass decoder, to the
 // result of encoding/json with the payload's struct tags.
 func FuzzParseMatchesEncodingJSON(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.json")
-	for _, path := range files {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, data := range fixtures.Bodies(f) {
 		f.Add(data)
 	}
 	for _, s := range []string{`null`, `{}`, `[]`, `{"event":"donation_completed","payload":null}`,
