@@ -128,6 +128,10 @@ func contactOut(c contact.Contact) contactJSON {
 		Employer: c.Employer, Occupation: c.Occupation, Custom: c.Custom, Tags: nonNil(c.Tags), Sources: []sourceJSON{},
 	}
 	for _, p := range c.Phones {
+		if p.Number == "" {
+			// No number could be read from it: as received.
+			p.Number = p.Raw
+		}
 		out.Phones = append(out.Phones, p.Number)
 	}
 	for _, s := range c.Sources {
