@@ -54,16 +54,33 @@ var errNoCredentials = errors.New("the database exists but its credentials are m
 // server may do when some are missing.
 type credentialOptions struct {
 	path       string
-	db         string              // the database, named in errors
-	existingDB bool                // the database holds data from earlier starts
-	allowNew   bool                // -new-credentials: generate even for an existing database
-	getenv     func(string) string // os.Getenv
+	db         string            // the database, named in errors
+	existingDB bool              // the database holds data from earlier starts
+	allowNew   bool              // -new-credentials: generate even for an existing database
+	env        map[string]string // the credentials the environment sets (see fromEnv)
 	logger     *slog.Logger
 }
 
+// fromEnv returns the credentials that getenv sets, by variable. A secret
+// weaker than minStrength is refused with an error naming its variable.
+func fromEnv(getenv func(string) string) (map[string]string, error) {
+	env := map[string]string{}
+	for _, f := range fields {
+		v := getenv(f.env)
+		if v == "" {
+			continue
+		}
+		if f.secret && strength(v) < minStrength {
+			return nil, fmt.Errorf("%s is too weak: about %.0f bits, at least %d are required (for example 22 random letters and digits of both cases; strength is length × log2 of the alphabet of the character classes used)",
+				f.env, strength(v), minStrength)
+		}
+		env[f.env] = v
+	}
+	return env, nil
+}
+
 // loadCredentials reads the credentials file, takes from the environment
-// what it sets (refusing weak secrets), and generates and saves what
-// neither gives. It refuses to generate for an existing database unless
+// what it sets (o.env), and generates and saves what neither gives. It refuses to generate for an existing database unless
 // o.allowNew says so.
 func loadCredentials(o credentialOptions) (*credentials, error) {
 	c := &credentials{path: o.path, generated: map[string]bool{}, fromEnv: map[string]bool{}}
@@ -72,15 +89,9 @@ func loadCredentials(o credentialOptions) (*credentials, error) {
 	}
 	var missing []string
 	for _, f := range fields {
-		v := o.getenv(f.env)
-		switch {
-		case v != "":
-			if f.secret && strength(v) < minStrength {
-				return nil, fmt.Errorf("%s is too weak: about %.0f bits, at least %d are required (for example 22 random letters and digits of both cases; strength is length × log2 of the alphabet of the character classes used)",
-					f.env, strength(v), minStrength)
-			}
+		if v := o.env[f.env]; v != "" {
 			*f.get(c), c.fromEnv[f.env] = v, true
-		case *f.get(c) == "":
+		} else if *f.get(c) == "" {
 			missing = append(missing, f.env)
 		}
 	}

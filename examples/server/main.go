@@ -193,6 +193,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// Refuse weak secrets before the store creates anything.
+	env, err := fromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 	st, existing, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -203,7 +208,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		dbName = "the PostgreSQL database"
 	}
 	creds, err := loadCredentials(credentialOptions{
-		path: cfg.credPath, db: dbName, existingDB: existing, allowNew: cfg.newCredentials, getenv: os.Getenv, logger: logger,
+		path: cfg.credPath, db: dbName, existingDB: existing, allowNew: cfg.newCredentials, env: env, logger: logger,
 	})
 	if err != nil {
 		return err

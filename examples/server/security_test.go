@@ -74,7 +74,7 @@ func TestSavedCredentialsFileIsPrivateEvenIfItExisted(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(path, 0o644)
-	c, err := loadCredentials(credentialOptions{path: path, getenv: func(string) string { return "" }, logger: discardLogger()})
+	c, err := loadCredentials(credentialOptions{path: path, logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,20 +123,22 @@ func TestWeakSecretsFromTheEnvironmentAreRefused(t *testing.T) {
 			continue
 		}
 		for _, weak := range []string{"x", "password1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "demo-admin-token"} {
-			env := map[string]string{f.env: weak}
-			_, err := loadCredentials(credentialOptions{
-				path: filepath.Join(t.TempDir(), "c.json"), logger: discardLogger(),
-				getenv: func(k string) string { return env[k] },
-			})
+			setEnv(t)
+			t.Setenv(f.env, weak)
+			db := filepath.Join(t.TempDir(), "donorsync.db")
+			err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-db", db}, io.Discard, io.Discard, nil)
 			if err == nil || !strings.Contains(err.Error(), f.env) || !strings.Contains(err.Error(), "128") {
 				t.Errorf("%s=%q: %v; want an error naming the variable and 128 bits", f.env, weak, err)
+			}
+			if _, err := os.Stat(db); err == nil {
+				t.Errorf("%s=%q: the refused start created the database", f.env, weak)
 			}
 		}
 	}
 }
 
 func TestStrength(t *testing.T) {
-	c, err := loadCredentials(credentialOptions{path: filepath.Join(t.TempDir(), "c.json"), logger: discardLogger(), getenv: func(string) string { return "" }})
+	c, err := loadCredentials(credentialOptions{path: filepath.Join(t.TempDir(), "c.json"), logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
