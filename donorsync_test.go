@@ -76,7 +76,7 @@ func TestReplayAfterDecoderFix(t *testing.T) {
 	c.Normalize()
 	src := &decodingSource{events: []donation.Event{{
 		At: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Contact: c,
-		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5")},
+		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5"), Currency: "USD"},
 	}}}
 	src.broken.Store(true)
 	d := &donorsync.Delivery{Tenant: "t1", Body: []byte("delivery-1")}
@@ -120,7 +120,7 @@ func TestApplyFailureIsKeptAsFailed(t *testing.T) {
 	store := memstore.New()
 	src := &decodingSource{events: []donation.Event{{
 		Contact:  &contact.Contact{Email: "f@example.org", Emails: []string{"f@example.org"}},
-		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5")},
+		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5"), Currency: "USD"},
 	}}}
 	h := &donorsync.Handler{Source: src, Ingester: &donorsync.Ingester{Store: flakyStore{store}, Logger: quiet}, Logger: quiet}
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("body"))
@@ -166,7 +166,7 @@ func TestStrongKeysMergeContacts(t *testing.T) {
 	for i, s := range steps {
 		src := &decodingSource{events: []donation.Event{{
 			At: time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC), Contact: s.contact,
-			Donation: &donation.Donation{ExternalID: s.body, Amount: decimal.RequireFromString("1")},
+			Donation: &donation.Donation{ExternalID: s.body, Amount: decimal.RequireFromString("1"), Currency: "USD"},
 		}}}
 		d := &donorsync.Delivery{Tenant: "t1", Body: []byte(s.body)}
 		if err := g.Receive(t.Context(), src, d); err != nil || d.Status != donorsync.Processed {
