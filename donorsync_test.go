@@ -269,9 +269,16 @@ func TestHandlerSurvivesASourceThatPanics(t *testing.T) {
 	r.Header.Set("X-Token", "secret")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r) // a panic on the handler's own goroutine would end the test binary
-	if w.Code != http.StatusServiceUnavailable {
-		t.Errorf("answer %d %s, want 503: nothing was journaled", w.Code, w.Body)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"quarantined"`) {
+		t.Errorf("answer %d %s, want 200 quarantined: a decoder's panic fails the same way on every retry", w.Code, w.Body)
 	}
+	_ = store.View(t.Context(), func(tx donorsync.Tx) error {
+		ds, _ := tx.Deliveries(t.Context(), "t1", donorsync.DeliveryFilter{})
+		if len(ds) != 1 || ds[0].Status != donorsync.Quarantined || ds[0].Error != "test: decoder panicked: decoder bug" {
+			t.Errorf("journal = %+v; want the delivery quarantined with the panic", ds)
+		}
+		return nil
+	})
 }
 
 // lockCounter counts the calls of Tx.Lock.
