@@ -235,16 +235,33 @@ func checkTimes(prefix string, ts ...namedTime) *FieldError {
 	return nil
 }
 
+// The range of Unix times within years minYear to maxYear, the second
+// bound excluded.
+var (
+	minUnix = time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	endUnix = time.Date(maxYear+1, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+)
+
+const day = 24 * 60 * 60
+
 // timeProblem says what is wrong with a time an Event carries, or "".
 func timeProblem(t time.Time) string {
-	if _, off := t.Zone(); off <= -24*60*60 || off >= 24*60*60 {
+	if t.IsZero() {
+		return "" // year 1: not given
+	}
+	u, off := t.Unix(), 0
+	if t.Location() != time.UTC {
+		_, off = t.Zone()
+	}
+	local := u + int64(off)
+	if u >= minUnix && u < endUnix && local >= minUnix && local < endUnix && off > -day && off < day {
+		return ""
+	}
+	switch {
+	case off <= -day || off >= day:
 		return "zone offset of a day or more"
+	case u < minUnix || u >= endUnix:
+		return fmt.Sprintf("year %d in UTC, outside years %d to %d", t.UTC().Year(), minYear, maxYear)
 	}
-	if y := t.UTC().Year(); y < minYear || y > maxYear {
-		return fmt.Sprintf("year %d in UTC, outside years %d to %d", y, minYear, maxYear)
-	}
-	if y := t.Year(); y < minYear || y > maxYear {
-		return fmt.Sprintf("year %d in its zone, outside years %d to %d", y, minYear, maxYear)
-	}
-	return ""
+	return fmt.Sprintf("year %d in its zone, outside years %d to %d", t.Year(), minYear, maxYear)
 }
