@@ -33,7 +33,7 @@ func TestPlaceholderPhonesMatchNoOne(t *testing.T) {
 			c.Normalize()
 			src := &decodingSource{events: []donation.Event{{
 				At: time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC), Contact: c,
-				Donation: &donation.Donation{ExternalID: name, Amount: decimal.RequireFromString("5")},
+				Donation: &donation.Donation{ExternalID: name, Amount: decimal.RequireFromString("5"), Currency: "USD"},
 			}}}
 			d := &donorsync.Delivery{Tenant: "t1", Body: []byte(name)}
 			if err := g.Receive(t.Context(), src, d); err != nil || d.Status != donorsync.Processed {
