@@ -133,7 +133,10 @@ type Hinter interface {
 // Decoded is what a Source makes of a delivery.
 type Decoded struct {
 	// Key is the delivery's idempotency key, unique per provider and
-	// tenant. When empty, the SHA-256 of the body is used.
+	// tenant. When empty, the SHA-256 of the body is used. A key longer
+	// than 256 bytes, or holding NUL or invalid UTF-8, is journaled as
+	// "sha256:" and the hex SHA-256 of the key, so that it fits every
+	// store's index; the same key always gives the same digest.
 	Key string
 	// Events are the facts the delivery carries, applied in order.
 	Events []donation.Event
