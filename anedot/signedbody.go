@@ -23,8 +23,9 @@ type signedBody struct {
 	sig     [sha256.Size]byte // the signature sent
 	okSig   int               // 1 when the header held a well-formed signature
 	secrets []credset.Live[*secret]
-	macs    []hash.Hash // one per secret
-	err     error       // what the end of the body returned
+	macs    []hash.Hash       // one per secret
+	err     error             // what the end of the body returned
+	want    [sha256.Size]byte // each secret's HMAC in turn: here, not on the stack, which a hash would make escape
 
 	// Room for the usual one or two secrets without another allocation.
 	secretBuf [2]credset.Live[*secret]
@@ -51,11 +52,10 @@ func (b *signedBody) Read(p []byte) (int, error) {
 // verify compares the signature with the HMAC of every secret, and
 // returns the hashes to their pools.
 func (b *signedBody) verify() error {
-	var want [sha256.Size]byte
 	match := 0
 	for i, h := range b.macs {
-		h.Sum(want[:0])
-		match |= subtle.ConstantTimeCompare(b.sig[:], want[:]) & b.secrets[i].Live
+		h.Sum(b.want[:0])
+		match |= subtle.ConstantTimeCompare(b.sig[:], b.want[:]) & b.secrets[i].Live
 		b.secrets[i].Cred.pool.Put(h)
 		b.macs[i] = nil
 	}
