@@ -21,21 +21,43 @@ import (
 // encoding/json, which first validates the whole body and then decodes it
 // by reflection.
 //
-// Object keys are matched exactly, then without regard to case, like
-// encoding/json. A Decoder is not safe for concurrent use.
+// Object keys are matched exactly, case included. A key written twice in
+// one object, read or skipped, is an *Error naming it: a reader that keeps
+// the first and one that keeps the last would see two different
+// deliveries. Reading stays within the budgets of Limits.
+//
+// A Decoder is not safe for concurrent use.
 type Decoder struct {
-	data  []byte
-	pos   int
-	path  []string
-	depth int
+	// Limits are the budgets the Decoder reads within; NewDecoder sets
+	// DefaultLimits. Change them before reading.
+	Limits Limits
+
+	data   []byte
+	pos    int
+	path   []step
+	depth  int
+	values int
+	sets   []keySet // the keys of the objects being read, by depth
 }
 
-// maxDepth bounds nesting, so that a hostile body cannot exhaust the stack.
-const maxDepth = 10000
+// A step is one part of a field path: an object key, or an array index
+// when index >= 0.
+type step struct {
+	name  string
+	index int
+}
 
-// NewDecoder returns a Decoder reading data.
+// NewDecoder returns a Decoder reading data within DefaultLimits.
 func NewDecoder(data []byte) *Decoder {
-	return &Decoder{data: data, path: make([]string, 0, 8)}
+	return &Decoder{Limits: defaultLimits, data: data, path: make([]step, 0, 8)}
+}
+
+// limit returns the budget v, or its default d when v is not set.
+func limit(v, d int) int {
+	if v <= 0 {
+		return d
+	}
+	return v
 }
 
 // End checks that only white space follows the value read.
@@ -58,13 +80,23 @@ func (d *Decoder) Field() string { return d.field() }
 func (d *Decoder) field() string {
 	var b strings.Builder
 	for i, p := range d.path {
-		if i > 0 && (p == "" || p[0] != '[') {
+		if p.index >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(p.index))
+			b.WriteByte(']')
+			continue
+		}
+		if i > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(p)
+		b.WriteString(p.name)
 	}
 	return b.String()
 }
+
+func (d *Decoder) push(name string) { d.path = append(d.path, step{name: name, index: -1}) }
+
+func (d *Decoder) pop() { d.path = d.path[:len(d.path)-1] }
 
 func (d *Decoder) skipSpace() {
 	for d.pos < len(d.data) {
@@ -105,7 +137,6 @@ func (d *Decoder) literal(lit string) error {
 // Names is the set of keys an object decoder knows. Build it once with
 // NewNames and share it; it is safe for concurrent use.
 type Names struct {
-	list  []string
 	index map[string]string
 
 	// last is the keys of the last object read with these names, in
@@ -123,7 +154,7 @@ const maxKnownKeys = 128
 
 // NewNames returns the set of the given keys.
 func NewNames(names ...string) *Names {
-	n := &Names{list: names, index: make(map[string]string, len(names))}
+	n := &Names{index: make(map[string]string, len(names))}
 	for _, name := range names {
 		n.index[name] = name
 	}
@@ -135,7 +166,7 @@ func NewNames(names ...string) *Names {
 // "email"}) reads "donor_email" as "email". Renames to unknown names are
 // reported as an error.
 func (n *Names) With(renames map[string]string) (*Names, error) {
-	out := &Names{list: n.list, index: make(map[string]string, len(n.index)+len(renames))}
+	out := &Names{index: make(map[string]string, len(n.index)+len(renames))}
 	for k, v := range n.index {
 		out.index[k] = v
 	}
@@ -184,9 +215,9 @@ func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) e
 		if !ok {
 			return d.Skip()
 		}
-		d.path = append(d.path, name)
+		d.push(name)
 		err := fn(d, name)
-		d.path = d.path[:len(d.path)-1]
+		d.pop()
 		return err
 	})
 	if err == nil && names != nil && (departed || i < len(guess)) {
@@ -210,9 +241,9 @@ func (d *Decoder) Map(fn func(d *Decoder, key string) error) error {
 			}
 		}
 		key = sanitize(key)
-		d.path = append(d.path, key)
+		d.push(key)
 		err := fn(d, key)
-		d.path = d.path[:len(d.path)-1]
+		d.pop()
 		return err
 	})
 }
@@ -226,8 +257,8 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 	if d.peek() != '{' {
 		return d.typeError("an object")
 	}
-	if d.depth++; d.depth > maxDepth {
-		return d.syntax("nesting too deep")
+	if err := d.enter(); err != nil {
+		return err
 	}
 	d.pos++
 	if d.peek() == '}' {
@@ -235,7 +266,11 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 		d.depth--
 		return nil
 	}
+	keys := d.keySet()
 	for {
+		if err := d.count(); err != nil {
+			return err
+		}
 		if d.peek() != '"' {
 			return d.syntax("expected a string key")
 		}
@@ -243,6 +278,9 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 		n, err := d.scanString()
 		if err != nil {
 			return err
+		}
+		if keys.add(d.data, start+1, start+1+n) {
+			return d.duplicate(start, n)
 		}
 		if d.peek() != ':' {
 			return d.syntax("expected ':' after an object key")
@@ -266,9 +304,38 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 	return nil
 }
 
-// match finds key among names: exactly, then without regard to case. raw
-// is the key's text between the quotes; quoted is the whole token, used
-// when the key has escapes.
+// enter goes one level deeper, within the Depth budget.
+func (d *Decoder) enter() error {
+	if d.depth++; d.depth > d.Limits.Depth {
+		if l := limit(d.Limits.Depth, defaultLimits.Depth); d.depth > l {
+			return d.overLimit(l, "levels of nesting")
+		}
+	}
+	return nil
+}
+
+// count counts one more value (an element or an object member) within
+// the Values budget.
+func (d *Decoder) count() error {
+	if d.values++; d.values > d.Limits.Values {
+		if l := limit(d.Limits.Values, defaultLimits.Values); d.values > l {
+			return d.overLimit(l, "values")
+		}
+	}
+	return nil
+}
+
+// duplicate returns the error for the key at start, of n bytes, written a
+// second time in its object.
+func (d *Decoder) duplicate(start, n int) error {
+	key := sanitize(unescapeKey(d.data, keyRef{start: start + 1, end: start + 1 + n, escaped: true}))
+	d.push(key)
+	defer d.pop()
+	return &Error{Field: d.field(), Value: describe(d.data[start : start+2+n]), Want: "each key at most once in an object"}
+}
+
+// match finds key among names, exactly. raw is the key's text between the
+// quotes; quoted is the whole token, used when the key has escapes.
 func match(names *Names, raw, quoted []byte) (string, bool) {
 	if names == nil {
 		return "", false
@@ -280,15 +347,8 @@ func match(names *Names, raw, quoted []byte) (string, bool) {
 		}
 		raw = []byte(s)
 	}
-	if n, ok := names.index[string(raw)]; ok {
-		return n, true
-	}
-	for _, n := range names.list {
-		if bytes.EqualFold(raw, []byte(n)) {
-			return n, true
-		}
-	}
-	return "", false
+	n, ok := names.index[string(raw)]
+	return n, ok
 }
 
 // Array reads an array, calling fn for each element with its index. null
@@ -300,8 +360,8 @@ func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
 	if d.peek() != '[' {
 		return d.typeError("an array")
 	}
-	if d.depth++; d.depth > maxDepth {
-		return d.syntax("nesting too deep")
+	if err := d.enter(); err != nil {
+		return err
 	}
 	d.pos++
 	if d.peek() == ']' {
@@ -310,9 +370,12 @@ func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
 		return nil
 	}
 	for i := 0; ; i++ {
-		d.path = append(d.path, "["+strconv.Itoa(i)+"]")
+		if err := d.element(i); err != nil {
+			return err
+		}
+		d.path = append(d.path, step{index: i})
 		err := fn(d, i)
-		d.path = d.path[:len(d.path)-1]
+		d.pop()
 		if err != nil {
 			return err
 		}
@@ -332,6 +395,17 @@ func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
 	}
 	d.depth--
 	return nil
+}
+
+// element counts the element i of an array within the Elements and
+// Values budgets.
+func (d *Decoder) element(i int) error {
+	if i >= d.Limits.Elements {
+		if l := limit(d.Limits.Elements, defaultLimits.Elements); i >= l {
+			return d.overLimit(l, "elements")
+		}
+	}
+	return d.count()
 }
 
 // Slice reads an array into *s with elem for each element, like
@@ -411,11 +485,15 @@ func (d *Decoder) Raw() ([]byte, error) {
 }
 
 // scanString consumes a string token at d.pos and returns the length of
-// its contents (between the quotes).
+// its contents (between the quotes), within the String budget.
 func (d *Decoder) scanString() (int, error) {
 	start := d.pos
 	i := d.pos + 1
-	for i < len(d.data) {
+	end := len(d.data)
+	if l := limit(d.Limits.String, defaultLimits.String); end-i > l+1 {
+		end = i + l + 1 // room for the contents and the closing quote
+	}
+	for i < end {
 		c := d.data[i]
 		switch {
 		case c == '"':
@@ -447,6 +525,9 @@ func (d *Decoder) scanString() (int, error) {
 		}
 	}
 	d.pos = i
+	if i < len(d.data) {
+		return 0, d.overLimit(limit(d.Limits.String, defaultLimits.String), "bytes in a string")
+	}
 	return 0, d.syntax("unexpected end of input in a string")
 }
 
@@ -459,15 +540,20 @@ func isHex4(b []byte) bool {
 	return true
 }
 
-// scanNumber consumes a number token with the JSON grammar.
+// scanNumber consumes a number token with the JSON grammar, within the
+// Digits budget (which counts the digits of its fraction and exponent
+// too).
 func (d *Decoder) scanNumber() error {
 	i := d.pos
+	budget := limit(d.Limits.Digits, defaultLimits.Digits)
+	left := budget
 	digits := func() int {
 		n := 0
-		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' && n <= left {
 			i++
 			n++
 		}
+		left -= n
 		return n
 	}
 	if i < len(d.data) && d.data[i] == '-' {
@@ -476,6 +562,7 @@ func (d *Decoder) scanNumber() error {
 	switch {
 	case i < len(d.data) && d.data[i] == '0':
 		i++
+		left--
 	case digits() == 0:
 		d.pos = i
 		return d.syntax("invalid number")
@@ -497,6 +584,9 @@ func (d *Decoder) scanNumber() error {
 			return d.syntax("invalid number: digits expected in the exponent")
 		}
 	}
+	if left < 0 {
+		return d.overLimit(budget, "digits")
+	}
 	d.pos = i
 	return nil
 }
@@ -509,7 +599,13 @@ func (d *Decoder) scalar(u json.Unmarshaler) error {
 	if err := d.Skip(); err != nil {
 		return err
 	}
-	if err := u.UnmarshalJSON(d.data[start:d.pos]); err != nil {
+	return d.unmarshal(u, d.data[start:d.pos])
+}
+
+// unmarshal hands the bytes of one value to u, turning a type error into
+// *Error with the current field path.
+func (d *Decoder) unmarshal(u json.Unmarshaler, data []byte) error {
+	if err := u.UnmarshalJSON(data); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return &Error{Field: d.field(), Value: te.Value, Want: want(te.Type)}
@@ -550,7 +646,7 @@ func (d *Decoder) String(dst *String) error {
 	}
 	raw := d.data[start+1 : start+1+n]
 	if n == 0 || raw[0] == ' ' || raw[n-1] == ' ' || !plainASCII(raw) {
-		return dst.UnmarshalJSON(d.data[start:d.pos])
+		return d.unmarshal(dst, d.data[start:d.pos])
 	}
 	*dst = String{Value: string(raw), Valid: true}
 	return nil
@@ -566,8 +662,38 @@ func plainASCII(b []byte) bool {
 	return true
 }
 
-// Money reads a Money.
-func (d *Decoder) Money(dst *Money) error { return d.scalar(dst) }
+// Money reads a Money. An amount sent as a string has its digits counted
+// within the Digits budget, as a number has, before it is parsed.
+func (d *Decoder) Money(dst *Money) error {
+	if d.peek() != '"' {
+		return d.scalar(dst)
+	}
+	start := d.pos
+	if _, err := d.scanString(); err != nil {
+		return err
+	}
+	if l := limit(d.Limits.Digits, defaultLimits.Digits); countDigits(d.data[start:d.pos]) > l {
+		return d.overLimit(l, "digits")
+	}
+	return d.unmarshal(dst, d.data[start:d.pos])
+}
+
+// ID reads an ID.
+func (d *Decoder) ID(dst *ID) error {
+	if d.peek() != '"' {
+		return d.scalar(dst)
+	}
+	start := d.pos
+	n, err := d.scanString()
+	if err != nil {
+		return err
+	}
+	if raw := d.data[start+1 : start+1+n]; n > 0 && plainID(raw) {
+		*dst = ID{Value: string(raw), Valid: true}
+		return nil
+	}
+	return d.unmarshal(dst, d.data[start:d.pos])
+}
 
 // Bool reads a Bool.
 func (d *Decoder) Bool(dst *Bool) error { return d.scalar(dst) }

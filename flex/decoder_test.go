@@ -55,9 +55,9 @@ func TestDecoderDepthLimit(t *testing.T) {
 		deep = append(deep, '[')
 	}
 	d := flex.NewDecoder(deep)
-	var se *flex.SyntaxError
-	if err := d.Skip(); !errors.As(err, &se) {
-		t.Errorf("deep nesting: %v, want a syntax error", err)
+	var le *flex.LimitError
+	if err := d.Skip(); !errors.As(err, &le) || le.Limit != 64 || le.What != "levels of nesting" {
+		t.Errorf("deep nesting: %v, want a *flex.LimitError at 64 levels of nesting", err)
 	}
 }
 

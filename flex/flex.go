@@ -54,7 +54,28 @@ func (e *SyntaxError) Error() string {
 // Unmarshal decodes data into v like json.Unmarshal and turns decoding
 // errors into *Error (naming the field path and the expected form) or
 // *SyntaxError (naming the byte offset).
+//
+// data is first read through by a Decoder within DefaultLimits, so that
+// a body over budget is refused with a *LimitError before encoding/json
+// builds anything of it, and a key written twice in an object is refused
+// with an *Error. Keys still match without regard to case, as
+// encoding/json matches them; a Decoder matches them exactly.
 func Unmarshal(data []byte, v any) error {
+	d := NewDecoder(data)
+	err := d.Skip()
+	if err == nil {
+		err = d.End()
+	}
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		// encoding/json's account, which stops where the syntax breaks.
+		if jerr := json.Unmarshal(data, v); jerr != nil {
+			return Explain(jerr)
+		}
+	}
+	if err != nil {
+		return err
+	}
 	return Explain(json.Unmarshal(data, v))
 }
 
@@ -92,6 +113,8 @@ func want(t reflect.Type) string {
 		return `a time such as "2019-06-07T15:49:32-04:00" or "2020-12-11 22:06:26 UTC"`
 	case reflect.TypeFor[Int]():
 		return `a whole number such as 42 or "42"`
+	case reflect.TypeFor[ID]():
+		return `an id: a whole number such as 99999999 (no fraction, exponent or sign), or a string without control characters, NUL or invalid UTF-8`
 	case reflect.TypeFor[String]():
 		return "a string, number or boolean"
 	}
