@@ -268,24 +268,10 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 	}
 	keys := d.keySet()
 	for {
-		if err := d.count(); err != nil {
-			return err
-		}
-		if d.peek() != '"' {
-			return d.syntax("expected a string key")
-		}
-		start := d.pos
-		n, err := d.scanString()
+		start, n, err := d.key(keys)
 		if err != nil {
 			return err
 		}
-		if keys.add(d.data, start+1, start+1+n) {
-			return d.duplicate(start, n)
-		}
-		if d.peek() != ':' {
-			return d.syntax("expected ':' after an object key")
-		}
-		d.pos++
 		if err := member(d.data[start+1:start+1+n], d.data[start:d.pos]); err != nil {
 			return err
 		}
@@ -302,6 +288,35 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 	}
 	d.depth--
 	return nil
+}
+
+// key reads an object key and its colon, within the Elements (as keys of
+// one object) and Values budgets, and returns where its token starts and
+// the length of its text. A key already in keys is an *Error.
+func (d *Decoder) key(keys *keySet) (start, n int, err error) {
+	if len(keys.keys) >= d.Limits.Elements {
+		if l := limit(d.Limits.Elements, defaultLimits.Elements); len(keys.keys) >= l {
+			return 0, 0, d.overLimit(l, "keys")
+		}
+	}
+	if err := d.count(); err != nil {
+		return 0, 0, err
+	}
+	if d.peek() != '"' {
+		return 0, 0, d.syntax("expected a string key")
+	}
+	start = d.pos
+	if n, err = d.scanString(); err != nil {
+		return 0, 0, err
+	}
+	if keys.add(d.data, start+1, start+1+n) {
+		return 0, 0, d.duplicate(start, n)
+	}
+	if d.peek() != ':' {
+		return 0, 0, d.syntax("expected ':' after an object key")
+	}
+	d.pos++
+	return start, n, nil
 }
 
 // enter goes one level deeper, within the Depth budget.

@@ -19,9 +19,10 @@ type Limits struct {
 	// Depth bounds the nesting of arrays and objects. Default 64.
 	Depth int
 
-	// Elements bounds the elements of one array: the line items of a
-	// contribution, the events of a batch, the identifiers of a resource.
-	// Default 1000.
+	// Elements bounds the elements of one array (the line items of a
+	// contribution, the events of a batch, the identifiers of a resource)
+	// and the keys of one object (a few dozen attributes, or custom
+	// fields). Default 1000.
 	Elements int
 
 	// Digits bounds the digits of one number, and of an amount sent as a
@@ -67,7 +68,7 @@ func (l Limits) orDefault() Limits {
 type LimitError struct {
 	Field string // path of the value, such as "lineitems"; "" at the top level
 	Limit int    // the budget
-	What  string // what it counts: "elements", "digits", "bytes in a string", "values" or "levels of nesting"
+	What  string // what it counts: "elements", "keys", "digits", "bytes in a string", "values" or "levels of nesting"
 }
 
 func (e *LimitError) Error() string {
