@@ -40,10 +40,12 @@ type Decoder struct {
 	sets   []keySet // the keys of the objects being read, by depth
 }
 
-// A step is one part of a field path: an object key, or an array index
-// when index >= 0.
+// A step is one part of a field path: an array index when index >= 0,
+// else an object key: name, or the raw text of a skipped key (turned into
+// a string only for an error).
 type step struct {
 	name  string
+	raw   []byte
 	index int
 }
 
@@ -88,6 +90,10 @@ func (d *Decoder) field() string {
 		}
 		if i > 0 {
 			b.WriteByte('.')
+		}
+		if p.raw != nil {
+			quoted := bytes.TrimRight(p.raw, " \t\r\n:")
+			p.name = sanitize(unescapeKey(quoted, keyRef{start: 1, end: len(quoted) - 1, escaped: true}))
 		}
 		b.WriteString(p.name)
 	}
@@ -213,7 +219,7 @@ func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) e
 		}
 		i++
 		if !ok {
-			return d.Skip()
+			return d.skipMember(quoted)
 		}
 		d.push(name)
 		err := fn(d, name)
@@ -467,7 +473,7 @@ func Ptr[T any](d *Decoder, p **T, obj func(*T, *Decoder) error) error {
 func (d *Decoder) Skip() error {
 	switch c := d.peek(); c {
 	case '{':
-		return d.object(func(_, _ []byte) error { return d.Skip() })
+		return d.object(func(_, quoted []byte) error { return d.skipMember(quoted) })
 	case '[':
 		return d.Array(func(d *Decoder, _ int) error { return d.Skip() })
 	case '"':
@@ -487,6 +493,15 @@ func (d *Decoder) Skip() error {
 		}
 		return d.syntax(fmt.Sprintf("invalid character %q looking for a value", c))
 	}
+}
+
+// skipMember skips the value of the object key whose token (through the
+// colon) is quoted, keeping the key in the path for an error.
+func (d *Decoder) skipMember(quoted []byte) error {
+	d.path = append(d.path, step{raw: quoted, index: -1})
+	err := d.Skip()
+	d.pop()
+	return err
 }
 
 // Raw reads one value and returns its bytes, validated.
