@@ -1,6 +1,8 @@
 package anedot_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/donorsync/donorsync"
@@ -40,5 +42,29 @@ func BenchmarkDecodeHostile(b *testing.B) {
 				_, _ = src.Decode(&donorsync.Delivery{Tenant: "acme", Body: s.Body})
 			}
 		})
+	}
+}
+
+// Each refused body is an error naming the field and the budget or the
+// form expected, and Source.Decode makes it ErrInvalid (a quarantined
+// delivery).
+func TestParseRefusesHostileBodies(t *testing.T) {
+	t.Parallel()
+	src := newSource(t, anedot.Options{})
+	for body, want := range map[string]string{
+		`{"event":"donation_completed","event":"donation_voided","payload":{"donation":{"id":"d1"}}}`:                             `field event: invalid value "event": want each key at most once`,
+		`{"event":"donation_completed","payload":{"donation":{"id":"d1"},"amount_in_dollars":"1","amount_in_dollars":"2"}}`:       `field payload.amount_in_dollars: invalid value "amount_in_dollars"`,
+		`{"event":"donation_completed","payload":{"donation":{"id":1.5e3},"amount_in_dollars":"1"}}`:                              "field payload.donation.id: invalid value 1.5e3: want an id",
+		`{"event":"donation_completed","payload":{"donation":{"id":"d\u00001"},"amount_in_dollars":"1"}}`:                         "field payload.donation.id: invalid value",
+		`{"event":"donation_completed","payload":{"donation":{"id":"d1"},"amount_in_dollars":"` + strings.Repeat("9", 41) + `"}}`: "field payload.amount_in_dollars: more than 40 digits",
+		`{"event":"submission_created","payload":{"id":"s","donations":[` + strings.Repeat(`{},`, 1000) + `{}]}}`:                 "field payload.donations: more than 1000 elements",
+	} {
+		_, err := anedot.Parse([]byte(body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%.50s…): %v, want an error containing %q", body, err, want)
+		}
+		if _, err := src.Decode(&donorsync.Delivery{Tenant: "acme", Body: []byte(body)}); !errors.Is(err, donorsync.ErrInvalid) {
+			t.Errorf("Decode(%.50s…): %v, want ErrInvalid", body, err)
+		}
 	}
 }

@@ -8,6 +8,16 @@
 //
 // JSON null and the empty string mean absent, never zero: every type has a
 // Valid field that is false for them.
+//
+// An identifier is an ID, which has one spelling per value: a whole
+// number or a clean string, never 99999999.0, 1.5e3 or a string with NUL.
+//
+// A Decoder reads a body in one pass within the budgets of Limits
+// (nesting, elements of an array and keys of an object, digits of a
+// number, bytes of a string, values in all), matches keys exactly and
+// refuses a key written twice in an object, so that any body decodes or
+// is refused in time linear in its size, and reads as one reader reads
+// it.
 package flex
 
 import (
