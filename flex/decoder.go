@@ -37,7 +37,7 @@ type Decoder struct {
 	path   []step
 	depth  int
 	values int
-	sets   []keySet // the keys of the objects being read, by depth
+	sets   []*keySet // the keys of the objects being read, by depth
 }
 
 // A step is one part of a field path: an array index when index >= 0,

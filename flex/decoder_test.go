@@ -2,7 +2,9 @@ package flex_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 
@@ -130,4 +132,29 @@ func TestObjectKeysConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// The keys of an open object are kept while deeper objects are read for
+// the first time (which once moved them, and lost or mixed them up).
+func TestDuplicateKeysAcrossDepths(t *testing.T) {
+	t.Parallel()
+	var keys strings.Builder
+	for i := range 70 {
+		fmt.Fprintf(&keys, `"k%d":{"a":{"b":{"c":%d}}},`, i, i)
+	}
+	for _, tt := range []struct {
+		in   string
+		want string // "" for none
+	}{
+		{`{` + keys.String() + `"z":0}`, ""},
+		{`{` + keys.String() + `"k3":0}`, "field k3"},
+		{`{"x":{` + keys.String() + `"k69":0},"y":{` + keys.String() + `"z":0}}`, "field x.k69"},
+		{`[{` + keys.String() + `"z":0},{` + keys.String() + `"z":0},{` + keys.String() + `"k0":{}}]`, "field [2].k0"},
+	} {
+		d := flex.NewDecoder([]byte(tt.in))
+		err := d.Skip()
+		if (tt.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%.40s…: %v, want %q", tt.in, err, tt.want)
+		}
+	}
 }

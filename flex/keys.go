@@ -37,9 +37,9 @@ const linearKeys = 8
 // keySet returns the key set of the object at the current depth, emptied.
 func (d *Decoder) keySet() *keySet {
 	for len(d.sets) < d.depth {
-		d.sets = append(d.sets, keySet{})
+		d.sets = append(d.sets, new(keySet)) // by pointer: an open object's set stays put
 	}
-	ks := &d.sets[d.depth-1]
+	ks := d.sets[d.depth-1]
 	ks.keys = ks.keys[:0]
 	ks.gen++
 	return ks
