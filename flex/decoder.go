@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -143,7 +144,8 @@ func (d *Decoder) literal(lit string) error {
 // Names is the set of keys an object decoder knows. Build it once with
 // NewNames and share it; it is safe for concurrent use.
 type Names struct {
-	index map[string]string
+	index   map[string]string
+	renamed bool // some keys of index are renames
 
 	// last is the keys of the last object read with these names, in
 	// order: the next object, most often written alike by the same
@@ -172,7 +174,7 @@ func NewNames(names ...string) *Names {
 // "email"}) reads "donor_email" as "email". Renames to unknown names are
 // reported as an error.
 func (n *Names) With(renames map[string]string) (*Names, error) {
-	out := &Names{index: make(map[string]string, len(n.index)+len(renames))}
+	out := &Names{index: make(map[string]string, len(n.index)+len(renames)), renamed: n.renamed}
 	for k, v := range n.index {
 		out.index[k] = v
 	}
@@ -182,58 +184,87 @@ func (n *Names) With(renames map[string]string) (*Names, error) {
 			return nil, fmt.Errorf("flex: rename of %q to unknown field %q", from, to)
 		}
 		out.index[from] = name
+		out.renamed = out.renamed || from != name
 	}
 	return out, nil
 }
 
 // Object reads an object, calling fn for each key found in names with the
 // name as written in names; other keys' values are skipped. null is an
-// empty object. fn must read exactly one value.
+// empty object. fn must read exactly one value. A key and a rename of it
+// (see Names.With) in one object are a duplicate key.
 func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) error {
-	var guess []knownKey // the keys of the last object, expected again
+	m := matcher{names: names}
 	if names != nil {
 		if p := names.last.Load(); p != nil {
-			guess = *p
+			m.guess = *p
 		}
 	}
-	var seen []knownKey // the keys read, once they depart from guess
-	i, departed := 0, false
+	var read []string // the names read, when names has renames
 	err := d.object(func(raw, quoted []byte) error {
-		var name string
-		var ok bool
-		if !departed && i < len(guess) && guess[i].raw == string(raw) {
-			name, ok = guess[i].name, guess[i].name != ""
-		} else {
-			name, ok = match(names, raw, quoted)
-			if !departed {
-				departed = true
-				seen = append(make([]knownKey, 0, i+8), guess[:i]...)
-			}
-			if names != nil && len(seen) < maxKnownKeys {
-				k := knownKey{raw: name, name: name}
-				if !ok || name != string(raw) {
-					k.raw = string(raw)
-				}
-				seen = append(seen, k)
-			}
-		}
-		i++
+		name, ok := m.match(raw, quoted)
 		if !ok {
 			return d.skipMember(quoted)
 		}
 		d.push(name)
+		if names.renamed {
+			if slices.Contains(read, name) {
+				return &Error{Field: d.field(), Value: describe(bytes.TrimRight(quoted, " \t\r\n:")), Want: "each field at most once in an object, under its name or a rename"}
+			}
+			read = append(read, name)
+		}
 		err := fn(d, name)
 		d.pop()
 		return err
 	})
-	if err == nil && names != nil && (departed || i < len(guess)) {
-		if !departed {
-			seen = guess[:i] // fewer keys than the last object: its start
-		}
-		last := seen // allocated only here, not for every object
-		names.last.Store(&last)
+	if err == nil {
+		m.remember()
 	}
 	return err
+}
+
+// A matcher matches the keys of one object to names, expecting the keys
+// of the last object read with them, in order, and remembers this
+// object's keys for the next one.
+type matcher struct {
+	names    *Names
+	guess    []knownKey // the keys of the last object, expected again
+	seen     []knownKey // the keys read, once they depart from guess
+	i        int
+	departed bool
+}
+
+func (m *matcher) match(raw, quoted []byte) (string, bool) {
+	defer func() { m.i++ }()
+	if !m.departed && m.i < len(m.guess) && m.guess[m.i].raw == string(raw) {
+		return m.guess[m.i].name, m.guess[m.i].name != ""
+	}
+	name, ok := match(m.names, raw, quoted)
+	if !m.departed {
+		m.departed = true
+		m.seen = append(make([]knownKey, 0, m.i+8), m.guess[:m.i]...)
+	}
+	if m.names != nil && len(m.seen) < maxKnownKeys {
+		k := knownKey{raw: name, name: name}
+		if !ok || name != string(raw) {
+			k.raw = string(raw)
+		}
+		m.seen = append(m.seen, k)
+	}
+	return name, ok
+}
+
+// remember keeps the keys of the object read for the next one, when they
+// differ from those expected.
+func (m *matcher) remember() {
+	if m.names == nil || (!m.departed && m.i >= len(m.guess)) {
+		return
+	}
+	if !m.departed {
+		m.seen = m.guess[:m.i] // fewer keys than the last object: its start
+	}
+	last := m.seen // allocated only here, not for every object
+	m.names.last.Store(&last)
 }
 
 // Map reads an object with any keys, calling fn with each key to read its

@@ -158,3 +158,24 @@ func TestDuplicateKeysAcrossDepths(t *testing.T) {
 		}
 	}
 }
+
+// A field under its name and under a rename in one object is a duplicate;
+// either alone is read.
+func TestRenamedFieldOnce(t *testing.T) {
+	t.Parallel()
+	names, err := flex.NewNames("email", "a").With(map[string]string{"donor_email": "email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		`{"donor_email":1,"a":2}`:           "",
+		`{"email":1,"a":2}`:                 "",
+		`{"email":1,"donor_email":2}`:       `field email: invalid value "donor_email"`,
+		`{"donor_email":1,"a":0,"email":2}`: `field email: invalid value "email"`,
+	} {
+		err := flex.NewDecoder([]byte(in)).Object(names, func(d *flex.Decoder, _ string) error { return d.Skip() })
+		if (want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}

@@ -13,8 +13,8 @@ import (
 // contribution has one line item per recipient (a handful; a split form
 // rarely more than a few dozen), an Action Network POST batches a few
 // events (one per elected official written to), an Anedot event is one
-// object. A normal delivery is a few kilobytes, a few hundred values deep
-// at most 6 levels, with amounts and ids under 20 digits.
+// object. A normal delivery is a few kilobytes: a few hundred values,
+// nested at most 6 levels, with amounts and ids under 20 digits.
 type Limits struct {
 	// Depth bounds the nesting of arrays and objects. Default 64.
 	Depth int
@@ -27,7 +27,8 @@ type Limits struct {
 
 	// Digits bounds the digits of one number, and of an amount sent as a
 	// string. Exact decimal parsing costs time quadratic in the digits, and
-	// no amount or id has more than 20. Default 40.
+	// no amount or id has more than 20. Default 40 (ParseMoney refuses an
+	// amount of more than 40 digits whatever the budget).
 	Digits int
 
 	// String bounds the bytes of one string as sent (escapes included):
@@ -47,21 +48,6 @@ var defaultLimits = Limits{Depth: 64, Elements: 1000, Digits: 40, String: 64 << 
 
 // DefaultLimits returns the budgets a Decoder starts with.
 func DefaultLimits() Limits { return defaultLimits }
-
-// orDefault returns l with each zero or negative field set to its default.
-func (l Limits) orDefault() Limits {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
-	}
-	def(&l.Depth, defaultLimits.Depth)
-	def(&l.Elements, defaultLimits.Elements)
-	def(&l.Digits, defaultLimits.Digits)
-	def(&l.String, defaultLimits.String)
-	def(&l.Values, defaultLimits.Values)
-	return l
-}
 
 // A LimitError reports a body over one of the budgets of Limits, such as
 // "field lineitems: more than 1000 elements".
