@@ -105,6 +105,9 @@ func parse(body []byte, t *templates) (*Payload, error) {
 		// nothing applied.
 		return m, nil
 	}
+	if err == nil {
+		err = pd.End() // read whole already; End lends its scratch to the next decoder
+	}
 	if err != nil {
 		return nil, prefix("payload", err)
 	}

@@ -38,15 +38,15 @@ type Decoder struct {
 	path   []step
 	depth  int
 	values int
-	sets   []*keySet // the keys of the objects being read, by depth
+	sets   *[]*keySet // the keys of the objects being read, by depth; from keySets
 }
 
-// A step is one part of a field path: an array index when index >= 0,
-// else an object key: name, or the raw text of a skipped key (turned into
-// a string only for an error).
+// A step is one part of a field path: an array index when index >= 0;
+// an object key, name, when index is -1; else a skipped key, whose token
+// starts at offset -2-index of the input (made a string only for an
+// error).
 type step struct {
 	name  string
-	raw   []byte
 	index int
 }
 
@@ -65,6 +65,10 @@ func limit(v, d int) int {
 
 // End checks that only white space follows the value read.
 func (d *Decoder) End() error {
+	if d.sets != nil && d.depth == 0 {
+		keySets.Put(d.sets)
+		d.sets = nil
+	}
 	d.skipSpace()
 	if d.pos < len(d.data) {
 		return d.syntax("data after the top-level value")
@@ -92,13 +96,24 @@ func (d *Decoder) field() string {
 		if i > 0 {
 			b.WriteByte('.')
 		}
-		if p.raw != nil {
-			quoted := bytes.TrimRight(p.raw, " \t\r\n:")
-			p.name = sanitize(unescapeKey(quoted, keyRef{start: 1, end: len(quoted) - 1, escaped: true}))
+		if p.index < -1 {
+			p.name = d.keyAt(-2 - p.index)
 		}
 		b.WriteString(p.name)
 	}
 	return b.String()
+}
+
+// keyAt returns the text of the key whose token starts at offset start.
+func (d *Decoder) keyAt(start int) string {
+	end := start + 1
+	for end < len(d.data) && d.data[end] != '"' {
+		if d.data[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	return sanitize(unescapeKey(d.data, keyRef{start: start + 1, end: min(end, len(d.data)), escaped: true}))
 }
 
 func (d *Decoder) push(name string) { d.path = append(d.path, step{name: name, index: -1}) }
@@ -201,7 +216,7 @@ func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) e
 		}
 	}
 	var read []string // the names read, when names has renames
-	err := d.object(func(raw, quoted []byte) error {
+	err := d.object(m.expected, func(raw, quoted []byte) error {
 		name, ok := m.match(raw, quoted)
 		if !ok {
 			return d.skipMember(quoted)
@@ -234,15 +249,20 @@ type matcher struct {
 	departed bool
 }
 
+// expected reports whether raw is the key expected next.
+func (m *matcher) expected(raw []byte) bool {
+	return !m.departed && m.i < len(m.guess) && m.guess[m.i].raw == string(raw)
+}
+
 func (m *matcher) match(raw, quoted []byte) (string, bool) {
-	defer func() { m.i++ }()
-	if !m.departed && m.i < len(m.guess) && m.guess[m.i].raw == string(raw) {
-		return m.guess[m.i].name, m.guess[m.i].name != ""
+	m.i++
+	if i := m.i - 1; !m.departed && i < len(m.guess) && m.guess[i].raw == string(raw) {
+		return m.guess[i].name, m.guess[i].name != ""
 	}
 	name, ok := match(m.names, raw, quoted)
 	if !m.departed {
 		m.departed = true
-		m.seen = append(make([]knownKey, 0, m.i+8), m.guess[:m.i]...)
+		m.seen = append(make([]knownKey, 0, m.i+8), m.guess[:m.i-1]...)
 	}
 	if m.names != nil && len(m.seen) < maxKnownKeys {
 		k := knownKey{raw: name, name: name}
@@ -270,7 +290,7 @@ func (m *matcher) remember() {
 // Map reads an object with any keys, calling fn with each key to read its
 // value. null is an empty object. fn must read exactly one value.
 func (d *Decoder) Map(fn func(d *Decoder, key string) error) error {
-	return d.object(func(raw, quoted []byte) error {
+	return d.object(nil, func(raw, quoted []byte) error {
 		key := string(raw)
 		if bytes.IndexByte(raw, '\\') >= 0 {
 			if err := json.Unmarshal(bytes.TrimRight(quoted, " \t\r\n:"), &key); err != nil {
@@ -287,7 +307,11 @@ func (d *Decoder) Map(fn func(d *Decoder, key string) error) error {
 
 // object reads an object, calling member with each key (its text between
 // the quotes, and the whole token up to the colon) to read the value.
-func (d *Decoder) object(member func(raw, quoted []byte) error) error {
+//
+// expected, when not nil, reports whether a key is the one expected next
+// (see matcher): such keys, the keys of an object read before, are known
+// to differ, and are not compared until a key departs from them.
+func (d *Decoder) object(expected func(raw []byte) bool, member func(raw, quoted []byte) error) error {
 	if null, err := d.Null(); null || err != nil {
 		return err
 	}
@@ -305,7 +329,7 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 	}
 	keys := d.keySet()
 	for {
-		start, n, err := d.key(keys)
+		start, n, err := d.key(keys, expected)
 		if err != nil {
 			return err
 		}
@@ -330,7 +354,7 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 // key reads an object key and its colon, within the Elements (as keys of
 // one object) and Values budgets, and returns where its token starts and
 // the length of its text. A key already in keys is an *Error.
-func (d *Decoder) key(keys *keySet) (start, n int, err error) {
+func (d *Decoder) key(keys *keySet, expected func(raw []byte) bool) (start, n int, err error) {
 	if len(keys.keys) >= d.Limits.Elements {
 		if l := limit(d.Limits.Elements, defaultLimits.Elements); len(keys.keys) >= l {
 			return 0, 0, d.overLimit(l, "keys")
@@ -346,7 +370,8 @@ func (d *Decoder) key(keys *keySet) (start, n int, err error) {
 	if n, err = d.scanString(); err != nil {
 		return 0, 0, err
 	}
-	if keys.add(d.data, start+1, start+1+n) {
+	trusted := expected != nil && expected(d.data[start+1:start+1+n])
+	if keys.add(d.data, start+1, start+1+n, trusted) {
 		return 0, 0, d.duplicate(start, n)
 	}
 	if d.peek() != ':' {
@@ -504,7 +529,7 @@ func Ptr[T any](d *Decoder, p **T, obj func(*T, *Decoder) error) error {
 func (d *Decoder) Skip() error {
 	switch c := d.peek(); c {
 	case '{':
-		return d.object(func(_, quoted []byte) error { return d.skipMember(quoted) })
+		return d.object(nil, func(_, quoted []byte) error { return d.skipMember(quoted) })
 	case '[':
 		return d.Array(func(d *Decoder, _ int) error { return d.Skip() })
 	case '"':
@@ -529,7 +554,7 @@ func (d *Decoder) Skip() error {
 // skipMember skips the value of the object key whose token (through the
 // colon) is quoted, keeping the key in the path for an error.
 func (d *Decoder) skipMember(quoted []byte) error {
-	d.path = append(d.path, step{raw: quoted, index: -1})
+	d.path = append(d.path, step{index: -2 - (cap(d.data) - cap(quoted))})
 	err := d.Skip()
 	d.pop()
 	return err
