@@ -90,7 +90,7 @@ func (v *Contribution) decode(d *flex.Decoder) error {
 		case "createdAt":
 			return d.Time(&v.CreatedAt)
 		case "orderNumber":
-			return d.String(&v.OrderNumber)
+			return d.ID(&v.OrderNumber)
 		case "contributionForm":
 			return d.String(&v.ContributionForm)
 		case "refcode":
@@ -167,7 +167,7 @@ func (v *LineItem) decode(d *flex.Decoder) error {
 		case "sequence":
 			return d.Int(&v.Sequence)
 		case "entityId":
-			return d.String(&v.EntityID)
+			return d.ID(&v.EntityID)
 		case "fecId":
 			return d.String(&v.FECID)
 		case "committeeName":
@@ -181,9 +181,9 @@ func (v *LineItem) decode(d *flex.Decoder) error {
 		case "paidAt":
 			return d.Time(&v.PaidAt)
 		case "paymentId":
-			return d.String(&v.PaymentID)
+			return d.ID(&v.PaymentID)
 		case "lineitemId":
-			return d.String(&v.LineItemID)
+			return d.ID(&v.LineItemID)
 		case "refundedAt":
 			return d.Time(&v.RefundedAt)
 		case "disbursedAt":

@@ -2,14 +2,13 @@ package actblue_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/flex"
 	"github.com/donorsync/donorsync/internal/fixtures"
-	"github.com/google/go-cmp/cmp"
-	"github.com/shopspring/decimal"
 )
 
 // FuzzParse decodes any body through Parse and Source.Decode: no panic, an
@@ -20,6 +19,9 @@ func FuzzParse(f *testing.F) {
 	for _, data := range fixtures.Bodies(f) {
 		f.Add(data, "")
 		f.Add(data, "refund")
+	}
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s), "")
 	}
 	s := newSource(f)
 	f.Fuzz(func(t *testing.T, body []byte, kind string) {
@@ -49,7 +51,9 @@ func FuzzParse(f *testing.F) {
 }
 
 // FuzzParseMatchesEncodingJSON holds Parse, the one-pass decoder, to the
-// result of encoding/json with the payload's struct tags.
+// result of encoding/json with the payload's struct tags, on every body
+// without a case variant of a known key; both refuse duplicate keys,
+// non-canonical ids and bodies over budget.
 func FuzzParseMatchesEncodingJSON(f *testing.F) {
 	for _, data := range fixtures.Bodies(f) {
 		f.Add(data)
@@ -59,20 +63,44 @@ func FuzzParseMatchesEncodingJSON(f *testing.F) {
 		`{"do\u006eor":{"email":"\u0041@b.org"}}`, `{"contribution":{"refcodes":[]}} `, `{"a":1}x`, `{"a":01}`, `{"a":"\x01"}`} {
 		f.Add([]byte(s))
 	}
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s))
+	}
+	names := fixtures.Names(actblue.Payload{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, errFast := actblue.Parse(body)
 		var slow actblue.Payload
 		errSlow := flex.Unmarshal(body, &slow)
-		if (errFast == nil) != (errSlow == nil) {
-			t.Fatalf("Parse error %v, encoding/json error %v for %q", errFast, errSlow, body)
-		}
-		if errFast != nil {
-			return
-		}
-		if diff := cmp.Diff(slow, *fast, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
-			t.Fatalf("Parse differs from encoding/json for %q (-json +parse):\n%s", body, diff)
-		}
+		fixtures.MatchReference(t, body, names, fast, errFast, &slow, errSlow)
 	})
+}
+
+// hostileSeeds are bodies that once decoded wrongly or slowly, and their
+// neighbours.
+var hostileSeeds = []string{
+	`{"lineitems":[{"lineitemId":"1","amount":"50.0","AMOUNT":"7777.00"}]}`,
+	`{"lineitems":[{"lineitemId":"1","amount":"50.0","amount":"7777.00"}]}`,
+	`{"lineitems":[{"lineitemId":"1","amount":"50.0","am\u006funt":"7777.00"}]}`,
+	`{"lineitems":[{"lineitemId":"1","amount":"50.0","x":1,"x":2}]}`,
+	`{"lineitems":[{"lineitemId":99999999,"amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":"99999999","amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":99999999.0,"amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":1.5e3,"amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":1500,"amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":-1,"amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":"7400\u00000004","amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":"74000004","amount":"1"}]}`,
+	"{\"lineitems\":[{\"lineitemId\":\"7400\xff0004\",\"amount\":\"1\"}]}",
+	`{"lineitems":[{"lineitemId":"\ud800","amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":" 1","amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":true,"amount":"1"}]}`,
+	`{"lineitems":[{"lineitemId":"1","amount":"` + strings.Repeat("9", 41) + `"}]}`,
+	`{"lineitems":[{"lineitemId":"1","amount":` + strings.Repeat("9", 41) + `}]}`,
+	`{"lineitems":[{"lineitemId":"1","amount":` + strings.Repeat("9", 40) + `}]}`,
+	`{"lineitems":[` + strings.Repeat(`{},`, 1000) + `{}]}`,
+	`{"lineitems":[` + strings.Repeat(`{},`, 999) + `{}]}`,
+	`{"x":` + strings.Repeat(`[`, 65) + strings.Repeat(`]`, 65) + `}`,
+	`{"x":` + strings.Repeat(`[`, 63) + strings.Repeat(`]`, 63) + `}`,
 }
 
 // FuzzAuthenticate never accepts a wrong username or password, and rejects

@@ -91,7 +91,7 @@ type EmployerData struct {
 // Contribution is the checkout: one order of one or more line items.
 type Contribution struct {
 	CreatedAt            flex.Time     `json:"createdAt"`
-	OrderNumber          flex.String   `json:"orderNumber"`
+	OrderNumber          flex.ID       `json:"orderNumber"`
 	ContributionForm     flex.String   `json:"contributionForm"`
 	Refcode              flex.String   `json:"refcode"`
 	Refcode2             flex.String   `json:"refcode2"`
@@ -132,15 +132,15 @@ type CustomField struct {
 // notification per line item.
 type LineItem struct {
 	Sequence         flex.Int    `json:"sequence"`
-	EntityID         flex.String `json:"entityId"`
+	EntityID         flex.ID     `json:"entityId"`
 	FECID            flex.String `json:"fecId"`
 	CommitteeName    flex.String `json:"committeeName"`
 	Amount           flex.Money  `json:"amount"`
 	RecurringAmount  flex.Money  `json:"recurringAmount"`
 	AmountLessAbFees flex.Money  `json:"amountLessAbFees"`
 	PaidAt           flex.Time   `json:"paidAt"`
-	PaymentID        flex.String `json:"paymentId"`
-	LineItemID       flex.String `json:"lineitemId"`
+	PaymentID        flex.ID     `json:"paymentId"`
+	LineItemID       flex.ID     `json:"lineitemId"`
 
 	// Refund deliveries only.
 	RefundedAt  flex.Time `json:"refundedAt"`

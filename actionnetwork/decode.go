@@ -21,7 +21,7 @@ func (e *Element) decode(d *flex.Decoder) error {
 				return d.String(&e.Sponsor.URL)
 			})
 		case "idempotency_key":
-			return d.String(&e.IdempotencyKey)
+			return d.ID(&e.IdempotencyKey)
 		}
 		if d.Peek() != '{' || e.Type != "" {
 			// Not a resource, or a second type key: kept in the raw
@@ -44,7 +44,7 @@ func (r *Resource) decode(d *flex.Decoder) error {
 	return d.Object(resourceNames, func(d *flex.Decoder, name string) error {
 		switch name {
 		case "identifiers":
-			return stringList(d, &r.Identifiers)
+			return idList(d, &r.Identifiers)
 		case "created_date":
 			return d.Time(&r.CreatedDate)
 		case "modified_date":
@@ -52,7 +52,7 @@ func (r *Resource) decode(d *flex.Decoder) error {
 		case "person":
 			return flex.Ptr(d, &r.Person, (*Person).decode)
 		case "action_network:person_id":
-			return d.String(&r.PersonID)
+			return d.ID(&r.PersonID)
 		case "add_tags":
 			return stringList(d, &r.AddTags)
 		case "_links":
@@ -81,6 +81,10 @@ func (r *Resource) decode(d *flex.Decoder) error {
 
 func stringList(d *flex.Decoder, s *[]flex.String) error {
 	return flex.Slice(d, s, func(v *flex.String, d *flex.Decoder) error { return d.String(v) })
+}
+
+func idList(d *flex.Decoder, s *[]flex.ID) error {
+	return flex.Slice(d, s, func(v *flex.ID, d *flex.Decoder) error { return d.ID(v) })
 }
 
 var hrefNames = flex.NewNames("href")
@@ -188,7 +192,7 @@ func (p *Person) decode(d *flex.Decoder) error {
 	return d.Object(personNames, func(d *flex.Decoder, name string) error {
 		switch name {
 		case "identifiers":
-			return stringList(d, &p.Identifiers)
+			return idList(d, &p.Identifiers)
 		case "created_date":
 			return d.Time(&p.CreatedDate)
 		case "modified_date":
@@ -275,7 +279,7 @@ func (e *Element) UnmarshalJSON(data []byte) error {
 		case "action_network:sponsor":
 			return unmarshal(d, &e.Sponsor)
 		case "idempotency_key":
-			return d.String(&e.IdempotencyKey)
+			return d.ID(&e.IdempotencyKey)
 		}
 		if d.Peek() != '{' || e.Type != "" {
 			return d.Skip()

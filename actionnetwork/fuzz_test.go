@@ -5,14 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actionnetwork"
 	"github.com/donorsync/donorsync/flex"
 	"github.com/donorsync/donorsync/internal/fixtures"
-	"github.com/google/go-cmp/cmp"
-	"github.com/shopspring/decimal"
 )
 
 // FuzzParse decodes any body through Parse and Source.Decode: no panic, an
@@ -23,6 +22,9 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(`[{"osdi:donation":{"identifiers":["action_network:x"],"amount":"1"},"osdi:signature":{}}]`))
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s))
+	}
 	src := newSource(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if _, err := actionnetwork.Parse(body); err != nil && !fixtures.Clear(err) {
@@ -115,17 +117,34 @@ func FuzzParseMatchesEncodingJSON(f *testing.F) {
 		`[{"osdi:donation":{"action_network:recurrence":{"recurring":"true"}}}] x`} {
 		f.Add([]byte(s))
 	}
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s))
+	}
+	names := fixtures.Names(actionnetwork.Resource{}, actionnetwork.Sponsor{})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, errFast := actionnetwork.Parse(body)
 		slow, errSlow := parseWithEncodingJSON(body)
-		if (errFast == nil) != (errSlow == nil) {
-			t.Fatalf("Parse error %v, encoding/json error %v for %q", errFast, errSlow, body)
-		}
-		if errFast != nil {
-			return
-		}
-		if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
-			t.Fatalf("Parse differs from encoding/json for %q (-json +parse):\n%s", body, diff)
-		}
+		fixtures.MatchReference(t, body, names, fast, errFast, slow, errSlow)
 	})
+}
+
+// hostileSeeds are bodies that once decoded wrongly or slowly, and their
+// neighbours.
+var hostileSeeds = []string{
+	`[` + strings.Repeat(`{},`, 1000) + `{}]`,
+	`[` + strings.Repeat(`{},`, 999) + `{}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:1"],"amount":"50.0","AMOUNT":"7777.00"}}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:1"],"amount":"50.0","amount":"7777.00"}}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:1"],"amount":"1"},"osdi:donation":{}}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:1"],"amount":"1"},"idempotency_key":"k","idempotency_key":"j"}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:7400\u00000004"],"amount":"1"}}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:74000004"],"amount":"1"}}]`,
+	`[{"osdi:donation":{"identifiers":[99999999.0],"amount":"1"}}]`,
+	`[{"osdi:donation":{"identifiers":[1.5e3],"amount":"1"}}]`,
+	`[{"osdi:donation":{"action_network:person_id":99999999,"amount":"1"}}]`,
+	`[{"osdi:donation":{"action_network:person_id":"9999\u0000","amount":"1"}}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:1"],"amount":"1"},"idempotency_key":"k\u0000"}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:1"],"amount":` + strings.Repeat("9", 41) + `}}]`,
+	`[{"osdi:donation":{"identifiers":["action_network:1"],"amount":"` + strings.Repeat("9", 41) + `"}}]`,
+	`[{"osdi:signature":{"person":{"custom_fields":{"a":` + strings.Repeat(`[`, 70) + strings.Repeat(`]`, 70) + `}}}}]`,
 }

@@ -28,10 +28,10 @@ type Payload struct {
 // key (such as "osdi:signature"), the sponsoring group and, on newer
 // deliveries, an idempotency key.
 type Element struct {
-	Type           string      // the type key, such as "osdi:donation"; future types too
-	Resource       Resource    // the hash under the type key
-	Sponsor        Sponsor     // action_network:sponsor
-	IdempotencyKey flex.String // absent on older deliveries
+	Type           string   // the type key, such as "osdi:donation"; future types too
+	Resource       Resource // the hash under the type key
+	Sponsor        Sponsor  // action_network:sponsor
+	IdempotencyKey flex.ID  // absent on older deliveries
 }
 
 // Sponsor is the group where the action took place.
@@ -43,11 +43,11 @@ type Sponsor struct {
 // Resource is an OSDI resource as webhooks send it. One type serves every
 // resource type: fields a type does not have stay absent.
 type Resource struct {
-	Identifiers  []flex.String `json:"identifiers"`
+	Identifiers  []flex.ID     `json:"identifiers"`
 	CreatedDate  flex.Time     `json:"created_date"`
 	ModifiedDate flex.Time     `json:"modified_date"`
 	Person       *Person       `json:"person"`
-	PersonID     flex.String   `json:"action_network:person_id"` // when no person is inlined
+	PersonID     flex.ID       `json:"action_network:person_id"` // when no person is inlined
 	AddTags      []flex.String `json:"add_tags"`
 	// Links holds the href of each _links entry (the first, for a list).
 	// They are kept for reference and never fetched.
@@ -100,7 +100,7 @@ type ReferrerData struct {
 
 // Person is the activist, with only the fields entered during the action.
 type Person struct {
-	Identifiers     []flex.String   `json:"identifiers"`
+	Identifiers     []flex.ID       `json:"identifiers"`
 	CreatedDate     flex.Time       `json:"created_date"`
 	ModifiedDate    flex.Time       `json:"modified_date"`
 	GivenName       flex.String     `json:"given_name"`
@@ -207,7 +207,7 @@ func (r *Resource) activistID() string {
 	return ""
 }
 
-func actionNetworkID(ids []flex.String) string {
+func actionNetworkID(ids []flex.ID) string {
 	for _, id := range ids {
 		if v, ok := strings.CutPrefix(id.Value, "action_network:"); ok && v != "" {
 			return v

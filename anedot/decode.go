@@ -105,21 +105,32 @@ func parse(body []byte, t *templates) (*Payload, error) {
 		// nothing applied.
 		return m, nil
 	}
+	if err == nil {
+		err = pd.End() // read whole already; End lends its scratch to the next decoder
+	}
 	if err != nil {
 		return nil, prefix("payload", err)
 	}
 	return m, nil
 }
 
-// prefix puts the payload's field path under name in a *flex.Error.
+// prefix puts the payload's field path under name in a *flex.Error or a
+// *flex.LimitError.
 func prefix(name string, err error) error {
-	if fe, ok := err.(*flex.Error); ok {
-		cp := *fe
-		if cp.Field == "" {
-			cp.Field = name
-		} else {
-			cp.Field = name + "." + cp.Field
+	under := func(field string) string {
+		if field == "" {
+			return name
 		}
+		return name + "." + field
+	}
+	switch e := err.(type) {
+	case *flex.Error:
+		cp := *e
+		cp.Field = under(cp.Field)
+		return &cp
+	case *flex.LimitError:
+		cp := *e
+		cp.Field = under(cp.Field)
 		return &cp
 	}
 	return err
@@ -164,7 +175,7 @@ func (p *Person) field(d *flex.Decoder, name string) (bool, error) {
 	case "occupation":
 		s = &p.Occupation
 	case "donor_profile_id":
-		s = &p.DonorProfileID
+		return true, d.ID(&p.DonorProfileID)
 	case "ip_address":
 		s = &p.IPAddress
 	case "currently_employed":
@@ -187,7 +198,7 @@ func (p *Page) field(d *flex.Decoder, name string) (bool, error) {
 	case "account_name":
 		s = &p.AccountName
 	case "account_uid":
-		s = &p.AccountUID
+		return true, d.ID(&p.AccountUID)
 	case "action_page_id":
 		s = &p.ActionPageID
 	case "action_page_name":
@@ -227,7 +238,7 @@ func (s *Submission) decode(d *flex.Decoder, names *flex.Names) error {
 		case "donations":
 			return flex.Slice(d, &s.Donations, (*SubmissionDonation).decode)
 		case "id":
-			str = &s.ID
+			return d.ID(&s.ID)
 		case "card_type":
 			str = &s.CardType
 		case "card_last_digits":
@@ -267,7 +278,7 @@ func (v *SubmissionDonation) decode(d *flex.Decoder) error {
 	return d.Object(submissionDonationNames, func(d *flex.Decoder, name string) error {
 		switch name {
 		case "id":
-			return d.String(&v.ID)
+			return d.ID(&v.ID)
 		case "fees":
 			return v.Fees.decode(d)
 		case "fees_paid_by_donor":
@@ -369,11 +380,11 @@ func (v *Donation) decode(d *flex.Decoder, names *flex.Names) error {
 		case "is_recurring_commitment":
 			return d.Bool(&v.IsRecurringCommitment)
 		case "submission_id":
-			str = &v.SubmissionID
+			return d.ID(&v.SubmissionID)
 		case "origin":
 			str = &v.Origin
 		case "commitment_uid":
-			str = &v.CommitmentUID
+			return d.ID(&v.CommitmentUID)
 		case "frequency":
 			str = &v.Frequency
 		case "payment_method_id":
@@ -401,7 +412,7 @@ func (v *DonationDetail) decode(d *flex.Decoder) error {
 	return d.Object(donationDetailNames, func(d *flex.Decoder, name string) error {
 		switch name {
 		case "id":
-			return d.String(&v.ID)
+			return d.ID(&v.ID)
 		case "donation_project":
 			return d.String(&v.DonationProject)
 		case "products":
@@ -448,7 +459,7 @@ func (v *Commitment) decode(d *flex.Decoder, names *flex.Names) error {
 		case "updated_at":
 			t = &v.UpdatedAt
 		case "id":
-			str = &v.ID
+			return d.ID(&v.ID)
 		case "token":
 			str = &v.Token
 		case "frequency":
@@ -456,7 +467,7 @@ func (v *Commitment) decode(d *flex.Decoder, names *flex.Names) error {
 		case "payment_method_id":
 			str = &v.PaymentMethodID
 		case "submission_id":
-			str = &v.SubmissionID
+			return d.ID(&v.SubmissionID)
 		case "payment_status_message":
 			str = &v.PaymentStatusMessage
 		case "cancellation_reason":

@@ -10,8 +10,6 @@ import (
 	"github.com/donorsync/donorsync/anedot"
 	"github.com/donorsync/donorsync/flex"
 	"github.com/donorsync/donorsync/internal/fixtures"
-	"github.com/google/go-cmp/cmp"
-	"github.com/shopspring/decimal"
 )
 
 // FuzzParse decodes any body through Parse and Source.Decode: no panic, an
@@ -20,6 +18,9 @@ import (
 func FuzzParse(f *testing.F) {
 	for _, data := range fixtures.Bodies(f) {
 		f.Add(data)
+	}
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s))
 	}
 	src := newSource(f, anedot.Options{})
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -126,17 +127,31 @@ func FuzzParseMatchesEncodingJSON(f *testing.F) {
 		`{"event":"donation_voided","payload":"x"}`, `{"event":"donation_completed","payload":{}}x`} {
 		f.Add([]byte(s))
 	}
+	for _, s := range hostileSeeds {
+		f.Add([]byte(s))
+	}
+	names := fixtures.Names(anedot.Submission{}, anedot.Donation{}, anedot.Commitment{})
+	names["event"], names["payload"] = true, true
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, errFast := anedot.Parse(body)
 		slow, errSlow := parseWithEncodingJSON(body)
-		if (errFast == nil) != (errSlow == nil) {
-			t.Fatalf("Parse error %v, encoding/json error %v for %q", errFast, errSlow, body)
-		}
-		if errFast != nil {
-			return
-		}
-		if diff := cmp.Diff(slow, fast, cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })); diff != "" {
-			t.Fatalf("Parse differs from encoding/json for %q (-json +parse):\n%s", body, diff)
-		}
+		fixtures.MatchReference(t, body, names, fast, errFast, slow, errSlow)
 	})
+}
+
+// hostileSeeds are bodies that once decoded wrongly or slowly, and their
+// neighbours.
+var hostileSeeds = []string{
+	`{"event":"donation_completed","payload":{"donation":{"id":"d1"},"amount_in_dollars":"50.0","AMOUNT_IN_DOLLARS":"7777.00"}}`,
+	`{"event":"donation_completed","payload":{"donation":{"id":"d1"},"amount_in_dollars":"50.0","amount_in_dollars":"7777.00"}}`,
+	`{"event":"donation_completed","event":"donation_voided","payload":{"donation":{"id":"d1"}}}`,
+	`{"event":"donation_completed","payload":{"donation":{"id":99999999},"amount_in_dollars":"1"}}`,
+	`{"event":"donation_completed","payload":{"donation":{"id":99999999.0},"amount_in_dollars":"1"}}`,
+	`{"event":"donation_completed","payload":{"donation":{"id":1.5e3},"amount_in_dollars":"1"}}`,
+	`{"event":"donation_completed","payload":{"donation":{"id":"7400\u00000004"},"amount_in_dollars":"1"}}`,
+	`{"event":"donation_completed","payload":{"donation":{"id":"74000004"},"amount_in_dollars":"1"}}`,
+	`{"event":"submission_created","payload":{"id":"s","donations":[` + strings.Repeat(`{},`, 1000) + `{}]}}`,
+	`{"event":"donation_completed","payload":{"donation":{"id":"d1"},"amount_in_dollars":` + strings.Repeat("9", 41) + `}}`,
+	`{"event":"donation_completed","payload":{"donation":{"id":"d1"},"amount_in_dollars":"` + strings.Repeat("9", 41) + `"}}`,
+	`{"event":"commitment_updated","payload":{"changed_attributes":{"a":` + strings.Repeat(`[`, 70) + strings.Repeat(`]`, 70) + `}}}`,
 }

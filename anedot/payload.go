@@ -115,14 +115,14 @@ type Person struct {
 	CurrentlyEmployed          flex.Bool   `json:"currently_employed"`
 	CommunicationsConsentEmail flex.Bool   `json:"communications_consent_email"`
 	CommunicationsConsentPhone flex.Bool   `json:"communications_consent_phone"`
-	DonorProfileID             flex.String `json:"donor_profile_id"`
+	DonorProfileID             flex.ID     `json:"donor_profile_id"`
 	IPAddress                  flex.String `json:"ip_address"`
 }
 
 // Page holds the attributes of the action page a payload came from.
 type Page struct {
 	AccountName    flex.String `json:"account_name"`
-	AccountUID     flex.String `json:"account_uid"`
+	AccountUID     flex.ID     `json:"account_uid"`
 	ActionPageID   flex.String `json:"action_page_id"`
 	ActionPageName flex.String `json:"action_page_name"`
 	Referrer       flex.String `json:"referrer"`
@@ -134,7 +134,7 @@ type Page struct {
 type Submission struct {
 	Person
 	Page
-	ID                   flex.String          `json:"id"`
+	ID                   flex.ID              `json:"id"`
 	CardType             flex.String          `json:"card_type"`
 	CardLastDigits       flex.String          `json:"card_last_digits"`
 	CardExpiration       flex.String          `json:"card_expiration"`
@@ -158,13 +158,13 @@ type Submission struct {
 
 // SubmissionDonation is one gift within a submission, to one fund.
 type SubmissionDonation struct {
-	ID              flex.String `json:"id"`
-	Fees            Fees        `json:"fees"`
-	FeesPaidByDonor flex.Bool   `json:"fees_paid_by_donor"`
-	Fund            Fund        `json:"fund"`
-	GrossAmount     flex.Money  `json:"gross_amount"`
-	NetAmount       flex.Money  `json:"net_amount"`
-	Product         Product     `json:"product"`
+	ID              flex.ID    `json:"id"`
+	Fees            Fees       `json:"fees"`
+	FeesPaidByDonor flex.Bool  `json:"fees_paid_by_donor"`
+	Fund            Fund       `json:"fund"`
+	GrossAmount     flex.Money `json:"gross_amount"`
+	NetAmount       flex.Money `json:"net_amount"`
+	Product         Product    `json:"product"`
 }
 
 // Fees are what Anedot and payment vendors kept from a gift.
@@ -197,10 +197,10 @@ type Product struct {
 type Donation struct {
 	Person
 	Page
-	SubmissionID             flex.String    `json:"submission_id"`
+	SubmissionID             flex.ID        `json:"submission_id"`
 	Donation                 DonationDetail `json:"donation"`
 	Origin                   flex.String    `json:"origin"`
-	CommitmentUID            flex.String    `json:"commitment_uid"`
+	CommitmentUID            flex.ID        `json:"commitment_uid"`
 	EventAmount              flex.Money     `json:"event_amount"`
 	AmountInDollars          flex.Money     `json:"amount_in_dollars"`
 	NetAmount                flex.Money     `json:"net_amount"`
@@ -222,7 +222,7 @@ type Donation struct {
 
 // DonationDetail is the donation object inside the Donation template.
 type DonationDetail struct {
-	ID              flex.String `json:"id"`
+	ID              flex.ID     `json:"id"`
 	DonationProject flex.String `json:"donation_project"`
 	Products        []Product   `json:"products"`
 	Fees            Fees        `json:"fees"`
@@ -233,7 +233,7 @@ type DonationDetail struct {
 type Commitment struct {
 	Person
 	Page
-	ID                   flex.String      `json:"id"`
+	ID                   flex.ID          `json:"id"`
 	TotalAmountInDollars flex.Money       `json:"total_amount_in_dollars"`
 	FundAllocations      []FundAllocation `json:"fund_allocations"`
 	NextCaptureOn        flex.Time        `json:"next_capture_on"`
@@ -244,7 +244,7 @@ type Commitment struct {
 	Token                flex.String      `json:"token"`
 	Frequency            flex.String      `json:"frequency"`
 	PaymentMethodID      flex.String      `json:"payment_method_id"`
-	SubmissionID         flex.String      `json:"submission_id"`
+	SubmissionID         flex.ID          `json:"submission_id"`
 	CreatedAt            flex.Time        `json:"created_at"`
 	UpdatedAt            flex.Time        `json:"updated_at"`
 	PaymentStatusMessage flex.String      `json:"payment_status_message"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,25 +22,53 @@ import (
 // encoding/json, which first validates the whole body and then decodes it
 // by reflection.
 //
-// Object keys are matched exactly, then without regard to case, like
-// encoding/json. A Decoder is not safe for concurrent use.
+// Object keys are matched exactly, case included. A key written twice in
+// one object, read or skipped, is an *Error naming it: a reader that keeps
+// the first and one that keeps the last would see two different
+// deliveries. Reading stays within the budgets of Limits.
+//
+// A Decoder is not safe for concurrent use.
 type Decoder struct {
-	data  []byte
-	pos   int
-	path  []string
-	depth int
+	// Limits are the budgets the Decoder reads within; NewDecoder sets
+	// DefaultLimits. Change them before reading.
+	Limits Limits
+
+	data   []byte
+	pos    int
+	path   []step
+	depth  int
+	values int
+	sets   *[]*keySet // the keys of the objects being read, by depth; from keySets
 }
 
-// maxDepth bounds nesting, so that a hostile body cannot exhaust the stack.
-const maxDepth = 10000
+// A step is one part of a field path: an array index when index >= 0;
+// an object key, name, when index is -1; else a skipped key, whose token
+// starts at offset -2-index of the input (made a string only for an
+// error).
+type step struct {
+	name  string
+	index int
+}
 
-// NewDecoder returns a Decoder reading data.
+// NewDecoder returns a Decoder reading data within DefaultLimits.
 func NewDecoder(data []byte) *Decoder {
-	return &Decoder{data: data, path: make([]string, 0, 8)}
+	return &Decoder{Limits: defaultLimits, data: data, path: make([]step, 0, 8)}
+}
+
+// limit returns the budget v, or its default d when v is not set.
+func limit(v, d int) int {
+	if v <= 0 {
+		return d
+	}
+	return v
 }
 
 // End checks that only white space follows the value read.
 func (d *Decoder) End() error {
+	if d.sets != nil && d.depth == 0 {
+		keySets.Put(d.sets)
+		d.sets = nil
+	}
 	d.skipSpace()
 	if d.pos < len(d.data) {
 		return d.syntax("data after the top-level value")
@@ -58,13 +87,38 @@ func (d *Decoder) Field() string { return d.field() }
 func (d *Decoder) field() string {
 	var b strings.Builder
 	for i, p := range d.path {
-		if i > 0 && (p == "" || p[0] != '[') {
+		if p.index >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(p.index))
+			b.WriteByte(']')
+			continue
+		}
+		if i > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(p)
+		if p.index < -1 {
+			p.name = d.keyAt(-2 - p.index)
+		}
+		b.WriteString(p.name)
 	}
 	return b.String()
 }
+
+// keyAt returns the text of the key whose token starts at offset start.
+func (d *Decoder) keyAt(start int) string {
+	end := start + 1
+	for end < len(d.data) && d.data[end] != '"' {
+		if d.data[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	return sanitize(unescapeKey(d.data, keyRef{start: start + 1, end: min(end, len(d.data)), escaped: true}))
+}
+
+func (d *Decoder) push(name string) { d.path = append(d.path, step{name: name, index: -1}) }
+
+func (d *Decoder) pop() { d.path = d.path[:len(d.path)-1] }
 
 func (d *Decoder) skipSpace() {
 	for d.pos < len(d.data) {
@@ -105,8 +159,8 @@ func (d *Decoder) literal(lit string) error {
 // Names is the set of keys an object decoder knows. Build it once with
 // NewNames and share it; it is safe for concurrent use.
 type Names struct {
-	list  []string
-	index map[string]string
+	index   map[string]string
+	renamed bool // some keys of index are renames
 
 	// last is the keys of the last object read with these names, in
 	// order: the next object, most often written alike by the same
@@ -123,7 +177,7 @@ const maxKnownKeys = 128
 
 // NewNames returns the set of the given keys.
 func NewNames(names ...string) *Names {
-	n := &Names{list: names, index: make(map[string]string, len(names))}
+	n := &Names{index: make(map[string]string, len(names))}
 	for _, name := range names {
 		n.index[name] = name
 	}
@@ -135,7 +189,7 @@ func NewNames(names ...string) *Names {
 // "email"}) reads "donor_email" as "email". Renames to unknown names are
 // reported as an error.
 func (n *Names) With(renames map[string]string) (*Names, error) {
-	out := &Names{list: n.list, index: make(map[string]string, len(n.index)+len(renames))}
+	out := &Names{index: make(map[string]string, len(n.index)+len(renames)), renamed: n.renamed}
 	for k, v := range n.index {
 		out.index[k] = v
 	}
@@ -145,64 +199,98 @@ func (n *Names) With(renames map[string]string) (*Names, error) {
 			return nil, fmt.Errorf("flex: rename of %q to unknown field %q", from, to)
 		}
 		out.index[from] = name
+		out.renamed = out.renamed || from != name
 	}
 	return out, nil
 }
 
 // Object reads an object, calling fn for each key found in names with the
 // name as written in names; other keys' values are skipped. null is an
-// empty object. fn must read exactly one value.
+// empty object. fn must read exactly one value. A key and a rename of it
+// (see Names.With) in one object are a duplicate key.
 func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) error {
-	var guess []knownKey // the keys of the last object, expected again
+	m := matcher{names: names}
 	if names != nil {
 		if p := names.last.Load(); p != nil {
-			guess = *p
+			m.guess = *p
 		}
 	}
-	var seen []knownKey // the keys read, once they depart from guess
-	i, departed := 0, false
-	err := d.object(func(raw, quoted []byte) error {
-		var name string
-		var ok bool
-		if !departed && i < len(guess) && guess[i].raw == string(raw) {
-			name, ok = guess[i].name, guess[i].name != ""
-		} else {
-			name, ok = match(names, raw, quoted)
-			if !departed {
-				departed = true
-				seen = append(make([]knownKey, 0, i+8), guess[:i]...)
-			}
-			if names != nil && len(seen) < maxKnownKeys {
-				k := knownKey{raw: name, name: name}
-				if !ok || name != string(raw) {
-					k.raw = string(raw)
-				}
-				seen = append(seen, k)
-			}
-		}
-		i++
+	var read []string // the names read, when names has renames
+	err := d.object(m.expected, func(raw, quoted []byte) error {
+		name, ok := m.match(raw, quoted)
 		if !ok {
-			return d.Skip()
+			return d.skipMember(quoted)
 		}
-		d.path = append(d.path, name)
+		d.push(name)
+		if names.renamed {
+			if slices.Contains(read, name) {
+				return &Error{Field: d.field(), Value: describe(bytes.TrimRight(quoted, " \t\r\n:")), Want: "each field at most once in an object, under its name or a rename"}
+			}
+			read = append(read, name)
+		}
 		err := fn(d, name)
-		d.path = d.path[:len(d.path)-1]
+		d.pop()
 		return err
 	})
-	if err == nil && names != nil && (departed || i < len(guess)) {
-		if !departed {
-			seen = guess[:i] // fewer keys than the last object: its start
-		}
-		last := seen // allocated only here, not for every object
-		names.last.Store(&last)
+	if err == nil {
+		m.remember()
 	}
 	return err
+}
+
+// A matcher matches the keys of one object to names, expecting the keys
+// of the last object read with them, in order, and remembers this
+// object's keys for the next one.
+type matcher struct {
+	names    *Names
+	guess    []knownKey // the keys of the last object, expected again
+	seen     []knownKey // the keys read, once they depart from guess
+	i        int
+	departed bool
+}
+
+// expected reports whether raw is the key expected next.
+func (m *matcher) expected(raw []byte) bool {
+	return !m.departed && m.i < len(m.guess) && m.guess[m.i].raw == string(raw)
+}
+
+func (m *matcher) match(raw, quoted []byte) (string, bool) {
+	m.i++
+	if i := m.i - 1; !m.departed && i < len(m.guess) && m.guess[i].raw == string(raw) {
+		return m.guess[i].name, m.guess[i].name != ""
+	}
+	name, ok := match(m.names, raw, quoted)
+	if !m.departed {
+		m.departed = true
+		m.seen = append(make([]knownKey, 0, m.i+8), m.guess[:m.i-1]...)
+	}
+	if m.names != nil && len(m.seen) < maxKnownKeys {
+		k := knownKey{raw: name, name: name}
+		if !ok || name != string(raw) {
+			k.raw = string(raw)
+		}
+		m.seen = append(m.seen, k)
+	}
+	return name, ok
+}
+
+// remember keeps the keys of the object read for the next one, when they
+// differ from those expected.
+func (m *matcher) remember() {
+	if m.names == nil || (!m.departed && m.i >= len(m.guess)) {
+		return
+	}
+	if !m.departed {
+		m.seen = m.guess[:m.i] // fewer keys than the last object: its start
+	}
+	last := m.seen // allocated only here, not for every object
+	m.names.last.Store(&last)
 }
 
 // Map reads an object with any keys, calling fn with each key to read its
 // value. null is an empty object. fn must read exactly one value.
 func (d *Decoder) Map(fn func(d *Decoder, key string) error) error {
-	return d.object(func(raw, quoted []byte) error {
+	return d.object(nil, func(raw, quoted []byte) error {
 		key := string(raw)
 		if bytes.IndexByte(raw, '\\') >= 0 {
 			if err := json.Unmarshal(bytes.TrimRight(quoted, " \t\r\n:"), &key); err != nil {
@@ -210,24 +298,28 @@ func (d *Decoder) Map(fn func(d *Decoder, key string) error) error {
 			}
 		}
 		key = sanitize(key)
-		d.path = append(d.path, key)
+		d.push(key)
 		err := fn(d, key)
-		d.path = d.path[:len(d.path)-1]
+		d.pop()
 		return err
 	})
 }
 
 // object reads an object, calling member with each key (its text between
 // the quotes, and the whole token up to the colon) to read the value.
-func (d *Decoder) object(member func(raw, quoted []byte) error) error {
+//
+// expected, when not nil, reports whether a key is the one expected next
+// (see matcher): such keys, the keys of an object read before, are known
+// to differ, and are not compared until a key departs from them.
+func (d *Decoder) object(expected func(raw []byte) bool, member func(raw, quoted []byte) error) error {
 	if null, err := d.Null(); null || err != nil {
 		return err
 	}
 	if d.peek() != '{' {
 		return d.typeError("an object")
 	}
-	if d.depth++; d.depth > maxDepth {
-		return d.syntax("nesting too deep")
+	if err := d.enter(); err != nil {
+		return err
 	}
 	d.pos++
 	if d.peek() == '}' {
@@ -235,19 +327,12 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 		d.depth--
 		return nil
 	}
+	keys := d.keySet()
 	for {
-		if d.peek() != '"' {
-			return d.syntax("expected a string key")
-		}
-		start := d.pos
-		n, err := d.scanString()
+		start, n, err := d.key(keys, expected)
 		if err != nil {
 			return err
 		}
-		if d.peek() != ':' {
-			return d.syntax("expected ':' after an object key")
-		}
-		d.pos++
 		if err := member(d.data[start+1:start+1+n], d.data[start:d.pos]); err != nil {
 			return err
 		}
@@ -266,9 +351,68 @@ func (d *Decoder) object(member func(raw, quoted []byte) error) error {
 	return nil
 }
 
-// match finds key among names: exactly, then without regard to case. raw
-// is the key's text between the quotes; quoted is the whole token, used
-// when the key has escapes.
+// key reads an object key and its colon, within the Elements (as keys of
+// one object) and Values budgets, and returns where its token starts and
+// the length of its text. A key already in keys is an *Error.
+func (d *Decoder) key(keys *keySet, expected func(raw []byte) bool) (start, n int, err error) {
+	if len(keys.keys) >= d.Limits.Elements {
+		if l := limit(d.Limits.Elements, defaultLimits.Elements); len(keys.keys) >= l {
+			return 0, 0, d.overLimit(l, "keys")
+		}
+	}
+	if err := d.count(); err != nil {
+		return 0, 0, err
+	}
+	if d.peek() != '"' {
+		return 0, 0, d.syntax("expected a string key")
+	}
+	start = d.pos
+	if n, err = d.scanString(); err != nil {
+		return 0, 0, err
+	}
+	trusted := expected != nil && expected(d.data[start+1:start+1+n])
+	if keys.add(d.data, start+1, start+1+n, trusted) {
+		return 0, 0, d.duplicate(start, n)
+	}
+	if d.peek() != ':' {
+		return 0, 0, d.syntax("expected ':' after an object key")
+	}
+	d.pos++
+	return start, n, nil
+}
+
+// enter goes one level deeper, within the Depth budget.
+func (d *Decoder) enter() error {
+	if d.depth++; d.depth > d.Limits.Depth {
+		if l := limit(d.Limits.Depth, defaultLimits.Depth); d.depth > l {
+			return d.overLimit(l, "levels of nesting")
+		}
+	}
+	return nil
+}
+
+// count counts one more value (an element or an object member) within
+// the Values budget.
+func (d *Decoder) count() error {
+	if d.values++; d.values > d.Limits.Values {
+		if l := limit(d.Limits.Values, defaultLimits.Values); d.values > l {
+			return d.overLimit(l, "values")
+		}
+	}
+	return nil
+}
+
+// duplicate returns the error for the key at start, of n bytes, written a
+// second time in its object.
+func (d *Decoder) duplicate(start, n int) error {
+	key := sanitize(unescapeKey(d.data, keyRef{start: start + 1, end: start + 1 + n, escaped: true}))
+	d.push(key)
+	defer d.pop()
+	return &Error{Field: d.field(), Value: describe(d.data[start : start+2+n]), Want: "each key at most once in an object"}
+}
+
+// match finds key among names, exactly. raw is the key's text between the
+// quotes; quoted is the whole token, used when the key has escapes.
 func match(names *Names, raw, quoted []byte) (string, bool) {
 	if names == nil {
 		return "", false
@@ -280,15 +424,8 @@ func match(names *Names, raw, quoted []byte) (string, bool) {
 		}
 		raw = []byte(s)
 	}
-	if n, ok := names.index[string(raw)]; ok {
-		return n, true
-	}
-	for _, n := range names.list {
-		if bytes.EqualFold(raw, []byte(n)) {
-			return n, true
-		}
-	}
-	return "", false
+	n, ok := names.index[string(raw)]
+	return n, ok
 }
 
 // Array reads an array, calling fn for each element with its index. null
@@ -300,8 +437,8 @@ func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
 	if d.peek() != '[' {
 		return d.typeError("an array")
 	}
-	if d.depth++; d.depth > maxDepth {
-		return d.syntax("nesting too deep")
+	if err := d.enter(); err != nil {
+		return err
 	}
 	d.pos++
 	if d.peek() == ']' {
@@ -310,9 +447,12 @@ func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
 		return nil
 	}
 	for i := 0; ; i++ {
-		d.path = append(d.path, "["+strconv.Itoa(i)+"]")
+		if err := d.element(i); err != nil {
+			return err
+		}
+		d.path = append(d.path, step{index: i})
 		err := fn(d, i)
-		d.path = d.path[:len(d.path)-1]
+		d.pop()
 		if err != nil {
 			return err
 		}
@@ -332,6 +472,17 @@ func (d *Decoder) Array(fn func(d *Decoder, i int) error) error {
 	}
 	d.depth--
 	return nil
+}
+
+// element counts the element i of an array within the Elements and
+// Values budgets.
+func (d *Decoder) element(i int) error {
+	if i >= d.Limits.Elements {
+		if l := limit(d.Limits.Elements, defaultLimits.Elements); i >= l {
+			return d.overLimit(l, "elements")
+		}
+	}
+	return d.count()
 }
 
 // Slice reads an array into *s with elem for each element, like
@@ -378,7 +529,7 @@ func Ptr[T any](d *Decoder, p **T, obj func(*T, *Decoder) error) error {
 func (d *Decoder) Skip() error {
 	switch c := d.peek(); c {
 	case '{':
-		return d.object(func(_, _ []byte) error { return d.Skip() })
+		return d.object(nil, func(_, quoted []byte) error { return d.skipMember(quoted) })
 	case '[':
 		return d.Array(func(d *Decoder, _ int) error { return d.Skip() })
 	case '"':
@@ -400,6 +551,15 @@ func (d *Decoder) Skip() error {
 	}
 }
 
+// skipMember skips the value of the object key whose token (through the
+// colon) is quoted, keeping the key in the path for an error.
+func (d *Decoder) skipMember(quoted []byte) error {
+	d.path = append(d.path, step{index: -2 - (cap(d.data) - cap(quoted))})
+	err := d.Skip()
+	d.pop()
+	return err
+}
+
 // Raw reads one value and returns its bytes, validated.
 func (d *Decoder) Raw() ([]byte, error) {
 	d.skipSpace()
@@ -411,11 +571,15 @@ func (d *Decoder) Raw() ([]byte, error) {
 }
 
 // scanString consumes a string token at d.pos and returns the length of
-// its contents (between the quotes).
+// its contents (between the quotes), within the String budget.
 func (d *Decoder) scanString() (int, error) {
 	start := d.pos
 	i := d.pos + 1
-	for i < len(d.data) {
+	end := len(d.data)
+	if l := limit(d.Limits.String, defaultLimits.String); end-i > l+1 {
+		end = i + l + 1 // room for the contents and the closing quote
+	}
+	for i < end {
 		c := d.data[i]
 		switch {
 		case c == '"':
@@ -447,6 +611,9 @@ func (d *Decoder) scanString() (int, error) {
 		}
 	}
 	d.pos = i
+	if i < len(d.data) {
+		return 0, d.overLimit(limit(d.Limits.String, defaultLimits.String), "bytes in a string")
+	}
 	return 0, d.syntax("unexpected end of input in a string")
 }
 
@@ -459,15 +626,20 @@ func isHex4(b []byte) bool {
 	return true
 }
 
-// scanNumber consumes a number token with the JSON grammar.
+// scanNumber consumes a number token with the JSON grammar, within the
+// Digits budget (which counts the digits of its fraction and exponent
+// too).
 func (d *Decoder) scanNumber() error {
 	i := d.pos
+	budget := limit(d.Limits.Digits, defaultLimits.Digits)
+	left := budget
 	digits := func() int {
 		n := 0
-		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' {
+		for i < len(d.data) && d.data[i] >= '0' && d.data[i] <= '9' && n <= left {
 			i++
 			n++
 		}
+		left -= n
 		return n
 	}
 	if i < len(d.data) && d.data[i] == '-' {
@@ -476,6 +648,7 @@ func (d *Decoder) scanNumber() error {
 	switch {
 	case i < len(d.data) && d.data[i] == '0':
 		i++
+		left--
 	case digits() == 0:
 		d.pos = i
 		return d.syntax("invalid number")
@@ -497,6 +670,9 @@ func (d *Decoder) scanNumber() error {
 			return d.syntax("invalid number: digits expected in the exponent")
 		}
 	}
+	if left < 0 {
+		return d.overLimit(budget, "digits")
+	}
 	d.pos = i
 	return nil
 }
@@ -509,7 +685,13 @@ func (d *Decoder) scalar(u json.Unmarshaler) error {
 	if err := d.Skip(); err != nil {
 		return err
 	}
-	if err := u.UnmarshalJSON(d.data[start:d.pos]); err != nil {
+	return d.unmarshal(u, d.data[start:d.pos])
+}
+
+// unmarshal hands the bytes of one value to u, turning a type error into
+// *Error with the current field path.
+func (d *Decoder) unmarshal(u json.Unmarshaler, data []byte) error {
+	if err := u.UnmarshalJSON(data); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return &Error{Field: d.field(), Value: te.Value, Want: want(te.Type)}
@@ -550,7 +732,7 @@ func (d *Decoder) String(dst *String) error {
 	}
 	raw := d.data[start+1 : start+1+n]
 	if n == 0 || raw[0] == ' ' || raw[n-1] == ' ' || !plainASCII(raw) {
-		return dst.UnmarshalJSON(d.data[start:d.pos])
+		return d.unmarshal(dst, d.data[start:d.pos])
 	}
 	*dst = String{Value: string(raw), Valid: true}
 	return nil
@@ -566,8 +748,38 @@ func plainASCII(b []byte) bool {
 	return true
 }
 
-// Money reads a Money.
-func (d *Decoder) Money(dst *Money) error { return d.scalar(dst) }
+// Money reads a Money. An amount sent as a string has its digits counted
+// within the Digits budget, as a number has, before it is parsed.
+func (d *Decoder) Money(dst *Money) error {
+	if d.peek() != '"' {
+		return d.scalar(dst)
+	}
+	start := d.pos
+	if _, err := d.scanString(); err != nil {
+		return err
+	}
+	if l := limit(d.Limits.Digits, defaultLimits.Digits); countDigits(d.data[start:d.pos]) > l {
+		return d.overLimit(l, "digits")
+	}
+	return d.unmarshal(dst, d.data[start:d.pos])
+}
+
+// ID reads an ID.
+func (d *Decoder) ID(dst *ID) error {
+	if d.peek() != '"' {
+		return d.scalar(dst)
+	}
+	start := d.pos
+	n, err := d.scanString()
+	if err != nil {
+		return err
+	}
+	if raw := d.data[start+1 : start+1+n]; n > 0 && plainID(raw) {
+		*dst = ID{Value: string(raw), Valid: true}
+		return nil
+	}
+	return d.unmarshal(dst, d.data[start:d.pos])
+}
 
 // Bool reads a Bool.
 func (d *Decoder) Bool(dst *Bool) error { return d.scalar(dst) }

@@ -2,7 +2,9 @@ package flex_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 
@@ -55,9 +57,9 @@ func TestDecoderDepthLimit(t *testing.T) {
 		deep = append(deep, '[')
 	}
 	d := flex.NewDecoder(deep)
-	var se *flex.SyntaxError
-	if err := d.Skip(); !errors.As(err, &se) {
-		t.Errorf("deep nesting: %v, want a syntax error", err)
+	var le *flex.LimitError
+	if err := d.Skip(); !errors.As(err, &le) || le.Limit != 64 || le.What != "levels of nesting" {
+		t.Errorf("deep nesting: %v, want a *flex.LimitError at 64 levels of nesting", err)
 	}
 }
 
@@ -130,4 +132,50 @@ func TestObjectKeysConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// The keys of an open object are kept while deeper objects are read for
+// the first time (which once moved them, and lost or mixed them up).
+func TestDuplicateKeysAcrossDepths(t *testing.T) {
+	t.Parallel()
+	var keys strings.Builder
+	for i := range 70 {
+		fmt.Fprintf(&keys, `"k%d":{"a":{"b":{"c":%d}}},`, i, i)
+	}
+	for _, tt := range []struct {
+		in   string
+		want string // "" for none
+	}{
+		{`{` + keys.String() + `"z":0}`, ""},
+		{`{` + keys.String() + `"k3":0}`, "field k3"},
+		{`{"x":{` + keys.String() + `"k69":0},"y":{` + keys.String() + `"z":0}}`, "field x.k69"},
+		{`[{` + keys.String() + `"z":0},{` + keys.String() + `"z":0},{` + keys.String() + `"k0":{}}]`, "field [2].k0"},
+	} {
+		d := flex.NewDecoder([]byte(tt.in))
+		err := d.Skip()
+		if (tt.want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%.40s…: %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+// A field under its name and under a rename in one object is a duplicate;
+// either alone is read.
+func TestRenamedFieldOnce(t *testing.T) {
+	t.Parallel()
+	names, err := flex.NewNames("email", "a").With(map[string]string{"donor_email": "email"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		`{"donor_email":1,"a":2}`:           "",
+		`{"email":1,"a":2}`:                 "",
+		`{"email":1,"donor_email":2}`:       `field email: invalid value "donor_email"`,
+		`{"donor_email":1,"a":0,"email":2}`: `field email: invalid value "email"`,
+	} {
+		err := flex.NewDecoder([]byte(in)).Object(names, func(d *flex.Decoder, _ string) error { return d.Skip() })
+		if (want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
 }

@@ -8,6 +8,16 @@
 //
 // JSON null and the empty string mean absent, never zero: every type has a
 // Valid field that is false for them.
+//
+// An identifier is an ID, which has one spelling per value: a whole
+// number or a clean string, never 99999999.0, 1.5e3 or a string with NUL.
+//
+// A Decoder reads a body in one pass within the budgets of Limits
+// (nesting, elements of an array and keys of an object, digits of a
+// number, bytes of a string, values in all), matches keys exactly and
+// refuses a key written twice in an object, so that any body decodes or
+// is refused in time linear in its size, and reads as one reader reads
+// it.
 package flex
 
 import (
@@ -54,7 +64,28 @@ func (e *SyntaxError) Error() string {
 // Unmarshal decodes data into v like json.Unmarshal and turns decoding
 // errors into *Error (naming the field path and the expected form) or
 // *SyntaxError (naming the byte offset).
+//
+// data is first read through by a Decoder within DefaultLimits, so that
+// a body over budget is refused with a *LimitError before encoding/json
+// builds anything of it, and a key written twice in an object is refused
+// with an *Error. Keys still match without regard to case, as
+// encoding/json matches them; a Decoder matches them exactly.
 func Unmarshal(data []byte, v any) error {
+	d := NewDecoder(data)
+	err := d.Skip()
+	if err == nil {
+		err = d.End()
+	}
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		// encoding/json's account, which stops where the syntax breaks.
+		if jerr := json.Unmarshal(data, v); jerr != nil {
+			return Explain(jerr)
+		}
+	}
+	if err != nil {
+		return err
+	}
 	return Explain(json.Unmarshal(data, v))
 }
 
@@ -92,6 +123,8 @@ func want(t reflect.Type) string {
 		return `a time such as "2019-06-07T15:49:32-04:00" or "2020-12-11 22:06:26 UTC"`
 	case reflect.TypeFor[Int]():
 		return `a whole number such as 42 or "42"`
+	case reflect.TypeFor[ID]():
+		return `an id: a whole number such as 99999999 (no fraction, exponent or sign), or a string without control characters, NUL or invalid UTF-8`
 	case reflect.TypeFor[String]():
 		return "a string, number or boolean"
 	}

@@ -47,10 +47,18 @@ func (m Money) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + m.Amount.String() + `"`), nil
 }
 
+// maxMoneyDigits bounds the digits of an amount ParseMoney reads: exact
+// decimal parsing costs time quadratic in the digits, and no amount has
+// more than 20.
+const maxMoneyDigits = 40
+
 // ParseMoney parses an amount in any of the forms Money accepts. It reports
-// false for anything else, including exponents, several signs, and a
-// currency symbol other than "$".
+// false for anything else, including exponents, several signs, a currency
+// symbol other than "$", and more than 40 digits.
 func ParseMoney(s string) (decimal.Decimal, bool) {
+	if countDigits(s) > maxMoneyDigits {
+		return decimal.Decimal{}, false
+	}
 	s = strings.TrimSpace(s)
 	neg := false
 	if strings.HasPrefix(s, "-") {
@@ -114,4 +122,15 @@ func plainDecimal(s string) bool {
 		}
 	}
 	return digits > 0 && dots <= 1
+}
+
+// countDigits returns the number of ASCII digits in b.
+func countDigits[T string | []byte](b T) int {
+	n := 0
+	for i := 0; i < len(b); i++ {
+		if b[i] >= '0' && b[i] <= '9' {
+			n++
+		}
+	}
+	return n
 }

@@ -1,0 +1,76 @@
+package actblue_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/internal/fixtures"
+)
+
+// places puts hostile values where an ActBlue payload has them.
+var places = fixtures.Places{
+	Array:  func(s string) string { return `{"lineitems":[` + s + `]}` },
+	Item:   `{"lineitemId":"1","amount":"1"}`,
+	Amount: func(s string) string { return `{"lineitems":[{"lineitemId":"1","amount":` + s + `}]}` },
+	Text: func(s string) string {
+		return `{"donor":{"firstname":` + s + `},"lineitems":[{"lineitemId":"1","amount":"1"}]}`
+	},
+	Object:  func(s string) string { return `{"donor":{` + s + `},"lineitems":[{"lineitemId":"1","amount":"1"}]}` },
+	Unknown: func(s string) string { return `{"x":` + s + `,"lineitems":[{"lineitemId":"1","amount":"1"}]}` },
+}
+
+// BenchmarkDecodeHostile decodes (Source.Decode: parse and map to
+// events) the costliest body of each shape within 1 MiB, beside a normal
+// 2.3 KB contribution.
+func BenchmarkDecodeHostile(b *testing.B) {
+	src := newSource(b)
+	shapes := append([]fixtures.Shape{{Name: "normal", Body: fixture(b, "contribution.json")}}, fixtures.Hostile(places)...)
+	for _, s := range shapes {
+		b.Run(s.Name, func(b *testing.B) {
+			b.SetBytes(int64(len(s.Body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = src.Decode(&donorsync.Delivery{Tenant: "t", Body: s.Body})
+			}
+		})
+	}
+}
+
+// Each refused body is an error naming the field and the budget or the
+// form expected, and Source.Decode makes it ErrInvalid (a quarantined
+// delivery).
+func TestParseRefusesHostileBodies(t *testing.T) {
+	t.Parallel()
+	src := newSource(t)
+	for body, want := range map[string]string{
+		`{"lineitems":[` + strings.Repeat(`{},`, 1000) + `{}]}`:                            "field lineitems: more than 1000 elements",
+		`{"lineitems":[{"lineitemId":"1","amount":"50.0","amount":"7777.00"}]}`:            `field lineitems[0].amount: invalid value "amount": want each key at most once`,
+		`{"lineitems":[{"lineitemId":99999999.0,"amount":"1"}]}`:                           "field lineitems[0].lineitemId: invalid value 99999999.0: want an id",
+		`{"lineitems":[{"lineitemId":1.5e3,"amount":"1"}]}`:                                "field lineitems[0].lineitemId: invalid value 1.5e3: want an id",
+		`{"lineitems":[{"lineitemId":"7400\u00000004","amount":"1"}]}`:                     "field lineitems[0].lineitemId: invalid value",
+		`{"contribution":{"orderNumber":"AB\u0000"},"lineitems":[]}`:                       "field contribution.orderNumber: invalid value",
+		`{"lineitems":[{"lineitemId":"1","amount":` + strings.Repeat("9", 900_000) + `}]}`: "field lineitems[0].amount: more than 40 digits",
+	} {
+		_, err := actblue.Parse([]byte(body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse(%.50s…): %v, want an error containing %q", body, err, want)
+		}
+		if _, err := src.Decode(&donorsync.Delivery{Tenant: "t", Body: []byte(body)}); !errors.Is(err, donorsync.ErrInvalid) {
+			t.Errorf("Decode(%.50s…): %v, want ErrInvalid", body, err)
+		}
+	}
+}
+
+// An id sent as a number or as a string is one donation; a key in
+// another case is not the amount.
+func TestParseReadsOneSpelling(t *testing.T) {
+	t.Parallel()
+	a, errA := actblue.Parse([]byte(`{"lineitems":[{"lineitemId":99999999,"amount":"50.0","AMOUNT":"7777.00"}]}`))
+	b, errB := actblue.Parse([]byte(`{"lineitems":[{"lineitemId":"99999999","amount":"50.0"}]}`))
+	if errA != nil || errB != nil || a.Key() != b.Key() || a.LineItems[0].Amount.Amount.String() != "50" {
+		t.Errorf("keys %q and %q, amount %v (%v, %v)", a.Key(), b.Key(), a.LineItems[0].Amount, errA, errB)
+	}
+}
