@@ -76,7 +76,7 @@ func TestReplayAfterDecoderFix(t *testing.T) {
 	c.Normalize()
 	src := &decodingSource{events: []donation.Event{{
 		At: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Contact: c,
-		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5")},
+		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5"), Currency: "USD"},
 	}}}
 	src.broken.Store(true)
 	d := &donorsync.Delivery{Tenant: "t1", Body: []byte("delivery-1")}
@@ -120,7 +120,7 @@ func TestApplyFailureIsKeptAsFailed(t *testing.T) {
 	store := memstore.New()
 	src := &decodingSource{events: []donation.Event{{
 		Contact:  &contact.Contact{Email: "f@example.org", Emails: []string{"f@example.org"}},
-		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5")},
+		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5"), Currency: "USD"},
 	}}}
 	h := &donorsync.Handler{Source: src, Ingester: &donorsync.Ingester{Store: flakyStore{store}, Logger: quiet}, Logger: quiet}
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("body"))
@@ -166,7 +166,7 @@ func TestStrongKeysMergeContacts(t *testing.T) {
 	for i, s := range steps {
 		src := &decodingSource{events: []donation.Event{{
 			At: time.Date(2024, 1, 1+i, 0, 0, 0, 0, time.UTC), Contact: s.contact,
-			Donation: &donation.Donation{ExternalID: s.body, Amount: decimal.RequireFromString("1")},
+			Donation: &donation.Donation{ExternalID: s.body, Amount: decimal.RequireFromString("1"), Currency: "USD"},
 		}}}
 		d := &donorsync.Delivery{Tenant: "t1", Body: []byte(s.body)}
 		if err := g.Receive(t.Context(), src, d); err != nil || d.Status != donorsync.Processed {
@@ -269,9 +269,16 @@ func TestHandlerSurvivesASourceThatPanics(t *testing.T) {
 	r.Header.Set("X-Token", "secret")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r) // a panic on the handler's own goroutine would end the test binary
-	if w.Code != http.StatusServiceUnavailable {
-		t.Errorf("answer %d %s, want 503: nothing was journaled", w.Code, w.Body)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"quarantined"`) {
+		t.Errorf("answer %d %s, want 200 quarantined: a decoder's panic fails the same way on every retry", w.Code, w.Body)
 	}
+	_ = store.View(t.Context(), func(tx donorsync.Tx) error {
+		ds, _ := tx.Deliveries(t.Context(), "t1", donorsync.DeliveryFilter{})
+		if len(ds) != 1 || ds[0].Status != donorsync.Quarantined || ds[0].Error != "test: decoder panicked: decoder bug" {
+			t.Errorf("journal = %+v; want the delivery quarantined with the panic", ds)
+		}
+		return nil
+	})
 }
 
 // lockCounter counts the calls of Tx.Lock.

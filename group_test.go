@@ -92,7 +92,7 @@ func (*perBodySource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
 	c := &contact.Contact{Email: string(d.Body) + "@example.org"}
 	c.Normalize()
 	return donorsync.Decoded{Key: string(d.Body), Events: []donation.Event{{
-		Contact: c, Donation: &donation.Donation{ExternalID: string(d.Body), Amount: decimal.RequireFromString("1")},
+		Contact: c, Donation: &donation.Donation{ExternalID: string(d.Body), Amount: decimal.RequireFromString("1"), Currency: "USD"},
 	}}}, nil
 }
 

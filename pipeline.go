@@ -179,7 +179,7 @@ func (r *readAhead) read(ctx context.Context, w *Worker) (*ahead, error) {
 		it := &a.items[i]
 		if src := w.source(it.d.Provider); src != nil {
 			var dec Decoded
-			dec, it.err = src.Decode(it.d)
+			dec, it.err = decode(r.g.logger(), src, it.d)
 			it.events = dec.Events
 		}
 	}
@@ -270,6 +270,10 @@ func (a *ahead) release() {
 // ids read ahead).
 func (a *ahead) decode(source func(string) Source, ds []*Delivery) (items, error) {
 	b := make(items, len(ds))
+	logger := slog.Default()
+	if a != nil {
+		logger = a.r.g.logger()
+	}
 	for i, d := range ds {
 		src := source(d.Provider)
 		if src == nil {
@@ -286,7 +290,7 @@ func (a *ahead) decode(source func(string) Source, ds []*Delivery) (items, error
 		if d.Body == nil {
 			return nil, errNoBody
 		}
-		dec, err := src.Decode(d)
+		dec, err := decode(logger, src, d)
 		b[i] = item{d: d, events: dec.Events, err: err}
 	}
 	return b, nil

@@ -57,15 +57,40 @@ func (g *Ingester) receive(ctx context.Context, src Source, d *Delivery, inline 
 		d.Status, d.Attempts = Processed, 1
 	}
 	err := g.journalGrouped(ctx, d, dec.Events, inline)
+	if err != nil && errors.Is(err, ErrInvalid) && ctx.Err() == nil {
+		err = g.journalRefused(ctx, d, err)
+	}
 	if err == nil || errors.Is(err, ErrUnavailable) {
 		return err
 	}
 	return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
 }
 
+// journalRefused journals d, which the store refused to journal as it is
+// (an error wrapping ErrInvalid: a value it cannot encode or index), as
+// Quarantined with that error, under the SHA-256 of its body, in a
+// transaction of its own. The sender's retry is journaled as its
+// duplicate.
+func (g *Ingester) journalRefused(ctx context.Context, d *Delivery, cause error) error {
+	g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
+		slog.Any("delivery", d), slog.String("outcome", string(Quarantined)), logError(cause))
+	err := g.update(ctx, func(tx Tx) error {
+		d.Key = dedup.BodyKey(d.Body)
+		d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Quarantined, "", text(cause.Error()), 0, g.now()
+		d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
+		_, err := tx.RecordDelivery(ctx, d)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
 // prepare completes a new delivery (id, receipt time, provider) and
-// decodes it, setting its idempotency key: the source's, or the SHA-256 of
-// the body when the source gives none or cannot decode it.
+// decodes it, setting its idempotency key (see key): the source's, or its
+// digest when it is too long or odd to journal, or the SHA-256 of the body
+// when the source gives none or cannot decode it.
 func (g *Ingester) prepare(src Source, d *Delivery) (Decoded, error) {
 	if d.ID == "" {
 		d.ID = NewID("dl")
@@ -76,11 +101,8 @@ func (g *Ingester) prepare(src Source, d *Delivery) (Decoded, error) {
 	if d.Provider == "" {
 		d.Provider = src.Provider()
 	}
-	dec, err := src.Decode(d)
-	d.Key = dec.Key
-	if d.Key == "" || err != nil {
-		d.Key = dedup.BodyKey(d.Body)
-	}
+	dec, err := decode(g.logger(), src, d)
+	d.Key = key(d, dec, err)
 	return dec, err
 }
 

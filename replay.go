@@ -18,7 +18,7 @@ import (
 // Process returns an error only when the outcome could not be stored;
 // the delivery then stays as it was, and its claim lapses.
 func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
-	dec, derr := src.Decode(d)
+	dec, derr := decode(g.logger(), src, d)
 	attempts := d.Attempts + 1
 	var applyErr error
 	err := g.update(ctx, func(tx Tx) error {
@@ -34,8 +34,15 @@ func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
 		d.Status, d.Error = Processed, ""
 		return tx.UpdateDelivery(ctx, d)
 	})
-	if err == nil || applyErr == nil || ctx.Err() != nil {
+	if err == nil || ctx.Err() != nil {
 		return err
+	}
+	if applyErr == nil {
+		if derr != nil || !errors.Is(err, ErrInvalid) {
+			return err
+		}
+		// The store refused what applying wrote, as it will every time.
+		applyErr = err
 	}
 	return g.fail(ctx, d, attempts, applyErr)
 }

@@ -35,7 +35,7 @@ func (g *Ingester) Apply(ctx context.Context, tx Tx, d *Delivery, events []donat
 // applyEvent applies one event: its contact first, since the records
 // after it point at the contact.
 func (g *Ingester) applyEvent(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event) error {
-	if err := validate(ev); err != nil {
+	if err := validate(d, ev); err != nil {
 		return err
 	}
 	now := g.now()
@@ -214,27 +214,3 @@ func (g *Ingester) lockNames(d *Delivery, events []donation.Event) []string {
 
 // contactLock is the name of the lock on a stored contact.
 func contactLock(tenant, id string) string { return tenant + "\x1fcontact\x1f" + id }
-
-// validate checks that an event names what the engine keys records by.
-func validate(ev *donation.Event) error {
-	if ev.Donation != nil && ev.Donation.ExternalID == "" {
-		return fmt.Errorf("%w: donation without an external id", ErrInvalid)
-	}
-	if ev.Commitment != nil && ev.Commitment.ExternalID == "" {
-		return fmt.Errorf("%w: commitment without an external id", ErrInvalid)
-	}
-	for i, a := range ev.Activities {
-		if a.Key == "" {
-			return fmt.Errorf("%w: activity %d without a key", ErrInvalid, i)
-		}
-	}
-	for i, a := range ev.Adjustments {
-		if a.Key == "" {
-			return fmt.Errorf("%w: adjustment %d without a key", ErrInvalid, i)
-		}
-		if a.DonationID == "" && ev.Donation == nil {
-			return fmt.Errorf("%w: adjustment %d names no donation", ErrInvalid, i)
-		}
-	}
-	return nil
-}

@@ -44,7 +44,7 @@ func giftSource() *decodingSource {
 	c.Normalize()
 	return &decodingSource{events: []donation.Event{{
 		At: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Contact: c,
-		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5")},
+		Donation: &donation.Donation{ExternalID: "g1", Amount: decimal.RequireFromString("5"), Currency: "USD"},
 	}}}
 }
 

@@ -49,7 +49,7 @@ type Contact struct {
 	Email  string   // the primary email: the one seen most recently
 	Emails []string // every normalised email seen, sorted
 	Phone  string   // the primary phone in E.164 where possible: the one seen most recently
-	Phones []Phone  // every phone seen, sorted by Number
+	Phones []Phone  // every phone seen, sorted by Number (those without one first)
 
 	Address    Address
 	Employer   string
@@ -101,9 +101,10 @@ type Activity struct {
 	DeliveryID string
 }
 
-// A Phone is a phone number as received and in normalised form.
+// A Phone is a phone number as received and in normalised form. Only a
+// Matchable phone identifies a person.
 type Phone struct {
-	Number string // E.164 (+15105016227) when recognised, otherwise digits as received
+	Number string // E.164 (+15105016227) when recognised, otherwise digits as received; "" for fewer than 7 digits
 	Raw    string // as received, extension included
 }
 
@@ -300,13 +301,14 @@ func union(a, b []string, extra ...string) []string {
 }
 
 func unionPhones(a, b []Phone) []Phone {
-	// One entry per number; the smallest raw form represents it.
+	// One entry per number; the smallest raw form represents it. Values
+	// without a Number are kept, one entry per raw form.
 	return sortedUnion(a, b, func(x, y Phone) int {
 		if c := strings.Compare(x.Number, y.Number); c != 0 {
 			return c
 		}
 		return strings.Compare(x.Raw, y.Raw)
-	}, func(x, y Phone) bool { return x.Number == y.Number })
+	}, func(x, y Phone) bool { return x.Number == y.Number && (x.Number != "" || x.Raw == y.Raw) })
 }
 
 func unionSources(a, b []Source) []Source {

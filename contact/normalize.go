@@ -10,7 +10,8 @@ import (
 // Normalize puts every field of c in canonical form: names trimmed and
 // re-cased when they arrive in one case, email and phone normalised, the
 // address's state, postal code and country normalised, and the primary
-// email and phone added to Emails and Phones. Provider packages call it
+// email and phone added to Emails and Phones. A phone that normalises to
+// no Number is kept in Phones as received. Provider packages call it
 // on what they decode; it is idempotent.
 func (c *Contact) Normalize() {
 	c.FirstName = NormalizeName(c.FirstName)
@@ -23,11 +24,11 @@ func (c *Contact) Normalize() {
 	}
 	c.Emails = union(c.Emails, nil, c.Email)
 	if c.Phone != "" {
+		// A value that is no number (too few digits) stays in Phones as
+		// received, without a Number.
 		p := NormalizePhone(c.Phone)
 		c.Phone = p.Number
-		if p.Number != "" {
-			c.Phones = append(c.Phones, p)
-		}
+		c.Phones = append(c.Phones, p)
 	}
 	for i, p := range c.Phones {
 		if p.Raw == "" {
@@ -35,7 +36,7 @@ func (c *Contact) Normalize() {
 		}
 		c.Phones[i] = NormalizePhone(p.Raw)
 	}
-	c.Phones = unionPhones(slices.DeleteFunc(c.Phones, func(p Phone) bool { return p.Number == "" }), nil)
+	c.Phones = unionPhones(slices.DeleteFunc(c.Phones, func(p Phone) bool { return p.Raw == "" }), nil)
 	c.Address = NormalizeAddress(c.Address)
 	c.Employer = strings.TrimSpace(c.Employer)
 	c.Occupation = strings.TrimSpace(c.Occupation)
@@ -68,7 +69,9 @@ func NormalizeEmail(s string) string {
 // an extension ("x5082", "ext. 12"); a US number of 10 digits, or 11
 // starting with 1, becomes E.164 (+15105016227); a number given with "+"
 // keeps its country code; anything else keeps its digits. Number is "" when
-// there are fewer than 7 digits. Raw is always the trimmed input.
+// there are fewer than 7 or more than 15 digits. Raw is always the
+// trimmed input. A Number is not necessarily a subscriber's number: see
+// Phone.Matchable.
 func NormalizePhone(s string) Phone {
 	raw := strings.TrimSpace(s)
 	main := raw

@@ -81,15 +81,16 @@ func (DefaultPolicy) Match(in contact.Contact, k Key, found contact.Contact) Mat
 	return NoMatch
 }
 
-// Keys returns the default match keys of c: its emails, its phones, then
-// its provider donor ids, each in sorted order.
+// Keys returns the default match keys of c: its emails, its matchable
+// phones (see contact.Phone.Matchable), then its provider donor ids, each
+// in sorted order.
 func Keys(c contact.Contact) []Key {
 	keys := make([]Key, 0, len(c.Emails)+len(c.Phones)+len(c.Sources))
 	for _, e := range c.Emails {
 		keys = append(keys, Key{Kind: Email, Value: e})
 	}
 	for _, p := range c.Phones {
-		if p.Number != "" {
+		if p.Matchable() {
 			keys = append(keys, Key{Kind: Phone, Value: p.Number})
 		}
 	}

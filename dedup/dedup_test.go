@@ -36,13 +36,13 @@ func TestDefaultPolicy(t *testing.T) {
 
 func TestKeysAndBodyKey(t *testing.T) {
 	t.Parallel()
-	c := contact.Contact{Email: "A@x.org", Phone: "202 555 0100", Sources: []contact.Source{{Provider: "actblue"}, {Provider: "anedot", DonorID: "d9"}}}
+	c := contact.Contact{Email: "A@x.org", Phone: "510 501 6227", Sources: []contact.Source{{Provider: "actblue"}, {Provider: "anedot", DonorID: "d9"}}}
 	c.Normalize()
 	var got []string
 	for _, k := range dedup.Keys(c) {
 		got = append(got, k.String())
 	}
-	if want := "email:a@x.org phone:+12025550100 donor:anedot:d9"; strings.Join(got, " ") != want {
+	if want := "email:a@x.org phone:+15105016227 donor:anedot:d9"; strings.Join(got, " ") != want {
 		t.Errorf("keys = %v, want %s", got, want)
 	}
 	a, b := dedup.BodyKey([]byte("x")), dedup.BodyKey([]byte("y"))
@@ -52,12 +52,12 @@ func TestKeysAndBodyKey(t *testing.T) {
 }
 
 func ExampleKeys() {
-	c := contact.Contact{Email: " Jane@Example.ORG", Phone: "(202) 555-0100 x12"}
+	c := contact.Contact{Email: " Jane@Example.ORG", Phone: "(510) 501-6227 x12"}
 	c.Normalize()
 	for _, k := range dedup.Keys(c) {
 		fmt.Println(k)
 	}
 	// Output:
 	// email:jane@example.org
-	// phone:+12025550100
+	// phone:+15105016227
 }

@@ -50,12 +50,12 @@ func history() [][]byte {
 	}
 	bobPhone := donation.Event{
 		At:       ts("2024-03-02T00:00:00Z"),
-		Contact:  donor("2024-03-02T00:00:00Z", contact.Contact{FirstName: "Bob", Phone: "202-555-0199"}),
+		Contact:  donor("2024-03-02T00:00:00Z", contact.Contact{FirstName: "Bob", Phone: "510-501-6227"}),
 		Donation: gift("g3", "7.77", "2024-03-02T00:00:00Z"),
 	}
 	bobEmail := donation.Event{
 		At:       ts("2024-03-03T00:00:00Z"),
-		Contact:  donor("2024-03-03T00:00:00Z", contact.Contact{FirstName: "Robert", Email: "bob@example.org", Phone: "+1 202 555 0199"}),
+		Contact:  donor("2024-03-03T00:00:00Z", contact.Contact{FirstName: "Robert", Email: "bob@example.org", Phone: "+1 510 501 6227"}),
 		Donation: gift("g4", "3", "2024-03-03T00:00:00Z"),
 	}
 	return [][]byte{

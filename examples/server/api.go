@@ -1,10 +1,13 @@
 package main
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/shopspring/decimal"
 )
 
 // api serves the read API and replays, behind a bearer token.
@@ -21,6 +25,7 @@ type api struct {
 	ingest  *donorsync.Ingester
 	sources map[string]donorsync.Source
 	token   [sha256.Size]byte
+	logger  *slog.Logger
 }
 
 func (a *api) routes(mux *http.ServeMux) {
@@ -40,16 +45,37 @@ func (a *api) auth(next func(w http.ResponseWriter, r *http.Request) error) http
 			return
 		}
 		if err := next(w, r); err != nil {
-			status := http.StatusInternalServerError
-			switch {
-			case errors.Is(err, donorsync.ErrNotFound):
-				status = http.StatusNotFound
-			case errors.Is(err, errBadRequest):
-				status = http.StatusBadRequest
-			}
-			writeJSON(w, status, map[string]string{"error": err.Error()})
+			a.fail(w, r, err)
 		}
 	})
+}
+
+// fail answers a request that next could not serve. Not found and bad
+// requests say so; anything else is an internal error whose detail (a
+// store's or a connection's message) is logged under a request id and
+// never sent to the client.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, donorsync.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+	case errors.Is(err, errBadRequest):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	default:
+		id := requestID()
+		a.logger.ErrorContext(r.Context(), "read API", "request_id", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		body := map[string]string{"error": "internal error", "request_id": id}
+		if d := r.PathValue("id"); d != "" {
+			body["delivery_id"] = d
+		}
+		writeJSON(w, http.StatusInternalServerError, body)
+	}
+}
+
+// requestID returns a random id that ties an answer to its log line.
+func requestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 var errBadRequest = errors.New("bad request")
@@ -102,6 +128,10 @@ func contactOut(c contact.Contact) contactJSON {
 		Employer: c.Employer, Occupation: c.Occupation, Custom: c.Custom, Tags: nonNil(c.Tags), Sources: []sourceJSON{},
 	}
 	for _, p := range c.Phones {
+		if p.Number == "" {
+			// No number could be read from it: as received.
+			p.Number = p.Raw
+		}
 		out.Phones = append(out.Phones, p.Number)
 	}
 	for _, s := range c.Sources {
@@ -129,7 +159,7 @@ func donationOut(d donation.Donation) donationJSON {
 	period := d.Recurrence.Period
 	return donationJSON{
 		ID: d.ID, ContactID: d.ContactID, Provider: d.Provider, ExternalID: d.ExternalID, OrderNumber: d.OrderNumber,
-		Amount: d.Amount.StringFixed(2), RefundedAmount: d.Refunded.StringFixed(2), Currency: d.Currency,
+		Amount: amount(d.Amount), RefundedAmount: amount(d.Refunded), Currency: d.Currency,
 		Status: string(d.Status), PaidAt: rfc3339(d.PaidAt),
 		Recurring:    (period != "" && period != "once") || d.CommitmentID != "",
 		CommitmentID: d.CommitmentID,
@@ -163,6 +193,16 @@ type deliveryJSON struct {
 
 func deliveryOut(d *donorsync.Delivery) deliveryJSON {
 	return deliveryJSON{ID: d.ID, Provider: d.Provider, Status: string(d.Status), Error: d.Error, ReceivedAt: rfc3339(d.ReceivedAt), Attempts: d.Attempts}
+}
+
+// amount writes an amount exactly as stored: with two decimals at least
+// ("50.00", "25.90") and every further decimal it has ("25.775",
+// "0.001"), never rounded.
+func amount(d decimal.Decimal) string {
+	if s := d.String(); strings.IndexByte(s, '.') >= 0 && len(s)-strings.IndexByte(s, '.') > 3 {
+		return s
+	}
+	return d.StringFixed(2)
 }
 
 func rfc3339(t time.Time) string {
@@ -241,7 +281,7 @@ func (a *api) commitments(w http.ResponseWriter, r *http.Request) error {
 	list(w, cs, func(c donation.Commitment) string { return c.ID }, func(c donation.Commitment) commitmentJSON {
 		return commitmentJSON{
 			ID: c.ID, ContactID: c.ContactID, Provider: c.Provider, ExternalID: c.ExternalID, Status: string(c.Status),
-			Period: c.Period, Amount: c.Amount.StringFixed(2), Currency: c.Currency, StartedAt: rfc3339(c.StartedAt),
+			Period: c.Period, Amount: amount(c.Amount), Currency: c.Currency, StartedAt: rfc3339(c.StartedAt),
 			CancelledAt: rfc3339(c.CancelledAt), CancelReason: c.CancelReason, Completed: c.Completed, Pledged: c.Pledged,
 		}
 	})

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/actionnetwork"
@@ -15,73 +18,198 @@ import (
 // credentials are the secrets of the tenant "default": generated on first
 // start and kept in a file readable by its owner only.
 type credentials struct {
-	ActBlueUser         string `json:"actblue_user"`
-	ActBluePassword     string `json:"actblue_password"`
-	AnedotSecret        string `json:"anedot_secret"`
-	ActionNetworkToken  string `json:"actionnetwork_token"`
-	AdminToken          string `json:"admin_token"`
-	generatedOrReplaced bool
+	ActBlueUser        string `json:"actblue_user"`
+	ActBluePassword    string `json:"actblue_password"`
+	AnedotSecret       string `json:"anedot_secret"`
+	ActionNetworkToken string `json:"actionnetwork_token"`
+	AdminToken         string `json:"admin_token"`
+
+	path      string          // the file that keeps them
+	generated map[string]bool // by variable: generated at this start
+	fromEnv   map[string]bool // by variable: set by the environment
 }
 
-// environment variables that override the stored or generated values.
-var envVars = map[string]func(c *credentials) *string{
-	"DONORSYNC_ACTBLUE_USER":        func(c *credentials) *string { return &c.ActBlueUser },
-	"DONORSYNC_ACTBLUE_PASSWORD":    func(c *credentials) *string { return &c.ActBluePassword },
-	"DONORSYNC_ANEDOT_SECRET":       func(c *credentials) *string { return &c.AnedotSecret },
-	"DONORSYNC_ACTIONNETWORK_TOKEN": func(c *credentials) *string { return &c.ActionNetworkToken },
-	"DONORSYNC_ADMIN_TOKEN":         func(c *credentials) *string { return &c.AdminToken },
+// A field is one credential: the variable that sets it, and whether it is
+// a secret (held to minStrength and never printed unless asked).
+type field struct {
+	env    string
+	secret bool
+	get    func(c *credentials) *string
 }
 
-// loadCredentials reads path, generates what is missing (and saves it),
-// then applies the environment.
-func loadCredentials(path string) (*credentials, error) {
-	c := &credentials{}
-	data, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(data, c); err != nil {
-			return nil, fmt.Errorf("credentials file %s: %w", path, err)
+// fields are the credentials in the order they are generated and printed.
+var fields = []field{
+	{"DONORSYNC_ACTBLUE_USER", false, func(c *credentials) *string { return &c.ActBlueUser }},
+	{"DONORSYNC_ACTBLUE_PASSWORD", true, func(c *credentials) *string { return &c.ActBluePassword }},
+	{"DONORSYNC_ANEDOT_SECRET", true, func(c *credentials) *string { return &c.AnedotSecret }},
+	{"DONORSYNC_ACTIONNETWORK_TOKEN", true, func(c *credentials) *string { return &c.ActionNetworkToken }},
+	{"DONORSYNC_ADMIN_TOKEN", true, func(c *credentials) *string { return &c.AdminToken }},
+}
+
+// errNoCredentials reports a database whose credentials file is missing:
+// generating new secrets would lock every platform out without a word.
+var errNoCredentials = errors.New("the database exists but its credentials are missing")
+
+// credentialOptions say where the credentials are kept and what the
+// server may do when some are missing.
+type credentialOptions struct {
+	path       string
+	db         string            // the database, named in errors
+	existingDB bool              // the database holds data from earlier starts
+	allowNew   bool              // -new-credentials: generate even for an existing database
+	env        map[string]string // the credentials the environment sets (see fromEnv)
+	logger     *slog.Logger
+}
+
+// fromEnv returns the credentials that getenv sets, by variable. A secret
+// weaker than minStrength is refused with an error naming its variable.
+func fromEnv(getenv func(string) string) (map[string]string, error) {
+	env := map[string]string{}
+	for _, f := range fields {
+		v := getenv(f.env)
+		if v == "" {
+			continue
 		}
-	case !errors.Is(err, fs.ErrNotExist):
+		if f.secret && strength(v) < minStrength {
+			return nil, fmt.Errorf("%s is too weak: about %.0f bits, at least %d are required (for example 22 random letters and digits of both cases; strength is length × log2 of the alphabet of the character classes used)",
+				f.env, strength(v), minStrength)
+		}
+		env[f.env] = v
+	}
+	return env, nil
+}
+
+// loadCredentials reads the credentials file, takes from the environment
+// what it sets (o.env), and generates and saves what neither gives. It refuses to generate for an existing database unless
+// o.allowNew says so.
+func loadCredentials(o credentialOptions) (*credentials, error) {
+	c := &credentials{path: o.path, generated: map[string]bool{}, fromEnv: map[string]bool{}}
+	if err := c.read(o.logger); err != nil {
 		return nil, err
 	}
-	changed := false
-	if c.ActBlueUser == "" || c.ActBluePassword == "" {
-		ab, err := actblue.GenerateCredential(tenant, "donorsync")
+	var missing []string
+	for _, f := range fields {
+		if v := o.env[f.env]; v != "" {
+			*f.get(c), c.fromEnv[f.env] = v, true
+		} else if *f.get(c) == "" {
+			missing = append(missing, f.env)
+		}
+	}
+	if len(missing) == 0 {
+		return c, nil
+	}
+	if o.existingDB && !o.allowNew {
+		return nil, fmt.Errorf("%w: %s exists and %s lacks %s; restore the file or set the variables, or start once with -new-credentials to generate new ones (every platform must then be given them)",
+			errNoCredentials, o.db, o.path, strings.Join(missing, ", "))
+	}
+	if o.existingDB {
+		o.logger.Warn("generating new credentials for an existing database: give every platform the new ones", "missing", strings.Join(missing, ","))
+	}
+	if err := c.generate(missing); err != nil {
+		return nil, err
+	}
+	return c, c.save()
+}
+
+// read fills c from its file, if there is one, after restricting the
+// file to its owner.
+func (c *credentials) read(logger *slog.Logger) error {
+	if err := tighten(logger, c.path); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(c.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, c); err != nil {
+		return fmt.Errorf("credentials file %s: %w", c.path, err)
+	}
+	return nil
+}
+
+// generate makes a new value for each variable in missing.
+func (c *credentials) generate(missing []string) error {
+	for _, env := range missing {
+		var err error
+		switch env {
+		case "DONORSYNC_ACTBLUE_USER", "DONORSYNC_ACTBLUE_PASSWORD":
+			var ab actblue.Credential
+			ab, err = actblue.GenerateCredential(tenant, "donorsync")
+			if env == "DONORSYNC_ACTBLUE_USER" {
+				c.ActBlueUser = ab.Username
+			} else {
+				c.ActBluePassword = ab.Password
+			}
+		case "DONORSYNC_ACTIONNETWORK_TOKEN":
+			c.ActionNetworkToken, err = actionnetwork.GenerateToken()
+		case "DONORSYNC_ANEDOT_SECRET":
+			c.AnedotSecret = rand.Text() + rand.Text() // 260 bits
+		case "DONORSYNC_ADMIN_TOKEN":
+			c.AdminToken = rand.Text() + rand.Text()
+		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		c.ActBlueUser, c.ActBluePassword, changed = ab.Username, ab.Password, true
+		c.generated[env] = true
 	}
-	for _, s := range []*string{&c.AnedotSecret, &c.AdminToken} {
-		if *s == "" {
-			*s, changed = rand.Text()+rand.Text(), true // 260 bits
-		}
-	}
-	if c.ActionNetworkToken == "" {
-		tok, err := actionnetwork.GenerateToken()
-		if err != nil {
-			return nil, err
-		}
-		c.ActionNetworkToken, changed = tok, true
-	}
-	if changed {
-		data, err := json.MarshalIndent(c, "", "  ")
-		if err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
-			return nil, fmt.Errorf("save credentials: %w", err)
-		}
-		c.generatedOrReplaced = true
-	}
-	for name, field := range envVars {
-		if v := os.Getenv(name); v != "" {
-			*field(c) = v
+	return nil
+}
+
+// save writes the credentials that did not come from the environment to
+// their file, readable by its owner only: through a new file renamed over
+// the old, so that a crash leaves one or the other.
+func (c *credentials) save() error {
+	keep := *c
+	for _, f := range fields {
+		if c.fromEnv[f.env] {
+			*f.get(&keep) = ""
 		}
 	}
-	if len(c.ActionNetworkToken) < actionnetwork.MinTokenLength {
-		return nil, fmt.Errorf("the Action Network token needs at least %d characters", actionnetwork.MinTokenLength)
+	if old, err := os.ReadFile(c.path); err == nil {
+		// Keep what the file held for the variables the environment sets.
+		var prev credentials
+		if json.Unmarshal(old, &prev) == nil {
+			for _, f := range fields {
+				if c.fromEnv[f.env] {
+					*f.get(&keep) = *f.get(&prev)
+				}
+			}
+		}
 	}
-	return c, nil
+	data, err := json.MarshalIndent(&keep, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writePrivate(c.path, append(data, '\n')); err != nil {
+		return fmt.Errorf("save credentials: %w", err)
+	}
+	return nil
+}
+
+// writePrivate replaces path by a file of privateMode holding data.
+func writePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, there is nothing to remove
+	if err := tmp.Chmod(privateMode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

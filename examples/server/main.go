@@ -2,14 +2,27 @@
 // Action Network, for the tenant "default".
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db donorsync.db | -db postgres://...] [-mode queued|inline]
+//		[-print-credentials] [-new-credentials]
 //
 // It stores into a SQLite file (or PostgreSQL, given a postgres:// URL).
 // On first start it generates the webhook credentials and an admin token,
 // saves them beside the database (-credentials), and prints each webhook
-// URL with its credentials, ready to paste into the platforms. The
-// variables DONORSYNC_ACTBLUE_USER, DONORSYNC_ACTBLUE_PASSWORD,
+// URL with its credentials, ready to paste into the platforms. Later
+// starts print the URLs and say where the secrets are kept, not what they
+// are; -print-credentials prints them again. The variables
+// DONORSYNC_ACTBLUE_USER, DONORSYNC_ACTBLUE_PASSWORD,
 // DONORSYNC_ANEDOT_SECRET, DONORSYNC_ACTIONNETWORK_TOKEN and
-// DONORSYNC_ADMIN_TOKEN, where set, take precedence.
+// DONORSYNC_ADMIN_TOKEN, where set, take precedence; a secret among them
+// weaker than 128 bits is refused (see strength).
+//
+// The SQLite database, its -wal and -shm files and the credentials file are
+// readable by their owner only (0600): the server creates them so, and
+// tightens them, with a warning, if it finds them looser.
+//
+// A database that exists without its credentials (the file lost, the
+// variables unset) stops the server: generating new secrets would lock
+// every platform out. -new-credentials generates them anyway; every
+// platform must then be given the new ones.
 //
 // Unless the environment sets GOGC, the server runs Go's garbage collector
 // at GOGC=400 (see gcPercent).
@@ -74,7 +87,7 @@ func main() {
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, nil); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		os.Exit(1)
 	}
@@ -86,76 +99,175 @@ type store interface {
 	Close() error
 }
 
-func openStore(ctx context.Context, db string) (store, error) {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return postgres.Open(ctx, db)
+// config is what the flags say.
+type config struct {
+	addr, db, mode, credPath         string
+	headerTimeout, readTimeout       time.Duration
+	printCredentials, newCredentials bool
+}
+
+func parseFlags(args []string) (*config, error) {
+	var c config
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.db, "db", "donorsync.db", "SQLite file, or a postgres:// URL")
+	fs.StringVar(&c.mode, "mode", "queued", "inline (apply before answering) or queued (answer once journaled; a worker applies)")
+	fs.DurationVar(&c.headerTimeout, "header-timeout", 5*time.Second, "time allowed to read a request's headers")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 15*time.Second, "time allowed to read a whole request; slower clients are dropped")
+	fs.StringVar(&c.credPath, "credentials", "", "file that keeps the generated credentials (default: the SQLite file + .credentials.json, or donorsync.credentials.json)")
+	fs.BoolVar(&c.printCredentials, "print-credentials", false, "print the credentials at start (they are printed unasked only when generated)")
+	fs.BoolVar(&c.newCredentials, "new-credentials", false, "generate the credentials missing for an existing database (every platform must then be given the new ones)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
 	}
-	return sqlite.Open(ctx, db, nil)
+	if c.mode != "inline" && c.mode != "queued" {
+		return nil, fmt.Errorf("-mode is %q: want inline or queued", c.mode)
+	}
+	if c.credPath == "" {
+		c.credPath = "donorsync.credentials.json"
+		if !c.postgres() {
+			c.credPath = c.db + ".credentials.json"
+		}
+	}
+	return &c, nil
+}
+
+func (c *config) postgres() bool {
+	return strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://")
+}
+
+// openStore opens the database and reports whether it holds data from
+// earlier starts. A SQLite database and its -wal and -shm files are
+// created readable by their owner only, and tightened if they exist.
+func openStore(ctx context.Context, c *config, logger *slog.Logger) (store, bool, error) {
+	if c.postgres() {
+		st, err := postgres.Open(ctx, c.db)
+		if err != nil {
+			return nil, false, err
+		}
+		existing, err := hasData(ctx, st)
+		if err != nil {
+			st.Close()
+			return nil, false, err
+		}
+		return st, existing, nil
+	}
+	fi, err := os.Stat(c.db)
+	existing := err == nil && fi.Size() > 0
+	if err := tighten(logger, sqliteFiles(c.db)...); err != nil {
+		return nil, false, err
+	}
+	if err := createPrivate(c.db); err != nil {
+		return nil, false, err
+	}
+	st, err := sqlite.Open(ctx, c.db, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	// SQLite made its -wal and -shm files with the database's mode; make
+	// sure of it.
+	if err := tighten(logger, sqliteFiles(c.db)...); err != nil {
+		st.Close()
+		return nil, false, err
+	}
+	return st, existing, nil
+}
+
+// hasData reports whether the store journaled any delivery for the tenant.
+func hasData(ctx context.Context, st donorsync.Store) (bool, error) {
+	var ds []*donorsync.Delivery
+	err := st.View(ctx, func(tx donorsync.Tx) error {
+		var err error
+		ds, err = tx.Deliveries(ctx, tenant, donorsync.DeliveryFilter{Page: donorsync.Page{Limit: 1}})
+		return err
+	})
+	return len(ds) > 0, err
 }
 
 // run starts the server and blocks until ctx is done. When ready is not
 // nil, the listening address is sent on it once the server accepts
-// connections.
-func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- string) error {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	db := fs.String("db", "donorsync.db", "SQLite file, or a postgres:// URL")
-	mode := fs.String("mode", "queued", "inline (apply before answering) or queued (answer once journaled; a worker applies)")
-	headerTimeout := fs.Duration("header-timeout", 5*time.Second, "time allowed to read a request's headers")
-	readTimeout := fs.Duration("read-timeout", 15*time.Second, "time allowed to read a whole request; slower clients are dropped")
-	credPath := fs.String("credentials", "", "file that keeps the generated credentials (default: the SQLite file + .credentials.json, or donorsync.credentials.json)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *mode != "inline" && *mode != "queued" {
-		return fmt.Errorf("-mode is %q: want inline or queued", *mode)
-	}
-	if *credPath == "" {
-		*credPath = "donorsync.credentials.json"
-		if !strings.Contains(*db, "://") {
-			*credPath = *db + ".credentials.json"
-		}
-	}
-	creds, err := loadCredentials(*credPath)
+// connections. The start-up text goes to stdout, the log to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
+	cfg, err := parseFlags(args)
 	if err != nil {
 		return err
 	}
-
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	st, err := openStore(ctx, *db)
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// Refuse weak secrets before the store creates anything.
+	env, err := fromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
+	st, existing, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-
-	abAuth, err := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
+	dbName := "SQLite file " + cfg.db
+	if cfg.postgres() {
+		dbName = "the PostgreSQL database"
+	}
+	creds, err := loadCredentials(credentialOptions{
+		path: cfg.credPath, db: dbName, existingDB: existing, allowNew: cfg.newCredentials, env: env, logger: logger,
+	})
 	if err != nil {
 		return err
+	}
+	sources, err := newSources(creds)
+	if err != nil {
+		return err
+	}
+	ingester := &donorsync.Ingester{Store: st, Logger: logger}
+	mux := newMux(st, ingester, sources, creds, cfg.mode == "queued", logger)
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: cfg.headerTimeout,
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	printWelcome(stdout, welcome{addr: ln.Addr().String(), cfg: cfg, creds: creds})
+	return serve(ctx, srv, ln, ingester, sources, ready)
+}
+
+// newSources makes the three providers' sources from the credentials.
+func newSources(creds *credentials) ([]donorsync.Source, error) {
+	abAuth, err := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
+	if err != nil {
+		return nil, err
 	}
 	anedotAuth, err := anedot.NewAuthenticator(anedot.Credential{Tenant: tenant, Token: creds.AnedotSecret})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	anAuth, err := actionnetwork.NewAuthenticator(actionnetwork.Credential{Tenant: tenant, Token: creds.ActionNetworkToken})
 	if err != nil {
-		return err
-	}
-	anedotSource, err := anedot.NewSource(anedotAuth, anedot.Options{})
-	if err != nil {
-		return err
+		return nil, err
 	}
 	actblueSource, err := actblue.NewSource(abAuth, actblue.Options{})
 	if err != nil {
-		return err
+		return nil, err
+	}
+	anedotSource, err := anedot.NewSource(anedotAuth, anedot.Options{})
+	if err != nil {
+		return nil, err
 	}
 	actionNetworkSource, err := actionnetwork.NewSource(anAuth, actionnetwork.Options{})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sources := []donorsync.Source{actblueSource, anedotSource, actionNetworkSource}
-	ingester := &donorsync.Ingester{Store: st, Logger: logger}
-	queued := *mode == "queued"
+	return []donorsync.Source{actblueSource, anedotSource, actionNetworkSource}, nil
+}
 
+// newMux routes the webhooks of sources (ActBlue, Anedot, Action Network),
+// the read API and the health check.
+func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsync.Source, creds *credentials, queued bool, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
 	for route, src := range map[string]donorsync.Source{
 		"POST /webhooks/actblue/{tenant}":               sources[0],
@@ -168,27 +280,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	for _, s := range sources {
 		byProvider[s.Provider()] = s
 	}
-	(&api{store: st, ingest: ingester, sources: byProvider, token: sha256.Sum256([]byte(creds.AdminToken))}).routes(mux)
+	(&api{store: st, ingest: ingester, sources: byProvider, token: sha256.Sum256([]byte(creds.AdminToken)), logger: logger}).routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
 	})
+	return mux
+}
 
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: *headerTimeout,
-		ReadTimeout:       *readTimeout,
-		WriteTimeout:      15 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	printWelcome(stdout, ln.Addr().String(), *db, *mode, *credPath, creds)
-
+// serve serves srv on ln, with a worker beside it, until ctx is done.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, ingester *donorsync.Ingester, sources []donorsync.Source, ready chan<- string) error {
 	// In queued mode a worker applies what the handlers journal; it also
 	// retries failed deliveries in both modes.
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
@@ -202,6 +303,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 		w.Run(workerCtx)
 	}()
 
+	var err error
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
@@ -223,39 +325,4 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready chan<- stri
 	stopWorker()
 	wg.Wait()
 	return err
-}
-
-func printWelcome(w io.Writer, addr, db, mode, credPath string, c *credentials) {
-	base := "http://" + addr
-	store := "SQLite file " + db
-	if strings.Contains(db, "://") {
-		store = "PostgreSQL"
-	}
-	fmt.Fprintf(w, `donorsync is listening on %s (%s, %s mode)
-Credentials are kept in %s. Put the server behind HTTPS before giving these URLs to the platforms.
-
-ActBlue (Integrations > Webhooks; types ActBlue Default, Default Refunds, Default Cancellations; one URL for all):
-  Endpoint URL: %s/webhooks/actblue/%s
-  Username:     %s
-  Password:     %s
-
-Anedot (webhook URL and secret token; one webhook per template type):
-  URL:          %s/webhooks/anedot/%s
-  Secret token: %s
-
-Action Network (API & Sync > Webhooks; trigger "All actions plus uploads"; the URL is the credential):
-  URL:          %s/webhooks/actionnetwork/%s/%s
-
-Read API (Authorization: Bearer <admin token>):
-  curl -H 'Authorization: Bearer %s' %s/api/%s/donations
-  Admin token:  %s
-
-Send sample deliveries:
-  go run ./examples/send -url %s -actblue-user '%s' -actblue-password '%s' -anedot-secret '%s' -actionnetwork-token '%s'
-`, addr, store, mode, credPath,
-		base, tenant, c.ActBlueUser, c.ActBluePassword,
-		base, tenant, c.AnedotSecret,
-		base, tenant, c.ActionNetworkToken,
-		c.AdminToken, base, tenant, c.AdminToken,
-		base, c.ActBlueUser, c.ActBluePassword, c.AnedotSecret, c.ActionNetworkToken)
 }

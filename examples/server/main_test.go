@@ -28,12 +28,14 @@ import (
 // go test ./examples/server -run Kill -long
 var long = flag.Bool("long", false, "run the long versions of the reliability tests")
 
+// Secrets of at least minStrength bits, as the server requires of the
+// environment.
 const (
 	abUser  = "demo-000001"
 	abPass  = "DemoPasswordDemoPassword"
-	secret  = "demo-anedot-secret"
+	secret  = "demo-anedot-secret-0123456789"
 	anToken = "demoActionNetworkToken-0123456789"
-	admin   = "demo-admin-token"
+	admin   = "demo-admin-token-0123456789"
 )
 
 func setEnv(t *testing.T) {
@@ -94,16 +96,44 @@ func waitFor(t *testing.T, base, path string, cond func(items []map[string]any) 
 	}
 }
 
+// lockedBuffer is a bytes.Buffer that a server's log may write while a
+// test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func start(t *testing.T, args ...string) (string, *bytes.Buffer, func()) {
+	t.Helper()
+	base, out, _, stop := startLogged(t, args...)
+	return base, out, stop
+}
+
+// startLogged starts the server and returns its address, its start-up
+// text, its log and the function that stops it.
+func startLogged(t *testing.T, args ...string) (string, *bytes.Buffer, *lockedBuffer, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out bytes.Buffer
+	logs := &lockedBuffer{}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &out, ready) }()
+	go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &out, logs, ready) }()
 	select {
 	case addr := <-ready:
-		return "http://" + addr, &out, func() {
+		return "http://" + addr, &out, logs, func() {
 			cancel()
 			if err := <-done; err != nil {
 				t.Errorf("shutdown: %v", err)
@@ -116,7 +146,7 @@ func start(t *testing.T, args ...string) (string, *bytes.Buffer, func()) {
 		cancel()
 		t.Fatal("server did not start")
 	}
-	return "", nil, nil
+	return "", nil, nil, nil
 }
 
 func TestServerAllProvidersQueued(t *testing.T) {
@@ -124,10 +154,15 @@ func TestServerAllProvidersQueued(t *testing.T) {
 	dir := t.TempDir()
 	base, out, stop := start(t, "-db", filepath.Join(dir, "donorsync.db"))
 	defer stop()
-	for _, want := range []string{abUser, abPass, secret, anToken, admin, "/webhooks/actblue/default", "/webhooks/anedot/default",
-		"/webhooks/actionnetwork/default/" + anToken, "queued mode"} {
+	for _, want := range []string{abUser, "/webhooks/actblue/default", "/webhooks/anedot/default",
+		"/webhooks/actionnetwork/default/<$DONORSYNC_ACTIONNETWORK_TOKEN>", "queued mode", "-print-credentials"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("start-up text lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, secret := range []string{abPass, secret, anToken, admin} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("start-up text shows the secret %q from the environment unasked:\n%s", secret, out.String())
 		}
 	}
 
@@ -201,11 +236,24 @@ func TestServerInlineKeepsGeneratedCredentials(t *testing.T) {
 	if !strings.Contains(out.String(), c.ActBluePassword) {
 		t.Error("generated password not printed")
 	}
-	// A second start reuses them.
-	base, out, stop := start(t, "-db", db, "-mode", "inline")
+	// A second start reuses them, without printing them.
+	_, out, stop = start(t, "-db", db, "-mode", "inline")
+	stop()
+	for _, secret := range []string{c.ActBluePassword, c.AnedotSecret, c.ActionNetworkToken, c.AdminToken} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("second start printed the secret %q:\n%s", secret, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), db+".credentials.json") {
+		t.Errorf("second start does not say where the credentials are:\n%s", out.String())
+	}
+	// -print-credentials prints them, unchanged.
+	base, out, stop := start(t, "-db", db, "-mode", "inline", "-print-credentials")
 	defer stop()
-	if !strings.Contains(out.String(), c.ActBluePassword) {
-		t.Error("credentials changed at the second start")
+	for _, secret := range []string{c.ActBluePassword, c.AnedotSecret, c.ActionNetworkToken, c.AdminToken} {
+		if !strings.Contains(out.String(), secret) {
+			t.Errorf("-print-credentials does not print %q:\n%s", secret, out.String())
+		}
 	}
 	r, _ := actblue.NewRequest(t.Context(), base+"/webhooks/actblue/default", actblue.Credential{Username: c.ActBlueUser, Password: c.ActBluePassword},
 		fixture(t, "actblue/testdata/contribution.json"))
@@ -213,7 +261,7 @@ func TestServerInlineKeepsGeneratedCredentials(t *testing.T) {
 		t.Errorf("inline mode: %d %s, want processed", status, body)
 	}
 	if _, _, err := func() (string, *bytes.Buffer, error) {
-		return "", nil, run(context.Background(), []string{"-mode", "sideways"}, io.Discard, nil)
+		return "", nil, run(context.Background(), []string{"-mode", "sideways"}, io.Discard, io.Discard, nil)
 	}(); err == nil {
 		t.Error("-mode sideways accepted")
 	}

@@ -324,6 +324,8 @@ func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any
 // marshal returns the JSON encoding of v, as json.Marshal does, encoded
 // into a buffer kept for the next call rather than a new one: a record is
 // encoded at each write, and the encoding is copied once, into the string.
+// A record that cannot be encoded (a time after year 9999) never will be:
+// the error matches donorsync.ErrInvalid.
 func marshal(v any) (string, error) {
 	buf := encodeBuffers.Get().(*bytes.Buffer)
 	defer func() {
@@ -333,7 +335,7 @@ func marshal(v any) (string, error) {
 		}
 	}()
 	if err := json.NewEncoder(buf).Encode(v); err != nil {
-		return "", err
+		return "", fmt.Errorf("encode %T: %w: %w", v, donorsync.ErrInvalid, err)
 	}
 	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
 }

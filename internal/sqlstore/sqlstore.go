@@ -49,6 +49,12 @@ type Dialect struct {
 	// Conflict reports whether err is a lost race that the engine should
 	// retry (a unique violation, a serialization failure, a deadlock).
 	Conflict func(err error) bool
+	// Invalid reports whether err means the database refuses a value as it
+	// is, and will every time: one it cannot encode, store or index (a
+	// string over its length limit, an index entry over its size limit).
+	// Such errors match donorsync.ErrInvalid, so that the engine
+	// quarantines the delivery rather than retry it; nil reports none.
+	Invalid func(err error) bool
 	// MaxParams bounds the parameters of one multi-row statement; 0 means
 	// 8000, well under what SQLite and PostgreSQL accept. Where each
 	// statement is a round trip, fewer and longer ones are faster; where
@@ -57,10 +63,14 @@ type Dialect struct {
 	MaxParams int
 }
 
-// wrap names the operation and marks lost races as donorsync.ErrConflict.
+// wrap names the operation, and marks lost races as donorsync.ErrConflict
+// and values the database refuses as donorsync.ErrInvalid.
 func (d *Dialect) wrap(what string, err error) error {
 	if d.Conflict != nil && d.Conflict(err) {
 		return fmt.Errorf("%s: %s: %w: %w", d.Name, what, donorsync.ErrConflict, err)
+	}
+	if d.Invalid != nil && d.Invalid(err) {
+		return fmt.Errorf("%s: %s: %w: %w", d.Name, what, donorsync.ErrInvalid, err)
 	}
 	return fmt.Errorf("%s: %s: %w", d.Name, what, err)
 }

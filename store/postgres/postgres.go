@@ -121,6 +121,7 @@ var dialect = &sqlstore.Dialect{
 	TryLock:          tryLock,
 	ForUpdate:        " FOR UPDATE SKIP LOCKED",
 	Conflict:         conflict,
+	Invalid:          invalid,
 }
 
 // rebind turns "?" placeholders into "$1", "$2", ...
@@ -181,6 +182,19 @@ func conflict(err error) bool {
 		return true
 	}
 	return false
+}
+
+// invalid reports the errors that mean PostgreSQL refuses a value as it
+// is, and will every time: SQLSTATE class 22, data exception (a string
+// with a NUL byte or invalid UTF-8, a number out of range), and class 54,
+// program limit exceeded (54000: an index row over the B-tree's limit of
+// about 2,700 bytes).
+func invalid(err error) bool {
+	var pg *pgconn.PgError
+	if !errors.As(err, &pg) {
+		return false
+	}
+	return strings.HasPrefix(pg.Code, "22") || strings.HasPrefix(pg.Code, "54")
 }
 
 // Update implements donorsync.Store.

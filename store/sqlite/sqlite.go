@@ -32,7 +32,8 @@ import (
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/internal/sqlstore"
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	driver "modernc.org/sqlite" // the database/sql driver "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -303,4 +304,20 @@ var dialect = &sqlstore.Dialect{
 	// parameters, 32-34 µs in statements of at most 256
 	// (BenchmarkRecordDeliveries).
 	MaxParams: 256,
+	Invalid:   invalid,
+}
+
+// invalid reports the errors that mean SQLite refuses a value as it is,
+// and will every time: SQLITE_TOOBIG (a string or blob over the length
+// limit) and SQLITE_MISMATCH (a value of the wrong type).
+func invalid(err error) bool {
+	var e *driver.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff { // the primary result code of an extended one
+	case sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+		return true
+	}
+	return false
 }

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// welcome is what the start-up text tells.
+type welcome struct {
+	addr  string
+	cfg   *config
+	creds *credentials
+}
+
+// show returns the value of the credential set by env when it may be
+// printed: asked for with -print-credentials, generated at this start, or
+// not a secret. Otherwise it says where the value is kept.
+func (w welcome) show(env string) string {
+	for _, f := range fields {
+		if f.env != env {
+			continue
+		}
+		if !f.secret || w.cfg.printCredentials || w.creds.generated[env] {
+			return *f.get(w.creds)
+		}
+		if w.creds.fromEnv[env] {
+			return "<$" + env + ">"
+		}
+		return "<in " + w.creds.path + ">"
+	}
+	return ""
+}
+
+// printed reports whether any secret is shown.
+func (w welcome) printed() bool {
+	return w.cfg.printCredentials || len(w.creds.generated) > 0
+}
+
+// printWelcome writes where the server listens and what to give each
+// platform. Secrets are written only when generated at this start or
+// when -print-credentials asks for them.
+func printWelcome(out io.Writer, w welcome) {
+	base := "http://" + w.addr
+	store := "SQLite file " + w.cfg.db
+	if w.cfg.postgres() {
+		store = "PostgreSQL"
+	}
+	fmt.Fprintf(out, "donorsync is listening on %s (%s, %s mode)\n", w.addr, store, w.cfg.mode)
+	fmt.Fprintf(out, "Credentials are kept in %s, readable by its owner only, or set by DONORSYNC_* variables.\n", w.creds.path)
+	if w.printed() {
+		fmt.Fprintln(out, "Put the server behind HTTPS before giving these URLs to the platforms.")
+	} else {
+		fmt.Fprintln(out, "Secrets are not shown: start with -print-credentials to show them.")
+	}
+	fmt.Fprintf(out, `
+ActBlue (Integrations > Webhooks; types ActBlue Default, Default Refunds, Default Cancellations; one URL for all):
+  Endpoint URL: %s/webhooks/actblue/%s
+  Username:     %s
+  Password:     %s
+
+Anedot (webhook URL and secret token; one webhook per template type):
+  URL:          %s/webhooks/anedot/%s
+  Secret token: %s
+
+Action Network (API & Sync > Webhooks; trigger "All actions plus uploads"; the URL is the credential):
+  URL:          %s/webhooks/actionnetwork/%s/%s
+
+Read API (Authorization: Bearer <admin token>):
+  curl -H 'Authorization: Bearer %s' %s/api/%s/donations
+
+Send sample deliveries:
+  go run ./examples/send -url %s -actblue-user '%s' -actblue-password '%s' -anedot-secret '%s' -actionnetwork-token '%s'
+`,
+		base, tenant, w.show("DONORSYNC_ACTBLUE_USER"), w.show("DONORSYNC_ACTBLUE_PASSWORD"),
+		base, tenant, w.show("DONORSYNC_ANEDOT_SECRET"),
+		base, tenant, w.show("DONORSYNC_ACTIONNETWORK_TOKEN"),
+		w.show("DONORSYNC_ADMIN_TOKEN"), base, tenant,
+		base, w.show("DONORSYNC_ACTBLUE_USER"), w.show("DONORSYNC_ACTBLUE_PASSWORD"), w.show("DONORSYNC_ANEDOT_SECRET"), w.show("DONORSYNC_ACTIONNETWORK_TOKEN"))
+}

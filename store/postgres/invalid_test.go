@@ -1,0 +1,120 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/store/postgres"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/shopspring/decimal"
+)
+
+// giftSource decodes every delivery into one gift, keyed by the body.
+type giftSource struct{ gift donation.Donation }
+
+func (giftSource) Provider() string { return "test" }
+
+func (giftSource) Authenticate(*http.Request, []byte) (string, error) { return "t1", nil }
+
+func (s giftSource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
+	c := &contact.Contact{Email: "i@example.org"}
+	c.Normalize()
+	g := s.gift
+	return donorsync.Decoded{Key: string(d.Body), Events: []donation.Event{{At: time.Now(), Contact: c, Donation: &g}}}, nil
+}
+
+// sqlState returns the SQLSTATE err carries, or "".
+func sqlState(err error) string {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code
+	}
+	return ""
+}
+
+func TestRefusedValuesMatchErrInvalid(t *testing.T) {
+	t.Parallel()
+	_, pool := freshSchema(t)
+	s := newStore(t, pool())
+	now := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	// Random, so that compression cannot bring it under the index's limit.
+	var random [3000]byte
+	rand.Read(random[:])
+	key := hex.EncodeToString(random[:])
+	tooBig := &donorsync.Delivery{ID: "dl_1", Tenant: "t1", Provider: "test", Key: key, Body: []byte("b"),
+		ReceivedAt: now, Status: donorsync.Pending, UpdatedAt: now}
+	err := s.Update(t.Context(), func(tx donorsync.Tx) error {
+		_, err := tx.RecordDelivery(t.Context(), tooBig)
+		return err
+	})
+	if !errors.Is(err, donorsync.ErrInvalid) || sqlState(err) != "54000" {
+		t.Errorf("journaling a 6,000-byte key: %v; want ErrInvalid wrapping SQLSTATE 54000", err)
+	}
+
+	nul := donation.Donation{ID: "dn_1", Tenant: "t1", Provider: "test", ExternalID: "g\x001", Amount: decimal.New(5, 0), Currency: "USD"}
+	err = s.Update(t.Context(), func(tx donorsync.Tx) error { return tx.PutDonation(t.Context(), nul) })
+	if !errors.Is(err, donorsync.ErrInvalid) || !strings.HasPrefix(sqlState(err), "22") {
+		t.Errorf("storing an id with a NUL byte: %v; want ErrInvalid wrapping a SQLSTATE of class 22", err)
+	}
+
+	future := donation.Donation{ID: "dn_2", Tenant: "t1", Provider: "test", ExternalID: "g2", Amount: decimal.New(5, 0),
+		Currency: "USD", PaidAt: time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -4*60*60)).UTC()}
+	err = s.Update(t.Context(), func(tx donorsync.Tx) error { return tx.PutDonation(t.Context(), future) })
+	if !errors.Is(err, donorsync.ErrInvalid) {
+		t.Errorf("storing a time in year 10000: %v; want ErrInvalid", err)
+	}
+
+	// What may pass is not ErrInvalid: a lost connection, a timeout.
+	down := newStore(t, pool())
+	ctx, cancel := context.WithTimeout(t.Context(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	err = down.Update(ctx, func(tx donorsync.Tx) error { return nil })
+	if err == nil || errors.Is(err, donorsync.ErrInvalid) {
+		t.Errorf("a timed-out transaction: %v; want an error that is not ErrInvalid", err)
+	}
+	if _, err := postgres.Open(t.Context(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"); err == nil || errors.Is(err, donorsync.ErrInvalid) {
+		t.Errorf("no server: %v; want an error that is not ErrInvalid", err)
+	}
+}
+
+func TestEngineQuarantinesWhatPostgreSQLRefuses(t *testing.T) {
+	t.Parallel()
+	_, pool := freshSchema(t)
+	s := newStore(t, pool())
+	g := &donorsync.Ingester{Store: s, Logger: slog.New(slog.DiscardHandler)}
+	// Within the engine's bounds, refused by the database: text with a
+	// NUL byte.
+	src := giftSource{donation.Donation{ExternalID: "g\x001", Amount: decimal.New(5, 0), Currency: "USD"}}
+	inline := &donorsync.Delivery{Tenant: "t1", Body: []byte("inline")}
+	if err := g.Receive(t.Context(), src, inline); err != nil || inline.Status != donorsync.Quarantined {
+		t.Errorf("Receive: %v, status %s, error %q; want quarantined", err, inline.Status, inline.Error)
+	}
+	queued := &donorsync.Delivery{Tenant: "t1", Body: []byte("queued")}
+	if err := g.Enqueue(t.Context(), src, queued); err != nil {
+		t.Fatal(err)
+	}
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}}
+	if _, err := w.Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var got *donorsync.Delivery
+	err := s.View(t.Context(), func(tx donorsync.Tx) error {
+		var err error
+		got, err = tx.Delivery(t.Context(), "t1", queued.ID)
+		return err
+	})
+	if err != nil || got.Status != donorsync.Quarantined || got.Attempts != 1 {
+		t.Errorf("after the Worker: %s after %d attempts, error %q, %v; want quarantined after 1 attempt", got.Status, got.Attempts, got.Error, err)
+	}
+}
