@@ -257,7 +257,7 @@ func checkJournal(t *testing.T, s donorsync.Store, tenant, id string, c hostileC
 		t.Fatalf("delivery %s (error %q); want %s", last.Status, last.Error, c.want)
 	}
 	for _, w := range c.errHas {
-		if !strings.Contains(last.Error, w) {
+		if !strings.Contains(strings.ToLower(last.Error), strings.ToLower(w)) {
 			t.Errorf("error %q does not name %q", last.Error, w)
 		}
 	}
