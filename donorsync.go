@@ -22,6 +22,7 @@
 package donorsync
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -99,13 +100,21 @@ type Source interface {
 	// of every natural key.
 	Provider() string
 
-	// Authenticate checks the request's credentials and returns the tenant
-	// they belong to. body is the raw request body, already read under the
-	// handler's limit, for sources that sign it (Anedot); r.Body must not
-	// be read, and body must not be kept or changed. Authenticate must
-	// take the same time whatever is wrong, and return an error wrapping
-	// ErrUnauthorized on failure.
-	Authenticate(r *http.Request, body []byte) (tenant string, err error)
+	// Authenticate checks the request's credentials before its body is
+	// read, and returns the tenant they belong to and the reader the body
+	// is to be read from (once, to its end). A source that authenticates
+	// by headers or by the URL checks them now and returns r.Body. A
+	// source that signs the body returns a reader over r.Body that checks
+	// the signature as the bytes go by and, at the end of a body whose
+	// signature does not match, returns an error wrapping ErrUnauthorized
+	// in place of io.EOF; the tenant is vouched for only once the body has
+	// been read to io.EOF. Authenticate must do the same work whatever is
+	// wrong (no credentials, unknown tenant, wrong or expired ones), and
+	// return, or have the body's reader return, an error wrapping
+	// ErrUnauthorized on failure. Such an error may have a method
+	// WWWAuthenticate() string: the Handler then sends the challenge it
+	// returns in the WWW-Authenticate header of its 401 answer.
+	Authenticate(r *http.Request) (tenant string, body io.Reader, err error)
 
 	// Decode turns a journaled delivery into events. It reads d.Tenant,
 	// d.Kind and d.Body and never changes d. An error means the delivery

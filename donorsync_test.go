@@ -26,11 +26,11 @@ type jsonSource struct{ broken atomic.Bool }
 
 func (*jsonSource) Provider() string { return "test" }
 
-func (*jsonSource) Authenticate(r *http.Request, _ []byte) (string, error) {
+func (*jsonSource) Authenticate(r *http.Request) (string, io.Reader, error) {
 	if r.Header.Get("X-Token") != "secret" {
-		return "", donorsync.ErrUnauthorized
+		return "", nil, donorsync.ErrUnauthorized
 	}
-	return "t1", nil
+	return "t1", r.Body, nil
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

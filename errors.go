@@ -81,7 +81,8 @@ func (e *DecodeError) Is(target error) bool { return target == ErrInvalid }
 //	nil                        200 (processed, duplicate, quarantined or failed but kept)
 //	ErrUnauthorized            401
 //	ErrBodyTooLarge            413
-//	ErrUnavailable, others     503 (nothing was journaled: the sender should retry)
+//	ErrUnavailable, others     503 (not known to be journaled: the sender should retry;
+//	                           a retry of a delivery committed after all is a duplicate)
 //
 // A delivery that was journaled always gets 200, whatever happened when
 // applying it, because platforms pause webhooks that answer errors.

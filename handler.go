@@ -8,7 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,26 +22,60 @@ const DefaultDeadline = 400 * time.Millisecond
 // 2 KB), low enough that memory stays bounded by in-flight requests.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxBytesInFlight is the cap on request bodies being read or held
+// at once of a Handler whose MaxBytesInFlight is zero: 64 MiB, room for
+// 64 bodies of unknown length at DefaultMaxBodyBytes, or some 30,000
+// deliveries of 2 KB that declare their length, as the platforms do.
+const DefaultMaxBytesInFlight = 64 << 20
+
 // A Handler is the http.Handler that receives one provider's webhooks.
 //
-// For each POST it reads the body under MaxBodyBytes, authenticates the
-// request (and, for signing platforms, the body) with Source, and hands
-// the delivery to Ingester, which journals it and, in inline mode, applies
-// it before the response is sent; in queued mode (Queued) a Worker applies
-// it afterwards. It answers as HTTPStatus says: 200 once the delivery is
-// journaled (processed, pending, duplicate, or kept as quarantined or
-// failed), 401 for every
-// authentication failure with one body, 413 past the body limit, 503 with
-// Retry-After when the store cannot journal.
+// For each POST it authenticates the request with Source before reading
+// the body (a source that signs the body checks the signature as the body
+// is read), reserves room for the body under MaxBytesInFlight, reads it
+// under MaxBodyBytes, and hands the delivery to Ingester, which journals
+// it and, in inline mode, applies it before the response is sent; in
+// queued mode (Queued) a Worker applies it afterwards. It answers as
+// HTTPStatus says: 200 once the delivery is journaled (processed,
+// pending, duplicate, or kept as quarantined or failed), 401 for every
+// authentication failure with one body (and the Source's challenge, if
+// any, in WWW-Authenticate), 413 past the body limit, 405 for a method
+// other than POST, 400 for a body that cannot be read.
+//
+// It answers 503 with Retry-After in two cases, and the sender should
+// retry in both. When the bodies in flight would pass MaxBytesInFlight,
+// at once, before reading the body: nothing was journaled. When the store
+// did not journal the delivery by the Deadline or failed to: either
+// nothing was committed, or the transaction holding the delivery still
+// commits after the answer, and the retry is then answered 200 as a
+// duplicate and changes nothing. Either way the delivery is applied once.
+//
+// Rejected requests (401, 405, 413, 400, 503 for a full cap) are logged
+// at Debug, one line each with the remote address and the cause, and
+// summarised at Warn at most once a second with their count by cause: a
+// timer armed by the first rejection after a summary writes the next
+// one, so no count is lost. A store that cannot journal is logged at
+// Error when the first request fails, and at Warn with the number of
+// requests refused and the duration when a delivery is journaled again;
+// the requests between are logged at Debug.
 //
 // Set Source and Ingester; other fields are optional. A Handler is safe
-// for concurrent use; do not change its fields while it serves.
+// for concurrent use; do not copy it or change its fields while it
+// serves.
 type Handler struct {
 	Source   Source
 	Ingester *Ingester
 
 	// MaxBodyBytes limits the request body; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+
+	// MaxBytesInFlight caps the bodies being read or held at once: each
+	// request reserves its Content-Length (MaxBodyBytes when it declares
+	// none, at most MaxBodyBytes) before its body is read, until it is
+	// answered, and a request that does not fit is answered 503 at once.
+	// 0 means DefaultMaxBytesInFlight, or MaxBodyBytes when that is
+	// larger; a negative value means no cap.
+	MaxBytesInFlight int64
 
 	// RetryAfter is sent with 503 responses; 0 means 30 seconds.
 	RetryAfter time.Duration
@@ -52,16 +86,20 @@ type Handler struct {
 	// Both end in the same state.
 	Queued bool
 
-	// Deadline bounds the time from the start of a request to the answer.
-	// A delivery the store has not journaled by then gets 503 with
-	// Retry-After, and its transaction is abandoned; the sender retries.
-	// 0 means DefaultDeadline; a negative value means no deadline.
+	// Deadline bounds the server's own work on a request: the time from
+	// the end of the body's upload (a slow sender does not count) to the
+	// answer. A delivery the store has not journaled by then gets 503
+	// with Retry-After (see above). 0 means DefaultDeadline; a negative
+	// value means no deadline.
 	Deadline time.Duration
 
 	// Logger receives one record per request (tenant, provider, delivery
 	// id and key, size, outcome, latency; never credentials or donor
-	// data). Nil means slog.Default().
+	// data), and the summaries above. Nil means slog.Default().
 	Logger *slog.Logger
+
+	inFlight atomic.Int64 // bytes reserved by bodies in flight
+	logs     handlerLogs
 }
 
 // response is the JSON body of every answer.
@@ -74,65 +112,94 @@ type response struct {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	log := h.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	provider := h.Source.Provider()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, response{Error: "method not allowed: send POST"})
+		h.reject(w, r, causeMethod, nil)
 		return
 	}
-
-	limit := h.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultMaxBodyBytes
-	}
+	limit := h.maxBodyBytes()
 	if r.ContentLength > limit {
-		h.fail(w, r, log, start, provider, "", int(r.ContentLength), ErrBodyTooLarge)
+		h.reject(w, r, causeTooLarge, nil)
 		return
 	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
+	size := limit
+	if r.ContentLength >= 0 {
+		size = r.ContentLength
+	}
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	// Bounded before anyone reads it: a body longer than it declared is
+	// refused as too large.
+	r.Body = http.MaxBytesReader(w, r.Body, size)
+	tenant, src, err := h.Source.Authenticate(r)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			h.fail(w, r, log, start, provider, "", len(body), ErrBodyTooLarge)
-			return
-		}
-		// The client went away or sent a broken body: nothing to keep.
-		writeJSON(w, http.StatusBadRequest, response{Error: "cannot read request body"})
-		log.LogAttrs(r.Context(), slog.LevelWarn, "donorsync: webhook",
-			slog.String("provider", provider), slog.String("outcome", "unreadable"),
-			slog.Duration("latency", time.Since(start)))
+		h.reject(w, r, causeUnauthorized, err)
 		return
 	}
-
-	tenant, err := h.Source.Authenticate(r, body)
+	if !h.reserve(size) {
+		h.reject(w, r, causeBusy, nil)
+		return
+	}
+	defer h.release(size)
+	body, err := readBody(src, r.ContentLength)
 	if err != nil {
-		// One body for every cause, so that a caller learns nothing.
-		h.fail(w, r, log, start, provider, "", len(body), ErrUnauthorized)
+		h.reject(w, r, readCause(err), err)
 		return
 	}
+	h.deliver(w, r, start, &Delivery{Tenant: tenant, Provider: h.Source.Provider(), Body: body})
+}
 
-	d := &Delivery{Tenant: tenant, Provider: provider, Body: body}
+// deliver hands d, read in full, to the Ingester and answers.
+func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, start time.Time, d *Delivery) {
 	if k, ok := h.Source.(Hinter); ok {
 		d.Kind = k.Hint(r)
 	}
-	if err := h.receive(r, start, d); err != nil {
-		h.fail(w, r, log, start, provider, tenant, len(body), err)
+	if err := h.receive(r, time.Now(), d); err != nil {
+		h.unavailable(w, r, start, d, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, response{Status: string(d.Status), Delivery: d.ID})
-	log.LogAttrs(r.Context(), slog.LevelInfo, "donorsync: webhook",
-		slog.Any("delivery", d), slog.Duration("latency", time.Since(start)))
+	h.journaled(r, start, d)
 }
 
-// receive hands d to the Ingester, which returns by the deadline even if
+func (h *Handler) maxBodyBytes() int64 {
+	if h.MaxBodyBytes <= 0 {
+		return DefaultMaxBodyBytes
+	}
+	return h.MaxBodyBytes
+}
+
+// reserve takes n bytes of the cap on bodies in flight, and reports
+// whether they fit; it never waits.
+func (h *Handler) reserve(n int64) bool {
+	limit := h.MaxBytesInFlight
+	switch {
+	case limit < 0:
+		return true
+	case limit == 0:
+		limit = max(DefaultMaxBytesInFlight, h.maxBodyBytes())
+	}
+	if h.inFlight.Add(n) > limit {
+		h.inFlight.Add(-n)
+		return false
+	}
+	return true
+}
+
+// release gives back what reserve took.
+func (h *Handler) release(n int64) {
+	if h.MaxBytesInFlight >= 0 {
+		h.inFlight.Add(-n)
+	}
+}
+
+// receive hands d to the Ingester, which returns by the deadline (counted
+// from ready, the end of the body's upload) even if
 // the store does not honour cancellation (its group commit waits for the
 // transaction or the deadline, whichever comes first). A panic (a Source's
 // decoder, met by one body) is answered as a delivery not journaled.
-func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) (err error) {
+func (h *Handler) receive(r *http.Request, ready time.Time, d *Delivery) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: panic: %v", ErrUnavailable, p)
@@ -149,43 +216,13 @@ func (h *Handler) receive(r *http.Request, start time.Time, d *Delivery) (err er
 	if deadline < 0 {
 		return in(r.Context(), h.Source, d)
 	}
-	ctx, cancel := context.WithDeadline(r.Context(), start.Add(deadline))
+	ctx, cancel := context.WithDeadline(r.Context(), ready.Add(deadline))
 	defer cancel()
 	err = in(ctx, h.Source, d)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w: not journaled within %v", ErrUnavailable, deadline)
 	}
 	return err
-}
-
-// fail answers a request that was not journaled.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, start time.Time, provider, tenant string, size int, err error) {
-	status := HTTPStatus(err)
-	var body response
-	level := slog.LevelWarn
-	switch status {
-	case http.StatusUnauthorized:
-		body.Error = "unauthorized"
-	case http.StatusRequestEntityTooLarge:
-		body.Error = "request body too large"
-	default:
-		level = slog.LevelError
-		body.Error = "temporarily unavailable: retry later"
-		retry := h.RetryAfter
-		if retry <= 0 {
-			retry = 30 * time.Second
-		}
-		w.Header().Set("Retry-After", strconv.Itoa(int((retry+time.Second-1)/time.Second)))
-	}
-	writeJSON(w, status, body)
-	attrs := []slog.Attr{
-		slog.String("provider", provider), slog.String("tenant", tenant), slog.Int("bytes", size),
-		slog.Int("status", status), slog.Duration("latency", time.Since(start)),
-	}
-	if status == http.StatusServiceUnavailable {
-		attrs = append(attrs, slog.String("error", err.Error()))
-	}
-	log.LogAttrs(r.Context(), level, "donorsync: webhook rejected", attrs...)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -18,11 +18,13 @@ import (
 // Processed, Duplicate, Quarantined (undecodable or invalid) or Failed
 // (applying failed for another reason; the delivery is kept for a retry).
 //
-// Receive returns an error, wrapping ErrUnavailable, only when the
-// delivery could not be journaled: then nothing was stored and the sender
-// must be told to retry. It returns when ctx is done, even if the store
-// does not honour cancellation; a delivery whose transaction commits after
-// that is answered as a duplicate when the sender retries.
+// Receive returns an error, wrapping ErrUnavailable, only when it cannot
+// report the delivery journaled: the store failed to commit it, or ctx
+// was done first (Receive then returns at once, even if the store does
+// not honour cancellation). The sender must be told to retry (a Handler
+// answers 503). Either nothing was committed, or the transaction holding
+// d still commits after Receive returned, and the retry is then journaled
+// as a Duplicate of it and changes nothing: the delivery is applied once.
 func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 	return g.receive(ctx, src, d, true)
 }
@@ -32,8 +34,10 @@ func (g *Ingester) Receive(ctx context.Context, src Source, d *Delivery) error {
 // for its idempotency key; a body that cannot be decoded is quarantined at
 // once. On return d.Status is Pending, Duplicate or Quarantined.
 //
-// Enqueue returns an error, wrapping ErrUnavailable, only when the
-// delivery could not be journaled.
+// Enqueue returns an error, wrapping ErrUnavailable, only when it cannot
+// report the delivery journaled, as Receive does, and with the same
+// meaning: either nothing was committed, or the retry is journaled as a
+// Duplicate and changes nothing.
 func (g *Ingester) Enqueue(ctx context.Context, src Source, d *Delivery) error {
 	return g.receive(ctx, src, d, false)
 }

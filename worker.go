@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync/internal/batch"
+	"github.com/donorsync/donorsync/internal/lograte"
 )
 
 // A Worker applies journaled deliveries in queued mode: those a Handler
@@ -57,7 +58,9 @@ var errNoBody = errors.New("donorsync: a delivery claimed without its body was n
 // Worker loses nothing and leaves nothing claimed. A batch being applied
 // in one transaction when ctx is done is rolled back, its deliveries left
 // pending for the next Worker; one being applied a delivery at a time
-// (after the batch failed as a whole) is finished first.
+// (after the batch failed as a whole) is finished first. While claiming
+// or applying keeps failing (a store down), Run logs one line when the
+// failures start and one when they end, with their count.
 func (w *Worker) Run(ctx context.Context) error {
 	poll := w.Poll
 	if poll <= 0 {
@@ -66,6 +69,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	var next *ahead // the next batch, read while this one is applied
+	var failing lograte.Streak
 	defer func() { next.release() }()
 	for {
 		select {
@@ -79,9 +83,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			w.Ingester.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
-		}
+		w.logRun(ctx, &failing, err)
 		switch {
 		case err != nil || n == 0:
 			t.Reset(poll)
@@ -90,6 +92,25 @@ func (w *Worker) Run(ctx context.Context) error {
 		default:
 			t.Reset(0)
 		}
+	}
+}
+
+// logRun logs the outcome err of one round of Run: one line at Error
+// when rounds start failing, one at Warn when one succeeds again, with the
+// number of rounds that failed and for how long, and none in between.
+func (w *Worker) logRun(ctx context.Context, failing *lograte.Streak, err error) {
+	log := w.Ingester.logger()
+	now := time.Now()
+	if err != nil {
+		if failing.Fail(now) {
+			log.LogAttrs(ctx, slog.LevelError, "donorsync: worker cannot claim or apply deliveries",
+				slog.String("error", err.Error()))
+		}
+		return
+	}
+	if ended, n, lasted := failing.Succeed(now); ended {
+		log.LogAttrs(ctx, slog.LevelWarn, "donorsync: worker claims and applies deliveries again",
+			slog.Int("failed_rounds", n), slog.Duration("lasted", lasted))
 	}
 }
 

@@ -106,10 +106,29 @@ func (a *Authenticator) now() time.Time {
 	return time.Now()
 }
 
+// Realm is the realm of the Basic challenge (the WWW-Authenticate header)
+// that every 401 answer to an ActBlue delivery carries.
+const Realm = "donorsync actblue webhooks"
+
+// errUnauthorized is every failure: one error, so that every 401 answer
+// is the same, challenge included.
+var errUnauthorized error = challengeError{}
+
+// challengeError wraps donorsync.ErrUnauthorized with the Basic challenge
+// RFC 9110 requires on a 401 answer.
+type challengeError struct{}
+
+func (challengeError) Error() string { return donorsync.ErrUnauthorized.Error() }
+func (challengeError) Unwrap() error { return donorsync.ErrUnauthorized }
+func (challengeError) WWWAuthenticate() string {
+	return `Basic realm="` + Realm + `", charset="UTF-8"`
+}
+
 // Authenticate returns the tenant whose Basic-Auth credentials r carries,
-// or an error wrapping donorsync.ErrUnauthorized. ActBlue signs nothing:
-// body plays no part.
-func (a *Authenticator) Authenticate(r *http.Request, body []byte) (tenant string, err error) {
+// or an error wrapping donorsync.ErrUnauthorized that carries the Basic
+// challenge for the WWW-Authenticate header (see donorsync.Source). The
+// body plays no part: it is not read.
+func (a *Authenticator) Authenticate(r *http.Request) (tenant string, err error) {
 	user, pass, hasAuth := r.BasicAuth()
 	got := digest(user, pass)
 	param := a.TenantParam
@@ -120,7 +139,7 @@ func (a *Authenticator) Authenticate(r *http.Request, body []byte) (tenant strin
 		return subtle.ConstantTimeCompare(got[:], e.digest[:])
 	})
 	if !ok || !hasAuth {
-		return "", donorsync.ErrUnauthorized
+		return "", errUnauthorized
 	}
 	return tenant, nil
 }

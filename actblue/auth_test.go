@@ -19,8 +19,8 @@ func authenticate(t testing.TB, a *actblue.Authenticator, path, user, pass strin
 	var tenant string
 	var err error
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /webhooks/actblue/{tenant}", func(w http.ResponseWriter, r *http.Request) { tenant, err = a.Authenticate(r, nil) })
-	mux.HandleFunc("POST /single", func(w http.ResponseWriter, r *http.Request) { tenant, err = a.Authenticate(r, nil) })
+	mux.HandleFunc("POST /webhooks/actblue/{tenant}", func(w http.ResponseWriter, r *http.Request) { tenant, err = a.Authenticate(r) })
+	mux.HandleFunc("POST /single", func(w http.ResponseWriter, r *http.Request) { tenant, err = a.Authenticate(r) })
 	r := httptest.NewRequest(http.MethodPost, path, nil)
 	if user != "" || pass != "" {
 		r.SetBasicAuth(user, pass)

@@ -30,7 +30,7 @@ func BenchmarkVerifyDecode(b *testing.B) {
 	r.SetBasicAuth(cred.Username, cred.Password)
 
 	ours := func() {
-		tenant, err := src.Authenticate(r, body)
+		tenant, _, err := src.Authenticate(r)
 		if err != nil {
 			b.Fatal(err)
 		}

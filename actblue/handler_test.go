@@ -317,10 +317,14 @@ func TestUnauthorized(t *testing.T) {
 		"case-changed password": mk("acme", basic(cred.Username, strings.ToLower(cred.Password))),
 	}
 	var first string
+	challenge := `Basic realm="` + actblue.Realm + `", charset="UTF-8"`
 	for name, r := range cases {
-		status, got, _ := do(t, r)
+		status, got, h := do(t, r)
 		if status != http.StatusUnauthorized {
 			t.Errorf("%s: status %d, want 401", name, status)
+		}
+		if c := h.Values("WWW-Authenticate"); len(c) != 1 || c[0] != challenge {
+			t.Errorf("%s: WWW-Authenticate %q, want %q (RFC 9110 requires a challenge on 401)", name, c, challenge)
 		}
 		if first == "" {
 			first = got

@@ -3,6 +3,7 @@ package actblue
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/donorsync/donorsync"
@@ -48,12 +49,17 @@ func NewSource(auth *Authenticator, opts Options) (*Source, error) {
 func (s *Source) Provider() string { return Provider }
 
 // Authenticate implements donorsync.Source: it checks the Basic-Auth
-// credentials of r. ActBlue signs nothing: the body plays no part.
-func (s *Source) Authenticate(r *http.Request, body []byte) (string, error) {
+// credentials of r before the body is read, and returns r.Body. ActBlue
+// signs nothing. A failure carries the Basic challenge of Realm.
+func (s *Source) Authenticate(r *http.Request) (string, io.Reader, error) {
 	if s.auth == nil {
-		return "", donorsync.ErrUnauthorized
+		return "", nil, errUnauthorized
 	}
-	return s.auth.Authenticate(r, body)
+	tenant, err := s.auth.Authenticate(r)
+	if err != nil {
+		return "", nil, err
+	}
+	return tenant, r.Body, nil
 }
 
 // Hint implements donorsync.Hinter: the Kind of Options, recorded with

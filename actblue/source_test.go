@@ -230,7 +230,7 @@ func TestNewSourceFailsClosed(t *testing.T) {
 		t.Errorf("NewSource with Kind refund: hint %q", s.Hint(nil))
 	}
 	r, _ := actblue.NewRequest(t.Context(), "https://example.org/", cred, nil)
-	if _, err := (&actblue.Source{}).Authenticate(r, nil); !errors.Is(err, donorsync.ErrUnauthorized) {
+	if _, _, err := (&actblue.Source{}).Authenticate(r); !errors.Is(err, donorsync.ErrUnauthorized) {
 		t.Errorf("a Source without an Authenticator: %v, want ErrUnauthorized", err)
 	}
 }

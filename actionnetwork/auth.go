@@ -127,8 +127,8 @@ func (a *Authenticator) now() time.Time {
 
 // Authenticate returns the tenant whose URL token r was sent to, or an
 // error wrapping donorsync.ErrUnauthorized. Action Network signs nothing:
-// body plays no part.
-func (a *Authenticator) Authenticate(r *http.Request, body []byte) (tenant string, err error) {
+// the body plays no part, and is not read.
+func (a *Authenticator) Authenticate(r *http.Request) (tenant string, err error) {
 	tenantParam, tokenParam := a.TenantParam, a.TokenParam
 	if tenantParam == "" {
 		tenantParam = "tenant"

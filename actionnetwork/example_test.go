@@ -25,8 +25,12 @@ func ExampleNewSource() {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/actionnetwork/{tenant}/{token}", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		tenant, err := src.Authenticate(r, body)
+		tenant, reader, err := src.Authenticate(r) // before the body is read
+		if err != nil {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(reader)
 		if err != nil {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return

@@ -74,7 +74,7 @@ func FuzzAuthenticate(f *testing.F) {
 			if user != "" || pass != "" {
 				r.SetBasicAuth(user, pass)
 			}
-			got, err := a.Authenticate(r, nil)
+			got, err := a.Authenticate(r)
 			right := tenant == "acme" && tok == token ||
 				tenant == "locked" && tok == locked.Token && user == locked.Username && pass == locked.Password
 			if right != (err == nil) || (err == nil && got != tenant) {

@@ -2,6 +2,7 @@ package actionnetwork
 
 import (
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/donorsync/donorsync"
@@ -32,9 +33,15 @@ func NewSource(auth *Authenticator, opts Options) (*Source, error) {
 // Provider implements donorsync.Source.
 func (s *Source) Provider() string { return Provider }
 
-// Authenticate implements donorsync.Source: it checks the URL token.
-func (s *Source) Authenticate(r *http.Request, body []byte) (string, error) {
-	return s.auth.Authenticate(r, body)
+// Authenticate implements donorsync.Source: it checks the URL token (and
+// Basic Auth, when the credential has one) before the body is read, and
+// returns r.Body.
+func (s *Source) Authenticate(r *http.Request) (string, io.Reader, error) {
+	tenant, err := s.auth.Authenticate(r)
+	if err != nil {
+		return "", nil, err
+	}
+	return tenant, r.Body, nil
 }
 
 // Decode implements donorsync.Source: it parses the body and maps each

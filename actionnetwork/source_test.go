@@ -428,7 +428,7 @@ func TestTokens(t *testing.T) {
 		r := httptest.NewRequest(http.MethodPost, "/", nil)
 		r.SetPathValue("tenant", "t")
 		r.SetPathValue("token", tok)
-		_, err := auth.Authenticate(r, nil)
+		_, err := auth.Authenticate(r)
 		return err
 	}
 	if !errors.Is(check(a), donorsync.ErrUnauthorized) || check(b) != nil {

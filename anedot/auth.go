@@ -5,16 +5,15 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/internal/credset"
 )
 
@@ -67,13 +66,11 @@ func newSecret(token string) *secret {
 	return s
 }
 
-// mac writes the HMAC of body into out.
-func (s *secret) mac(body []byte, out *[sha256.Size]byte) {
+// hash returns an HMAC keyed with the secret, reset.
+func (s *secret) hash() hash.Hash {
 	h := s.pool.Get().(hash.Hash)
 	h.Reset()
-	h.Write(body)
-	h.Sum(out[:0])
-	s.pool.Put(h)
+	return h
 }
 
 // dummySecret is used for unknown tenants, so that they cost the same work
@@ -117,35 +114,37 @@ func (v *Authenticator) now() time.Time {
 	return time.Now()
 }
 
-// Authenticate checks the signature of body, as received in r, and
-// returns the tenant whose secret signed it, or an error wrapping
-// donorsync.ErrUnauthorized.
-func (v *Authenticator) Authenticate(r *http.Request, body []byte) (tenant string, err error) {
-	var got [sha256.Size]byte
+// Authenticate returns the tenant r is sent for and the reader to read
+// r.Body from: it computes, as the bytes go by, the HMAC of the body with
+// every secret of the tenant (or with a dummy secret, for an unknown
+// tenant), in one pass, and at the end of the body compares each with the
+// signature in constant time. When no live secret of the tenant signed
+// the body, the reader returns an error wrapping donorsync.ErrUnauthorized
+// in place of io.EOF; the tenant is vouched for only once the reader has
+// returned io.EOF. Every failure (no header, malformed hex, wrong length,
+// unknown tenant, wrong or expired secret) is found there, after the same
+// work.
+func (v *Authenticator) Authenticate(r *http.Request) (tenant string, body io.Reader) {
+	b := &signedBody{r: r.Body}
 	sig := r.Header.Get(SignatureHeader)
 	if len(sig) > 7 && (sig[:7] == "sha256=" || sig[:7] == "SHA256=") {
 		sig = sig[7:]
 	}
-	okHeader := 0
 	if len(sig) == hex.EncodedLen(sha256.Size) {
-		if _, err := hex.Decode(got[:], []byte(sig)); err == nil {
-			okHeader = 1
+		if _, err := hex.Decode(b.sig[:], []byte(sig)); err == nil {
+			b.okSig = 1
 		}
 	}
-
 	param := v.TenantParam
 	if param == "" {
 		param = "tenant"
 	}
-	var want [sha256.Size]byte
-	tenant, ok := v.secrets.Check(r.PathValue(param), v.now(), dummySecret, func(s *secret) int {
-		s.mac(body, &want)
-		return subtle.ConstantTimeCompare(got[:], want[:])
-	})
-	if !ok || okHeader != 1 {
-		return "", donorsync.ErrUnauthorized
+	tenant, b.secrets = v.secrets.Select(r.PathValue(param), v.now(), dummySecret, b.secretBuf[:0])
+	b.macs = b.macBuf[:0]
+	for _, s := range b.secrets {
+		b.macs = append(b.macs, s.Cred.hash())
 	}
-	return tenant, nil
+	return tenant, b
 }
 
 // Sign returns the signature Anedot sends for body with the given secret

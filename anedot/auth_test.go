@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -26,10 +27,16 @@ func verify(t testing.TB, v *anedot.Authenticator, path, sig string, body []byte
 	var tenant string
 	var err error
 	mux := http.NewServeMux()
-	handle := func(w http.ResponseWriter, r *http.Request) { tenant, err = v.Authenticate(r, body) }
+	handle := func(w http.ResponseWriter, r *http.Request) {
+		var reader io.Reader
+		tenant, reader = v.Authenticate(r)
+		if _, err = io.Copy(io.Discard, reader); err != nil {
+			tenant = ""
+		}
+	}
 	mux.HandleFunc("POST /webhooks/anedot/{tenant}", handle)
 	mux.HandleFunc("POST /single", handle)
-	r := httptest.NewRequest(http.MethodPost, path, nil)
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 	if sig != "" {
 		r.Header.Set(anedot.SignatureHeader, sig)
 	}
@@ -178,8 +185,12 @@ func BenchmarkVerify(b *testing.B) {
 	r := httptest.NewRequest(http.MethodPost, "/webhooks/anedot/acme", nil)
 	r.SetPathValue("tenant", "acme")
 	r.Header.Set(anedot.SignatureHeader, anedot.Sign(token, body))
+	br := bytes.NewReader(body)
+	r.Body = io.NopCloser(br)
 	verifyOnce := func() {
-		if _, err := v.Authenticate(r, body); err != nil {
+		br.Reset(body)
+		_, reader := v.Authenticate(r)
+		if _, err := io.Copy(io.Discard, reader); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -204,4 +215,34 @@ func BenchmarkVerify(b *testing.B) {
 		b.ReportMetric(interleave.Ratio(b, verifyOnce, hashOnce), "verify/sha256")
 	})
 	_ = sink
+}
+
+// TestAuthenticateWhileReading checks the signature over a body that
+// arrives a byte at a time, and only at its end.
+func TestAuthenticateWhileReading(t *testing.T) {
+	t.Parallel()
+	body := fixture(t, "donation_completed.json")
+	v, err := anedot.NewAuthenticator(anedot.Credential{Tenant: "acme", Token: token}, anedot.Credential{Tenant: "acme", Token: "second"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		sig  string
+		want error
+	}{
+		"signed by the second secret": {anedot.Sign("second", body), nil},
+		"signed by another":           {anedot.Sign("other", body), donorsync.ErrUnauthorized},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/webhooks/anedot/acme", iotest.OneByteReader(bytes.NewReader(body)))
+		r.SetPathValue("tenant", "acme")
+		r.Header.Set(anedot.SignatureHeader, tc.sig)
+		_, reader := v.Authenticate(r)
+		got, err := io.ReadAll(io.LimitReader(reader, int64(len(body))))
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%s: reading the body before its end: %d bytes, %v; want the body, no error yet", name, len(got), err)
+		}
+		if _, err := reader.Read(make([]byte, 1)); err != io.EOF && tc.want == nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("%s: at the end of the body: %v, want %v", name, err, map[bool]error{true: io.EOF, false: tc.want}[tc.want == nil])
+		}
+	}
 }

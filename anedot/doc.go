@@ -33,7 +33,8 @@
 // the hex HMAC-SHA256 of the raw body with the webhook's secret token. The
 // [Authenticator] verifies the raw bytes received, never re-serialised
 // JSON, against every live token of the tenant (a "sha256=" prefix is
-// accepted), in constant time; every failure gets the same 401. Rotate with
+// accepted), hashing them as they are read, in one pass, and comparing in
+// constant time at the end of the body; every failure gets the same 401. Rotate with
 // [Authenticator.Add] and auth.Expire(tenant, oldToken, when). [Sign] and
 // [NewRequest] sign test deliveries.
 //

@@ -27,8 +27,8 @@ func ExampleNewSource() {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhooks/anedot/{tenant}", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		tenant, err := src.Authenticate(r, body)
+		tenant, reader, _ := src.Authenticate(r)
+		body, err := io.ReadAll(reader) // checks the signature as it reads
 		if err != nil {
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return

@@ -2,6 +2,7 @@ package anedot
 
 import (
 	"errors"
+	"io"
 	"net/http"
 
 	"github.com/donorsync/donorsync"
@@ -50,10 +51,13 @@ func NewSource(auth *Authenticator, opts Options) (*Source, error) {
 // Provider implements donorsync.Source.
 func (s *Source) Provider() string { return Provider }
 
-// Authenticate implements donorsync.Source: it verifies the signature of
-// the raw body.
-func (s *Source) Authenticate(r *http.Request, body []byte) (string, error) {
-	return s.auth.Authenticate(r, body)
+// Authenticate implements donorsync.Source: it returns a reader over
+// r.Body that verifies the signature of the raw body as it is read, and
+// fails at its end when the signature does not match (see
+// Authenticator.Authenticate).
+func (s *Source) Authenticate(r *http.Request) (string, io.Reader, error) {
+	tenant, body := s.auth.Authenticate(r)
+	return tenant, body, nil
 }
 
 // Decode implements donorsync.Source: it parses the body with the Source's

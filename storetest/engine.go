@@ -26,8 +26,8 @@ type body struct {
 
 func (source) Provider() string { return "storetest" }
 
-func (source) Authenticate(*http.Request, []byte) (string, error) {
-	return "", donorsync.ErrUnauthorized
+func (source) Authenticate(*http.Request) (string, io.Reader, error) {
+	return "", nil, donorsync.ErrUnauthorized
 }
 
 func (source) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {

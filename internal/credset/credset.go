@@ -89,3 +89,38 @@ func (s *Set[C]) Check(name string, now time.Time, dummy C, check func(C) int) (
 	}
 	return tenant, match == 1
 }
+
+// Select resolves the tenant as Check does and appends to into its
+// credentials, expired or not, each with 1 in live when it is live at now
+// and 0 otherwise; for an unknown tenant it returns "" and dummy alone,
+// not live, so that checking what it returns costs the same either way.
+// It suits a check that must wait (for a body to be read) and so cannot
+// run under the Set's lock.
+func (s *Set[C]) Select(name string, now time.Time, dummy C, to []Live[C]) (tenant string, creds []Live[C]) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tenant = name
+	if tenant == "" && len(s.m) == 1 {
+		for t := range s.m {
+			tenant = t
+		}
+	}
+	list, known := s.m[tenant]
+	if !known {
+		return "", append(to, Live[C]{Cred: dummy})
+	}
+	for _, e := range list {
+		live := 1
+		if !e.expires.IsZero() && !now.Before(e.expires) {
+			live = 0
+		}
+		to = append(to, Live[C]{Cred: e.cred, Live: live})
+	}
+	return tenant, to
+}
+
+// Live is a credential returned by Select, with 1 in Live when it is live.
+type Live[C any] struct {
+	Cred C
+	Live int
+}

@@ -46,3 +46,21 @@ func TestSet(t *testing.T) {
 		t.Error("replaced credential rejected")
 	}
 }
+
+func TestSelect(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var s credset.Set[string]
+	eq := func(v string) func(string) bool { return func(c string) bool { return c == v } }
+	s.Put("a", "old", now, eq("old"))
+	s.Put("a", "new", time.Time{}, eq("new"))
+	tenant, creds := s.Select("", now, "dummy", nil)
+	want := []credset.Live[string]{{Cred: "old", Live: 0}, {Cred: "new", Live: 1}}
+	if tenant != "a" || len(creds) != 2 || creds[0] != want[0] || creds[1] != want[1] {
+		t.Errorf("Select = %q %v; want a %v", tenant, creds, want)
+	}
+	tenant, creds = s.Select("nobody", now, "dummy", nil)
+	if tenant != "" || len(creds) != 1 || creds[0] != (credset.Live[string]{Cred: "dummy"}) {
+		t.Errorf("unknown tenant: Select = %q %v; want the dummy alone, not live", tenant, creds)
+	}
+}

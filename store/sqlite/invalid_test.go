@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"database/sql"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -25,7 +26,7 @@ type giftSource struct{ gift donation.Donation }
 
 func (giftSource) Provider() string { return "test" }
 
-func (giftSource) Authenticate(*http.Request, []byte) (string, error) { return "t1", nil }
+func (giftSource) Authenticate(r *http.Request) (string, io.Reader, error) { return "t1", r.Body, nil }
 
 func (s giftSource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
 	c := &contact.Contact{Email: "i@example.org"}

@@ -1,0 +1,67 @@
+package anedot
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/credset"
+)
+
+// errSignature is every failure to authenticate a delivery: one error, so
+// that a caller learns nothing of its cause.
+var errSignature = fmt.Errorf("anedot: signature: %w", donorsync.ErrUnauthorized)
+
+// A signedBody reads a delivery's body and checks its signature as the
+// bytes go by: each chunk read is written to the HMAC of each secret, and
+// at the end the signature is compared with each, in constant time.
+type signedBody struct {
+	r       io.Reader
+	sig     [sha256.Size]byte // the signature sent
+	okSig   int               // 1 when the header held a well-formed signature
+	secrets []credset.Live[*secret]
+	macs    []hash.Hash // one per secret
+	err     error       // what the end of the body returned
+
+	// Room for the usual one or two secrets without another allocation.
+	secretBuf [2]credset.Live[*secret]
+	macBuf    [2]hash.Hash
+}
+
+// Read implements io.Reader. At the end of the body it returns io.EOF
+// when a live secret signed it, and errSignature otherwise.
+func (b *signedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	n, err := b.r.Read(p)
+	for _, h := range b.macs {
+		h.Write(p[:n])
+	}
+	if err == io.EOF {
+		err = b.verify()
+		b.err = err
+	}
+	return n, err
+}
+
+// verify compares the signature with the HMAC of every secret, and
+// returns the hashes to their pools.
+func (b *signedBody) verify() error {
+	var want [sha256.Size]byte
+	match := 0
+	for i, h := range b.macs {
+		h.Sum(want[:0])
+		match |= subtle.ConstantTimeCompare(b.sig[:], want[:]) & b.secrets[i].Live
+		b.secrets[i].Cred.pool.Put(h)
+		b.macs[i] = nil
+	}
+	b.macs = nil
+	if match&b.okSig != 1 {
+		return errSignature
+	}
+	return io.EOF
+}
