@@ -141,6 +141,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"LifecycleEveryOrder", testLifecycle},
 		{"ActivistEveryOrder", testActivist},
 		{"QueuedSameAsInline", testQueued},
+		{"HostileInput", testHostileInput},
 	}
 	for _, tt := range append(direct, engine...) {
 		t.Run(tt.name, func(t *testing.T) {
