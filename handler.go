@@ -195,10 +195,11 @@ func (h *Handler) release(n int64) {
 }
 
 // receive hands d to the Ingester, which returns by the deadline (counted
-// from ready, the end of the body's upload) even if
-// the store does not honour cancellation (its group commit waits for the
-// transaction or the deadline, whichever comes first). A panic (a Source's
-// decoder, met by one body) is answered as a delivery not journaled.
+// from ready, the end of the body's upload) even if the store does not
+// honour cancellation (its group commit waits for the transaction or the
+// deadline, whichever comes first). A panic in the store is answered as a
+// delivery not journaled; one in a Source's decoder never comes here (the
+// Ingester quarantines the delivery).
 func (h *Handler) receive(r *http.Request, ready time.Time, d *Delivery) (err error) {
 	defer func() {
 		if p := recover(); p != nil {

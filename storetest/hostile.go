@@ -193,6 +193,9 @@ func testHostileInput(t *testing.T, s donorsync.Store) {
 				t.Parallel()
 				tenant := newTenant("hostile")
 				w := newWire(t, s, c.provider, tenant, queued)
+				if c.handler != nil {
+					c.handler(w.handler)
+				}
 				var last string // the id of the last delivery journaled
 				for _, body := range c.bodies() {
 					last = w.checkAnswer(t, w.send(t, body, c.edit), c.status, body)

@@ -25,8 +25,10 @@ type hostileCase struct {
 	bodies func() [][]byte
 	// edit changes each request before it is sent; nil sends it as the
 	// platform would.
-	edit   func(r *http.Request)
-	status int
+	edit func(r *http.Request)
+	// handler changes the Handler's settings, when not nil.
+	handler func(h *donorsync.Handler)
+	status  int
 	// want is the status of the last delivery journaled; "" means that
 	// nothing may be journaled.
 	want donorsync.DeliveryStatus
@@ -232,6 +234,8 @@ func authCases() []hostileCase {
 			edit: func(r *http.Request) { r.Header.Set(anedot.SignatureHeader, anedot.Sign("other", adBody())) }, status: 401},
 		{name: "ab-slow-upload", provider: actblue.Provider, bodies: one(abBody()), edit: slowly,
 			status: 200, want: donorsync.Processed, check: amountIs("25.00")},
+		{name: "ab-bodies-in-flight-past-the-cap", provider: actblue.Provider, bodies: one(abBody()),
+			handler: func(h *donorsync.Handler) { h.MaxBytesInFlight = 100 }, status: 503},
 		{name: "ab-body-past-the-limit", provider: actblue.Provider,
 			bodies: func() [][]byte { return [][]byte{fill(`{"lineitems":[`, "{}", ",", "]}", mib+10)} }, status: 413},
 	}

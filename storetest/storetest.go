@@ -83,7 +83,15 @@ import (
 //     (LifecycleEveryOrder), and one person's records from Action Network
 //     and another platform (ActivistEveryOrder); the history journaled in
 //     queued mode and applied by Workers, in batches of several sizes,
-//     ends in the state inline mode reaches (QueuedSameAsInline).
+//     ends in the state inline mode reaches (QueuedSameAsInline);
+//   - hostile and odd input, through the real Handler of each platform,
+//     inline and queued: bodies built to cost time and memory, amounts,
+//     currencies, keys and ids spelt to alias others, values past what
+//     an index or encoding holds, placeholder phones, wrong credentials,
+//     a slow upload and a full cap on bodies in flight, each answered as
+//     it must be and leaving the journal and records it must: nothing
+//     stored wrongly, nothing quarantined retried, no 503 but from the
+//     cap (HostileInput).
 //
 // It checks the batch protocol (internal/batch) that the stores of this
 // module serve. A Tx of a store that declares batch mode, read ahead with
