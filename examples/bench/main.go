@@ -66,7 +66,7 @@ func main() {
 	flag.IntVar(&postgresQueue.workers, "postgres-workers", 2, "Workers applying the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
-	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, memory, and sqlite-drafts (end to end with drafts against without, run only when named)")
+	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, and sqlite-drafts (end to end with drafts against without, run only when named)")
 	flag.Parse()
 	debug.SetGCPercent(gogc)
 	if *cpuprofile != "" {
@@ -258,6 +258,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 
 	}
 
+	if part("attack") {
+		r, err := attackRows(ctx, dir, quiet, d)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+
 	if part("memory") {
 		// Memory over a soak at a steady rate.
 		st, err := sqlite.Open(ctx, filepath.Join(dir, "soak.db"), sqliteOptions())
@@ -275,7 +283,7 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		runtime.ReadMemStats(&after)
 		st.Close()
 		perReq := float64(after.TotalAlloc-before.TotalAlloc) / float64(max(soakRep.Sent, 1))
-		rows = append(rows, row{"Memory: bounded by in-flight requests × body limit; flat over a soak",
+		rows = append(rows, row{"Memory: flat over a soak",
 			fmt.Sprintf("RSS %s MiB over %v at 1,000/s (first → last, peak)", rssSummary(samples), (4 * d).Round(time.Second)),
 			fmt.Sprintf("%.1f KiB allocated per request, client included", perReq/1024), "", verdict(flat(samples))})
 	}
