@@ -2,6 +2,7 @@ package actblue_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -28,6 +29,7 @@ var places = fixtures.Places{
 func BenchmarkDecodeHostile(b *testing.B) {
 	src := newSource(b)
 	shapes := append([]fixtures.Shape{{Name: "normal", Body: fixture(b, "contribution.json")}}, fixtures.Hostile(places)...)
+	shapes = append(shapes, fixtures.Shape{Name: "copies", Body: []byte(copies(1000, 999))})
 	for _, s := range shapes {
 		b.Run(s.Name, func(b *testing.B) {
 			b.SetBytes(int64(len(s.Body)))
@@ -72,5 +74,35 @@ func TestParseReadsOneSpelling(t *testing.T) {
 	b, errB := actblue.Parse([]byte(`{"lineitems":[{"lineitemId":"99999999","amount":"50.0"}]}`))
 	if errA != nil || errB != nil || a.Key() != b.Key() || a.LineItems[0].Amount.Amount.String() != "50" {
 		t.Errorf("keys %q and %q, amount %v (%v, %v)", a.Key(), b.Key(), a.LineItems[0].Amount, errA, errB)
+	}
+}
+
+// copies is a small body whose line items would each carry a copy of
+// many refcodes and custom fields.
+func copies(items, fields int) string {
+	var refcodes, custom, lineitems []string
+	for i := range fields {
+		refcodes = append(refcodes, fmt.Sprintf(`"r%d":"x"`, i))
+		custom = append(custom, fmt.Sprintf(`{"label":"c%d","answer":"x"}`, i))
+	}
+	for i := range items {
+		lineitems = append(lineitems, fmt.Sprintf(`{"lineitemId":"%d","amount":"1"}`, i+1))
+	}
+	return `{"contribution":{"refcodes":{` + strings.Join(refcodes, ",") + `},"customFields":[` + strings.Join(custom, ",") +
+		`]},"lineitems":[` + strings.Join(lineitems, ",") + `]}`
+}
+
+// A body whose parts would be copied into each line item past the budget
+// of values is refused before they are copied; one within it decodes.
+func TestEventsRefuseCopiesPastTheBudget(t *testing.T) {
+	t.Parallel()
+	src := newSource(t)
+	_, err := src.Decode(&donorsync.Delivery{Tenant: "t", Body: []byte(copies(1000, 999))})
+	if !errors.Is(err, donorsync.ErrInvalid) || !strings.Contains(err.Error(), "field lineitems: more than 100000 values once the refcodes and custom fields are copied") {
+		t.Errorf("1,000 line items × 1,998 fields: %v; want the budget of values named", err)
+	}
+	dec, err := src.Decode(&donorsync.Delivery{Tenant: "t", Body: []byte(copies(100, 400))})
+	if err != nil || len(dec.Events) != 100 || len(dec.Events[99].Donation.Refcodes) != 400 {
+		t.Errorf("100 line items × 800 fields: %v, %d events", err, len(dec.Events))
 	}
 }

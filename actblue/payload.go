@@ -185,6 +185,13 @@ func (p *Payload) check() error {
 	if len(p.LineItems) == 0 {
 		return &flex.Error{Field: "lineitems", Value: "[]", Want: "at least one line item"}
 	}
+	// Each line item's donation carries a copy of the contribution's
+	// refcodes and custom fields: within the budget of values as copied,
+	// so that a small body cannot build a large payload.
+	c := &p.Contribution
+	if budget := flex.DefaultLimits().Values; len(p.LineItems)*(len(c.Refcodes)+len(c.CustomFields)+2) > budget {
+		return &flex.LimitError{Field: "lineitems", Limit: budget, What: "values once the refcodes and custom fields are copied to each line item"}
+	}
 	for i, li := range p.LineItems {
 		field := func(name string) string { return fmt.Sprintf("lineitems[%d].%s", i, name) }
 		if !li.LineItemID.Valid {

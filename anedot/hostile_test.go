@@ -2,6 +2,7 @@ package anedot_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -34,6 +35,7 @@ var places = fixtures.Places{
 func BenchmarkDecodeHostile(b *testing.B) {
 	src := newSource(b, anedot.Options{})
 	shapes := append([]fixtures.Shape{{Name: "normal", Body: fixture(b, "donation_completed.json")}}, fixtures.Hostile(places)...)
+	shapes = append(shapes, fixtures.Shape{Name: "copies", Body: []byte(copies(1000, 999))})
 	for _, s := range shapes {
 		b.Run(s.Name, func(b *testing.B) {
 			b.SetBytes(int64(len(s.Body)))
@@ -66,5 +68,35 @@ func TestParseRefusesHostileBodies(t *testing.T) {
 		if _, err := src.Decode(&donorsync.Delivery{Tenant: "acme", Body: []byte(body)}); !errors.Is(err, donorsync.ErrInvalid) {
 			t.Errorf("Decode(%.50s…): %v, want ErrInvalid", body, err)
 		}
+	}
+}
+
+// copies is a small submission whose donations would each carry a copy of
+// many custom fields.
+func copies(donations, fields int) string {
+	var custom, ds []string
+	for i := range fields {
+		custom = append(custom, fmt.Sprintf(`"c%d":"x"`, i))
+	}
+	for i := range donations {
+		ds = append(ds, fmt.Sprintf(`{"id":"%d","gross_amount":"1"}`, i+1))
+	}
+	return `{"event":"submission_created","payload":{"id":"s1","custom_field_responses":{` + strings.Join(custom, ",") +
+		`},"donations":[` + strings.Join(ds, ",") + `]}}`
+}
+
+// A submission whose custom fields would be copied into each donation's
+// event past the budget of values is refused before they are copied; one
+// within it decodes.
+func TestEventsRefuseCopiesPastTheBudget(t *testing.T) {
+	t.Parallel()
+	src := newSource(t, anedot.Options{})
+	_, err := src.Decode(&donorsync.Delivery{Tenant: "t", Body: []byte(copies(1000, 999))})
+	if !errors.Is(err, donorsync.ErrInvalid) || !strings.Contains(err.Error(), "field payload.donations: more than 100000 values once the custom fields are copied") {
+		t.Errorf("1,000 donations × 999 custom fields: %v; want the budget of values named", err)
+	}
+	dec, err := src.Decode(&donorsync.Delivery{Tenant: "t", Body: []byte(copies(100, 400))})
+	if err != nil || len(dec.Events) != 100 || len(dec.Events[99].Contact.Custom) != 400 {
+		t.Errorf("100 donations × 400 custom fields: %v, %d events", err, len(dec.Events))
 	}
 }

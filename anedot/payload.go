@@ -315,6 +315,11 @@ func (s *Submission) events(event string) ([]donation.Event, error) {
 		return nil, missing("id", "the submission id")
 	}
 	at := sourceTime(s.UpdatedAt, s.CreatedAt)
+	// Each donation's event carries a copy of the person, custom fields
+	// included: within the budget of values as copied.
+	if budget := flex.DefaultLimits().Values; len(s.Donations)*(len(s.CustomFieldResponses)+1) > budget {
+		return nil, &flex.LimitError{Field: "payload.donations", Limit: budget, What: "values once the custom fields are copied to each donation"}
+	}
 	person := s.Person.contact(s.CustomFieldResponses)
 	if len(s.Donations) == 0 {
 		return []donation.Event{{At: at, Contact: person}}, nil
