@@ -2,6 +2,7 @@ package donorsync
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,8 +33,13 @@ type journalJob struct {
 	deferred bool
 }
 
-// maxGroup bounds a batch, so that one transaction stays short.
-const maxGroup = 256
+// maxGroup and maxGroupBytes bound a batch, so that one transaction stays
+// short, and so that the bodies a transaction holds while a store stalls
+// are bounded however many senders retry.
+const (
+	maxGroup      = 256
+	maxGroupBytes = 8 << 20
+)
 
 // journalGrouped records d as it is (its Status set by the caller) in a
 // group commit, applying events too when apply is set, and returns once
@@ -55,10 +61,38 @@ func (g *Ingester) journalGrouped(ctx context.Context, d *Delivery, events []don
 	case err := <-job.done:
 		return err
 	case <-ctx.Done():
-		// The batch may still commit it: the sender, told to retry, then
-		// gets a duplicate.
+		// Still queued, it is dropped, with its body; taken by a batch, it
+		// may still commit: the sender, told to retry, then gets a
+		// duplicate.
+		c.drop(job)
 		return ctx.Err()
 	}
+}
+
+// drop takes job out of the queue, if it is still there.
+func (c *committer) drop(job *journalJob) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := slices.Index(c.queue, job); i >= 0 {
+		c.queue = slices.Delete(c.queue, i, i+1)
+	}
+}
+
+// take removes the next batch from the queue: its share of the queue
+// where several leaders commit at once, within maxGroup and maxGroupBytes
+// (but at least one job).
+func (c *committer) take() []*journalJob {
+	n := min(len(c.queue), maxGroup, (len(c.queue)+c.leaders-1)/c.leaders)
+	size := 0
+	for i, j := range c.queue[:n] {
+		if size += len(j.d.Body); size > maxGroupBytes && i > 0 {
+			n = i
+			break
+		}
+	}
+	batch := c.queue[:n:n]
+	c.queue = c.queue[n:]
+	return batch
 }
 
 // commitGroups commits queued jobs, a batch per transaction, until the
@@ -68,10 +102,8 @@ func (g *Ingester) commitGroups() {
 	c := &g.group
 	for {
 		c.mu.Lock()
-		n := min(len(c.queue), maxGroup, (len(c.queue)+c.leaders-1)/c.leaders)
-		batch := c.queue[:n:n]
-		c.queue = c.queue[n:]
-		if n == 0 {
+		batch := c.take()
+		if len(batch) == 0 {
 			c.leaders--
 			c.mu.Unlock()
 			return

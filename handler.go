@@ -74,7 +74,11 @@ type Handler struct {
 	// none, at most MaxBodyBytes) before its body is read, until it is
 	// answered, and a request that does not fit is answered 503 at once.
 	// 0 means DefaultMaxBytesInFlight, or MaxBodyBytes when that is
-	// larger; a negative value means no cap.
+	// larger; a negative value means no cap. (A delivery answered 503
+	// while the store stalls may still be held by a transaction in
+	// progress, at most 8 MiB of bodies per transaction.) Requests to a
+	// source that signs bodies are read before they can be refused: set
+	// the server's ReadTimeout, so that slow uploads cannot hold the cap.
 	MaxBytesInFlight int64
 
 	// RetryAfter is sent with 503 responses; 0 means 30 seconds.
@@ -93,9 +97,10 @@ type Handler struct {
 	// value means no deadline.
 	Deadline time.Duration
 
-	// Logger receives one record per request (tenant, provider, delivery
-	// id and key, size, outcome, latency; never credentials or donor
-	// data), and the summaries above. Nil means slog.Default().
+	// Logger receives one record per delivery journaled (tenant,
+	// provider, delivery id and key, size, outcome, latency; never
+	// credentials or donor data), and the refusals and summaries above.
+	// Nil means slog.Default().
 	Logger *slog.Logger
 
 	inFlight atomic.Int64 // bytes reserved by bodies in flight
