@@ -53,7 +53,7 @@ func TestMoneyRejects(t *testing.T) {
 	for _, in := range []string{`"abc"`, `"1e5"`, `"--1"`, `"$"`, `"€5"`, `"1.2.3"`, `true`, `{}`, `[]`, `"12 USD"`,
 		// A comma only separates thousands: a decimal comma, or commas
 		// anywhere else, would change the amount if they were dropped.
-		`"12,50"`, `"1,2,3,4.5"`, `"1,25"`, `"1,2500"`, `",100"`, `"100,"`, `"1,000.0,0"`, `"1234,567"`, `"1,,000"`} {
+		`"12,50"`, `"1,2,3,4.5"`, `"1,25"`, `"1,2500"`, `",100"`, `"100,"`, `"1,000.0,0"`, `"1234,567"`, `"1,,000"`, `"0,123"`, `"00,123"`, `"-0,500"`} {
 		var m flex.Money
 		err := json.Unmarshal([]byte(in), &m)
 		if err == nil {

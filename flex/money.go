@@ -88,15 +88,16 @@ func ParseMoney(s string) (decimal.Decimal, bool) {
 }
 
 // thousands reports whether the commas of s separate thousands: the
-// integer part is 1 to 3 digits, then groups of a comma and 3 digits, and
-// the fraction has none.
+// integer part is 1 to 3 digits, the first not 0 ("0,123" is a decimal
+// comma, not 123), then groups of a comma and 3 digits, and the fraction
+// has none.
 func thousands(s string) bool {
 	whole, frac, _ := strings.Cut(s, ".")
 	if strings.IndexByte(frac, ',') >= 0 {
 		return false
 	}
 	groups := strings.Split(whole, ",")
-	if len(groups[0]) < 1 || len(groups[0]) > 3 {
+	if len(groups[0]) < 1 || len(groups[0]) > 3 || (len(groups) > 1 && groups[0][0] == '0') {
 		return false
 	}
 	for _, g := range groups[1:] {

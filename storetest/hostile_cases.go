@@ -138,6 +138,8 @@ func moneyCases() []hostileCase {
 			status: 200, want: donorsync.Quarantined, errHas: []string{"amount"}},
 		{name: "ab-commas-everywhere", provider: actblue.Provider, bodies: amount(`"1,2,3,4.5"`),
 			status: 200, want: donorsync.Quarantined, errHas: []string{"amount"}},
+		{name: "ab-decimal-comma-after-zero", provider: actblue.Provider, bodies: amount(`"0,123"`),
+			status: 200, want: donorsync.Quarantined, errHas: []string{"amount"}, check: noDonation},
 		{name: "ab-thousands-separator", provider: actblue.Provider, bodies: amount(`"1,234.50"`),
 			status: 200, want: donorsync.Processed, check: amountIs("1234.50")},
 		{name: "ab-amount-kept-exact", provider: actblue.Provider, bodies: amount(`"25.775"`),
