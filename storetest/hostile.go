@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
@@ -63,7 +64,11 @@ func newWire(t *testing.T, s donorsync.Store, provider, tenant string, queued bo
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.handler = &donorsync.Handler{Source: src, Ingester: newIngester(s), Queued: queued, Logger: newIngester(s).Logger}
+	// A deadline far from any store's commit, near enough that a body
+	// that costs decoding seconds fails: a case about the deadline sets
+	// its own.
+	w.handler = &donorsync.Handler{Source: src, Ingester: newIngester(s), Queued: queued, Logger: newIngester(s).Logger,
+		Deadline: 2 * time.Second}
 	route := "POST /webhooks/" + provider + "/{tenant}"
 	if provider == actionnetwork.Provider {
 		route += "/{token}"

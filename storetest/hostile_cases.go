@@ -235,6 +235,7 @@ func authCases() []hostileCase {
 		{name: "ad-wrong-signature", provider: anedot.Provider, bodies: one(adBody()),
 			edit: func(r *http.Request) { r.Header.Set(anedot.SignatureHeader, anedot.Sign("other", adBody())) }, status: 401},
 		{name: "ab-slow-upload", provider: actblue.Provider, bodies: one(abBody()), edit: slowly,
+			handler: func(h *donorsync.Handler) { h.Deadline = donorsync.DefaultDeadline },
 			status: 200, want: donorsync.Processed, check: amountIs("25.00")},
 		{name: "ab-bodies-in-flight-past-the-cap", provider: actblue.Provider, bodies: one(abBody()),
 			handler: func(h *donorsync.Handler) { h.MaxBytesInFlight = 100 }, status: 503},
