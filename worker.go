@@ -269,8 +269,8 @@ func (w *Worker) oneByOne(ctx context.Context) (int, error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		// An outcome could not be stored: those claims lapse and another
-		// attempt follows.
-		g.logger().LogAttrs(ctx, slog.LevelError, "donorsync: worker", slog.String("error", err.Error()))
+		// attempt follows; Run logs the failure once while it lasts.
+		return len(claimed), fmt.Errorf("donorsync: store outcomes: %w", err)
 	}
 	return len(claimed), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,5 +66,46 @@ func TestWorkerLogsAnOutageOnce(t *testing.T) {
 	}
 	if n := len(rec.records); n != 2 {
 		t.Errorf("%d lines logged in all, want 2", n)
+	}
+}
+
+// outcomeStore claims deliveries but cannot store what became of them.
+type outcomeStore struct{ *memstore.Store }
+
+func (s outcomeStore) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.Store.Update(ctx, func(tx donorsync.Tx) error { return fn(outcomeTx{tx}) })
+}
+
+type outcomeTx struct{ donorsync.Tx }
+
+func (outcomeTx) UpdateDelivery(context.Context, *donorsync.Delivery) error {
+	return errors.New("disk full")
+}
+
+// A Worker that cannot store outcomes says so: RunOnce returns the error,
+// and Run logs it once while it lasts, not once a round.
+func TestWorkerReportsOutcomesNotStored(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	store := outcomeStore{memstore.New()}
+	g := &donorsync.Ingester{Store: store, Logger: slog.New(rec)}
+	if err := g.Enqueue(t.Context(), giftSource(), &donorsync.Delivery{Tenant: "t1", Body: []byte("g1")}); err != nil {
+		t.Fatal(err)
+	}
+	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{giftSource()}, Poll: time.Millisecond, Lease: time.Millisecond}
+	if _, err := w.RunOnce(t.Context()); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("RunOnce: %v; want the outcome's error", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_ = w.Run(ctx)
+	errorLines := 0
+	for _, r := range rec.records {
+		if r.Level >= slog.LevelError {
+			errorLines++
+		}
+	}
+	if errorLines != 1 {
+		t.Errorf("%d lines at Error over many rounds; want 1", errorLines)
 	}
 }
