@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -123,6 +124,12 @@ func costCases() []hostileCase {
 				return [][]byte{abBody("$phone", strings.Repeat(`{"a":`, 100_000)+"1"+strings.Repeat("}", 100_000))}
 			},
 			status: 200, want: donorsync.Quarantined},
+		{name: "ab-refcodes-copied-to-1000-line-items", provider: actblue.Provider,
+			bodies: func() [][]byte { return [][]byte{abCopies(1000, 999)} },
+			status: 200, want: donorsync.Quarantined, errHas: []string{"lineitems", "copied"}},
+		{name: "ab-refcodes-copied-within-the-budget", provider: actblue.Provider,
+			bodies: func() [][]byte { return [][]byte{abCopies(20, 400)} },
+			status: 200, want: donorsync.Processed},
 		{name: "ad-many-keys", provider: anedot.Provider,
 			bodies: func() [][]byte { return [][]byte{manyKeys(`{"event":"donation_completed","payload":{`, "}}", mib-1)} },
 			status: 200, want: donorsync.Quarantined},
@@ -236,7 +243,7 @@ func authCases() []hostileCase {
 			edit: func(r *http.Request) { r.Header.Set(anedot.SignatureHeader, anedot.Sign("other", adBody())) }, status: 401},
 		{name: "ab-slow-upload", provider: actblue.Provider, bodies: one(abBody()), edit: slowly,
 			handler: func(h *donorsync.Handler) { h.Deadline = donorsync.DefaultDeadline },
-			status: 200, want: donorsync.Processed, check: amountIs("25.00")},
+			status:  200, want: donorsync.Processed, check: amountIs("25.00")},
 		{name: "ab-bodies-in-flight-past-the-cap", provider: actblue.Provider, bodies: one(abBody()),
 			handler: func(h *donorsync.Handler) { h.MaxBytesInFlight = 100 }, status: 503},
 		{name: "ab-body-past-the-limit", provider: actblue.Provider,
@@ -315,4 +322,20 @@ func amounts(st *state) []string {
 		out = append(out, d.ExternalID+":"+d.Amount.String())
 	}
 	return out
+}
+
+// abCopies is an ActBlue contribution of items line items, with fields
+// refcodes and as many custom fields, each copied to every line item.
+func abCopies(items, fields int) []byte {
+	var refcodes, custom, lineitems []string
+	for i := range fields {
+		refcodes = append(refcodes, fmt.Sprintf(`"r%d":"x"`, i))
+		custom = append(custom, fmt.Sprintf(`{"label":"c%d","answer":"x"}`, i))
+	}
+	for i := range items {
+		lineitems = append(lineitems, fmt.Sprintf(`{"lineitemId":"%d","amount":"1","paidAt":"2021-11-02T09:15:01"}`, i+1))
+	}
+	return []byte(`{"donor":{"firstname":"Ana","lastname":"Lopez","email":"ana@example.org"},` +
+		`"contribution":{"createdAt":"2021-11-02T09:15:00","orderNumber":"AB1","status":"approved","refcodes":{` +
+		strings.Join(refcodes, ",") + `},"customFields":[` + strings.Join(custom, ",") + `]},"lineitems":[` + strings.Join(lineitems, ",") + `]}`)
 }
