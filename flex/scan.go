@@ -1,5 +1,7 @@
 package flex
 
+import "encoding/binary"
+
 // The scanners below read one token each, in loops that keep the input
 // and the offset in locals and write the offset back once, and check the
 // budgets of a token once, from its length, rather than byte by byte.
@@ -74,6 +76,10 @@ func (d *Decoder) scanString() (int, strFlags, error) {
 	var flags strFlags
 	i := start + 1
 	for i < len(s) {
+		if i+8 <= len(s) && plain8(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+			continue
+		}
 		switch byteClass[s[i]] {
 		case plainByte:
 			i++
@@ -102,6 +108,26 @@ func (d *Decoder) scanString() (int, strFlags, error) {
 	}
 	return 0, 0, d.syntax("unexpected end of input in a string")
 }
+
+// Words of eight bytes, each the byte given.
+const (
+	ones   = 0x0101010101010101
+	highs  = 0x8080808080808080
+	quotes = '"' * ones
+	slashs = '\\' * ones
+)
+
+// plain8 reports whether the eight bytes of x are all plainByte: none is
+// below 0x20 or above 0x7e, nor a quote or a backslash.
+func plain8(x uint64) bool {
+	control := x - 0x20*ones // borrows into the high bit of bytes below 0x20
+	other := x + ones        // carries into the high bit of 0x7f
+	return (control|other|x|zeroByte(x^quotes)|zeroByte(x^slashs))&highs == 0
+}
+
+// zeroByte sets the high bit of the first zero byte of x (and maybe of
+// bytes after it).
+func zeroByte(x uint64) uint64 { return (x - ones) &^ x }
 
 // escape checks the escape at data[i], a backslash, and returns its
 // length, or why it is invalid.
