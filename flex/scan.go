@@ -1,6 +1,9 @@
 package flex
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // The scanners below read one token each, in loops that keep the input
 // and the offset in locals and write the offset back once, and check the
@@ -76,9 +79,13 @@ func (d *Decoder) scanString() (int, strFlags, error) {
 	var flags strFlags
 	i := start + 1
 	for i < len(s) {
-		if i+8 <= len(s) && plain8(binary.LittleEndian.Uint64(s[i:])) {
-			i += 8
-			continue
+		if i+8 <= len(s) {
+			m := special8(binary.LittleEndian.Uint64(s[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) / 8 // to the first byte not plain
 		}
 		switch byteClass[s[i]] {
 		case plainByte:
@@ -117,12 +124,14 @@ const (
 	slashs = '\\' * ones
 )
 
-// plain8 reports whether the eight bytes of x are all plainByte: none is
-// below 0x20 or above 0x7e, nor a quote or a backslash.
-func plain8(x uint64) bool {
+// special8 returns x, eight bytes of a string in the order read, with
+// the high bit of its first byte that is not plainByte set, and no bit of
+// the bytes before it set: 0 when all eight are plain. Bytes after the
+// first may be marked or not.
+func special8(x uint64) uint64 {
 	control := x - 0x20*ones // borrows into the high bit of bytes below 0x20
 	other := x + ones        // carries into the high bit of 0x7f
-	return (control|other|x|zeroByte(x^quotes)|zeroByte(x^slashs))&highs == 0
+	return (control | other | x | zeroByte(x^quotes) | zeroByte(x^slashs)) & highs
 }
 
 // zeroByte sets the high bit of the first zero byte of x (and maybe of

@@ -2,12 +2,14 @@ package flex
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"testing"
 )
 
-// plain8 agrees with byteClass for every byte at every place of a word,
-// among plain bytes and after a byte that borrows or carries.
-func TestPlain8(t *testing.T) {
+// special8 finds the first byte that byteClass does not call plain, for
+// every byte at every place of a word, among plain bytes and after bytes
+// that borrow or carry.
+func TestSpecial8(t *testing.T) {
 	t.Parallel()
 	for _, fill := range []byte{'a', ' ', '~', 0x00, 0xff} {
 		for c := range 256 {
@@ -17,12 +19,15 @@ func TestPlain8(t *testing.T) {
 					b[i] = fill
 				}
 				b[at] = byte(c)
-				want := true
-				for _, x := range b {
-					want = want && byteClass[x] == plainByte
+				want := 8
+				for i, x := range b {
+					if byteClass[x] != plainByte {
+						want = i
+						break
+					}
 				}
-				if got := plain8(binary.LittleEndian.Uint64(b[:])); got != want {
-					t.Fatalf("plain8(%q) = %v, want %v", b, got, want)
+				if got := bits.TrailingZeros64(special8(binary.LittleEndian.Uint64(b[:]))) / 8; got != want {
+					t.Fatalf("special8(%q): first byte not plain at %d, want %d", b, got, want)
 				}
 			}
 		}
