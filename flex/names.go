@@ -107,7 +107,7 @@ func (d *Decoder) Object(names *Names, fn func(d *Decoder, name string) error) e
 	}
 	r := objectReader{m: newMatcher(names)}
 	var buf [4]uint64 // the bitset, for up to 256 keys of names
-	seen := buf[:0]
+	var seen []uint64
 	if w := names.words(); w <= len(buf) {
 		seen = buf[:w]
 	} else {

@@ -110,10 +110,16 @@ func (d *Decoder) scanString() (int, strFlags, error) {
 		}
 	}
 	d.pos = i
-	if i < len(data) {
-		return 0, 0, d.overLimit(limit(d.Limits.String, defaultLimits.String), "bytes in a string")
+	return 0, 0, d.unclosed()
+}
+
+// unclosed returns the error for a string not closed at d.pos: over the
+// String budget, or at the end of the input.
+func (d *Decoder) unclosed() error {
+	if d.pos < len(d.data) {
+		return d.overLimit(limit(d.Limits.String, defaultLimits.String), "bytes in a string")
 	}
-	return 0, 0, d.syntax("unexpected end of input in a string")
+	return d.syntax("unexpected end of input in a string")
 }
 
 // Words of eight bytes, each the byte given.
