@@ -179,3 +179,72 @@ func TestRenamedFieldOnce(t *testing.T) {
 		}
 	}
 }
+
+// Map refuses a key that is not text as sent, which made valid could
+// become another key of the object, and takes two keys that decode alike
+// for one key written twice.
+func TestMapRefusesKeysNotTextAndDuplicates(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		`{"a\u0000":1}`:             `field a: invalid value "a\u0000": want a key of valid UTF-8`,
+		`{"a":1,"a\u0000":2}`:       `field a: invalid value "a\u0000"`,
+		"{\"a\xff\":1}":             "field a\uFFFD: invalid value \"a\xff\"",
+		`{"\ud800":1}`:              `field ` + "\uFFFD" + `: invalid value "\ud800"`,
+		`{"\ufffd":1}`:              `invalid value "\ufffd"`,
+		`{"a":1,"\u0061":2}`:        `field a: invalid value "\u0061": want each key at most once`,
+		`{"é":1,"\u00e9":2}`:        `field é: invalid value "\u00e9": want each key at most once`,
+		`{"x":{"k":{"b\u0000":1}}}`: `field x.k.b: invalid value`,
+	} {
+		var read func(d *flex.Decoder, key string) error
+		read = func(d *flex.Decoder, _ string) error {
+			if d.Peek() == '{' {
+				return d.Map(read)
+			}
+			return d.Skip()
+		}
+		err := flex.NewDecoder([]byte(in)).Map(read)
+		var fe *flex.Error
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want a *flex.Error containing %q", in, err, want)
+		}
+	}
+	var m map[string]string
+	if err := flex.NewDecoder([]byte(`{"é":1,"a b":"2","\u00e8":3}`)).TextMap(&m); err != nil ||
+		!maps.Equal(m, map[string]string{"é": "1", "a b": "2", "è": "3"}) {
+		t.Errorf("TextMap: %v (%v)", m, err)
+	}
+}
+
+// Object refuses a key written twice whether it is known or not, whether
+// the object starts as the last one read did or not, and whatever the
+// number of names.
+func TestObjectDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	many := make([]string, 300)
+	var all strings.Builder
+	for i := range many {
+		many[i] = fmt.Sprintf("n%d", i)
+		fmt.Fprintf(&all, `"n%d":%d,`, i, i)
+	}
+	manyNames := flex.NewNames(many...)
+	small := flex.NewNames("a", "b")
+	for _, tt := range []struct {
+		names   *flex.Names
+		in, err string
+	}{
+		{small, `{"a":1,"u":2,"b":3}`, ""},
+		{small, `{"a":1,"u":2,"b":3}`, ""}, // as the last one
+		{small, `{"a":1,"u":2,"u":3}`, "field u: invalid value"},
+		{small, `{"a":1,"u":2,"b":3,"a":4}`, "field a: invalid value"},
+		{small, `{"u":1,"a":2,"\u0061":3}`, "field a: invalid value"},
+		{small, `{"a":1,"u":2,"v":3,"\u0075":4}`, "field u: invalid value"},
+		{manyNames, `{` + all.String() + `"x":0}`, ""},
+		{manyNames, `{` + all.String() + `"n299":0}`, "field n299: invalid value"},
+		{manyNames, `{"n70":0,"n1":0,"n70":1}`, "field n70: invalid value"},
+	} {
+		err := flex.NewDecoder([]byte(tt.in)).Object(tt.names, func(d *flex.Decoder, _ string) error { return d.Skip() })
+		if (tt.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.err+` "`) {
+			t.Errorf("%.40s: %v, want %q", tt.in, err, tt.err)
+		}
+	}
+}

@@ -265,7 +265,7 @@ func FuzzMoney(f *testing.F) {
 		// A comma that is kept out of the amount separates thousands:
 		// dropping it changes the digits' places in no other way.
 		if s := string(data); strings.Contains(s, ",") {
-			whole, _, _ := strings.Cut(strings.TrimSpace(strings.Trim(s, `"`)), ".")
+			whole, _, _ := strings.Cut(strings.TrimSpace(strings.Trim(strings.TrimSpace(s), `"`)), ".")
 			groups := strings.Split(whole, ",")
 			for _, g := range groups[1:] {
 				if len(g) != 3 {

@@ -73,17 +73,3 @@ func wholeNumber(s string) bool {
 	}
 	return true
 }
-
-// plainID reports whether b, the text of a JSON string, is an id as it is:
-// printable ASCII without escapes or surrounding spaces.
-func plainID(b []byte) bool {
-	if b[0] == ' ' || b[len(b)-1] == ' ' {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 || c >= 0x7f || c == '\\' {
-			return false
-		}
-	}
-	return true
-}

@@ -56,11 +56,12 @@ func (d *Decoder) keySet() *keySet {
 	return ks
 }
 
-// add records the key whose raw text is d.data[start:end] and reports
-// whether the object already had it. A trusted key is known to differ
-// from those before it: it is recorded, not compared (nor hashed).
-func (ks *keySet) add(data []byte, start, end int, trusted bool) bool {
-	k := keyRef{start: start, end: end, escaped: bytes.IndexByte(data[start:end], '\\') >= 0}
+// add records the key whose raw text is data[start:end], with escapes
+// when escaped, and reports whether the object already had it. A trusted
+// key is known to differ from those before it: it is recorded, not
+// compared (nor hashed).
+func (ks *keySet) add(data []byte, start, end int, escaped, trusted bool) bool {
+	k := keyRef{start: start, end: end, escaped: escaped}
 	if trusted {
 		ks.keys = append(ks.keys, k)
 		return false
