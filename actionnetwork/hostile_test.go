@@ -62,3 +62,35 @@ func TestParseRefusesHostileBodies(t *testing.T) {
 		}
 	}
 }
+
+// A resource without identifiers takes its id from the last segment of
+// its self link, in one spelling: a link with NUL is refused, and one
+// that ends with a slash gives no id (never the segment before it).
+func TestLinkIDsHaveOneSpelling(t *testing.T) {
+	t.Parallel()
+	body := func(self string) []byte {
+		return []byte(`[{"osdi:donation":{"amount":"1","_links":{"self":{"href":"` + self + `"}}}}]`)
+	}
+	if _, err := actionnetwork.Parse(body(`https://actionnetwork.org/api/v2/donations/7400\u00000004`)); err == nil ||
+		!strings.Contains(err.Error(), "href") {
+		t.Errorf("a link with NUL: %v; want an error naming it", err)
+	}
+	for self, want := range map[string]string{
+		"https://actionnetwork.org/api/v2/donations/74000004":  "74000004",
+		"https://actionnetwork.org/api/v2/donations/74000004/": "",
+		"https://actionnetwork.org/api/v2/donations/":          "",
+	} {
+		p, err := actionnetwork.Parse(body(self))
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := p.Events()
+		got := ""
+		if err == nil && len(events) == 1 && events[0].Donation != nil {
+			got = events[0].Donation.ExternalID
+		}
+		if got != want {
+			t.Errorf("self %s: donation id %q (%v); want %q", self, got, err, want)
+		}
+	}
+}

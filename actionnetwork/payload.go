@@ -2,7 +2,6 @@ package actionnetwork
 
 import (
 	"fmt"
-	"path"
 	"strings"
 	"time"
 
@@ -186,10 +185,14 @@ func (r *Resource) id() string {
 	if id := actionNetworkID(r.Identifiers); id != "" {
 		return id
 	}
-	if self := r.Links["self"]; self != "" {
-		return path.Base(self)
-	}
-	return ""
+	return lastSegment(r.Links["self"])
+}
+
+// lastSegment returns what follows the last slash of a link: one
+// spelling, "" for a link that ends with a slash (path.Base would read
+// ".../donations/" as "donations", and ".../7/" as "7").
+func lastSegment(link string) string {
+	return link[strings.LastIndexByte(link, '/')+1:]
 }
 
 // activistID returns the Action Network id of the resource's person, from
@@ -200,7 +203,7 @@ func (r *Resource) activistID() string {
 	case r.PersonID.Valid:
 		return r.PersonID.Value
 	case r.Links["osdi:person"] != "":
-		return path.Base(r.Links["osdi:person"])
+		return lastSegment(r.Links["osdi:person"])
 	case r.Person != nil:
 		return actionNetworkID(r.Person.Identifiers)
 	}

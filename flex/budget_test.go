@@ -2,6 +2,7 @@ package flex_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -154,6 +155,26 @@ func TestUnmarshalKeepsBudgetsAndRefusesDuplicates(t *testing.T) {
 		var b body
 		if err := flex.Unmarshal([]byte(in), &b); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Unmarshal(%.60s…): %v, want an error containing %q", in, err, want)
+		}
+	}
+}
+
+// A string with NUL or invalid UTF-8 is refused, not cleaned into the
+// spelling of another value.
+func TestStringRefusesNULAndInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	for in, ok := range map[string]bool{
+		`"a\u0000b@example.org"`: false,
+		"\"a\xffb\"":             false,
+		`"a\u00e9b"`:             true,
+		`" José "`:               true,
+		`"\ud800"`:               true, // a lone surrogate: encoding/json's U+FFFD, as sent
+	} {
+		var v struct{ S flex.String }
+		err := flex.Unmarshal([]byte(`{"S":`+in+`}`), &v)
+		var fe *flex.Error
+		if ok != (err == nil) || (err != nil && (!errors.As(err, &fe) || fe.Field != "S")) {
+			t.Errorf("%s: %v (value %q); want accepted %v, or an error naming S", in, err, v.S.Value, ok)
 		}
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // An Error reports a JSON value that does not have the expected form.
@@ -126,7 +127,7 @@ func want(t reflect.Type) string {
 	case reflect.TypeFor[ID]():
 		return `an id: a whole number such as 99999999 (no fraction, exponent or sign), or a string without control characters, NUL or invalid UTF-8`
 	case reflect.TypeFor[String]():
-		return "a string, number or boolean"
+		return "a string, number or boolean, of valid UTF-8 without NUL"
 	}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array:
@@ -207,10 +208,13 @@ func (s *String) UnmarshalJSON(data []byte) error {
 		return nil
 	}
 	v, _, ok := text(data)
-	if !ok {
+	// NUL and invalid UTF-8 are refused rather than dropped or replaced,
+	// so that no two spellings read as one value ("a\u0000b@example.org"
+	// is not ab@example.org).
+	if !ok || !utf8.Valid(data) || strings.IndexByte(v, 0) >= 0 {
 		return typeError(data, reflect.TypeFor[String]())
 	}
-	v = sanitize(strings.TrimSpace(v))
+	v = strings.TrimSpace(v)
 	*s = String{Value: v, Valid: v != ""}
 	return nil
 }

@@ -191,6 +191,10 @@ func idCases() []hostileCase {
 			status: 200, want: donorsync.Quarantined, errHas: []string{"lineitemId"}, check: noDonation},
 		{name: "ab-id-invalid-utf8", provider: actblue.Provider, bodies: id("\"7400\xff0004\""),
 			status: 200, want: donorsync.Quarantined, errHas: []string{"lineitemId"}, check: noDonation},
+		{name: "ab-email-with-nul", provider: actblue.Provider, bodies: one(abBody("$email", `"ana\u0000@example.org"`)),
+			status: 200, want: donorsync.Quarantined, errHas: []string{"donor.email"}, check: noDonation},
+		{name: "ab-name-invalid-utf8", provider: actblue.Provider, bodies: one(abBody("$first", "\"An\xffa\"")),
+			status: 200, want: donorsync.Quarantined, errHas: []string{"donor.firstname"}, check: noDonation},
 		{name: "ab-placeholder-phone-matches-nobody", provider: actblue.Provider,
 			bodies: func() [][]byte {
 				return [][]byte{
