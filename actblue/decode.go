@@ -3,8 +3,9 @@ package actblue
 import "github.com/donorsync/donorsync/flex"
 
 // The decoders below read a payload in one pass with flex.Decoder. They
-// give the same result as encoding/json with the struct tags of the payload
-// types (a fuzz test holds them to it) in a fraction of the time.
+// give the same result as flex.Unmarshal with the struct tags of the
+// payload types, but for keys in another case, which they skip (a fuzz
+// test holds them to it), in a fraction of the time.
 
 var payloadNames = flex.NewNames("donor", "contribution", "lineitems", "form")
 

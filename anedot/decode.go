@@ -10,8 +10,9 @@ import (
 )
 
 // The decoders below read a delivery in one pass with flex.Decoder. With
-// the standard templates they give the same result as encoding/json with
-// the struct tags of the payload types (a fuzz test holds them to it); a
+// the standard templates they give the same result as flex.Unmarshal with
+// the struct tags of the payload types, but for keys in another case,
+// which they skip (a fuzz test holds them to it); a
 // Source's Options.Rename adds the account's names for attributes.
 
 // templates are the attribute names of the three templates, the standard
