@@ -20,6 +20,14 @@ type entry[C any] struct {
 	expires time.Time
 }
 
+// live is 1 when the credential has not expired at now, 0 otherwise.
+func (e entry[C]) live(now time.Time) int {
+	if !e.expires.IsZero() && !now.Before(e.expires) {
+		return 0
+	}
+	return 1
+}
+
 // Put adds c for tenant, replacing the credentials for which same
 // reports true. A zero expires means never.
 func (s *Set[C]) Put(tenant string, c C, expires time.Time, same func(C) bool) {
@@ -68,26 +76,29 @@ func (s *Set[C]) Expire(tenant string, at time.Time, match func(C) bool) bool {
 func (s *Set[C]) Check(name string, now time.Time, dummy C, check func(C) int) (tenant string, ok bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	tenant = name
-	if tenant == "" && len(s.m) == 1 {
-		for t := range s.m {
-			tenant = t
-		}
-	}
-	list, known := s.m[tenant]
+	tenant, list, known := s.resolve(name)
 	if !known {
 		check(dummy)
 		return "", false
 	}
 	match := 0
 	for _, e := range list {
-		live := 1
-		if !e.expires.IsZero() && !now.Before(e.expires) {
-			live = 0
-		}
-		match |= check(e.cred) & live
+		match |= check(e.cred) & e.live(now)
 	}
 	return tenant, match == 1
+}
+
+// resolve returns the tenant name stands for (the only tenant when name
+// is empty) and its credentials; the caller holds s.mu.
+func (s *Set[C]) resolve(name string) (tenant string, list []entry[C], known bool) {
+	tenant = name
+	if tenant == "" && len(s.m) == 1 {
+		for t := range s.m {
+			tenant = t
+		}
+	}
+	list, known = s.m[tenant]
+	return tenant, list, known
 }
 
 // Select resolves the tenant as Check does and appends to into its
@@ -99,22 +110,12 @@ func (s *Set[C]) Check(name string, now time.Time, dummy C, check func(C) int) (
 func (s *Set[C]) Select(name string, now time.Time, dummy C, to []Live[C]) (tenant string, creds []Live[C]) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	tenant = name
-	if tenant == "" && len(s.m) == 1 {
-		for t := range s.m {
-			tenant = t
-		}
-	}
-	list, known := s.m[tenant]
+	tenant, list, known := s.resolve(name)
 	if !known {
 		return "", append(to, Live[C]{Cred: dummy})
 	}
 	for _, e := range list {
-		live := 1
-		if !e.expires.IsZero() && !now.Before(e.expires) {
-			live = 0
-		}
-		to = append(to, Live[C]{Cred: e.cred, Live: live})
+		to = append(to, Live[C]{Cred: e.cred, Live: e.live(now)})
 	}
 	return tenant, to
 }
