@@ -28,15 +28,7 @@ var places = fixtures.Places{
 func BenchmarkDecodeHostile(b *testing.B) {
 	src := newSource(b)
 	shapes := append([]fixtures.Shape{{Name: "normal", Body: fixture(b, "donation.json")}}, fixtures.Hostile(places)...)
-	for _, s := range shapes {
-		b.Run(s.Name, func(b *testing.B) {
-			b.SetBytes(int64(len(s.Body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = src.Decode(&donorsync.Delivery{Tenant: "acme", Body: s.Body})
-			}
-		})
-	}
+	fixtures.BenchDecode(b, src, "acme", shapes)
 }
 
 // Each refused body is an error naming the field and the budget or the

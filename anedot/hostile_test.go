@@ -36,15 +36,7 @@ func BenchmarkDecodeHostile(b *testing.B) {
 	src := newSource(b, anedot.Options{})
 	shapes := append([]fixtures.Shape{{Name: "normal", Body: fixture(b, "donation_completed.json")}}, fixtures.Hostile(places)...)
 	shapes = append(shapes, fixtures.Shape{Name: "copies", Body: []byte(copies(1000, 999))})
-	for _, s := range shapes {
-		b.Run(s.Name, func(b *testing.B) {
-			b.SetBytes(int64(len(s.Body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = src.Decode(&donorsync.Delivery{Tenant: "acme", Body: s.Body})
-			}
-		})
-	}
+	fixtures.BenchDecode(b, src, "acme", shapes)
 }
 
 // Each refused body is an error naming the field and the budget or the
