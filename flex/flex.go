@@ -11,6 +11,8 @@
 //
 // An identifier is an ID, which has one spelling per value: a whole
 // number or a clean string, never 99999999.0, 1.5e3 or a string with NUL.
+// No string is cleaned into another's spelling: NUL and invalid UTF-8 are
+// refused, in a String and in an object's key alike.
 //
 // A Decoder reads a body in one pass within the budgets of Limits
 // (nesting, elements of an array and keys of an object, digits of a
