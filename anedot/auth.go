@@ -126,7 +126,10 @@ func (v *Authenticator) now() time.Time {
 // work.
 func (v *Authenticator) Authenticate(r *http.Request) (tenant string, body io.Reader) {
 	b := &signedBody{r: r.Body}
-	sig := r.Header.Get(SignatureHeader)
+	var sig string
+	if v := r.Header[SignatureHeader]; len(v) > 0 { // the name is canonical: no need to canonicalise it again
+		sig = v[0]
+	}
 	if len(sig) > 7 && (sig[:7] == "sha256=" || sig[:7] == "SHA256=") {
 		sig = sig[7:]
 	}
