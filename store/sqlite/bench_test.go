@@ -64,7 +64,7 @@ func benchmarkWorkerApply(b *testing.B, cache int) {
 	for i := range total {
 		body := bytes.ReplaceAll(template, []byte("Peter.Gibbons@Initech.example"), fmt.Appendf(nil, "donor%d@example.org", i%1000))
 		body = bytes.ReplaceAll(body, []byte(`"lineitemId": 99999999`), fmt.Appendf(nil, `"lineitemId": %d`, i+1))
-		body = bytes.ReplaceAll(body, []byte(`"phone": "(589) 742-7087 x5082"`), fmt.Appendf(nil, `"phone": "512555%04d"`, i%1000))
+		body = bytes.ReplaceAll(body, []byte(`"phone": "(589) 742-7087 x5082"`), fmt.Appendf(nil, `"phone": "512730%04d"`, i%1000))
 		wg.Add(1)
 		go func() { // concurrent, so that the backlog is journaled in groups
 			defer wg.Done()

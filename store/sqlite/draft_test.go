@@ -31,7 +31,7 @@ func gifts(t *testing.T, n, donors int) [][]byte {
 	for i := range out {
 		body := bytes.ReplaceAll(template, []byte("Peter.Gibbons@Initech.example"), fmt.Appendf(nil, "donor%d@example.org", i%donors))
 		body = bytes.ReplaceAll(body, []byte(`"lineitemId": 99999999`), fmt.Appendf(nil, `"lineitemId": %d`, i+1))
-		out[i] = bytes.ReplaceAll(body, []byte(`"phone": "(589) 742-7087 x5082"`), fmt.Appendf(nil, `"phone": "512555%04d"`, i))
+		out[i] = bytes.ReplaceAll(body, []byte(`"phone": "(589) 742-7087 x5082"`), fmt.Appendf(nil, `"phone": "512730%04d"`, i))
 	}
 	return out
 }

@@ -116,7 +116,7 @@ func (g *Generator) Next() []Delivery {
 
 func actblueBody(id int64, donor int, refund string) []byte {
 	return fmt.Appendf(nil, `{"donor":{"firstname":"Load","lastname":"Donor%d","addr1":"%d Main St","city":"Austin","state":"TX","zip":"78701",
-"country":"US","email":"donor%d@load.example","phone":"512555%04d","employerData":{"employer":"Load Co","occupation":"Tester"}},
+"country":"US","email":"donor%d@load.example","phone":"512730%04d","employerData":{"employer":"Load Co","occupation":"Tester"}},
 "contribution":{"createdAt":"2024-06-07T15:49:32-04:00","orderNumber":"AB%d","contributionForm":"load","refcodes":{"refcode":"load"},
 "recurringPeriod":"once","recurringDuration":0,"isPaypal":false,"isMobile":true,"isExpress":false,"withExpressLane":false,"status":"approved","customFields":[]},
 "lineitems":[{"sequence":0,"entityId":99999,"fecId":"C00999999","committeeName":"Load Committee","amount":"25.00",
