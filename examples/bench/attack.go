@@ -41,8 +41,12 @@ type attackOutcome struct {
 }
 
 func (o attackOutcome) String() string {
-	return fmt.Sprintf("peak RSS %.0f MiB; p99 %.1f ms, max %.1f ms; %d sent, %d answered, %d non-2xx %v, %d transport errors",
-		o.peak, ms(o.normal.P99), ms(o.normal.Max), o.normal.Sent, o.normal.Answered, o.normal.Answered-o.normal.OK, o.normal.Codes, o.normal.Errors)
+	codes := ""
+	if len(o.normal.Codes) > 0 {
+		codes = fmt.Sprint(" ", o.normal.Codes)
+	}
+	return fmt.Sprintf("peak RSS %.0f MiB; p99 %.1f ms, max %.1f ms; %d sent, %d answered, %d non-2xx%s, %d transport errors",
+		o.peak, ms(o.normal.P99), ms(o.normal.Max), o.normal.Sent, o.normal.Answered, o.normal.Answered-o.normal.OK, codes, o.normal.Errors)
 }
 
 // attackRows measures the receiver at attackRate alone, beside floods of

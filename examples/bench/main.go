@@ -258,14 +258,6 @@ func run(ctx context.Context, out string, d time.Duration) error {
 
 	}
 
-	if part("attack") {
-		r, err := attackRows(ctx, dir, quiet, d)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-
 	if part("memory") {
 		// Memory over a soak at a steady rate.
 		st, err := sqlite.Open(ctx, filepath.Join(dir, "soak.db"), sqliteOptions())
@@ -286,6 +278,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		rows = append(rows, row{"Memory: flat over a soak",
 			fmt.Sprintf("RSS %s MiB over %v at 1,000/s (first → last, peak)", rssSummary(samples), (4 * d).Round(time.Second)),
 			fmt.Sprintf("%.1f KiB allocated per request, client included", perReq/1024), "", verdict(flat(samples))})
+	}
+
+	if part("attack") {
+		r, err := attackRows(ctx, dir, quiet, d)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
 	}
 
 	return write(out, rows, notes, d)
