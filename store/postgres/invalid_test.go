@@ -5,34 +5,17 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/donorsync/donorsync"
-	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/fixtures"
 	"github.com/donorsync/donorsync/store/postgres"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/shopspring/decimal"
 )
-
-// giftSource decodes every delivery into one gift, keyed by the body.
-type giftSource struct{ gift donation.Donation }
-
-func (giftSource) Provider() string { return "test" }
-
-func (giftSource) Authenticate(r *http.Request) (string, io.Reader, error) { return "t1", r.Body, nil }
-
-func (s giftSource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
-	c := &contact.Contact{Email: "i@example.org"}
-	c.Normalize()
-	g := s.gift
-	return donorsync.Decoded{Key: string(d.Body), Events: []donation.Event{{At: time.Now(), Contact: c, Donation: &g}}}, nil
-}
 
 // sqlState returns the SQLSTATE err carries, or "".
 func sqlState(err error) string {
@@ -93,29 +76,8 @@ func TestEngineQuarantinesWhatPostgreSQLRefuses(t *testing.T) {
 	t.Parallel()
 	_, pool := freshSchema(t)
 	s := newStore(t, pool())
-	g := &donorsync.Ingester{Store: s, Logger: slog.New(slog.DiscardHandler)}
 	// Within the engine's bounds, refused by the database: text with a
 	// NUL byte.
-	src := giftSource{donation.Donation{ExternalID: "g\x001", Amount: decimal.New(5, 0), Currency: "USD"}}
-	inline := &donorsync.Delivery{Tenant: "t1", Body: []byte("inline")}
-	if err := g.Receive(t.Context(), src, inline); err != nil || inline.Status != donorsync.Quarantined {
-		t.Errorf("Receive: %v, status %s, error %q; want quarantined", err, inline.Status, inline.Error)
-	}
-	queued := &donorsync.Delivery{Tenant: "t1", Body: []byte("queued")}
-	if err := g.Enqueue(t.Context(), src, queued); err != nil {
-		t.Fatal(err)
-	}
-	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}}
-	if _, err := w.Drain(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	var got *donorsync.Delivery
-	err := s.View(t.Context(), func(tx donorsync.Tx) error {
-		var err error
-		got, err = tx.Delivery(t.Context(), "t1", queued.ID)
-		return err
-	})
-	if err != nil || got.Status != donorsync.Quarantined || got.Attempts != 1 {
-		t.Errorf("after the Worker: %s after %d attempts, error %q, %v; want quarantined after 1 attempt", got.Status, got.Attempts, got.Error, err)
-	}
+	src := fixtures.GiftSource{Gift: donation.Donation{ExternalID: "g\x001", Amount: decimal.New(5, 0), Currency: "USD"}}
+	fixtures.QuarantinedAtOnce(t, s, src, "")
 }

@@ -3,9 +3,6 @@ package sqlite_test
 import (
 	"database/sql"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -13,27 +10,13 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
-	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/donation"
+	"github.com/donorsync/donorsync/internal/fixtures"
 	"github.com/donorsync/donorsync/store/sqlite"
 	"github.com/shopspring/decimal"
 	driver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
-
-// giftSource decodes every delivery into one gift, keyed by the body.
-type giftSource struct{ gift donation.Donation }
-
-func (giftSource) Provider() string { return "test" }
-
-func (giftSource) Authenticate(r *http.Request) (string, io.Reader, error) { return "t1", r.Body, nil }
-
-func (s giftSource) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
-	c := &contact.Contact{Email: "i@example.org"}
-	c.Normalize()
-	g := s.gift
-	return donorsync.Decoded{Key: string(d.Body), Events: []donation.Event{{At: time.Now(), Contact: c, Donation: &g}}}, nil
-}
 
 // limited returns a Store on one connection whose strings and blobs may
 // be at most 4,000 bytes long: over that, SQLite answers SQLITE_TOOBIG.
@@ -96,31 +79,9 @@ func TestRefusedValuesMatchErrInvalid(t *testing.T) {
 func TestEngineQuarantinesWhatSQLiteRefuses(t *testing.T) {
 	t.Parallel()
 	s := limited(t)
-	g := &donorsync.Ingester{Store: s, Logger: slog.New(slog.DiscardHandler)}
 	// Within the engine's bounds, over the database's: its record is
 	// too long a string.
-	src := giftSource{donation.Donation{ExternalID: "g1", Amount: decimal.New(5, 0), Currency: "USD",
+	src := fixtures.GiftSource{Gift: donation.Donation{ExternalID: "g1", Amount: decimal.New(5, 0), Currency: "USD",
 		Custom: map[string]string{"note": strings.Repeat("n", 5000)}}}
-	inline := &donorsync.Delivery{Tenant: "t1", Body: []byte("inline")}
-	if err := g.Receive(t.Context(), src, inline); err != nil || inline.Status != donorsync.Quarantined ||
-		!strings.Contains(inline.Error, "string or blob too big") {
-		t.Errorf("Receive: %v, status %s, error %q; want quarantined", err, inline.Status, inline.Error)
-	}
-	queued := &donorsync.Delivery{Tenant: "t1", Body: []byte("queued")}
-	if err := g.Enqueue(t.Context(), src, queued); err != nil {
-		t.Fatal(err)
-	}
-	w := &donorsync.Worker{Ingester: g, Sources: []donorsync.Source{src}}
-	if _, err := w.Drain(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	var got *donorsync.Delivery
-	err := s.View(t.Context(), func(tx donorsync.Tx) error {
-		var err error
-		got, err = tx.Delivery(t.Context(), "t1", queued.ID)
-		return err
-	})
-	if err != nil || got.Status != donorsync.Quarantined || got.Attempts != 1 || !strings.Contains(got.Error, "string or blob too big") {
-		t.Errorf("after the Worker: %+v, %v; want quarantined after 1 attempt", got, err)
-	}
+	fixtures.QuarantinedAtOnce(t, s, src, "string or blob too big")
 }
