@@ -56,8 +56,10 @@ const DefaultMaxBytesInFlight = 64 << 20
 // timer armed by the first rejection after a summary writes the next
 // one, so no count is lost. A store that cannot journal is logged at
 // Error when the first request fails, and at Warn with the number of
-// requests refused and the duration when a delivery is journaled again;
-// the requests between are logged at Debug.
+// requests refused and the duration when a delivery is journaled a
+// second or more after the last refusal (refusals mixed with successes,
+// from a store that answers some requests in time, are one outage); the
+// requests between are logged at Debug.
 //
 // Set Source and Ingester; other fields are optional. A Handler is safe
 // for concurrent use; do not copy it or change its fields while it

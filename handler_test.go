@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/internal/lograte"
 	"github.com/donorsync/donorsync/memstore"
 )
 
@@ -262,6 +263,13 @@ func TestStoreOutageIsLoggedOnce(t *testing.T) {
 	}
 	store.fail.Store(false)
 	if w := post(h, strings.NewReader("g1"), "secret"); w.Code != http.StatusOK {
+		t.Fatalf("store back: answer %d, want 200", w.Code)
+	}
+	if end := rec.lines("donorsync: store journals deliveries again"); len(end) != 0 {
+		t.Errorf("the outage ended at the first success after a failure; want it to wait for %v without one", lograte.DefaultQuiet)
+	}
+	time.Sleep(lograte.DefaultQuiet)
+	if w := post(h, strings.NewReader("g2"), "secret"); w.Code != http.StatusOK {
 		t.Fatalf("store back: answer %d, want 200", w.Code)
 	}
 	var errs, warns int

@@ -60,14 +60,46 @@ func TestStreak(t *testing.T) {
 	if starts != 1 {
 		t.Errorf("100 failures started %d runs, want 1", starts)
 	}
-	ended, n, lasted := s.Succeed(now.Add(6 * time.Second))
-	if !ended || n != 100 || lasted != 6*time.Second {
-		t.Errorf("Succeed = %v, %d, %v; want true, 100, 6s", ended, n, lasted)
+	s.Fail(now.Add(6 * time.Second))
+	if ended, _, _ := s.Succeed(now.Add(6*time.Second + lograte.DefaultQuiet/2)); ended {
+		t.Error("a success within Quiet of the last failure ended the run")
 	}
-	if ended, _, _ := s.Succeed(now); ended {
+	ended, n, lasted := s.Succeed(now.Add(6*time.Second + lograte.DefaultQuiet))
+	if !ended || n != 101 || lasted != 6*time.Second {
+		t.Errorf("Succeed = %v, %d, %v; want true, 101, 6s", ended, n, lasted)
+	}
+	if ended, _, _ := s.Succeed(now.Add(time.Minute)); ended {
 		t.Error("a second success ended a run again")
 	}
 	if !s.Fail(now) {
 		t.Error("a failure after the run did not start a new one")
+	}
+}
+
+// Failures mixed with successes, as from a store that answers some
+// requests in time and not others, are one run: one line at its start
+// and one at its end, not a pair each.
+func TestStreakOfMixedAnswers(t *testing.T) {
+	t.Parallel()
+	var s lograte.Streak
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	starts, ends := 0, 0
+	for i := range 1000 {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		if i%2 == 0 && s.Fail(at) {
+			starts++
+		}
+		if ended, _, _ := s.Succeed(at); i%2 == 1 && ended {
+			ends++
+		}
+	}
+	if ended, n, _ := s.Succeed(now.Add(time.Second + 2*time.Second)); ended {
+		ends++
+		if n != 500 {
+			t.Errorf("the run held %d failures, want 500", n)
+		}
+	}
+	if starts != 1 || ends != 1 {
+		t.Errorf("1,000 answers, every other one failing: %d starts, %d ends; want 1 and 1", starts, ends)
 	}
 }
