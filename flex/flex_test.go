@@ -205,6 +205,12 @@ func TestUSEastern(t *testing.T) {
 		{wall(2005, 4, 3, 3, 0), 4 * time.Hour},    // old rules: first Sunday of April
 		{wall(2005, 10, 30, 2, 0), 5 * time.Hour},  // old rules: last Sunday of October
 		{wall(2005, 10, 29, 12, 0), 4 * time.Hour}, // the day before
+		{wall(2024, 3, 10, 2, 30), 5 * time.Hour},  // in the hour skipped in spring: standard time
+		{wall(2024, 11, 3, 1, 30), 4 * time.Hour},  // in the hour repeated in autumn: its first occurrence
+		{wall(1974, 1, 10, 12, 0), 4 * time.Hour},  // daylight time all winter, by the Emergency Daylight Saving Time Act
+		{wall(1975, 3, 1, 12, 0), 4 * time.Hour},   // from February 23 that year
+		{wall(1986, 4, 20, 12, 0), 5 * time.Hour},  // the last Sunday of April, before 1987
+		{wall(1945, 1, 10, 12, 0), 4 * time.Hour},  // war time
 	}
 	for _, tt := range tests {
 		if got := flex.USEastern(tt.wall); !got.Equal(tt.wall.Add(tt.off)) {

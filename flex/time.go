@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	_ "time/tzdata" // America/New_York where the system has no zone database
 )
 
 // Time is an instant sent as a JSON string in one of the forms platforms
@@ -115,38 +116,39 @@ func (t Time) Wall(zone func(wall time.Time) time.Time) time.Time {
 }
 
 // USEastern maps a wall-clock time in US Eastern time (its fields given in
-// UTC) to the instant it names, following the US daylight-saving rules in
-// force since 1987 without needing a time zone database. A wall time that
-// falls in the hour skipped in spring is read as standard time; one in the
-// repeated hour of autumn as daylight time.
+// UTC) to the instant it names, by the rules of the America/New_York zone
+// of the time zone database: the system's, or the copy this package
+// embeds (time/tzdata) where the system has none. A wall time in the hour
+// skipped in spring is read as standard time (02:30 as 03:30 daylight
+// time); one in the hour repeated in autumn as daylight time, its first
+// occurrence.
 func USEastern(wall time.Time) time.Time {
-	const est, edt = 5 * time.Hour, 4 * time.Hour
-	y := wall.Year()
-	var start, end time.Time
-	if y >= 2007 {
-		start = nthSunday(y, time.March, 2)
-		end = nthSunday(y, time.November, 1)
-	} else {
-		start = nthSunday(y, time.April, 1)
-		end = lastSunday(y, time.October)
+	// Since 1883 the zone's offsets are -4 h (daylight, war and peace
+	// time) and -5 h (standard).
+	daylight, standard := wall.Add(4*time.Hour), wall.Add(5*time.Hour)
+	if shows(daylight, wall) {
+		return daylight // also the first occurrence of a repeated hour
 	}
-	start = start.Add(2 * time.Hour) // 02:00 local standard time
-	end = end.Add(2 * time.Hour)     // 02:00 local daylight time
-	if !wall.Before(start.Add(time.Hour)) && wall.Before(end) {
-		return wall.Add(edt)
-	}
-	return wall.Add(est)
+	return standard // or, in the hour skipped in spring, read as standard
 }
 
-// nthSunday returns midnight (UTC fields) of the n-th Sunday of a month.
-func nthSunday(year int, month time.Month, n int) time.Time {
-	d := time.Date(year, month, 1, 0, 0, 0, 0, time.UTC)
-	offset := (7 - int(d.Weekday())) % 7
-	return d.AddDate(0, 0, offset+7*(n-1))
+// shows reports whether the instant t reads as the wall clock wall (its
+// fields given in UTC) in US Eastern time.
+func shows(t, wall time.Time) bool {
+	l := t.In(eastern)
+	y, mo, d := l.Date()
+	wy, wmo, wd := wall.Date()
+	return y == wy && mo == wmo && d == wd && l.Hour() == wall.Hour() && l.Minute() == wall.Minute()
 }
 
-// lastSunday returns midnight (UTC fields) of the last Sunday of a month.
-func lastSunday(year int, month time.Month) time.Time {
-	d := time.Date(year, month+1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
-	return d.AddDate(0, 0, -int(d.Weekday()))
+// eastern is America/New_York.
+var eastern = loadEastern()
+
+func loadEastern() *time.Location {
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		// Unreachable: time/tzdata is embedded.
+		panic("flex: America/New_York: " + err.Error())
+	}
+	return loc
 }
