@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/donorsync/donorsync/actblue/reports/reportstest"
@@ -66,3 +67,10 @@ func collect(c *Client, typ Type, from, to time.Time) ([]Row, error) {
 }
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// newServer starts a fake of the API, closed when t ends.
+func newServer(t *testing.T, opts reportstest.Options) *reportstest.Server {
+	srv := reportstest.New(opts)
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -95,7 +95,7 @@ func TestRowsMemoryIsFlat(t *testing.T) {
 		t.Skip("200,000 rows")
 	}
 	const n = 200_000
-	srv := reportstest.New(t, reportstest.Options{
+	srv := newServer(t, reportstest.Options{
 		CSV: func(reportstest.Report) io.Reader { return reportstest.Paid(n) },
 	})
 	c, _ := newClient(srv)

@@ -49,19 +49,22 @@ func day(t time.Time) time.Time {
 func (c *Client) report(ctx context.Context, typ Type, start, end time.Time, yield func(Row, error) bool) bool {
 	id, err := c.request(ctx, typ, start, end)
 	if err != nil {
-		return yield(Row{}, err) && false
+		yield(Row{}, err)
+		return false
 	}
 	for fresh := 1; ; fresh++ {
 		link, err := c.await(ctx, id)
 		if err != nil {
-			return yield(Row{}, err) && false
+			yield(Row{}, err)
+			return false
 		}
 		body, err := c.download(ctx, link)
 		if errors.Is(err, errExpired) && fresh < c.attempts() {
 			continue // poll again for a fresh link
 		}
 		if err != nil {
-			return yield(Row{}, err) && false
+			yield(Row{}, err)
+			return false
 		}
 		defer body.Close()
 		for row, err := range Read(body) {

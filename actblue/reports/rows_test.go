@@ -27,7 +27,7 @@ var odd = reportstest.CSV(
 
 func TestRowsReadsAnOddReport(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{
+	srv := newServer(t, reportstest.Options{
 		Polls: 3,
 		CSV:   func(reportstest.Report) io.Reader { return strings.NewReader(odd) },
 	})
@@ -70,7 +70,7 @@ func TestRowsReadsAnOddReport(t *testing.T) {
 
 func TestRowsSplitsLongRanges(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{})
+	srv := newServer(t, reportstest.Options{})
 	c, _ := newClient(srv)
 	from, to := date(2023, 1, 1), date(2024, 6, 1) // 517 days
 	if _, err := collect(c, Refunded, from, to); err != nil {
@@ -94,7 +94,7 @@ func TestRowsSplitsLongRanges(t *testing.T) {
 
 func TestRowsPollsAgainForAFreshLink(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{
+	srv := newServer(t, reportstest.Options{
 		Expired: 2,
 		CSV:     func(reportstest.Report) io.Reader { return strings.NewReader(odd) },
 	})
@@ -136,7 +136,7 @@ func TestRowsErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := reportstest.New(t, tt.opts)
+			srv := newServer(t, tt.opts)
 			c, _ := newClient(srv)
 			c.Secret = tt.secret
 			_, err := collect(c, Paid, tt.from, tt.to)

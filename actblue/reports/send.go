@@ -68,7 +68,7 @@ func statusError(op string, resp *http.Response) *StatusError {
 
 // backoff is the wait after the failed try number attempt (from 0):
 // Backoff doubled at each try, capped at MaxBackoff, of which a random
-// half is kept (jitter); no less than Retry-After in seconds.
+// half is kept (jitter); no less than Retry-After (at most an hour).
 func (c *Client) backoff(attempt int, retryAfter string) time.Duration {
 	base := orDefault(c.Backoff, 2*time.Second)
 	ceiling := orDefault(c.MaxBackoff, 2*time.Minute)
@@ -77,10 +77,20 @@ func (c *Client) backoff(attempt int, retryAfter string) time.Duration {
 		d = base << attempt
 	}
 	d = d/2 + rand.N(d/2+1)
-	if s, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && s > 0 {
-		d = max(d, min(time.Duration(s)*time.Second, time.Hour))
+	return max(d, min(c.retryAfter(retryAfter), time.Hour))
+}
+
+// retryAfter is the wait a Retry-After header asks for: seconds or an
+// HTTP date. Zero when there is none.
+func (c *Client) retryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if s, err := strconv.Atoi(v); err == nil {
+		return time.Duration(s) * time.Second
 	}
-	return d
+	if t, err := http.ParseTime(v); err == nil {
+		return t.Sub(c.now())
+	}
+	return 0
 }
 
 // errExpired is the answer of a download link that no longer works.

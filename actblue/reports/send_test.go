@@ -12,7 +12,7 @@ import (
 
 func TestRowsHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{Polls: 3, Limit: 2, RetryAfter: "60"})
+	srv := newServer(t, reportstest.Options{Polls: 3, Limit: 2, RetryAfter: "60"})
 	c, clk := newClient(srv)
 	if _, err := collect(c, Paid, date(2024, 1, 1), date(2024, 2, 1)); err != nil {
 		t.Fatal(err)
@@ -30,7 +30,7 @@ func TestRowsHonoursRetryAfter(t *testing.T) {
 
 func TestRowsBacksOffOnUnavailable(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{Unavailable: 3})
+	srv := newServer(t, reportstest.Options{Unavailable: 3})
 	c, clk := newClient(srv)
 	c.Backoff, c.MaxBackoff = time.Second, 3*time.Second
 	if _, err := collect(c, Paid, date(2024, 1, 1), date(2024, 2, 1)); err != nil {
@@ -50,7 +50,7 @@ func TestRowsBacksOffOnUnavailable(t *testing.T) {
 
 func TestRowsGivesUpAfterAttempts(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{Unavailable: 100})
+	srv := newServer(t, reportstest.Options{Unavailable: 100})
 	c, _ := newClient(srv)
 	c.Attempts = 4
 	_, err := collect(c, Paid, date(2024, 1, 1), date(2024, 2, 1))
@@ -65,7 +65,7 @@ func TestRowsGivesUpAfterAttempts(t *testing.T) {
 
 func TestRowsKeepsToTheBudget(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{Polls: 20})
+	srv := newServer(t, reportstest.Options{Polls: 20})
 	c, clk := newClient(srv)
 	c.Budget, c.PollInterval = 4, time.Second
 	if _, err := collect(c, Paid, date(2024, 1, 1), date(2024, 2, 1)); err != nil {
@@ -86,7 +86,7 @@ func TestRowsKeepsToTheBudget(t *testing.T) {
 
 func TestRowsStopsWithTheContext(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{Polls: 1000})
+	srv := newServer(t, reportstest.Options{Polls: 1000})
 	c, clk := newClient(srv)
 	ctx, cancel := context.WithCancel(context.Background())
 	sleep := clk.sleep
@@ -109,7 +109,7 @@ func TestRowsStopsWithTheContext(t *testing.T) {
 
 func TestDownloadSendsNoCredential(t *testing.T) {
 	t.Parallel()
-	srv := reportstest.New(t, reportstest.Options{})
+	srv := newServer(t, reportstest.Options{})
 	c, _ := newClient(srv)
 	c.init()
 	link, err := c.await(context.Background(), mustRequest(t, c))
@@ -136,4 +136,22 @@ func mustRequest(t *testing.T, c *Client) string {
 		t.Fatal(err)
 	}
 	return id
+}
+
+func TestRetryAfter(t *testing.T) {
+	t.Parallel()
+	c := &Client{Backoff: time.Millisecond, MaxBackoff: time.Millisecond}
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c.now = clk.now
+	for v, want := range map[string]time.Duration{
+		"30":                            30 * time.Second,
+		"Thu, 01 Jan 2026 00:02:00 GMT": 2 * time.Minute,
+		"86400":                         time.Hour, // at most
+		"soon":                          time.Millisecond,
+		"":                              time.Millisecond,
+	} {
+		if got := c.backoff(0, v); got < want/2 || got > want {
+			t.Errorf("backoff with Retry-After %q = %v, want %v", v, got, want)
+		}
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -58,6 +57,7 @@ type Report struct {
 type Server struct {
 	URL  string
 	opts Options
+	srv  *httptest.Server
 
 	mu       sync.Mutex
 	reports  []Report
@@ -69,8 +69,8 @@ type Server struct {
 	calls    int      // API requests
 }
 
-// New starts a Server, closed when t ends.
-func New(t testing.TB, opts Options) *Server {
+// New starts a Server. Close it when done.
+func New(opts Options) *Server {
 	if opts.UUID == "" && opts.Secret == "" {
 		opts.UUID, opts.Secret = "uuid", "secret"
 	}
@@ -82,11 +82,13 @@ func New(t testing.TB, opts Options) *Server {
 	mux.HandleFunc("POST /api/v1/csvs", s.guard(s.create))
 	mux.HandleFunc("GET /api/v1/csvs/{id}", s.guard(s.poll))
 	mux.HandleFunc("GET /download/{token}", s.download)
-	hs := httptest.NewServer(s.log(mux))
-	t.Cleanup(hs.Close)
-	s.URL = hs.URL
+	s.srv = httptest.NewServer(s.log(mux))
+	s.URL = s.srv.URL
 	return s
 }
+
+// Close shuts the Server down, waiting for the requests it is answering.
+func (s *Server) Close() { s.srv.Close() }
 
 // Reports returns the reports asked for, in order.
 func (s *Server) Reports() []Report {
