@@ -191,8 +191,8 @@ func (p *Payload) check() error {
 	// refcodes and custom fields: within the budget of values as copied,
 	// so that a small body cannot build a large payload.
 	c := &p.Contribution
-	if budget := flex.DefaultLimits().Values; len(p.LineItems)*(len(c.Refcodes)+len(c.CustomFields)+2) > budget {
-		return &flex.LimitError{Field: "lineitems", Limit: budget, What: "values once the refcodes and custom fields are copied to each line item"}
+	if err := flex.CheckCopies("lineitems", len(p.LineItems), len(c.Refcodes)+len(c.CustomFields)+2, "the refcodes and custom fields"); err != nil {
+		return err
 	}
 	for i, li := range p.LineItems {
 		field := func(name string) string { return fmt.Sprintf("lineitems[%d].%s", i, name) }

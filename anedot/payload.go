@@ -317,8 +317,8 @@ func (s *Submission) events(event string) ([]donation.Event, error) {
 	at := sourceTime(s.UpdatedAt, s.CreatedAt)
 	// Each donation's event carries a copy of the person, custom fields
 	// included: within the budget of values as copied.
-	if budget := flex.DefaultLimits().Values; len(s.Donations)*(len(s.CustomFieldResponses)+1) > budget {
-		return nil, &flex.LimitError{Field: "payload.donations", Limit: budget, What: "values once the custom fields are copied to each donation"}
+	if err := flex.CheckCopies("payload.donations", len(s.Donations), len(s.CustomFieldResponses)+1, "the custom fields"); err != nil {
+		return nil, err
 	}
 	person := s.Person.contact(s.CustomFieldResponses)
 	if len(s.Donations) == 0 {

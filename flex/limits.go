@@ -72,3 +72,14 @@ func (e *LimitError) LogValue() slog.Value {
 func (d *Decoder) overLimit(limit int, what string) error {
 	return &LimitError{Field: d.field(), Limit: limit, What: what}
 }
+
+// CheckCopies reports, as a *LimitError for field, a payload that would
+// copy each values (what: "the custom fields") into each of n events past
+// the default budget of values: a small body must not build a large
+// payload when it is mapped to events, any more than when it is read.
+func CheckCopies(field string, n, each int, what string) error {
+	if budget := defaultLimits.Values; n*each > budget {
+		return &LimitError{Field: field, Limit: budget, What: "values once " + what + " are copied to each event"}
+	}
+	return nil
+}
