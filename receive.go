@@ -76,19 +76,8 @@ func (g *Ingester) receive(ctx context.Context, src Source, d *Delivery, inline 
 // transaction of its own. The sender's retry is journaled as its
 // duplicate.
 func (g *Ingester) journalRefused(ctx context.Context, d *Delivery, cause error) error {
-	g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
-		slog.Any("delivery", d), slog.String("outcome", string(Quarantined)), logError(cause))
-	err := g.update(ctx, func(tx Tx) error {
-		d.Key = dedup.BodyKey(d.Body)
-		d.Status, d.DuplicateOf, d.Error, d.Attempts, d.UpdatedAt = Quarantined, "", text(cause.Error()), 0, g.now()
-		d.NextAttemptAt, d.ClaimedUntil = time.Time{}, time.Time{}
-		_, err := tx.RecordDelivery(ctx, d)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("%w: journal delivery: %w", ErrUnavailable, err)
-	}
-	return nil
+	d.Key = dedup.BodyKey(d.Body)
+	return g.journal(ctx, d, Quarantined, cause)
 }
 
 // prepare completes a new delivery (id, receipt time, provider) and
