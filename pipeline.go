@@ -267,13 +267,9 @@ func (a *ahead) release() {
 // may have left them out. A delivery not read ahead is decoded now. It
 // fails when a delivery has no source, or neither a body nor one read
 // ahead (a store that left a body out of a claim it did not narrow to the
-// ids read ahead).
-func (a *ahead) decode(source func(string) Source, ds []*Delivery) (items, error) {
+// ids read ahead). A decoder's panic is logged to logger.
+func (a *ahead) decode(logger *slog.Logger, source func(string) Source, ds []*Delivery) (items, error) {
 	b := make(items, len(ds))
-	logger := slog.Default()
-	if a != nil {
-		logger = a.r.g.logger()
-	}
 	for i, d := range ds {
 		src := source(d.Provider)
 		if src == nil {

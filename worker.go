@@ -190,7 +190,7 @@ func (w *Worker) apply(ctx context.Context, p pipeline, a *ahead) (n int, sent b
 		if err != nil || len(ds) == 0 {
 			return err
 		}
-		b, err := a.decode(w.source, ds)
+		b, err := a.decode(w.Ingester.logger(), w.source, ds)
 		if err != nil {
 			return err
 		}
