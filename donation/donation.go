@@ -110,87 +110,52 @@ func (d Donation) Key() string { return d.Provider + "/" + d.ExternalID }
 
 // Merge folds another observation of the same donation into d. Platforms
 // treat a donation as immutable, so observations agree; where they do
-// not, the fields of the observation with the newer SourceTime win, and a
-// missing value never erases a known one. Identity fields (ID, Tenant,
-// Provider, ExternalID) and ContactID are kept when set.
+// not, the fields of the observation with the newer SourceTime win (on
+// equal times the greater value, so that the result never depends on the
+// order of merges), and a missing value never erases a known one. The ID
+// and ContactID are kept when set.
 func (d *Donation) Merge(in Donation) {
-	newer := in.SourceTime.After(d.SourceTime)
-	str := func(dst *string, v string) { mergeString(dst, v, newer) }
-	str(&d.Tenant, in.Tenant)
-	str(&d.Provider, in.Provider)
-	str(&d.ExternalID, in.ExternalID)
+	p := precede(in.SourceTime, d.SourceTime)
+	p.text(&d.Tenant, in.Tenant)
+	p.text(&d.Provider, in.Provider)
+	p.text(&d.ExternalID, in.ExternalID)
 	if d.ContactID == "" {
 		d.ContactID = in.ContactID
 	}
-	str(&d.OrderNumber, in.OrderNumber)
-	if !in.Amount.IsZero() && (d.Amount.IsZero() || newer) {
-		d.Amount = in.Amount
-	}
-	str(&d.Currency, in.Currency)
-	if in.Net.Valid && (!d.Net.Valid || newer) {
-		d.Net = in.Net
-	}
-	if in.Fees.Valid && (!d.Fees.Valid || newer) {
-		d.Fees = in.Fees
-	}
-	if !in.PaidAt.IsZero() && (d.PaidAt.IsZero() || newer) {
-		d.PaidAt = in.PaidAt
-	}
-	if !in.CreatedAt.IsZero() && (d.CreatedAt.IsZero() || newer) {
-		d.CreatedAt = in.CreatedAt
-	}
-	str(&d.RecipientID, in.RecipientID)
-	str(&d.RecipientName, in.RecipientName)
-	str(&d.FECID, in.FECID)
-	str(&d.Form, in.Form)
-	str(&d.Fund, in.Fund)
-	str(&d.Origin, in.Origin)
-	d.Refcodes = mergeMap(d.Refcodes, in.Refcodes, newer)
-	d.Custom = mergeMap(d.Custom, in.Custom, newer)
-	str(&d.Recurrence.Period, in.Recurrence.Period)
-	str(&d.Recurrence.Duration, in.Recurrence.Duration)
-	if in.Recurrence.Valid && (!d.Recurrence.Valid || newer) {
+	p.text(&d.OrderNumber, in.OrderNumber)
+	p.amount(&d.Amount, in.Amount)
+	p.text(&d.Currency, in.Currency)
+	p.nullAmount(&d.Net, in.Net)
+	p.nullAmount(&d.Fees, in.Fees)
+	p.time(&d.PaidAt, in.PaidAt)
+	p.time(&d.CreatedAt, in.CreatedAt)
+	p.text(&d.RecipientID, in.RecipientID)
+	p.text(&d.RecipientName, in.RecipientName)
+	p.text(&d.FECID, in.FECID)
+	p.text(&d.Form, in.Form)
+	p.text(&d.Fund, in.Fund)
+	p.text(&d.Origin, in.Origin)
+	d.Refcodes = p.texts(d.Refcodes, in.Refcodes)
+	d.Custom = p.texts(d.Custom, in.Custom)
+	p.text(&d.Recurrence.Period, in.Recurrence.Period)
+	p.text(&d.Recurrence.Duration, in.Recurrence.Duration)
+	if in.Recurrence.Valid && (!d.Recurrence.Valid || p.wins(in.Recurrence.Sequence > d.Recurrence.Sequence)) {
 		d.Recurrence.Sequence, d.Recurrence.Valid = in.Recurrence.Sequence, true
 	}
-	str(&d.CommitmentID, in.CommitmentID)
-	str(&d.Payment.Method, in.Payment.Method)
-	str(&d.Payment.Reference, in.Payment.Reference)
+	p.text(&d.CommitmentID, in.CommitmentID)
+	p.text(&d.Payment.Method, in.Payment.Method)
+	p.text(&d.Payment.Reference, in.Payment.Reference)
 	d.Payment.PayPal = d.Payment.PayPal || in.Payment.PayPal
 	d.Payment.Mobile = d.Payment.Mobile || in.Payment.Mobile
 	d.Payment.Express = d.Payment.Express || in.Payment.Express
 	d.Payment.ExpressLn = d.Payment.ExpressLn || in.Payment.ExpressLn
-	if in.PlatformStatus != "" && (d.PlatformStatus == "" || newer) {
-		d.PlatformStatus = in.PlatformStatus
-	}
-	if in.DeliveryID != "" && (d.DeliveryID == "" || newer) {
-		d.DeliveryID = in.DeliveryID
-	}
-	if newer {
+	status := string(d.PlatformStatus)
+	p.text(&status, string(in.PlatformStatus))
+	d.PlatformStatus = Status(status)
+	p.text(&d.DeliveryID, in.DeliveryID)
+	if p > 0 {
 		d.SourceTime = in.SourceTime
 	}
-}
-
-// mergeString sets *dst to v when v is known and *dst is not, or v comes
-// from a newer observation.
-func mergeString(dst *string, v string, newer bool) {
-	if v != "" && (*dst == "" || newer) {
-		*dst = v
-	}
-}
-
-func mergeMap(dst, src map[string]string, newer bool) map[string]string {
-	for k, v := range src {
-		if v == "" {
-			continue
-		}
-		if dst == nil {
-			dst = make(map[string]string, len(src))
-		}
-		if cur, ok := dst[k]; !ok || cur == "" || newer {
-			dst[k] = v
-		}
-	}
-	return dst
 }
 
 // AdjustmentKind names what happened to a donation after it was made.
@@ -331,31 +296,29 @@ type Commitment struct {
 
 // Merge folds another observation of the same commitment into c. Times
 // and counts combine by minimum or maximum, so the result is the same in
-// every order; other fields follow the newer SourceTime.
+// every order; other fields follow the newer SourceTime, and on equal
+// times the greater value.
 func (c *Commitment) Merge(in Commitment) {
-	newer := in.SourceTime.After(c.SourceTime)
-	str := func(dst *string, v string) { mergeString(dst, v, newer) }
-	str(&c.Tenant, in.Tenant)
-	str(&c.Provider, in.Provider)
-	str(&c.ExternalID, in.ExternalID)
+	p := precede(in.SourceTime, c.SourceTime)
+	p.text(&c.Tenant, in.Tenant)
+	p.text(&c.Provider, in.Provider)
+	p.text(&c.ExternalID, in.ExternalID)
 	if c.ContactID == "" {
 		c.ContactID = in.ContactID
 	}
-	str(&c.Period, in.Period)
-	if !in.Amount.IsZero() && (c.Amount.IsZero() || newer) {
-		c.Amount = in.Amount
-	}
-	str(&c.Currency, in.Currency)
+	p.text(&c.Period, in.Period)
+	p.amount(&c.Amount, in.Amount)
+	p.text(&c.Currency, in.Currency)
 	c.StartedAt = minTime(c.StartedAt, in.StartedAt)
 	c.CancelledAt = minTime(c.CancelledAt, in.CancelledAt)
 	c.FailedAt = maxTime(c.FailedAt, in.FailedAt)
 	c.LastChargedAt = maxTime(c.LastChargedAt, in.LastChargedAt)
 	c.Completed = max(c.Completed, in.Completed)
 	c.Pledged = max(c.Pledged, in.Pledged)
-	str(&c.CancelReason, in.CancelReason)
-	str(&c.CancelledBy, in.CancelledBy)
-	str(&c.FailReason, in.FailReason)
-	if newer {
+	p.text(&c.CancelReason, in.CancelReason)
+	p.text(&c.CancelledBy, in.CancelledBy)
+	p.text(&c.FailReason, in.FailReason)
+	if p > 0 {
 		c.SourceTime = in.SourceTime
 	}
 	c.Status = c.Derive()

@@ -121,3 +121,44 @@ func ExampleDerive() {
 	fmt.Println(status, refunded)
 	// Output: partially_refunded 7.5
 }
+
+// Two observations of the same time that disagree merge to the same
+// donation in either order: the greater value wins each field.
+func TestDonationMergeTiesOrderIndependent(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)
+	a := donation.Donation{ExternalID: "1", OrderNumber: "AB1", Amount: dec("25"), RecipientName: "Friends of Ann",
+		Net: decimal.NewNullDecimal(dec("24")), PaidAt: at, Refcodes: map[string]string{"refcode": "x"},
+		Recurrence: donation.Recurrence{Sequence: 1, Valid: true}, PlatformStatus: donation.Completed, DeliveryID: "dl_a", SourceTime: at}
+	b := donation.Donation{ExternalID: "1", OrderNumber: "AB1", Amount: dec("25.00"), RecipientName: "Ann for Congress",
+		Net: decimal.NewNullDecimal(dec("23.50")), PaidAt: at.Add(time.Second), Refcodes: map[string]string{"refcode": "y"},
+		Recurrence: donation.Recurrence{Sequence: 0, Valid: true}, PlatformStatus: donation.Pending, DeliveryID: "dl_b", SourceTime: at}
+	var ab, ba donation.Donation
+	ab.Merge(a)
+	ab.Merge(b)
+	ba.Merge(b)
+	ba.Merge(a)
+	if diff := cmp.Diff(ab, ba, cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) })); diff != "" {
+		t.Fatalf("the order of two observations of one time changes the donation (-a,b +b,a):\n%s", diff)
+	}
+	if ab.RecipientName != "Friends of Ann" || ab.Refcodes["refcode"] != "y" || !ab.PaidAt.Equal(at.Add(time.Second)) || ab.Recurrence.Sequence != 1 {
+		t.Errorf("merged = %+v; want the greater value of each field", ab)
+	}
+}
+
+// The same holds for a commitment's fields that follow the newer
+// observation.
+func TestCommitmentMergeTiesOrderIndependent(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 3, 8, 7, 30, 0, 0, time.UTC)
+	a := donation.Commitment{ExternalID: "c", Period: "monthly", Amount: dec("10"), CancelReason: "donor", SourceTime: at}
+	b := donation.Commitment{ExternalID: "c", Period: "Monthly", Amount: dec("12"), CancelReason: "failure", SourceTime: at}
+	var ab, ba donation.Commitment
+	ab.Merge(a)
+	ab.Merge(b)
+	ba.Merge(b)
+	ba.Merge(a)
+	if diff := cmp.Diff(ab, ba, cmp.Comparer(func(x, y decimal.Decimal) bool { return x.Equal(y) })); diff != "" {
+		t.Fatalf("the order of two observations of one time changes the commitment (-a,b +b,a):\n%s", diff)
+	}
+}
