@@ -62,30 +62,41 @@ type column struct {
 	drop  bool
 }
 
-type columns []column
+// columns are a report's columns, and the headers of those it keeps.
+type columns struct {
+	list []column
+	kept []string
+}
 
 // layout maps each header to its place in a Row.
-func layout(header []string) columns {
-	cols := make(columns, len(header))
+func layout(header []string) *columns {
+	cols := &columns{list: make([]column, len(header))}
 	taken := map[string]bool{}
 	for i, h := range header {
 		name := strings.TrimSpace(h)
 		key := strings.ToLower(name)
-		cols[i] = column{name: name, drop: dropped(name)}
+		c := column{name: name, drop: dropped(name)}
 		if f, ok := fields[key]; ok && !taken[key] {
 			taken[key] = true
-			cols[i].field, cols[i].drop = &f, false
+			c.field, c.drop = &f, false
+		}
+		cols.list[i] = c
+		if !c.drop {
+			cols.kept = append(cols.kept, h)
 		}
 	}
 	return cols
 }
 
 // row reads the record that starts on line into a Row.
-func (cols columns) row(line int, rec []string) (Row, error) {
-	row := Row{Line: line}
+func (cols *columns) row(line int, rec []string) (Row, error) {
+	row := Row{Line: line, rec: &record{header: cols.kept, values: make([]string, 0, len(cols.kept))}}
 	var errs []error
 	for i, v := range rec {
-		c := cols[i]
+		c := cols.list[i]
+		if !c.drop {
+			row.rec.values = append(row.rec.values, v)
+		}
 		switch {
 		case c.drop:
 		case c.field != nil:

@@ -32,7 +32,7 @@ func TestReadCancelledRecurring(t *testing.T) {
 		CancelledOn:             time.Date(2024, 7, 1, 22, 5, 0, 0, time.UTC),   // EDT
 		Donor:                   Donor{FirstName: "Ann", LastName: "Lee", Email: "ann@example.com", Phone: "5105016227"},
 	}}
-	if diff := cmp.Diff(want, rows); diff != "" {
+	if diff := cmp.Diff(want, rows, rowOpts); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 }

@@ -47,6 +47,8 @@ type Row struct {
 	// Other holds the columns without a field above, in the order of the
 	// CSV, except those that identify a payment instrument or a document.
 	Other []Column
+
+	rec *record // the row as written
 }
 
 // Donor is who gave, as the report names them.

@@ -51,7 +51,7 @@ func TestRowsReadsAnOddReport(t *testing.T) {
 		row(6, "104", "AB3", "Di", "Ng", "5", utc(11, 3, 7, 0), // EST
 			Column{"Comments", ""}, Column{"Merch Size", ""}),
 	}
-	if diff := cmp.Diff(want, rows); diff != "" {
+	if diff := cmp.Diff(want, rows, rowOpts); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 	for _, secret := range []string{"4242", "12/29", "5555"} {
