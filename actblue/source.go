@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/actblue/reports"
 )
 
 // Options configures a Source.
@@ -68,8 +70,16 @@ func (s *Source) Hint(*http.Request) string { return string(s.kind) }
 
 // Decode implements donorsync.Source: it parses the body and maps it to
 // one event per line item. The delivery's Kind (the Hint it was received
-// with) tells the kind of a payload that does not say.
+// with) tells the kind of a payload that does not say. A delivery made by
+// ReportDelivery is read as the row of a report it holds.
 func (s *Source) Decode(d *donorsync.Delivery) (donorsync.Decoded, error) {
+	if t, ok := strings.CutPrefix(d.Kind, reportKind); ok {
+		dec, err := decodeReport(reports.Type(t), d.Body)
+		if err != nil {
+			return donorsync.Decoded{}, &donorsync.DecodeError{Provider: Provider, Err: err}
+		}
+		return dec, nil
+	}
 	p, err := Parse(d.Body)
 	if err != nil {
 		return donorsync.Decoded{}, &donorsync.DecodeError{Provider: Provider, Err: err}
