@@ -57,4 +57,20 @@
 // a refund that arrives before its donation still ends in the same state. A
 // cancellation cancels the commitment keyed by the order number, which every
 // recurrence of a recurring gift shares, with completed and pledged counts.
+//
+// # Reports
+//
+// ActBlue's CSV reports (package [github.com/donorsync/donorsync/actblue/reports])
+// hold what its webhooks may have failed to deliver. [ReportDelivery]
+// makes a row of the paid, refunded or cancelled-recurring report a
+// delivery of its own (Kind "report:" and the report's type, the row's CSV
+// as its body, its own idempotency key) that a Source decodes into the
+// records a webhook about the same line item or recurring gift makes: a
+// paid row is the donation of its Lineitem ID, with its donor and, for a
+// recurring gift, the commitment of its Receipt ID; a refunded row adds
+// the refund; a cancelled-recurring row cancels the commitment. A gift
+// that arrives by webhook and by report, in either order and any number
+// of times, ends as one donation. Package
+// [github.com/donorsync/donorsync/actblue/reconcile] compares the reports
+// with a store and applies what is missing this way.
 package actblue

@@ -63,11 +63,11 @@ func (r *Reconciler) Run(ctx context.Context, from, to time.Time) (*Report, erro
 	}
 	run := newRun(r, from, to)
 	err := run.reports(ctx)
-	if err == nil {
-		err = run.scan(ctx)
-	}
 	if werr := run.apply.wait(); err == nil {
 		err = werr
+	}
+	if err == nil {
+		err = run.scan(ctx)
 	}
 	return run.report, err
 }

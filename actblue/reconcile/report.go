@@ -61,7 +61,7 @@ type Report struct {
 	To     time.Time `json:"to"`   // the last day, exclusive
 
 	Rows   int `json:"rows"`   // rows read from ActBlue's reports
-	Stored int `json:"stored"` // ActBlue donations here paid within the range
+	Stored int `json:"stored"` // ActBlue donations here paid within the range, once rows are applied
 
 	// Counts holds the differences found, by kind, and Applied those
 	// mended by applying the report's row.

@@ -14,14 +14,14 @@ import (
 // differences listed, one per line.
 func (r *Report) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ActBlue reports of tenant %s from %s to %s: %d rows; %d ActBlue donations stored for those days.\n",
-		r.Tenant, r.From.Format(time.DateOnly), r.To.Format(time.DateOnly), r.Rows, r.Stored)
+	fmt.Fprintf(&b, "ActBlue reports of tenant %s from %s to %s: %s; %s stored for those days.\n",
+		r.Tenant, r.From.Format(time.DateOnly), r.To.Format(time.DateOnly), plural(r.Rows, "row"), plural(r.Stored, "ActBlue donation"))
 	if !r.Differs() {
 		b.WriteString("No difference.\n")
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "%d differences: %s", r.Total(), r.counts())
+	fmt.Fprintf(&b, "%s: %s", plural(r.Total(), "difference"), r.counts())
 	if r.Applied > 0 {
 		fmt.Fprintf(&b, "; %d applied", r.Applied)
 	}
@@ -72,6 +72,13 @@ func money(d decimal.Decimal) string {
 		return d.String()
 	}
 	return d.StringFixed(2)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func dash(s string) string {
