@@ -14,10 +14,12 @@ import (
 // from the ActBlue dashboard, as they are read: the first line is its
 // header, a byte-order mark before it is skipped. A row whose typed
 // column could not be read comes with a [*FieldError], and the rows after
-// it follow; an error reading the CSV is the last thing yielded.
+// it follow; an error reading the CSV is the last thing yielded, such as
+// one wrapping ErrRowTooLong for a row over MaxRowBytes.
 func Read(r io.Reader) iter.Seq2[Row, error] {
 	return func(yield func(Row, error) bool) {
-		cr := csv.NewReader(skipBOM(r))
+		limit := &rowLimit{r: skipBOM(r)}
+		cr := csv.NewReader(limit)
 		cr.ReuseRecord = true
 		header, err := cr.Read()
 		if err != nil {
@@ -29,6 +31,7 @@ func Read(r io.Reader) iter.Seq2[Row, error] {
 		}
 		cols := layout(header)
 		for {
+			limit.mark = cr.InputOffset()
 			rec, err := cr.Read()
 			if err == io.EOF {
 				return

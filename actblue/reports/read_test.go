@@ -148,3 +148,43 @@ func BenchmarkRead(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// A row over MaxRowBytes ends the reading with ErrRowTooLong, having cost
+// about that much memory; rows before it are read, and a long row within
+// the bound is too.
+func TestReadRowTooLong(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", MaxRowBytes-100)
+	huge := io.MultiReader(
+		strings.NewReader("Lineitem ID,Comments\n1,\""+long+"\"\n2,\""),
+		infinite('y'),
+	)
+	var ids []string
+	var last error
+	for row, err := range Read(huge) {
+		if err != nil {
+			last = err
+			break
+		}
+		ids = append(ids, row.LineitemID)
+	}
+	if !errors.Is(last, ErrRowTooLong) || len(ids) != 1 {
+		t.Fatalf("rows %v, error %v; want row 1 then ErrRowTooLong", ids, last)
+	}
+	header := io.MultiReader(strings.NewReader("Lineitem ID,"), infinite('h'))
+	for _, err := range Read(header) {
+		if !errors.Is(err, ErrRowTooLong) {
+			t.Fatalf("an endless header: %v, want ErrRowTooLong", err)
+		}
+	}
+}
+
+// infinite is an endless stream of one byte.
+type infinite byte
+
+func (b infinite) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
+}
