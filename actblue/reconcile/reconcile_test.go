@@ -270,3 +270,44 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// A row applied is a delivery like any other: a Worker's Source (the one
+// that receives the webhooks) replays it, and nothing changes.
+func TestAppliedRowsReplay(t *testing.T) {
+	t.Parallel()
+	r, s, _ := setup(t)
+	r.Apply = true
+	rep, err := r.Run(context.Background(), march, april)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := actblue.NewAuthenticator(actblue.Credential{Tenant: "t", Username: "t-user", Password: "a-password-long-enough-for-it"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := actblue.NewSource(auth, actblue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	for _, d := range rep.Differences {
+		if d.Kind == reconcile.Missing && d.LineitemID == "2" {
+			id = d.DeliveryID
+		}
+	}
+	d, err := r.Ingester.Replay(context.Background(), src, "t", id)
+	if err != nil || d.Status != donorsync.Processed || d.Kind != "report:paid_contributions" || d.Key != "report:paid_contributions:2" {
+		t.Fatalf("Replay of the applied row: %+v, %v", d, err)
+	}
+	n, err := r.Ingester.ReplayAll(context.Background(), src, "t", donorsync.Processed, time.Time{})
+	if err != nil || n < 5 {
+		t.Fatalf("ReplayAll = %d, %v; want the rows applied and the deliveries before them", n, err)
+	}
+	check(t, s, func(tx donorsync.Tx) error {
+		d, err := tx.Donation(context.Background(), "t", actblue.Provider, "1")
+		if err != nil || d.Status != donation.Refunded || !d.Refunded.Equal(d.Amount) {
+			t.Errorf("donation 1 after the replays: %s refunded %s, %v; want refunded in full once", d.Status, d.Refunded, err)
+		}
+		return nil
+	})
+}
