@@ -106,19 +106,24 @@ func paidEvent(r *reports.Row) (donation.Event, error) {
 	}
 	ev := donation.Event{At: r.Date, Contact: reportContact(&r.Donor), Donation: d}
 	if period := recurrence(r); period != "" && r.ReceiptID != "" {
-		d.CommitmentID = r.ReceiptID
-		d.Recurrence.Period = period
-		ev.Commitment = &donation.Commitment{
-			ExternalID:    r.ReceiptID,
-			Period:        period,
-			Amount:        r.Amount,
-			Currency:      "USD",
-			StartedAt:     r.Date,
-			LastChargedAt: r.Date,
-			Pledged:       count(r.RecurringTotalMonths),
-		}
+		d.CommitmentID, d.Recurrence.Period = r.ReceiptID, period
+		ev.Commitment = chargedCommitment(r, period)
 	}
 	return ev, nil
+}
+
+// chargedCommitment is the commitment a recurring gift's paid row tells
+// of: charged at the row's date.
+func chargedCommitment(r *reports.Row, period string) *donation.Commitment {
+	return &donation.Commitment{
+		ExternalID:    r.ReceiptID,
+		Period:        period,
+		Amount:        r.Amount,
+		Currency:      "USD",
+		StartedAt:     r.Date,
+		LastChargedAt: r.Date,
+		Pledged:       count(r.RecurringTotalMonths),
+	}
 }
 
 // refundedEvent is the event of a row of the refunded report: the
