@@ -78,6 +78,13 @@ type Donation struct {
 	DeliveryID string    // the journaled delivery that last contributed to this record
 	SourceTime time.Time // the newest platform time of the data merged in
 	UpdatedAt  time.Time // engine clock
+
+	// Seen holds, for each value seen before SourceTime, the time it was
+	// seen, keyed by the field's name in snake case ("order_number",
+	// "refcodes.refcode", "recurrence.sequence"): the values of an
+	// observation that a newer one lacks. Merge keeps it; it is empty
+	// while every value was seen at SourceTime.
+	Seen map[string]time.Time `json:",omitempty"`
 }
 
 // Recurrence describes a donation's place in a recurring gift.
@@ -102,6 +109,7 @@ type Payment struct {
 func (d Donation) Clone() Donation {
 	d.Refcodes = maps.Clone(d.Refcodes)
 	d.Custom = maps.Clone(d.Custom)
+	d.Seen = maps.Clone(d.Seen)
 	return d
 }
 
@@ -110,52 +118,54 @@ func (d Donation) Key() string { return d.Provider + "/" + d.ExternalID }
 
 // Merge folds another observation of the same donation into d. Platforms
 // treat a donation as immutable, so observations agree; where they do
-// not, the fields of the observation with the newer SourceTime win (on
-// equal times the greater value, so that the result never depends on the
-// order of merges), and a missing value never erases a known one. The ID
-// and ContactID are kept when set.
+// not, each field takes the value of the observation with the newer
+// source time (on equal times the greater value), and a missing value
+// never erases a known one. A value keeps the time it was seen although a
+// newer observation lacks it (see Seen): the result is the same in every
+// order of merges. The ID and ContactID are kept when set.
 func (d *Donation) Merge(in Donation) {
-	p := precede(in.SourceTime, d.SourceTime)
-	p.text(&d.Tenant, in.Tenant)
-	p.text(&d.Provider, in.Provider)
-	p.text(&d.ExternalID, in.ExternalID)
+	m := newFieldMerge(d.SourceTime, in.SourceTime, d.Seen, in.Seen)
+	m.text("tenant", &d.Tenant, in.Tenant)
+	m.text("provider", &d.Provider, in.Provider)
+	m.text("external_id", &d.ExternalID, in.ExternalID)
 	if d.ContactID == "" {
 		d.ContactID = in.ContactID
 	}
-	p.text(&d.OrderNumber, in.OrderNumber)
-	p.amount(&d.Amount, in.Amount)
-	p.text(&d.Currency, in.Currency)
-	p.nullAmount(&d.Net, in.Net)
-	p.nullAmount(&d.Fees, in.Fees)
-	p.time(&d.PaidAt, in.PaidAt)
-	p.time(&d.CreatedAt, in.CreatedAt)
-	p.text(&d.RecipientID, in.RecipientID)
-	p.text(&d.RecipientName, in.RecipientName)
-	p.text(&d.FECID, in.FECID)
-	p.text(&d.Form, in.Form)
-	p.text(&d.Fund, in.Fund)
-	p.text(&d.Origin, in.Origin)
-	d.Refcodes = p.texts(d.Refcodes, in.Refcodes)
-	d.Custom = p.texts(d.Custom, in.Custom)
-	p.text(&d.Recurrence.Period, in.Recurrence.Period)
-	p.text(&d.Recurrence.Duration, in.Recurrence.Duration)
-	if in.Recurrence.Valid && (!d.Recurrence.Valid || p.wins(in.Recurrence.Sequence > d.Recurrence.Sequence)) {
+	m.text("order_number", &d.OrderNumber, in.OrderNumber)
+	m.amount("amount", &d.Amount, in.Amount)
+	m.text("currency", &d.Currency, in.Currency)
+	m.nullAmount("net", &d.Net, in.Net)
+	m.nullAmount("fees", &d.Fees, in.Fees)
+	m.time("paid_at", &d.PaidAt, in.PaidAt)
+	m.time("created_at", &d.CreatedAt, in.CreatedAt)
+	m.text("recipient_id", &d.RecipientID, in.RecipientID)
+	m.text("recipient_name", &d.RecipientName, in.RecipientName)
+	m.text("fec_id", &d.FECID, in.FECID)
+	m.text("form", &d.Form, in.Form)
+	m.text("fund", &d.Fund, in.Fund)
+	m.text("origin", &d.Origin, in.Origin)
+	d.Refcodes = m.texts("refcodes.", d.Refcodes, in.Refcodes)
+	d.Custom = m.texts("custom.", d.Custom, in.Custom)
+	m.text("recurrence.period", &d.Recurrence.Period, in.Recurrence.Period)
+	m.text("recurrence.duration", &d.Recurrence.Duration, in.Recurrence.Duration)
+	greater := func() bool { return in.Recurrence.Sequence > d.Recurrence.Sequence }
+	if m.take("recurrence.sequence", "", in.Recurrence.Valid, d.Recurrence.Valid, greater) {
 		d.Recurrence.Sequence, d.Recurrence.Valid = in.Recurrence.Sequence, true
 	}
-	p.text(&d.CommitmentID, in.CommitmentID)
-	p.text(&d.Payment.Method, in.Payment.Method)
-	p.text(&d.Payment.Reference, in.Payment.Reference)
+	m.text("commitment_id", &d.CommitmentID, in.CommitmentID)
+	m.text("payment.method", &d.Payment.Method, in.Payment.Method)
+	m.text("payment.reference", &d.Payment.Reference, in.Payment.Reference)
 	d.Payment.PayPal = d.Payment.PayPal || in.Payment.PayPal
 	d.Payment.Mobile = d.Payment.Mobile || in.Payment.Mobile
 	d.Payment.Express = d.Payment.Express || in.Payment.Express
 	d.Payment.ExpressLn = d.Payment.ExpressLn || in.Payment.ExpressLn
 	status := string(d.PlatformStatus)
-	p.text(&status, string(in.PlatformStatus))
+	m.text("platform_status", &status, string(in.PlatformStatus))
 	d.PlatformStatus = Status(status)
-	p.text(&d.DeliveryID, in.DeliveryID)
-	if p > 0 {
-		d.SourceTime = in.SourceTime
+	if in.DeliveryID != "" && (d.DeliveryID == "" || latest(in.SourceTime, d.SourceTime, in.DeliveryID > d.DeliveryID)) {
+		d.DeliveryID = in.DeliveryID
 	}
+	d.SourceTime, d.Seen = m.newest, m.seen
 }
 
 // AdjustmentKind names what happened to a donation after it was made.
@@ -290,38 +300,48 @@ type Commitment struct {
 	FailReason   string // the payment processor's message
 
 	Status     CommitmentStatus // derived: see Commitment.Derive
-	SourceTime time.Time
+	SourceTime time.Time        // the newest platform time of the data merged in
 	UpdatedAt  time.Time
+
+	// Seen holds, for each value seen before SourceTime, the time it was
+	// seen, keyed by the field's name in snake case ("period",
+	// "fail_reason"), as Donation.Seen does.
+	Seen map[string]time.Time `json:",omitempty"`
 }
 
 // Merge folds another observation of the same commitment into c. Times
 // and counts combine by minimum or maximum, so the result is the same in
-// every order; other fields follow the newer SourceTime, and on equal
-// times the greater value.
+// every order; other fields take the value of the observation with the
+// newer source time, on equal times the greater value, each keeping the
+// time it was seen although a newer observation lacks it (see Seen).
 func (c *Commitment) Merge(in Commitment) {
-	p := precede(in.SourceTime, c.SourceTime)
-	p.text(&c.Tenant, in.Tenant)
-	p.text(&c.Provider, in.Provider)
-	p.text(&c.ExternalID, in.ExternalID)
+	m := newFieldMerge(c.SourceTime, in.SourceTime, c.Seen, in.Seen)
+	m.text("tenant", &c.Tenant, in.Tenant)
+	m.text("provider", &c.Provider, in.Provider)
+	m.text("external_id", &c.ExternalID, in.ExternalID)
 	if c.ContactID == "" {
 		c.ContactID = in.ContactID
 	}
-	p.text(&c.Period, in.Period)
-	p.amount(&c.Amount, in.Amount)
-	p.text(&c.Currency, in.Currency)
+	m.text("period", &c.Period, in.Period)
+	m.amount("amount", &c.Amount, in.Amount)
+	m.text("currency", &c.Currency, in.Currency)
 	c.StartedAt = minTime(c.StartedAt, in.StartedAt)
 	c.CancelledAt = minTime(c.CancelledAt, in.CancelledAt)
 	c.FailedAt = maxTime(c.FailedAt, in.FailedAt)
 	c.LastChargedAt = maxTime(c.LastChargedAt, in.LastChargedAt)
 	c.Completed = max(c.Completed, in.Completed)
 	c.Pledged = max(c.Pledged, in.Pledged)
-	p.text(&c.CancelReason, in.CancelReason)
-	p.text(&c.CancelledBy, in.CancelledBy)
-	p.text(&c.FailReason, in.FailReason)
-	if p > 0 {
-		c.SourceTime = in.SourceTime
-	}
+	m.text("cancel_reason", &c.CancelReason, in.CancelReason)
+	m.text("cancelled_by", &c.CancelledBy, in.CancelledBy)
+	m.text("fail_reason", &c.FailReason, in.FailReason)
+	c.SourceTime, c.Seen = m.newest, m.seen
 	c.Status = c.Derive()
+}
+
+// Clone returns a deep copy of c.
+func (c Commitment) Clone() Commitment {
+	c.Seen = maps.Clone(c.Seen)
+	return c
 }
 
 // Derive returns the commitment's status: cancelled once any cancellation

@@ -162,3 +162,109 @@ func TestCommitmentMergeTiesOrderIndependent(t *testing.T) {
 		t.Fatalf("the order of two observations of one time changes the commitment (-a,b +b,a):\n%s", diff)
 	}
 }
+
+// permutations calls fn with every order of 0..n-1.
+func permutations(n int, fn func([]int)) {
+	var walk func(order []int, left []int)
+	walk = func(order, left []int) {
+		if len(left) == 0 {
+			fn(order)
+			return
+		}
+		for i := range left {
+			rest := append(append([]int(nil), left[:i]...), left[i+1:]...)
+			walk(append(order, left[i]), rest)
+		}
+	}
+	walk(nil, seq(n))
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
+}
+
+var equateDecimals = cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) })
+
+// A value keeps the time it was seen although a newer observation lacks
+// it: a webhook's refcode, a refunded report's row without one a second
+// later, and the paid report's row of that second with another, merge to
+// the row's refcode in every order (not to the webhook's when the
+// refunded row comes between).
+func TestDonationMergeEveryOrder(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2019, 6, 7, 19, 49, 32, 0, time.UTC)
+	paid := created.Add(time.Second)
+	obs := []donation.Donation{
+		{ExternalID: "1", Amount: dec("50.0"), Form: "xyz-form", Refcodes: map[string]string{"refcode": "website", "refcode_email": "june-blast"}, SourceTime: created},
+		{ExternalID: "1", Amount: dec("50.00"), SourceTime: paid},
+		{ExternalID: "1", Amount: dec("50.00"), Refcodes: map[string]string{"refcode": "june-blast"}, Fees: decimal.NewNullDecimal(dec("2.04")), SourceTime: paid},
+	}
+	var want *donation.Donation
+	permutations(len(obs), func(order []int) {
+		var got donation.Donation
+		for _, i := range order {
+			got.Merge(obs[i].Clone())
+		}
+		if want == nil {
+			want = &got
+			return
+		}
+		if diff := cmp.Diff(*want, got, equateDecimals); diff != "" {
+			t.Fatalf("order %v gives another donation (-first +this):\n%s", order, diff)
+		}
+	})
+	if want.Refcodes["refcode"] != "june-blast" || want.Refcodes["refcode_email"] != "june-blast" || want.Form != "xyz-form" || !want.SourceTime.Equal(paid) {
+		t.Errorf("merged = refcodes %v, form %q, source time %v; want the newest value of each field", want.Refcodes, want.Form, want.SourceTime)
+	}
+	if !want.Seen["form"].Equal(created) || !want.Seen["refcodes.refcode_email"].Equal(created) || len(want.Seen) != 2 {
+		t.Errorf("Seen = %v; want the times of the form and email refcode, seen before the rest", want.Seen)
+	}
+}
+
+// Observations with every field known or not, of a few times (ties
+// included), merge to the same donation and commitment in every order.
+func TestMergeEveryOrderRandom(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	at := func() time.Time { return time.Date(2024, 1, 1+r.IntN(3), 0, 0, 0, 0, time.UTC) }
+	pick := func(vs ...string) string { return vs[r.IntN(len(vs))] }
+	for range 200 {
+		var ds []donation.Donation
+		var cs []donation.Commitment
+		for range 4 {
+			d := donation.Donation{ExternalID: "1", OrderNumber: pick("", "A", "B"), Form: pick("", "f", "g"),
+				Refcodes: map[string]string{"refcode": pick("", "x", "y")}, PlatformStatus: donation.Status(pick("", "pending", "completed")),
+				Recurrence: donation.Recurrence{Sequence: r.IntN(2), Valid: r.IntN(2) == 0}, SourceTime: at()}
+			if r.IntN(2) == 0 {
+				d.Amount = dec(pick("10", "12"))
+			}
+			ds = append(ds, d)
+			cs = append(cs, donation.Commitment{ExternalID: "c", Period: pick("", "monthly", "weekly"), FailReason: pick("", "Declined", "Expired"),
+				CancelReason: pick("", "donor"), SourceTime: at()})
+		}
+		var wantD *donation.Donation
+		var wantC *donation.Commitment
+		permutations(4, func(order []int) {
+			var d donation.Donation
+			var c donation.Commitment
+			for _, i := range order {
+				d.Merge(ds[i].Clone())
+				c.Merge(cs[i].Clone())
+			}
+			if wantD == nil {
+				wantD, wantC = &d, &c
+				return
+			}
+			if diff := cmp.Diff(*wantD, d, equateDecimals); diff != "" {
+				t.Fatalf("observations %+v: order %v gives another donation (-first +this):\n%s", ds, order, diff)
+			}
+			if diff := cmp.Diff(*wantC, c, equateDecimals); diff != "" {
+				t.Fatalf("observations %+v: order %v gives another commitment (-first +this):\n%s", cs, order, diff)
+			}
+		})
+	}
+}

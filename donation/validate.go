@@ -107,6 +107,9 @@ func (d *Donation) validate() *FieldError {
 	if err := checkCurrency("Donation.Currency", d.Currency); err != nil {
 		return err
 	}
+	if err := checkSeen("Donation.Seen", d.Seen); err != nil {
+		return err
+	}
 	return checkTimes("Donation.", namedTime{"PaidAt", d.PaidAt}, namedTime{"CreatedAt", d.CreatedAt},
 		namedTime{"SettledAt", d.SettledAt}, namedTime{"SourceTime", d.SourceTime}, namedTime{"UpdatedAt", d.UpdatedAt})
 }
@@ -141,6 +144,9 @@ func (c *Commitment) validate() *FieldError {
 		if err := checkCurrency("Commitment.Currency", c.Currency); err != nil {
 			return err
 		}
+	}
+	if err := checkSeen("Commitment.Seen", c.Seen); err != nil {
+		return err
 	}
 	return checkTimes("Commitment.", namedTime{"StartedAt", c.StartedAt}, namedTime{"CancelledAt", c.CancelledAt},
 		namedTime{"FailedAt", c.FailedAt}, namedTime{"LastChargedAt", c.LastChargedAt},
@@ -182,12 +188,20 @@ func validateContact(c *contact.Contact) *FieldError {
 			return checkLen("Contact.Sources["+strconv.Itoa(i)+"].DonorID", s.DonorID, MaxIDBytes)
 		}
 	}
-	for field, at := range c.Seen {
-		if p := timeProblem(at); p != "" {
-			return &FieldError{"Contact.Seen[" + strconv.Quote(field) + "]", p}
-		}
+	if err := checkSeen("Contact.Seen", c.Seen); err != nil {
+		return err
 	}
 	return checkTimes("Contact.", namedTime{"CreatedAt", c.CreatedAt}, namedTime{"UpdatedAt", c.UpdatedAt})
+}
+
+// checkSeen checks the times of a record's Seen, named field.
+func checkSeen(field string, seen map[string]time.Time) *FieldError {
+	for name, at := range seen {
+		if p := timeProblem(at); p != "" {
+			return &FieldError{field + "[" + strconv.Quote(name) + "]", p}
+		}
+	}
+	return nil
 }
 
 // checkID checks an id or key: present when required, within MaxIDBytes.

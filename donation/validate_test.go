@@ -59,6 +59,15 @@ func TestValidateBounds(t *testing.T) {
 		{"failed", func(e *donation.Event) { e.Commitment.FailedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "Commitment.FailedAt"},
 		{"charged", func(e *donation.Event) { e.Commitment.LastChargedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "Commitment.LastChargedAt"},
 		{"contact updated", func(e *donation.Event) { e.Contact.UpdatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "Contact.UpdatedAt"},
+		{"contact field seen", func(e *donation.Event) {
+			e.Contact.Seen = map[string]time.Time{"email": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		}, `Contact.Seen["email"]`},
+		{"donation field seen", func(e *donation.Event) {
+			e.Donation.Seen = map[string]time.Time{"form": time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		}, `Donation.Seen["form"]`},
+		{"commitment field seen", func(e *donation.Event) {
+			e.Commitment.Seen = map[string]time.Time{"period": time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)}
+		}, `Commitment.Seen["period"]`},
 		{"positive refund", func(e *donation.Event) { e.Adjustments[0].Amount = dec("1") }, ""},
 		{"negative commitment", func(e *donation.Event) { e.Commitment.Amount = dec("-1") }, "Commitment.Amount"},
 		{"commitment in BTC", func(e *donation.Event) { e.Commitment.Currency = "BTC" }, "Commitment.Currency"},

@@ -537,7 +537,7 @@ func (t *tx) Commitment(ctx context.Context, tenant, provider, externalID string
 	if !ok {
 		return donation.Commitment{}, notFound("commitment", provider+"/"+externalID)
 	}
-	return c, nil
+	return c.Clone(), nil
 }
 
 // PutCommitment implements donorsync.Tx.
@@ -545,7 +545,7 @@ func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
 	if err := t.check(ctx, true); err != nil {
 		return err
 	}
-	set(t, t.tenant(c.Tenant).commitments, c.Provider+"/"+c.ExternalID, c)
+	set(t, t.tenant(c.Tenant).commitments, c.Provider+"/"+c.ExternalID, c.Clone())
 	return nil
 }
 
@@ -554,5 +554,9 @@ func (t *tx) Commitments(ctx context.Context, tenant string, p donorsync.Page) (
 	if err := t.check(ctx, false); err != nil {
 		return nil, err
 	}
-	return page(t.tenant(tenant).commitments, p, func(c donation.Commitment) string { return c.ID }, all), nil
+	out := page(t.tenant(tenant).commitments, p, func(c donation.Commitment) string { return c.ID }, all)
+	for i := range out {
+		out[i] = out[i].Clone()
+	}
+	return out, nil
 }

@@ -235,12 +235,20 @@ func testActivist(t *testing.T, s donorsync.Store) {
 // same state; check validates the first state against what it must be.
 func sameState(t *testing.T, s donorsync.Store, h [][]byte, orders func(yield func([]int)), check func(*state)) {
 	t.Helper()
+	deliver := func(g *donorsync.Ingester, tenant string, i int) { receive(t, g, tenant, h[i]) }
+	sameStateOf(t, s, deliver, orders, check)
+}
+
+// sameStateOf is sameState for deliveries of any source: deliver receives
+// the i-th delivery of a history for tenant.
+func sameStateOf(t *testing.T, s donorsync.Store, deliver func(g *donorsync.Ingester, tenant string, i int), orders func(yield func([]int)), check func(*state)) {
+	t.Helper()
 	g := newIngester(s)
 	var want *state
 	orders(func(order []int) {
 		tenant := newTenant("order")
 		for _, i := range order {
-			receive(t, g, tenant, h[i])
+			deliver(g, tenant, i)
 		}
 		got := snapshot(t, s, tenant)
 		if want == nil {

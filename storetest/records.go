@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/contact"
@@ -27,6 +28,7 @@ func testDonationRoundTrip(t *testing.T, s donorsync.Store) {
 			CommitmentID: "AB123", Payment: donation.Payment{Method: "card", Reference: "pay1", PayPal: true, Express: true},
 			PlatformStatus: donation.Completed, Status: donation.PartiallyRefunded, Refunded: dec("1.01"), SettledAt: ts("2019-06-09T00:00:00Z"),
 			DeliveryID: "dl_1", SourceTime: ts("2019-06-07T19:49:32Z"), UpdatedAt: ts("2024-01-01T00:00:00.000001Z"),
+			Seen: map[string]time.Time{"form": ts("2019-06-07T19:49:31.000001Z"), "refcodes.refcode": ts("2019-06-07T19:49:30Z")},
 		}
 		update(t, s, func(tx donorsync.Tx) error { return tx.PutDonation(ctx(t), d) })
 		view(t, s, func(tx donorsync.Tx) error {
@@ -91,6 +93,7 @@ func testCommitmentRoundTrip(t *testing.T, s donorsync.Store) {
 		CancelledAt: ts("2021-03-17T00:00:00Z"), FailedAt: ts("2021-03-01T00:00:00Z"), LastChargedAt: ts("2021-02-03T00:00:00Z"),
 		Completed: 2, Pledged: 12, CancelReason: "failure", CancelledBy: "admin@example.org", FailReason: "Declined",
 		Status: donation.Cancelled, SourceTime: ts("2021-03-17T16:52:48Z"), UpdatedAt: ts("2024-01-01T00:00:00Z"),
+		Seen: map[string]time.Time{"period": ts("2021-01-03T12:55:10.000001Z")},
 	}
 	update(t, s, func(tx donorsync.Tx) error { return tx.PutCommitment(ctx(t), c) })
 	view(t, s, func(tx donorsync.Tx) error {

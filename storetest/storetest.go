@@ -84,6 +84,17 @@ import (
 //     and another platform (ActivistEveryOrder); the history journaled in
 //     queued mode and applied by Workers, in batches of several sizes,
 //     ends in the state inline mode reaches (QueuedSameAsInline);
+//   - ActBlue's webhooks and the rows of its paid, refunded and
+//     cancelled-recurring reports about the same gifts, through the
+//     actblue Source: every order of each donor's deliveries (a gift and
+//     its refund; two charges of a recurring gift and its cancellation)
+//     ends in one state, the one the rules give: one contact per donor
+//     however each source writes their name, email and phone, one
+//     donation per line item, the refund applied once, the recurring gift
+//     cancelled (WebhooksAndReportsEveryOrder); so do 20 shuffled orders
+//     of both donors' deliveries with repeats of webhooks and rows
+//     (WebhooksAndReportsShuffled), and queued mode, in batches of
+//     several sizes (WebhooksAndReportsQueued);
 //   - hostile and odd input, through the real Handler of each platform,
 //     inline and queued: bodies built to cost time and memory, amounts,
 //     currencies, keys and ids spelt to alias others, values past what
@@ -149,6 +160,9 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"LifecycleEveryOrder", testLifecycle},
 		{"ActivistEveryOrder", testActivist},
 		{"QueuedSameAsInline", testQueued},
+		{"WebhooksAndReportsEveryOrder", testWebhooksAndReportsEveryOrder},
+		{"WebhooksAndReportsShuffled", testWebhooksAndReportsShuffled},
+		{"WebhooksAndReportsQueued", testWebhooksAndReportsQueued},
 		{"HostileInput", testHostileInput},
 	}
 	for _, tt := range append(direct, engine...) {

@@ -231,7 +231,7 @@ func (t *tx) Adjustments(ctx context.Context, tenant, provider, donationID strin
 
 // Commitment implements donorsync.Tx.
 func (t *tx) Commitment(ctx context.Context, tenant, provider, externalID string) (donation.Commitment, error) {
-	return getRecord(ctx, t, commitmentsIn, batch.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}, same,
+	return getRecord(ctx, t, commitmentsIn, batch.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}, donation.Commitment.Clone,
 		"commitment", provider+"/"+externalID,
 		`SELECT data FROM commitments WHERE tenant = ? AND provider = ? AND external_id = ?`, tenant, provider, externalID)
 }
@@ -247,7 +247,8 @@ func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
 		t.untracked = true
 		return t.exec(ctx, "put commitment", putCommitments.text(1), row.args(nil)...)
 	}
-	t.c.commitments[row.Ref] = &c
+	stored := c.Clone()
+	t.c.commitments[row.Ref] = &stored
 	t.w.commitments.put(row.Ref, row, true)
 	return nil
 }
