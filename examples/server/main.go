@@ -2,7 +2,9 @@
 // Action Network, for the tenant "default".
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db donorsync.db | -db postgres://...] [-mode queued|inline]
-//		[-print-credentials] [-new-credentials]
+//		[-print-credentials] [-new-credentials] [-credentials FILE]
+//		[-header-timeout 5s] [-read-timeout 15s]
+//	go run ./examples/server reconcile [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-apply] [-json] [-db PATH|URL] [-tenant default]
 //
 // It stores into a SQLite file (or PostgreSQL, given a postgres:// URL).
 // On first start it generates the webhook credentials and an admin token,
@@ -23,6 +25,28 @@
 // variables unset) stops the server: generating new secrets would lock
 // every platform out. -new-credentials generates them anyway; every
 // platform must then be given the new ones.
+//
+// # Reconciling with ActBlue's reports
+//
+// ActBlue gives up on a webhook after ten attempts; its CSV reports still
+// hold the gift. The reconcile command compares the paid, refunded and
+// cancelled-recurring reports of the days from -from (inclusive; default 7
+// days ago) to -to (exclusive; default tomorrow, so that today is
+// included), in ActBlue's calendar (US Eastern), with the store at -db,
+// which it does not create (see package actblue/reconcile); it may run
+// while the server runs. It prints a table of the differences, or with
+// -json the report as JSON, and with -apply applies the rows the store is
+// missing: each once however often it runs, as every row has its own
+// idempotency key. It exits 0 when nothing differs, 1 when something
+// differs (applied or not: some differences, such as another amount here
+// or a donation in no report, applying cannot mend) and 2 on an error.
+//
+// It reads the reports with the credential of ActBlue's CSV API (ActBlue
+// dashboard, Admin > API Credentials) in DONORSYNC_ACTBLUE_CLIENT_UUID and
+// DONORSYNC_ACTBLUE_CLIENT_SECRET. DONORSYNC_ACTBLUE_API_URL changes where
+// the API is (default https://secure.actblue.com), and
+// DONORSYNC_ACTBLUE_API_BUDGET the requests a minute sent to it (default
+// 10, which a reconciliation of up to 180 days spends 6 of).
 //
 // Unless the environment sets GOGC, the server runs Go's garbage collector
 // at GOGC=400 (see gcPercent).
@@ -84,13 +108,27 @@ func tuneGC(getenv func(string) string) {
 }
 
 func main() {
+	os.Exit(runMain(os.Args[1:]))
+}
+
+// runMain runs the server, or the command args name, and returns the
+// exit status.
+func runMain(args []string) int {
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
-		os.Exit(1)
+	if len(args) > 0 && args[0] == "reconcile" {
+		return runReconcile(ctx, args[1:], os.Stdout, os.Stderr, os.Getenv)
 	}
+	err := run(ctx, args, os.Stdout, os.Stderr, nil)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "server:", err)
+		return 1
+	}
+	return 0
 }
 
 // store is a donorsync.Store that can be closed.
@@ -106,9 +144,32 @@ type config struct {
 	printCredentials, newCredentials bool
 }
 
+const usage = `Usage: server [flags]
+       server reconcile [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-apply] [-json] [-db PATH|URL] [-tenant T]
+
+A donorsync receiver for ActBlue, Anedot and Action Network (tenant
+"default"). The webhook credentials are generated on first start and kept
+in -credentials; these variables, where set, take precedence:
+DONORSYNC_ACTBLUE_USER, DONORSYNC_ACTBLUE_PASSWORD, DONORSYNC_ANEDOT_SECRET,
+DONORSYNC_ACTIONNETWORK_TOKEN, DONORSYNC_ADMIN_TOKEN.
+
+The reconcile command reads ActBlue's reports with the CSV API credential
+in DONORSYNC_ACTBLUE_CLIENT_UUID and DONORSYNC_ACTBLUE_CLIENT_SECRET;
+DONORSYNC_ACTBLUE_API_URL (default https://secure.actblue.com) and
+DONORSYNC_ACTBLUE_API_BUDGET (requests a minute, default 10) are optional.
+"server reconcile -h" describes the command; "go doc ./examples/server"
+all of it.
+
+Flags:
+`
+
 func parseFlags(args []string) (*config, error) {
 	var c config
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.Usage = func() {
+		io.WriteString(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.db, "db", "donorsync.db", "SQLite file, or a postgres:// URL")
 	fs.StringVar(&c.mode, "mode", "queued", "inline (apply before answering) or queued (answer once journaled; a worker applies)")
@@ -119,6 +180,9 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&c.newCredentials, "new-credentials", false, "generate the credentials missing for an existing database (every platform must then be given the new ones)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (the one command is reconcile, given first)", fs.Arg(0))
 	}
 	if c.mode != "inline" && c.mode != "queued" {
 		return nil, fmt.Errorf("-mode is %q: want inline or queued", c.mode)
@@ -134,6 +198,14 @@ func parseFlags(args []string) (*config, error) {
 
 func (c *config) postgres() bool {
 	return strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://")
+}
+
+// name names the database in messages, without a URL's password.
+func (c *config) name() string {
+	if c.postgres() {
+		return "the PostgreSQL database"
+	}
+	return "SQLite file " + c.db
 }
 
 // openStore opens the database and reports whether it holds data from
@@ -203,12 +275,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	defer st.Close()
-	dbName := "SQLite file " + cfg.db
-	if cfg.postgres() {
-		dbName = "the PostgreSQL database"
-	}
 	creds, err := loadCredentials(credentialOptions{
-		path: cfg.credPath, db: dbName, existingDB: existing, allowNew: cfg.newCredentials, env: env, logger: logger,
+		path: cfg.credPath, db: cfg.name(), existingDB: existing, allowNew: cfg.newCredentials, env: env, logger: logger,
 	})
 	if err != nil {
 		return err
