@@ -15,7 +15,7 @@ type reconcileStatus struct {
 	Enabled  bool            `json:"enabled"`
 	Tenant   string          `json:"tenant,omitempty"`
 	Every    string          `json:"every,omitempty"` // "" when there are no periodic runs
-	Days     int             `json:"days,omitempty"`
+	Days     int             `json:"days"`
 	Backfill *backfillStatus `json:"backfill,omitempty"`
 
 	// Totals over the runs since the server started.
