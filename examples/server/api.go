@@ -26,6 +26,8 @@ type api struct {
 	sources map[string]donorsync.Source
 	token   [sha256.Size]byte
 	logger  *slog.Logger
+
+	reconciliation *reconciliation // nil when off
 }
 
 func (a *api) routes(mux *http.ServeMux) {
@@ -34,6 +36,7 @@ func (a *api) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/{tenant}/commitments", a.auth(a.commitments))
 	mux.Handle("GET /api/{tenant}/deliveries", a.auth(a.deliveries))
 	mux.Handle("POST /api/{tenant}/deliveries/{id}/replay", a.auth(a.replay))
+	mux.Handle("GET /api/{tenant}/reconciliation", a.auth(a.reconciliationStatus))
 }
 
 func (a *api) auth(next func(w http.ResponseWriter, r *http.Request) error) http.Handler {

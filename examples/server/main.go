@@ -2,7 +2,10 @@
 // Action Network, for the tenant "default".
 //
 //	go run ./examples/server [-addr 127.0.0.1:8080] [-db donorsync.db | -db postgres://...] [-mode queued|inline]
-//		[-print-credentials] [-new-credentials]
+//		[-print-credentials] [-new-credentials] [-credentials FILE]
+//		[-header-timeout 5s] [-read-timeout 15s]
+//		[-reconcile-every 24h] [-reconcile-days 3] [-backfill-from 2024-01-01]
+//	go run ./examples/server reconcile [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-apply] [-json] [-db PATH|URL] [-tenant default]
 //
 // It stores into a SQLite file (or PostgreSQL, given a postgres:// URL).
 // On first start it generates the webhook credentials and an admin token,
@@ -15,14 +18,59 @@
 // DONORSYNC_ADMIN_TOKEN, where set, take precedence; a secret among them
 // weaker than 128 bits is refused (see strength).
 //
-// The SQLite database, its -wal and -shm files and the credentials file are
-// readable by their owner only (0600): the server creates them so, and
-// tightens them, with a warning, if it finds them looser.
+// The SQLite database, its -wal and -shm files, the credentials file and
+// the backfill's record are readable by their owner only (0600): the
+// server creates them so, and tightens them, with a warning, if it finds
+// them looser.
 //
 // A database that exists without its credentials (the file lost, the
 // variables unset) stops the server: generating new secrets would lock
 // every platform out. -new-credentials generates them anyway; every
 // platform must then be given the new ones.
+//
+// # Reconciling with ActBlue's reports
+//
+// ActBlue gives up on a webhook after ten attempts; its CSV reports still
+// hold the gift. The reconcile command compares the paid, refunded and
+// cancelled-recurring reports of the days from -from (inclusive; default 7
+// days ago) to -to (exclusive; default tomorrow, so that today is
+// included), in ActBlue's calendar (US Eastern), with the store at -db,
+// which it does not create (see package actblue/reconcile); it may run
+// while the server runs. It prints a table of the differences, or with
+// -json the report as JSON, and with -apply applies the rows the store is
+// missing: each once however often it runs, as every row has its own
+// idempotency key. It exits 0 when nothing differs, 1 when something
+// differs (applied or not: some differences, such as another amount here
+// or a donation in no report, applying cannot mend) and 2 on an error.
+//
+// It reads the reports with the credential of ActBlue's CSV API (ActBlue
+// dashboard, Admin > API Credentials) in DONORSYNC_ACTBLUE_CLIENT_UUID and
+// DONORSYNC_ACTBLUE_CLIENT_SECRET. DONORSYNC_ACTBLUE_API_URL changes where
+// the API is (default https://secure.actblue.com), and
+// DONORSYNC_ACTBLUE_API_BUDGET the requests a minute sent to it (default
+// 10, which a reconciliation of up to 180 days spends 6 of).
+//
+// The server reconciles in the background too, with the same credential,
+// applying what the store is missing, one run at a time:
+//
+//   - -reconcile-every 24h reconciles today and the -reconcile-days days
+//     before it (3 by default), at start and then that long after the end
+//     of each run; 0 (the default) runs none. Each run logs a line with
+//     its counts (rows, differences by kind, applied), or a warning when
+//     it fails, and the next run is tried all the same.
+//   - -backfill-from 2024-01-01 reconciles from that day to today, at the
+//     first start, before the periodic runs (ActBlue's reports are asked
+//     for 180 days at a time). Its completion is recorded beside the
+//     database (DB.backfill.json, or donorsync.backfill.json for
+//     PostgreSQL), so that a restart does not repeat it; a backfill from
+//     an earlier day runs again. One stopped half-way, even by SIGKILL,
+//     runs again at the next start, or at the next periodic run (hourly
+//     without -reconcile-every) when it failed; nothing is applied twice.
+//
+// Either flag without the credential stops the server at start.
+// GET /api/default/reconciliation (with the admin token) answers what the
+// runs found and applied since the server started, and where the
+// backfill stands.
 //
 // Unless the environment sets GOGC, the server runs Go's garbage collector
 // at GOGC=400 (see gcPercent).
@@ -34,6 +82,7 @@
 //	POST /webhooks/actionnetwork/{tenant}/{token}
 //	GET  /api/{tenant}/contacts|donations|commitments|deliveries   (Authorization: Bearer <admin token>)
 //	POST /api/{tenant}/deliveries/{id}/replay
+//	GET  /api/{tenant}/reconciliation
 //	GET  /healthz
 package main
 
@@ -57,6 +106,7 @@ import (
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/actblue/reports"
 	"github.com/donorsync/donorsync/actionnetwork"
 	"github.com/donorsync/donorsync/anedot"
 	"github.com/donorsync/donorsync/store/postgres"
@@ -84,13 +134,27 @@ func tuneGC(getenv func(string) string) {
 }
 
 func main() {
+	os.Exit(runMain(os.Args[1:]))
+}
+
+// runMain runs the server, or the command args name, and returns the
+// exit status.
+func runMain(args []string) int {
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
-		os.Exit(1)
+	if len(args) > 0 && args[0] == "reconcile" {
+		return runReconcile(ctx, args[1:], os.Stdout, os.Stderr, os.Getenv)
 	}
+	err := run(ctx, args, os.Stdout, os.Stderr, nil)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "server:", err)
+		return 1
+	}
+	return 0
 }
 
 // store is a donorsync.Store that can be closed.
@@ -104,11 +168,39 @@ type config struct {
 	addr, db, mode, credPath         string
 	headerTimeout, readTimeout       time.Duration
 	printCredentials, newCredentials bool
+
+	reconcileEvery time.Duration
+	reconcileDays  int
+	backfillFrom   time.Time // zero: no backfill
 }
+
+const usage = `Usage: server [flags]
+       server reconcile [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-apply] [-json] [-db PATH|URL] [-tenant T]
+
+A donorsync receiver for ActBlue, Anedot and Action Network (tenant
+"default"). The webhook credentials are generated on first start and kept
+in -credentials; these variables, where set, take precedence:
+DONORSYNC_ACTBLUE_USER, DONORSYNC_ACTBLUE_PASSWORD, DONORSYNC_ANEDOT_SECRET,
+DONORSYNC_ACTIONNETWORK_TOKEN, DONORSYNC_ADMIN_TOKEN.
+
+-reconcile-every, -backfill-from and the reconcile command read ActBlue's
+reports with the CSV API credential in DONORSYNC_ACTBLUE_CLIENT_UUID and
+DONORSYNC_ACTBLUE_CLIENT_SECRET; DONORSYNC_ACTBLUE_API_URL (default
+https://secure.actblue.com) and DONORSYNC_ACTBLUE_API_BUDGET (requests a
+minute, default 10) are optional. "server reconcile -h" describes the
+command; "go doc ./examples/server" all of it.
+
+Flags:
+`
 
 func parseFlags(args []string) (*config, error) {
 	var c config
+	var backfillFrom string
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.Usage = func() {
+		io.WriteString(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.db, "db", "donorsync.db", "SQLite file, or a postgres:// URL")
 	fs.StringVar(&c.mode, "mode", "queued", "inline (apply before answering) or queued (answer once journaled; a worker applies)")
@@ -117,11 +209,20 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&c.credPath, "credentials", "", "file that keeps the generated credentials (default: the SQLite file + .credentials.json, or donorsync.credentials.json)")
 	fs.BoolVar(&c.printCredentials, "print-credentials", false, "print the credentials at start (they are printed unasked only when generated)")
 	fs.BoolVar(&c.newCredentials, "new-credentials", false, "generate the credentials missing for an existing database (every platform must then be given the new ones)")
+	fs.DurationVar(&c.reconcileEvery, "reconcile-every", 0, "reconcile the recent days with ActBlue's reports, applying what is missing, at start and this long after each run (0: never)")
+	fs.IntVar(&c.reconcileDays, "reconcile-days", 3, "the recent days -reconcile-every reconciles: today and this many days before it")
+	fs.StringVar(&backfillFrom, "backfill-from", "", "reconcile from this day (YYYY-MM-DD) to today once, at the first start, applying what is missing")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (the one command is reconcile, given first)", fs.Arg(0))
+	}
 	if c.mode != "inline" && c.mode != "queued" {
 		return nil, fmt.Errorf("-mode is %q: want inline or queued", c.mode)
+	}
+	if err := c.parseReconcile(backfillFrom); err != nil {
+		return nil, err
 	}
 	if c.credPath == "" {
 		c.credPath = "donorsync.credentials.json"
@@ -132,8 +233,43 @@ func parseFlags(args []string) (*config, error) {
 	return &c, nil
 }
 
+// parseReconcile checks the flags of the background reconciliations.
+func (c *config) parseReconcile(backfillFrom string) error {
+	if c.reconcileEvery < 0 {
+		return fmt.Errorf("-reconcile-every is %v: want a duration, or 0 for never", c.reconcileEvery)
+	}
+	if c.reconcileDays < 0 {
+		return fmt.Errorf("-reconcile-days is %d: want 0 (today only) or more", c.reconcileDays)
+	}
+	if backfillFrom == "" {
+		return nil
+	}
+	from, err := parseDay("backfill-from", backfillFrom)
+	if err != nil {
+		return err
+	}
+	if from.After(actBlueDay(time.Now())) {
+		return fmt.Errorf("-backfill-from %s is after today", backfillFrom)
+	}
+	c.backfillFrom = from
+	return nil
+}
+
+// reconciles reports whether c asks for reconciliations in the background.
+func (c *config) reconciles() bool {
+	return c.reconcileEvery > 0 || !c.backfillFrom.IsZero()
+}
+
 func (c *config) postgres() bool {
 	return strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://")
+}
+
+// name names the database in messages, without a URL's password.
+func (c *config) name() string {
+	if c.postgres() {
+		return "the PostgreSQL database"
+	}
+	return "SQLite file " + c.db
 }
 
 // openStore opens the database and reports whether it holds data from
@@ -198,17 +334,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	var client *reports.Client
+	if cfg.reconciles() {
+		if client, err = reportsClient(os.Getenv); err != nil {
+			return fmt.Errorf("-reconcile-every and -backfill-from read ActBlue's reports: %w", err)
+		}
+	}
 	st, existing, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	dbName := "SQLite file " + cfg.db
-	if cfg.postgres() {
-		dbName = "the PostgreSQL database"
-	}
 	creds, err := loadCredentials(credentialOptions{
-		path: cfg.credPath, db: dbName, existingDB: existing, allowNew: cfg.newCredentials, env: env, logger: logger,
+		path: cfg.credPath, db: cfg.name(), existingDB: existing, allowNew: cfg.newCredentials, env: env, logger: logger,
 	})
 	if err != nil {
 		return err
@@ -218,7 +356,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	ingester := &donorsync.Ingester{Store: st, Logger: logger}
-	mux := newMux(st, ingester, sources, creds, cfg.mode == "queued", logger)
+	rc, err := newReconciliation(cfg, client, ingester, logger)
+	if err != nil {
+		return err
+	}
+	mux := newMux(st, ingester, sources, creds, cfg.mode == "queued", rc, logger)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -232,8 +374,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	printWelcome(stdout, welcome{addr: ln.Addr().String(), cfg: cfg, creds: creds})
-	return serve(ctx, srv, ln, ingester, sources, ready)
+	printWelcome(stdout, welcome{addr: ln.Addr().String(), cfg: cfg, creds: creds, reconciling: rc.describe()})
+	var background func(context.Context)
+	if rc != nil {
+		background = rc.run
+	}
+	return serve(ctx, srv, ln, ingester, sources, background, ready)
 }
 
 // newSources makes the three providers' sources from the credentials.
@@ -266,8 +412,10 @@ func newSources(creds *credentials) ([]donorsync.Source, error) {
 }
 
 // newMux routes the webhooks of sources (ActBlue, Anedot, Action Network),
-// the read API and the health check.
-func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsync.Source, creds *credentials, queued bool, logger *slog.Logger) *http.ServeMux {
+// the read API, the status of the reconciliations rc (nil when off) and
+// the health check.
+func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsync.Source, creds *credentials, queued bool,
+	rc *reconciliation, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
 	for route, src := range map[string]donorsync.Source{
 		"POST /webhooks/actblue/{tenant}":               sources[0],
@@ -280,7 +428,7 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 	for _, s := range sources {
 		byProvider[s.Provider()] = s
 	}
-	(&api{store: st, ingest: ingester, sources: byProvider, token: sha256.Sum256([]byte(creds.AdminToken)), logger: logger}).routes(mux)
+	(&api{store: st, ingest: ingester, sources: byProvider, token: sha256.Sum256([]byte(creds.AdminToken)), reconciliation: rc, logger: logger}).routes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
@@ -288,8 +436,10 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 	return mux
 }
 
-// serve serves srv on ln, with a worker beside it, until ctx is done.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, ingester *donorsync.Ingester, sources []donorsync.Source, ready chan<- string) error {
+// serve serves srv on ln, with a worker and background (unless nil)
+// beside it, until ctx is done.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, ingester *donorsync.Ingester, sources []donorsync.Source,
+	background func(context.Context), ready chan<- string) error {
 	// In queued mode a worker applies what the handlers journal; it also
 	// retries failed deliveries in both modes.
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
@@ -302,6 +452,13 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, ingester *don
 		w := &donorsync.Worker{Ingester: ingester, Sources: sources, Lease: 10 * time.Second}
 		w.Run(workerCtx)
 	}()
+	if background != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			background(workerCtx)
+		}()
+	}
 
 	var err error
 	errc := make(chan error, 1)

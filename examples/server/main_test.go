@@ -267,6 +267,61 @@ func TestServerInlineKeepsGeneratedCredentials(t *testing.T) {
 	}
 }
 
+// buildServer builds the server into dir and returns its path.
+func buildServer(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "server")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// A process is a server started from its binary.
+type process struct {
+	cmd    *exec.Cmd
+	base   string        // its URL
+	out    *lockedBuffer // its start-up text
+	logs   *lockedBuffer // its log
+	copied chan struct{} // closed once out has all the process wrote
+}
+
+// launchServer starts the server bin with args on a free port, in the
+// test's environment, and returns once it listens.
+func launchServer(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	p := &process{cmd: exec.Command(bin, append([]string{"-addr", addr}, args...)...), base: "http://" + addr,
+		out: &lockedBuffer{}, logs: &lockedBuffer{}, copied: make(chan struct{})}
+	stdout, _ := p.cmd.StdoutPipe()
+	p.cmd.Stderr = p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		fmt.Fprintln(p.out, sc.Text())
+		if strings.HasPrefix(sc.Text(), "donorsync is listening") {
+			break
+		}
+	}
+	go func() {
+		defer close(p.copied)
+		// The scanner may have read past the line above.
+		for sc.Scan() {
+			fmt.Fprintln(p.out, sc.Text())
+		}
+		io.Copy(p.out, stdout)
+	}()
+	return p
+}
+
 // TestKillDuringLoad builds the server, kills it (SIGKILL) while a client
 // sends deliveries, restarts it, and checks that every acknowledged
 // delivery is stored and applied.
@@ -276,33 +331,11 @@ func TestKillDuringLoad(t *testing.T) {
 	}
 	setEnv(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "server")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildServer(t, dir)
 	db := filepath.Join(dir, "donorsync.db")
 	launch := func() (*exec.Cmd, string) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		cmd := exec.Command(bin, "-addr", addr, "-db", db)
-		stdout, _ := cmd.StdoutPipe()
-		cmd.Stderr = io.Discard
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "donorsync is listening") {
-				break
-			}
-		}
-		go io.Copy(io.Discard, stdout)
-		return cmd, "http://" + addr
+		p := launchServer(t, bin, "-db", db)
+		return p.cmd, p.base
 	}
 
 	template := fixture(t, "actblue/testdata/contribution.json")

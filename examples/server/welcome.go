@@ -7,9 +7,10 @@ import (
 
 // welcome is what the start-up text tells.
 type welcome struct {
-	addr  string
-	cfg   *config
-	creds *credentials
+	addr        string
+	cfg         *config
+	creds       *credentials
+	reconciling string // what the reconciliations do; "" when off
 }
 
 // show returns the value of the credential set by env when it may be
@@ -46,6 +47,9 @@ func printWelcome(out io.Writer, w welcome) {
 		store = "PostgreSQL"
 	}
 	fmt.Fprintf(out, "donorsync is listening on %s (%s, %s mode)\n", w.addr, store, w.cfg.mode)
+	if w.reconciling != "" {
+		fmt.Fprintf(out, "Reconciling with ActBlue's reports: %s.\n", w.reconciling)
+	}
 	fmt.Fprintf(out, "Credentials are kept in %s, readable by its owner only, or set by DONORSYNC_* variables.\n", w.creds.path)
 	if w.printed() {
 		fmt.Fprintln(out, "Put the server behind HTTPS before giving these URLs to the platforms.")
