@@ -365,7 +365,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
+	srv := newHTTPServer(cfg, mux, logger)
+	printWelcome(stdout, welcome{addr: ln.Addr().String(), cfg: cfg, creds: creds, reconciling: rc.describe()})
+	var background func(context.Context)
+	if rc != nil {
+		background = rc.run
+	}
+	return serve(ctx, srv, ln, ingester, sources, background, ready)
+}
+
+// newHTTPServer is the server of mux, with the timeouts of cfg.
+func newHTTPServer(cfg *config, mux http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: cfg.headerTimeout,
 		ReadTimeout:       cfg.readTimeout,
@@ -374,12 +385,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	printWelcome(stdout, welcome{addr: ln.Addr().String(), cfg: cfg, creds: creds, reconciling: rc.describe()})
-	var background func(context.Context)
-	if rc != nil {
-		background = rc.run
-	}
-	return serve(ctx, srv, ln, ingester, sources, background, ready)
 }
 
 // newSources makes the three providers' sources from the credentials.
