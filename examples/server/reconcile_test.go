@@ -118,14 +118,14 @@ func TestReconcileCommand(t *testing.T) {
 	// The store agrees with ActBlue, while the server runs.
 	fake.setPaid(fixtureRow)
 	code, out, errs := reconcileCmd(t, env, june...)
-	if code != exitAgrees || !strings.Contains(out, "tenant default from 2019-06-01 to 2019-07-01: 1 rows; 1 ActBlue donations stored") || !strings.Contains(out, "No difference.") {
+	if code != exitAgrees || !strings.Contains(out, "tenant default from 2019-06-01 to 2019-07-01: 1 row; 1 ActBlue donation stored") || !strings.Contains(out, "No difference.") {
 		t.Errorf("agreeing store: exit %d\n%s%s", code, out, errs)
 	}
 
 	// A gift missing here: listed, not applied.
 	fake.setPaid(fixtureRow, missingRow)
 	code, out, errs = reconcileCmd(t, env, june...)
-	if code != exitDiffers || !strings.Contains(out, "1 differences: 1 missing") || !strings.Contains(out, "99999998") || !strings.Contains(out, "paid 25.00 on 2019-06-08 14:00 UTC") {
+	if code != exitDiffers || !strings.Contains(out, "1 difference: 1 missing") || !strings.Contains(out, "99999998") || !strings.Contains(out, "paid 25.00 on 2019-06-08 14:00 UTC") {
 		t.Errorf("a missing gift: exit %d, want 1\n%s%s", code, out, errs)
 	}
 	rep := reconcileJSON(t, env, exitDiffers, append(june, "-json")...)
@@ -154,7 +154,7 @@ func TestReconcileCommand(t *testing.T) {
 	fake.setPaid([]string{"99999999", "AB1234567", "2019-06-07 15:49:33", "55.00", "Peter", "Gibbons", ""}, missingRow)
 	for range 2 {
 		code, out, errs = reconcileCmd(t, env, append(june, "-apply")...)
-		if code != exitDiffers || !strings.Contains(out, "1 differences: 1 amount differs.") {
+		if code != exitDiffers || !strings.Contains(out, "1 difference: 1 amount differs.") {
 			t.Errorf("another amount here: exit %d, want 1\n%s%s", code, out, errs)
 		}
 	}
@@ -536,7 +536,7 @@ func TestReconcileCommandPostgres(t *testing.T) {
 	fake.setPaid(fixtureRow, missingRow)
 	env := apiEnv(fake.URL)
 	june := []string{"-db", url, "-from", "2019-06-01", "-to", "2019-07-01", "-apply"}
-	if code, out, errs := reconcileCmd(t, env, june...); code != exitDiffers || !strings.Contains(out, "1 differences: 1 missing; 1 applied.") {
+	if code, out, errs := reconcileCmd(t, env, june...); code != exitDiffers || !strings.Contains(out, "1 difference: 1 missing; 1 applied.") {
 		t.Errorf("first run: exit %d, want 1\n%s%s", code, out, errs)
 	}
 	if code, out, errs := reconcileCmd(t, env, june...); code != exitAgrees {
