@@ -29,6 +29,33 @@ var (
 	ErrConflict = errors.New("donorsync: conflict")
 )
 
+// The causes of an authentication failure, which a Source's error may
+// wrap so that an Observer can tell them apart (AuthFailure). They wrap
+// ErrUnauthorized; the answer never tells them.
+var (
+	// ErrUnknownTenant: the request names a tenant without credentials.
+	ErrUnknownTenant = fmt.Errorf("%w: unknown tenant", ErrUnauthorized)
+	// ErrWrongCredential: credentials of the right form that match none
+	// of the tenant's live ones (wrong, or expired).
+	ErrWrongCredential = fmt.Errorf("%w: wrong credential", ErrUnauthorized)
+	// ErrMalformedCredential: no credentials, or not in the form the
+	// platform sends them.
+	ErrMalformedCredential = fmt.Errorf("%w: malformed credentials", ErrUnauthorized)
+)
+
+// authFailure tells the cause of a 401 from the Source's error.
+func authFailure(err error) AuthFailure {
+	switch {
+	case errors.Is(err, ErrUnknownTenant):
+		return AuthUnknownTenant
+	case errors.Is(err, ErrWrongCredential):
+		return AuthWrongCredential
+	case errors.Is(err, ErrMalformedCredential):
+		return AuthMalformed
+	}
+	return AuthUnspecifiedFailure
+}
+
 // A KeyConflictError reports a contact key that belongs to another
 // contact. It matches ErrConflict.
 type KeyConflictError struct {

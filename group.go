@@ -137,6 +137,7 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 	defer cancel()
 	var run, later []*journalJob
 	var states []Delivery
+	start := time.Now()
 	err := g.Store.Update(ctx, func(tx Tx) error {
 		var err error
 		if run, later, err = g.leaveBusy(ctx, tx, live); err != nil {
@@ -162,10 +163,7 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 		return g.applyItems(ctx, tx, apply)
 	})
 	if err == nil {
-		for i, j := range run {
-			*j.d = states[i]
-			j.done <- nil
-		}
+		g.committed(ctx, start, run, states)
 		if len(later) > 0 { // first in the queue: they keep their turn
 			c := &g.group
 			c.mu.Lock()
@@ -174,12 +172,37 @@ func (g *Ingester) commitBatch(batch []*journalJob) {
 		}
 		return
 	}
-	// One delivery may have spoilt the batch (a duplicate raced in on
-	// another replica, a delivery that cannot be applied): journal each
-	// on its own, retrying lost races.
-	for _, j := range live {
+	g.oneByOne(ctx, live)
+}
+
+// committed hands the jobs of a batch committed after start their
+// deliveries' states, and observes those applied.
+func (g *Ingester) committed(ctx context.Context, start time.Time, run []*journalJob, states []Delivery) {
+	var applied []*Delivery
+	for i, j := range run {
+		*j.d = states[i]
+		if j.apply && j.d.Status != Duplicate {
+			applied = append(applied, j.d)
+		}
+	}
+	g.observeApplied(ctx, start, false, applied...)
+	for _, j := range run {
+		j.done <- nil
+	}
+}
+
+// oneByOne journals each job of a batch that failed on its own: one
+// delivery may have spoilt the batch (a duplicate raced in on another
+// replica, a delivery that cannot be applied). Lost races are retried.
+func (g *Ingester) oneByOne(ctx context.Context, jobs []*journalJob) {
+	for _, j := range jobs {
 		if j.apply {
-			j.done <- g.receiveOne(j.ctx, j.d, j.events)
+			start := time.Now()
+			err := g.receiveOne(j.ctx, j.d, j.events)
+			if err == nil && j.d.Status != Duplicate {
+				g.observeApplied(ctx, start, false, j.d)
+			}
+			j.done <- err
 			continue
 		}
 		j.done <- g.update(j.ctx, func(tx Tx) error {

@@ -121,12 +121,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.reject(w, r, causeMethod, nil)
+		h.reject(w, r, start, causeMethod, nil)
 		return
 	}
 	limit := h.maxBodyBytes()
 	if r.ContentLength > limit {
-		h.reject(w, r, causeTooLarge, nil)
+		h.reject(w, r, start, causeTooLarge, nil)
 		return
 	}
 	size := limit
@@ -141,17 +141,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, size)
 	tenant, src, err := h.Source.Authenticate(r)
 	if err != nil {
-		h.reject(w, r, causeUnauthorized, err)
+		h.reject(w, r, start, causeUnauthorized, err)
 		return
 	}
 	if !h.reserve(size) {
-		h.reject(w, r, causeBusy, nil)
+		h.reject(w, r, start, causeBusy, nil)
 		return
 	}
 	defer h.release(size)
 	body, err := readBody(src, r.ContentLength)
 	if err != nil {
-		h.reject(w, r, readCause(err), err)
+		h.reject(w, r, start, readCause(err), err)
 		return
 	}
 	h.deliver(w, r, start, &Delivery{Tenant: tenant, Provider: h.Source.Provider(), Body: body})
@@ -162,12 +162,13 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, start time.Tim
 	if k, ok := h.Source.(Hinter); ok {
 		d.Kind = k.Hint(r)
 	}
-	if err := h.receive(r, time.Now(), d); err != nil {
+	ready := time.Now()
+	if err := h.receive(r, ready, d); err != nil {
 		h.unavailable(w, r, start, d, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, response{Status: string(d.Status), Delivery: d.ID})
-	h.journaled(r, start, d)
+	h.journaled(r, start, ready, d)
 }
 
 func (h *Handler) maxBodyBytes() int64 {

@@ -15,17 +15,17 @@ import (
 // A rejection is why a request was refused before its delivery reached
 // the store, and how it is answered.
 type rejection struct {
-	cause   string // logged, and counted in the summaries
+	cause   Outcome // logged, observed, and counted in the summaries
 	status  int
 	message string
 }
 
 var (
-	causeMethod       = &rejection{"method", http.StatusMethodNotAllowed, "method not allowed: send POST"}
-	causeTooLarge     = &rejection{"too_large", http.StatusRequestEntityTooLarge, "request body too large"}
-	causeUnauthorized = &rejection{"unauthorized", http.StatusUnauthorized, "unauthorized"}
-	causeUnreadable   = &rejection{"unreadable", http.StatusBadRequest, "cannot read request body"}
-	causeBusy         = &rejection{"busy", http.StatusServiceUnavailable, "temporarily unavailable: retry later"}
+	causeMethod       = &rejection{OutcomeMethod, http.StatusMethodNotAllowed, "method not allowed: send POST"}
+	causeTooLarge     = &rejection{OutcomeTooLarge, http.StatusRequestEntityTooLarge, "request body too large"}
+	causeUnauthorized = &rejection{OutcomeUnauthorized, http.StatusUnauthorized, "unauthorized"}
+	causeUnreadable   = &rejection{OutcomeUnreadable, http.StatusBadRequest, "cannot read request body"}
+	causeBusy         = &rejection{OutcomeBusy, http.StatusServiceUnavailable, "temporarily unavailable: retry later"}
 )
 
 // challenger is an authentication error that carries the challenge of
@@ -55,7 +55,7 @@ type handlerLogs struct {
 
 // reject answers a request refused before its delivery reached the
 // store, with one line at Debug, and counts it for the next summary.
-func (h *Handler) reject(w http.ResponseWriter, r *http.Request, why *rejection, err error) {
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, start time.Time, why *rejection, err error) {
 	var c challenger
 	if why == causeUnauthorized && errors.As(err, &c) {
 		w.Header().Set("WWW-Authenticate", c.WWWAuthenticate())
@@ -64,11 +64,18 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, why *rejection,
 		h.retryAfter(w)
 	}
 	writeJSON(w, why.status, response{Error: why.message})
+	if o := h.observer(); o != nil {
+		ev := RequestEvent{Provider: h.Source.Provider(), Status: why.status, Outcome: why.cause, Duration: time.Since(start)}
+		if why == causeUnauthorized {
+			ev.AuthFailure = authFailure(err)
+		}
+		o.Request(r.Context(), ev)
+	}
 	log := h.logger()
 	if log.Enabled(r.Context(), slog.LevelDebug) {
 		attrs := []slog.Attr{
 			slog.String("provider", h.Source.Provider()), slog.String("remote", r.RemoteAddr),
-			slog.String("cause", why.cause), slog.Int("status", why.status),
+			slog.String("cause", string(why.cause)), slog.Int("status", why.status),
 			slog.Int64("content_length", r.ContentLength),
 		}
 		if why == causeUnreadable {
@@ -80,7 +87,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, why *rejection,
 		h.logs.rejected.Period = time.Second
 		h.logs.rejected.Emit = h.summarise
 	})
-	h.logs.rejected.Add(why.cause)
+	h.logs.rejected.Add(string(why.cause))
 }
 
 // summarise writes the summary of the requests rejected since the last.
@@ -99,6 +106,7 @@ func (h *Handler) summarise(counts []lograte.Count, over time.Duration) {
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, start time.Time, d *Delivery, err error) {
 	h.retryAfter(w)
 	writeJSON(w, http.StatusServiceUnavailable, response{Error: "temporarily unavailable: retry later"})
+	h.observe(r, start, d, http.StatusServiceUnavailable, OutcomeUnavailable, 0)
 	log := h.logger()
 	if h.logs.outage.Fail(time.Now()) {
 		log.LogAttrs(r.Context(), slog.LevelError, "donorsync: store cannot journal deliveries; answering 503",
@@ -109,8 +117,10 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, start time
 		slog.Int("bytes", len(d.Body)), slog.Duration("latency", time.Since(start)), slog.String("error", err.Error()))
 }
 
-// journaled logs a delivery answered 200, and the end of an outage.
-func (h *Handler) journaled(r *http.Request, start time.Time, d *Delivery) {
+// journaled observes and logs a delivery answered 200, and the end of an
+// outage; ready is when its upload ended.
+func (h *Handler) journaled(r *http.Request, start, ready time.Time, d *Delivery) {
+	h.observe(r, start, d, http.StatusOK, Outcome(d.Status), time.Since(ready))
 	log := h.logger()
 	if ended, refused, lasted := h.logs.outage.Succeed(time.Now()); ended {
 		log.LogAttrs(r.Context(), slog.LevelWarn, "donorsync: store journals deliveries again",
@@ -118,6 +128,21 @@ func (h *Handler) journaled(r *http.Request, start time.Time, d *Delivery) {
 	}
 	log.LogAttrs(r.Context(), slog.LevelInfo, "donorsync: webhook",
 		slog.Any("delivery", d), slog.Duration("latency", time.Since(start)))
+}
+
+// observe tells the Observer, if any, of a request whose body was read.
+func (h *Handler) observe(r *http.Request, start time.Time, d *Delivery, status int, outcome Outcome, journal time.Duration) {
+	if o := h.observer(); o != nil {
+		o.Request(r.Context(), RequestEvent{Provider: d.Provider, Tenant: d.Tenant, Kind: d.Kind,
+			Status: status, Outcome: outcome, Bytes: len(d.Body), Duration: time.Since(start), Journal: journal})
+	}
+}
+
+func (h *Handler) observer() Observer {
+	if h.Ingester == nil {
+		return nil
+	}
+	return h.Ingester.Observer
 }
 
 func (h *Handler) retryAfter(w http.ResponseWriter) {

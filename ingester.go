@@ -48,6 +48,10 @@ type Ingester struct {
 	// given number of failed ones. Nil means DefaultBackoff.
 	Backoff func(attempts int) time.Duration
 
+	// Observer is told what the Ingester, and the Handlers and Workers
+	// that use it, do. Nil means no observation.
+	Observer Observer
+
 	modelOnce sync.Once
 	model     batch.Model // what Store declares, read once
 

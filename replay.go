@@ -18,6 +18,7 @@ import (
 // Process returns an error only when the outcome could not be stored;
 // the delivery then stays as it was, and its claim lapses.
 func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
+	start := time.Now()
 	dec, derr := decode(g.logger(), src, d)
 	attempts := d.Attempts + 1
 	var applyErr error
@@ -34,6 +35,9 @@ func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
 		d.Status, d.Error = Processed, ""
 		return tx.UpdateDelivery(ctx, d)
 	})
+	if err == nil {
+		g.observeApplied(ctx, start, true, d)
+	}
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
@@ -44,7 +48,11 @@ func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
 		// The store refused what applying wrote, as it will every time.
 		applyErr = err
 	}
-	return g.fail(ctx, d, attempts, applyErr)
+	if err := g.fail(ctx, d, attempts, applyErr); err != nil {
+		return err
+	}
+	g.observeApplied(ctx, start, true, d)
+	return nil
 }
 
 // fail stores the outcome of a delivery whose application failed after

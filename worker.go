@@ -183,8 +183,10 @@ func (w *Worker) runOnce(ctx context.Context, a *ahead, more bool) (n int, next 
 // sent the draft.
 func (w *Worker) apply(ctx context.Context, p pipeline, a *ahead) (n int, sent bool, err error) {
 	g := w.Ingester
+	var settled []Delivery
+	start := time.Now()
 	err = g.Store.Update(ctx, func(tx Tx) error {
-		n, sent = 0, false // a transaction tried again starts afresh
+		n, sent, settled = 0, false, nil // a transaction tried again starts afresh
 		ds, err := g.claim(ctx, tx, w.claim(), a.claimBy())
 		n = len(ds)
 		if err != nil || len(ds) == 0 {
@@ -205,10 +207,38 @@ func (w *Worker) apply(ctx context.Context, p pipeline, a *ahead) (n int, sent b
 				return err
 			}
 		}
-		_, err = g.settle(ctx, tx, b)
+		settled, err = g.settle(ctx, tx, b)
 		return err
 	})
+	if err == nil {
+		w.applied(ctx, start, settled)
+	}
 	return n, sent, err
+}
+
+// applied reports a batch committed: to the Observer, and in the log,
+// one line per delivery at Debug and one for the batch at Info.
+func (w *Worker) applied(ctx context.Context, start time.Time, settled []Delivery) {
+	if len(settled) == 0 {
+		return
+	}
+	g := w.Ingester
+	ds := make([]*Delivery, len(settled))
+	counts := map[DeliveryStatus]int{}
+	log := g.logger()
+	debug := log.Enabled(ctx, slog.LevelDebug)
+	for i := range settled {
+		d := &settled[i]
+		ds[i] = d
+		counts[d.Status]++
+		if debug {
+			log.LogAttrs(ctx, slog.LevelDebug, "donorsync: delivery applied", slog.Any("delivery", d))
+		}
+	}
+	g.observeApplied(ctx, start, true, ds...)
+	log.LogAttrs(ctx, slog.LevelInfo, "donorsync: batch applied", slog.Int("deliveries", len(ds)),
+		slog.Int("processed", counts[Processed]), slog.Int("quarantined", counts[Quarantined]),
+		slog.Duration("took", time.Since(start)))
 }
 
 // leaveBusy releases, where the Store declares locks that can be tried,
@@ -328,8 +358,12 @@ func (w *Worker) release(ctx context.Context, ds []*Delivery) {
 
 // bury moves a delivery that no source can decode to Dead.
 func (w *Worker) bury(ctx context.Context, d *Delivery, reason string) {
-	_ = w.Ingester.update(ctx, func(tx Tx) error {
+	start := time.Now()
+	err := w.Ingester.update(ctx, func(tx Tx) error {
 		d.Status, d.Error, d.UpdatedAt, d.ClaimedUntil = Dead, reason, w.Ingester.now(), time.Time{}
 		return tx.UpdateDelivery(ctx, d)
 	})
+	if err == nil {
+		w.Ingester.observeApplied(ctx, start, true, d)
+	}
 }

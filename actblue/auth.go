@@ -110,16 +110,18 @@ func (a *Authenticator) now() time.Time {
 // that every 401 answer to an ActBlue delivery carries.
 const Realm = "donorsync actblue webhooks"
 
-// errUnauthorized is every failure: one error, so that every 401 answer
-// is the same, challenge included.
-var errUnauthorized error = challengeError{}
+// errUnauthorized is a failure of a Source without credentials. Every
+// failure carries the same challenge, so that every 401 answer is the
+// same; only its cause, for an Observer, differs.
+var errUnauthorized error = challengeError{donorsync.ErrUnauthorized}
 
-// challengeError wraps donorsync.ErrUnauthorized with the Basic challenge
-// RFC 9110 requires on a 401 answer.
-type challengeError struct{}
+// challengeError wraps the cause of a failure, which wraps
+// donorsync.ErrUnauthorized, with the Basic challenge RFC 9110 requires
+// on a 401 answer.
+type challengeError struct{ cause error }
 
-func (challengeError) Error() string { return donorsync.ErrUnauthorized.Error() }
-func (challengeError) Unwrap() error { return donorsync.ErrUnauthorized }
+func (e challengeError) Error() string { return e.cause.Error() }
+func (e challengeError) Unwrap() error { return e.cause }
 func (challengeError) WWWAuthenticate() string {
 	return `Basic realm="` + Realm + `", charset="UTF-8"`
 }
@@ -138,8 +140,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (tenant string, err error)
 	tenant, ok := a.creds.Check(r.PathValue(param), a.now(), dummy, func(e entry) int {
 		return subtle.ConstantTimeCompare(got[:], e.digest[:])
 	})
-	if !ok || !hasAuth {
-		return "", errUnauthorized
+	switch {
+	case !hasAuth:
+		return "", challengeError{donorsync.ErrMalformedCredential}
+	case tenant == "":
+		return "", challengeError{donorsync.ErrUnknownTenant}
+	case !ok:
+		return "", challengeError{donorsync.ErrWrongCredential}
 	}
 	return tenant, nil
 }

@@ -149,8 +149,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (tenant string, err error)
 		}
 		return match & basic
 	})
-	if !ok {
-		return "", donorsync.ErrUnauthorized
+	switch {
+	case r.PathValue(tokenParam) == "":
+		return "", donorsync.ErrMalformedCredential
+	case tenant == "":
+		return "", donorsync.ErrUnknownTenant
+	case !ok:
+		return "", donorsync.ErrWrongCredential
 	}
 	return tenant, nil
 }

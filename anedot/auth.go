@@ -143,6 +143,7 @@ func (v *Authenticator) Authenticate(r *http.Request) (tenant string, body io.Re
 		param = "tenant"
 	}
 	tenant, b.secrets = v.secrets.Select(r.PathValue(param), v.now(), dummySecret, b.secretBuf[:0])
+	b.known = tenant != ""
 	b.macs = b.macBuf[:0]
 	for _, s := range b.secrets {
 		b.macs = append(b.macs, s.Cred.hash())

@@ -11,9 +11,13 @@ import (
 	"github.com/donorsync/donorsync/internal/credset"
 )
 
-// errSignature is every failure to authenticate a delivery: one error, so
-// that a caller learns nothing of its cause.
-var errSignature = fmt.Errorf("anedot: signature: %w", donorsync.ErrUnauthorized)
+// The failures to authenticate a delivery, by cause: the answer is the
+// same for each; only an Observer tells them apart.
+var (
+	errNoSignature    = fmt.Errorf("anedot: signature: %w", donorsync.ErrMalformedCredential)
+	errUnknownTenant  = fmt.Errorf("anedot: signature: %w", donorsync.ErrUnknownTenant)
+	errWrongSignature = fmt.Errorf("anedot: signature: %w", donorsync.ErrWrongCredential)
+)
 
 // A signedBody reads a delivery's body and checks its signature as the
 // bytes go by: each chunk read is written to the HMAC of each secret, and
@@ -22,6 +26,7 @@ type signedBody struct {
 	r       io.Reader
 	sig     [sha256.Size]byte // the signature sent
 	okSig   int               // 1 when the header held a well-formed signature
+	known   bool              // the tenant has secrets
 	secrets []credset.Live[*secret]
 	macs    []hash.Hash       // one per secret
 	err     error             // what the end of the body returned
@@ -33,7 +38,8 @@ type signedBody struct {
 }
 
 // Read implements io.Reader. At the end of the body it returns io.EOF
-// when a live secret signed it, and errSignature otherwise.
+// when a live secret signed it, and an error wrapping
+// donorsync.ErrUnauthorized otherwise.
 func (b *signedBody) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
@@ -60,8 +66,13 @@ func (b *signedBody) verify() error {
 		b.macs[i] = nil
 	}
 	b.macs = nil
-	if match&b.okSig != 1 {
-		return errSignature
+	switch {
+	case b.okSig != 1:
+		return errNoSignature
+	case !b.known:
+		return errUnknownTenant
+	case match != 1:
+		return errWrongSignature
 	}
 	return io.EOF
 }
