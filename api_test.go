@@ -20,6 +20,8 @@ func TestPublicTypes(t *testing.T) {
 		"Claim": "struct", "DecodeError": "struct", "Decoded": "struct", "Delivery": "struct",
 		"DeliveryFilter": "struct", "DeliveryStatus": "ident", "Handler": "struct", "Ingester": "struct",
 		"KeyConflictError": "struct", "Page": "struct", "Worker": "struct",
+		// What an operator watches.
+		"JournalStats": "struct", "Freshness": "struct",
 		// What an Observer is told.
 		"RequestEvent": "struct", "ApplyEvent": "struct", "Outcome": "ident", "AuthFailure": "ident",
 		// The only interfaces: what embedders implement (Source, Hinter,

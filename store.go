@@ -79,6 +79,12 @@ type Tx interface {
 	Delivery(ctx context.Context, tenant, id string) (*Delivery, error)
 	// Deliveries lists journaled deliveries by id.
 	Deliveries(ctx context.Context, tenant string, f DeliveryFilter) ([]*Delivery, error)
+	// JournalStats counts the deliveries of tenant (of every tenant when
+	// it is ""): those received at or after since by status, the
+	// backlog (Pending and Failed) and when its oldest was received, and
+	// when the last delivery of each tenant and provider was received,
+	// sorted by tenant then provider. Maps hold no zero counts.
+	JournalStats(ctx context.Context, tenant string, since time.Time) (JournalStats, error)
 
 	// ContactByKey returns the contact that owns key k.
 	ContactByKey(ctx context.Context, tenant string, k dedup.Key) (contact.Contact, error)

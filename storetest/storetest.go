@@ -40,7 +40,9 @@ import (
 //     journaled before and of one earlier in the same call kept as
 //     duplicates of the first, through the Tx's RecordDeliveries when the
 //     store declares batch mode (RecordDeliveries); listing in id order,
-//     by page, status and time (JournalListing); claims of the oldest due
+//     by page, status and time (JournalListing); counts by status since a
+//     time, the backlog and its oldest, the last delivery of each tenant
+//     and provider, for one tenant and for all (JournalStats); claims of the oldest due
 //     deliveries, pending or failed and due again, of one tenant or of
 //     all, leased until the claim's Until and not claimed again before
 //     (ClaimDeliveries); 8 goroutines claiming 40 deliveries at once, and
@@ -130,6 +132,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"JournalDuplicates", testJournalDuplicates},
 		{"RecordDeliveries", testRecordDeliveries},
 		{"JournalListing", testJournalListing},
+		{"JournalStats", testJournalStats},
 		{"ClaimDeliveries", testClaim},
 		{"ClaimDeliveriesByID", testClaimByID},
 		{"TryLock", testTryLock},
