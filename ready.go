@@ -1,0 +1,47 @@
+package donorsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// readinessLock is the name Ready locks in its writing transaction.
+const readinessLock = "\x00donorsync readiness"
+
+// Ready reports whether the store answers a read and a write before ctx
+// is done: a read-only transaction that looks up a delivery, and a
+// read-write transaction that takes a lock and commits nothing. It
+// returns when ctx is done even if the store does not honour
+// cancellation, with an error wrapping ErrUnavailable. Serve it as a
+// readiness probe, with a deadline shorter than the probe's.
+func (g *Ingester) Ready(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- g.ready(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: the store did not answer: %w", ErrUnavailable, ctx.Err())
+	}
+}
+
+func (g *Ingester) ready(ctx context.Context) error {
+	err := g.Store.View(ctx, func(tx Tx) error {
+		_, err := tx.Delivery(ctx, readinessLock, readinessLock)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	if err := g.Store.Update(ctx, func(tx Tx) error { return tx.Lock(ctx, []string{readinessLock}) }); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
