@@ -79,7 +79,7 @@ func TestHelpNamesTheVariableOfEachFlag(t *testing.T) {
 // TestFlagVariablesAreNotCredentials: no flag's variable is one of the
 // credentials' or of ActBlue's API, which mean something else.
 func TestFlagVariablesAreNotCredentials(t *testing.T) {
-	taken := map[string]bool{envClientUUID: true, envClientSecret: true, envAPIURL: true, envAPIBudget: true}
+	taken := map[string]bool{envClientUUID: true, envClientSecret: true, envAPIURL: true, envAPIBudget: true, envAnedotSecrets: true}
 	for _, f := range fields {
 		taken[f.env] = true
 	}

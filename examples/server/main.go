@@ -18,6 +18,13 @@
 // DONORSYNC_ADMIN_TOKEN, where set, take precedence; a secret among them
 // weaker than 128 bits is refused (see strength).
 //
+// Anedot has one webhook per template type, each with its own secret
+// token, all sending to the same URL. The tokens of the webhooks beyond
+// the first go in DONORSYNC_ANEDOT_SECRETS, comma-separated, or in the
+// list anedot_secrets of the credentials file (the variable, where set,
+// takes precedence and is not saved to the file); each one, held to the
+// same 128 bits, is accepted as DONORSYNC_ANEDOT_SECRET is.
+//
 // The SQLite database, its -wal and -shm files, the credentials file and
 // the backfill's record are readable by their owner only (0600): the
 // server creates them so, and tightens them, with a warning, if it finds
@@ -190,7 +197,9 @@ A donorsync receiver for ActBlue, Anedot and Action Network (tenant
 "default"). The webhook credentials are generated on first start and kept
 in -credentials; these variables, where set, take precedence:
 DONORSYNC_ACTBLUE_USER, DONORSYNC_ACTBLUE_PASSWORD, DONORSYNC_ANEDOT_SECRET,
-DONORSYNC_ACTIONNETWORK_TOKEN, DONORSYNC_ADMIN_TOKEN.
+DONORSYNC_ACTIONNETWORK_TOKEN, DONORSYNC_ADMIN_TOKEN. The secret tokens of
+more Anedot webhooks (one per template type) go in DONORSYNC_ANEDOT_SECRETS,
+comma-separated, or in anedot_secrets in the credentials file.
 
 -reconcile-every, -backfill-from and the reconcile command read ActBlue's
 reports with the CSV API credential in DONORSYNC_ACTBLUE_CLIENT_UUID and
@@ -411,7 +420,7 @@ func newSources(creds *credentials) ([]donorsync.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	anedotAuth, err := anedot.NewAuthenticator(anedot.Credential{Tenant: tenant, Token: creds.AnedotSecret})
+	anedotAuth, err := anedot.NewAuthenticator(creds.anedotCredentials()...)
 	if err != nil {
 		return nil, err
 	}
