@@ -99,7 +99,12 @@
 //	GET  /api/{tenant}/contacts|donations|commitments|deliveries   (Authorization: Bearer <admin token>)
 //	POST /api/{tenant}/deliveries/{id}/replay
 //	GET  /api/{tenant}/reconciliation
-//	GET  /healthz
+//	GET  /healthz   200 while the process answers
+//	GET  /readyz    200 when the store answers a read and a write within 2 s, 503 otherwise
+//
+// Another method than POST on a webhook route is answered 405, and a path
+// under /webhooks/ that no route matches 404; both are logged with the
+// provider the path names.
 package main
 
 import (
@@ -449,13 +454,16 @@ func newSources(creds *credentials) ([]donorsync.Source, error) {
 func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsync.Source, creds *credentials, queued bool,
 	rc *reconciliation, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
+	// Every method reaches the Handlers, which answer 405 to all but POST
+	// and log it with their provider.
 	for route, src := range map[string]donorsync.Source{
-		"POST /webhooks/actblue/{tenant}":               sources[0],
-		"POST /webhooks/anedot/{tenant}":                sources[1],
-		"POST /webhooks/actionnetwork/{tenant}/{token}": sources[2],
+		"/webhooks/actblue/{tenant}":               sources[0],
+		"/webhooks/anedot/{tenant}":                sources[1],
+		"/webhooks/actionnetwork/{tenant}/{token}": sources[2],
 	} {
 		mux.Handle(route, &donorsync.Handler{Source: src, Ingester: ingester, Logger: logger, Queued: queued})
 	}
+	mux.Handle("/webhooks/{provider}/", webhookNotFound(logger))
 	byProvider := map[string]donorsync.Source{}
 	for _, s := range sources {
 		byProvider[s.Provider()] = s
@@ -465,6 +473,7 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
 	})
+	mux.Handle("GET /readyz", readiness(ingester, logger))
 	return mux
 }
 
