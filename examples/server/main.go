@@ -6,6 +6,7 @@
 //		[-header-timeout 5s] [-read-timeout 15s]
 //		[-reconcile-every 24h] [-reconcile-days 3] [-backfill-from 2024-01-01]
 //	go run ./examples/server reconcile [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-apply] [-json] [-db PATH|URL] [-tenant default]
+//	go run ./examples/server status | deliveries | show | replay ...   (operator commands: see below)
 //
 // It stores into a SQLite file (or PostgreSQL, given a postgres:// URL).
 // On first start it generates the webhook credentials and an admin token,
@@ -91,7 +92,18 @@
 // Unless the environment sets GOGC, the server runs Go's garbage collector
 // at GOGC=400 (see gcPercent).
 //
-// Routes:
+// # Operator commands
+//
+// Against the same -db, while the server runs (SQLite or PostgreSQL), each
+// with -json for programs:
+//
+//	server status                                   the last delivery of each platform, the last 24 hours by status, the backlog
+//	server deliveries [-status dead] [-since 24h]   deliveries in the order received, with -provider, -kind, -limit, -after
+//	server show [-body] ID                          one delivery: key, attempts, next attempt, error, earlier attempts, body
+//	server replay ID                                apply one delivery again
+//	server replay -status dead [-since 24h]         apply again every delivery of a status received since a time
+//
+// # Routes
 //
 //	POST /webhooks/actblue/{tenant}
 //	POST /webhooks/anedot/{tenant}
@@ -164,8 +176,13 @@ func runMain(args []string) int {
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) > 0 && args[0] == "reconcile" {
-		return runReconcile(ctx, args[1:], os.Stdout, os.Stderr, os.Getenv)
+	if len(args) > 0 {
+		switch args[0] {
+		case "reconcile":
+			return runReconcile(ctx, args[1:], os.Stdout, os.Stderr, os.Getenv)
+		case "status", "deliveries", "show", "replay":
+			return runOps(ctx, args[0], args[1:], os.Stdout, os.Stderr, os.Getenv)
+		}
 	}
 	err := run(ctx, args, os.Stdout, os.Stderr, nil)
 	switch {
