@@ -78,7 +78,7 @@ func (h *Handler) contactMoney(ctx context.Context, tx donorsync.Tx, v *contactV
 // stopped at max.
 func scan[T any](ctx context.Context, max int, list func(donorsync.Page) ([]T, error), id func(T) string, keep func(T) bool) ([]T, int, bool, error) {
 	var out []T
-	p := donorsync.Page{Limit: scanChunk}
+	p := donorsync.Page{Limit: min(scanChunk, max)}
 	n := 0
 	for {
 		if err := ctx.Err(); err != nil {

@@ -29,7 +29,7 @@ func (h *Handler) deliveries(ctx context.Context, tenant string, q deliveryQuery
 	var p deliveryPage
 	f := q.DeliveryFilter
 	if q.filtered() {
-		f.Limit = max(q.Limit, scanChunk)
+		f.Limit = max(q.Limit, min(scanChunk, h.maxScan()))
 	}
 	err := h.Ingester.Store.View(ctx, func(tx donorsync.Tx) error {
 		p = deliveryPage{}

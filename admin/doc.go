@@ -49,10 +49,11 @@
 // A delivery's body is hidden until asked for, and then shown with the
 // values of the fields that hold personal data masked (•••): in JSON,
 // every string and number under a key naming an email, phone, name,
-// address, street, city, ZIP or postal code, employer, occupation, card,
-// and the like (see the keys in personal); in the CSV of an ActBlue
-// report row (Kind "report:..."), the donor's columns but their id at
-// ActBlue. A body that is neither cannot be masked and is withheld. It is
+// address, street, city, locality, ZIP or postal code, employer,
+// occupation, card, comment, date of birth or coordinates, and everything
+// under such a key ("postal_addresses", "employerData"); in the CSV of an
+// ActBlue report row (Kind "report:..."), the donor's columns but their
+// id at ActBlue. A body that is neither cannot be masked and is withheld. It is
 // shown unmasked only on a second, explicit request (?body=1&unmask=1),
 // which the Logger records with the delivery's id and the remote address.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/donorsync/donorsync"
 )
@@ -55,7 +56,7 @@ func (h *Handler) replayAll(r *http.Request) (int, error) {
 		return 0, badRequest("tenant: want a tenant served")
 	}
 	status, err := parseStatus(r.FormValue("status"))
-	if err != nil || !replayableStatus(status) {
+	if err != nil || !slices.Contains(replayable, status) {
 		return 0, badRequest("status: want dead, quarantined or failed")
 	}
 	since, err := parseSince(r.FormValue("since"), h.now())
@@ -84,15 +85,6 @@ func (h *Handler) replayAll(r *http.Request) (int, error) {
 	}
 	h.logger().InfoContext(r.Context(), "admin: deliveries replayed", "tenant", tenant, "status", status, "since", since, "replayed", total)
 	return total, nil
-}
-
-func replayableStatus(s donorsync.DeliveryStatus) bool {
-	for _, st := range replayable {
-		if s == st {
-			return true
-		}
-	}
-	return false
 }
 
 // showBody returns the body of d as it may be shown (see showBody), and
