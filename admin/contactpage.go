@@ -30,7 +30,7 @@ type contactView struct {
 // up to MaxScan donations and MaxScan commitments.
 func (h *Handler) contactPage(w http.ResponseWriter, r *http.Request) error {
 	tenant, id := r.PathValue("tenant"), r.PathValue("contact")
-	v := contactView{chrome: h.chrome(r, "Contact", "contacts"), Tenant: tenant}
+	v := contactView{chrome: h.chrome(r, "Contact "+id, "contacts"), Tenant: tenant}
 	err := h.view(r.Context(), func(tx donorsync.Tx) error {
 		var err error
 		if v.C, err = tx.Contact(r.Context(), tenant, id); err != nil {
