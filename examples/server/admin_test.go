@@ -19,8 +19,11 @@ func noRedirect(jar http.CookieJar) *http.Client {
 
 func TestAdminLoginSessionAndLogout(t *testing.T) {
 	setEnv(t)
-	base, _, stop := start(t, "-db", filepath.Join(t.TempDir(), "donorsync.db"))
+	base, out, stop := start(t, "-db", filepath.Join(t.TempDir(), "donorsync.db"))
 	defer stop()
+	if !strings.Contains(out.String(), "Operator pages (sign in with the admin token): "+base+"/admin/") {
+		t.Errorf("the start-up text does not say where the operator pages are:\n%s", out)
+	}
 	jar, _ := cookiejar.New(nil)
 	c := noRedirect(jar)
 	send := func(method, path string, form url.Values, header map[string]string) *http.Response {
