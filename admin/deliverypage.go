@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -45,25 +46,34 @@ func (h *Handler) deliveryPage(w http.ResponseWriter, r *http.Request) error {
 	if v.ShowBody {
 		v.Body = h.showBody(r, d, v.Unmasked)
 	}
+	if err := h.decodeView(r.Context(), &v); err != nil {
+		return err
+	}
+	h.render(w, r, http.StatusOK, "delivery", v)
+	return nil
+}
+
+// decodeView decodes v's delivery with the Source of its provider, and
+// looks up the records of each event.
+func (h *Handler) decodeView(ctx context.Context, v *deliveryView) error {
+	d := v.D
 	src, ok := h.sources[d.Provider]
 	if !ok {
 		v.NoSource = true
-		h.render(w, r, http.StatusOK, "delivery", v)
 		return nil
 	}
 	dec, err := src.Decode(d)
 	if err != nil {
 		v.DecodeError = err.Error()
-		h.render(w, r, http.StatusOK, "delivery", v)
 		return nil
 	}
 	if dec.Key != "" && dec.Key != d.Key {
 		v.Key = dec.Key
 	}
-	err = h.view(r.Context(), func(tx donorsync.Tx) error {
+	return h.view(ctx, func(tx donorsync.Tx) error {
 		v.Events = v.Events[:0]
 		for _, ev := range dec.Events {
-			rec, err := lookup(r.Context(), tx, tenant, d.Provider, ev)
+			rec, err := lookup(ctx, tx, d.Tenant, d.Provider, ev)
 			if err != nil {
 				return err
 			}
@@ -71,11 +81,6 @@ func (h *Handler) deliveryPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	h.render(w, r, http.StatusOK, "delivery", v)
-	return nil
 }
 
 // replayPage replays a delivery and shows its page again.

@@ -129,20 +129,7 @@ func (r *Recent) Counts() Counts {
 	defer r.mu.Unlock()
 	now := r.clock()
 	r.first(now)
-	cur := r.part(now)
-	requests, applied := map[RequestCount]int{}, map[AppliedCount]int{}
-	for i := range r.slots {
-		s := &r.slots[i]
-		if s.n <= cur-recentSlots || s.n > cur {
-			continue
-		}
-		for k, n := range s.requests {
-			requests[k] += n
-		}
-		for k, n := range s.applied {
-			applied[k] += n
-		}
-	}
+	requests, applied := r.sum(r.part(now))
 	c := Counts{Since: now.Add(-r.window())}
 	if c.Since.Before(r.start) {
 		c.Since = r.start
@@ -163,6 +150,25 @@ func (r *Recent) Counts() Counts {
 		return cmp.Or(cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Status, b.Status))
 	})
 	return c
+}
+
+// sum adds up the counts of the parts of the window that ends with part
+// cur. r.mu is held.
+func (r *Recent) sum(cur int64) (map[RequestCount]int, map[AppliedCount]int) {
+	requests, applied := map[RequestCount]int{}, map[AppliedCount]int{}
+	for i := range r.slots {
+		s := &r.slots[i]
+		if s.n <= cur-recentSlots || s.n > cur {
+			continue
+		}
+		for k, n := range s.requests {
+			requests[k] += n
+		}
+		for k, n := range s.applied {
+			applied[k] += n
+		}
+	}
+	return requests, applied
 }
 
 // slot returns the part of the window now falls in, emptied if it held
