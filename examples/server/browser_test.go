@@ -25,11 +25,11 @@ func needChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err == nil {
 		return
 	}
-	msg := "browser test skipped: " + chromiumPath + " is missing; install Debian's chromium package (apt-get install chromium) to run it"
+	const install = "install Debian's chromium package (apt-get install chromium) to run it"
 	if os.Getenv("DONORSYNC_REQUIRE_CHROMIUM") == "1" {
-		t.Fatal(strings.Replace(msg, "browser test skipped", "DONORSYNC_REQUIRE_CHROMIUM=1 but", 1))
+		t.Fatalf("DONORSYNC_REQUIRE_CHROMIUM=1 and %s is missing: %s", chromiumPath, install)
 	}
-	t.Skip(msg + ", and set DONORSYNC_REQUIRE_CHROMIUM=1 to make its absence fail")
+	t.Skipf("browser test skipped: %s is missing; %s, and set DONORSYNC_REQUIRE_CHROMIUM=1 to make its absence fail", chromiumPath, install)
 }
 
 // journalDead journals, into the SQLite database at db, a valid ActBlue
