@@ -109,8 +109,11 @@
 //	POST /webhooks/anedot/{tenant}
 //	POST /webhooks/actionnetwork/{tenant}/{token}
 //	GET  /api/{tenant}/contacts|donations|commitments|deliveries   (Authorization: Bearer <admin token>)
-//	POST /api/{tenant}/deliveries/{id}/replay
+//	GET  /api/{tenant}/contacts/{id}, /api/{tenant}/deliveries/{id}[?body=1]
+//	POST /api/{tenant}/deliveries/{id}/replay, /api/{tenant}/replay?status=dead&since=24h
 //	GET  /api/{tenant}/reconciliation
+//	GET  /admin/   the operator pages (package admin): the admin token as a bearer token, or
+//	               given once at /admin/login for a session cookie (12 hours; POST /admin/logout)
 //	GET  /healthz   200 while the process answers
 //	GET  /readyz    200 when the store answers a read and a write within 2 s, 503 otherwise
 //
@@ -121,7 +124,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -466,8 +468,8 @@ func newSources(creds *credentials) ([]donorsync.Source, error) {
 }
 
 // newMux routes the webhooks of sources (ActBlue, Anedot, Action Network),
-// the read API, the status of the reconciliations rc (nil when off) and
-// the health check.
+// the operator pages and the read API, the status of the reconciliations
+// rc (nil when off) and the health check.
 func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsync.Source, creds *credentials, queued bool,
 	rc *reconciliation, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
@@ -481,11 +483,7 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 		mux.Handle(route, &donorsync.Handler{Source: src, Ingester: ingester, Logger: logger, Queued: queued})
 	}
 	mux.Handle("/webhooks/{provider}/", webhookNotFound(logger))
-	byProvider := map[string]donorsync.Source{}
-	for _, s := range sources {
-		byProvider[s.Provider()] = s
-	}
-	(&api{store: st, ingest: ingester, sources: byProvider, token: sha256.Sum256([]byte(creds.AdminToken)), reconciliation: rc, logger: logger}).routes(mux)
+	mountAdmin(mux, ingester, sources, creds.AdminToken, rc, logger)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
