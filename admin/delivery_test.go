@@ -41,6 +41,7 @@ func TestDeliveryPageOfAnUnappliedOrUndecodableDelivery(t *testing.T) {
 	dead := e.dead("k1")
 	page := e.get("/admin/deliveries/acme/"+dead.ID, http.StatusOK)
 	wantAll(t, "a dead delivery", page, `id="status">dead</dd>`, "<dt>Attempts</dt><dd>8</dd>",
+		"<h2>Earlier attempts</h2>", `<span class="st-failed">failed</span>: connection reset</li>`,
 		"<li>Not in the store: donation 99999999</li>", "<li>Not in the store: contact</li>", "(decoding now gives <code>contribution:99999999</code>)")
 
 	bad := e.receive(e.actblue, "", []byte(`{"donor": 7}`))
@@ -231,5 +232,20 @@ func TestCrossOriginPostsAreRefused(t *testing.T) {
 	r.Header.Set("Sec-Fetch-Site", "cross-site")
 	if w := e.do(r); w.Code != http.StatusOK {
 		t.Errorf("a cross-site GET: %d", w.Code)
+	}
+}
+
+// A delivery's earlier attempts are in the API.
+func TestDeliveryAPIHistory(t *testing.T) {
+	e := newEnv(t)
+	d := e.dead("k1")
+	var got struct {
+		History []struct{ At, Status, Error string }
+	}
+	if err := json.Unmarshal([]byte(e.get("/admin/api/acme/deliveries/"+d.ID, http.StatusOK)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.History) != 1 || got.History[0].Status != "failed" || got.History[0].Error != "connection reset" || got.History[0].At != "2025-03-10T15:00:00Z" {
+		t.Errorf("history = %+v, want the failure before the delivery died", got.History)
 	}
 }

@@ -148,6 +148,8 @@ type deliveryJSON struct {
 	UpdatedAt     string `json:"updated_at,omitempty"`
 	Attempts      int    `json:"attempts"`
 	NextAttemptAt string `json:"next_attempt_at,omitempty"`
+	// History holds the outcomes of the attempts before the last.
+	History []attemptJSON `json:"history,omitempty"`
 
 	// A delivery by id with ?body=1 only: the body, its personal data
 	// masked unless ?unmask=1, or why it is withheld (a body that is
@@ -165,7 +167,17 @@ func deliveryOut(d *donorsync.Delivery) deliveryJSON {
 	if due(d) {
 		out.NextAttemptAt = rfc3339(d.NextAttemptAt)
 	}
+	for _, a := range d.History {
+		out.History = append(out.History, attemptJSON{At: rfc3339(a.At), Status: string(a.Status), Error: a.Error})
+	}
 	return out
+}
+
+// attemptJSON is an earlier attempt of a delivery.
+type attemptJSON struct {
+	At     string `json:"at"`
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
 }
 
 // due reports whether d waits for an attempt, at d.NextAttemptAt.

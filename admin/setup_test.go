@@ -150,6 +150,7 @@ func (e *env) dead(key string) *donorsync.Delivery {
 	return e.journal(&donorsync.Delivery{
 		Provider: actblue.Provider, Key: key, Body: fixture(e.t, "actblue/testdata/contribution.json"),
 		Status: donorsync.Dead, Attempts: 8, Error: "store unavailable",
+		History: []donorsync.Attempt{{At: time.Date(2025, 3, 10, 15, 0, 0, 0, time.UTC), Status: donorsync.Failed, Error: "connection reset"}},
 	})
 }
 
