@@ -21,7 +21,7 @@ func TestPublicTypes(t *testing.T) {
 		"DeliveryFilter": "struct", "DeliveryStatus": "ident", "Handler": "struct", "Ingester": "struct",
 		"KeyConflictError": "struct", "Page": "struct", "Worker": "struct",
 		// What an operator watches.
-		"JournalStats": "struct", "Freshness": "struct",
+		"JournalStats": "struct", "Freshness": "struct", "Attempt": "struct",
 		// What an Observer is told.
 		"RequestEvent": "struct", "ApplyEvent": "struct", "Outcome": "ident", "AuthFailure": "ident",
 		// The only interfaces: what embedders implement (Source, Hinter,

@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/donorsync/donorsync/donation"
@@ -77,6 +78,38 @@ type Delivery struct {
 	// ClaimedUntil is when the claim of the Worker processing the delivery
 	// lapses; zero when unclaimed.
 	ClaimedUntil time.Time
+
+	// History holds the outcomes of the attempts before the last, oldest
+	// first, at most MaxHistory of them (the oldest are dropped): the
+	// errors of a delivery that failed, then was applied, or was
+	// quarantined, then replayed. The last outcome is Status, Error and
+	// UpdatedAt. Empty for a delivery applied at its first attempt.
+	History []Attempt
+}
+
+// MaxHistory bounds Delivery.History.
+const MaxHistory = 16
+
+// An Attempt is an earlier outcome of applying a delivery.
+type Attempt struct {
+	At     time.Time      `json:"at"`
+	Status DeliveryStatus `json:"status"` // Processed, Failed, Quarantined or Dead
+	Error  string         `json:"error,omitempty"`
+}
+
+// history returns what d's History becomes when a new outcome replaces
+// its current one: the current one added, if it has one.
+func history(d *Delivery) []Attempt {
+	switch d.Status {
+	case Processed, Failed, Quarantined, Dead:
+	default:
+		return d.History
+	}
+	h := append(slices.Clip(d.History), Attempt{At: d.UpdatedAt, Status: d.Status, Error: d.Error})
+	if len(h) > MaxHistory {
+		h = h[len(h)-MaxHistory:]
+	}
+	return h
 }
 
 // LogValue implements slog.LogValuer.

@@ -68,6 +68,7 @@ func (g *Ingester) settle(ctx context.Context, tx Tx, b items) ([]Delivery, erro
 	states := make([]Delivery, len(b))
 	for i, it := range b {
 		s := *it.d
+		s.History = history(it.d)
 		s.Attempts, s.UpdatedAt, s.ClaimedUntil, s.NextAttemptAt = s.Attempts+1, now, time.Time{}, time.Time{}
 		s.Status, s.Error = Processed, ""
 		if it.err != nil {

@@ -6,8 +6,9 @@ import (
 	"fmt"
 )
 
-// readinessLock is the name Ready locks in its writing transaction.
-const readinessLock = "\x00donorsync readiness"
+// readinessLock is the name Ready locks in its writing transaction, and
+// the id of the delivery it looks up (in no tenant: there is none).
+const readinessLock = "donorsync readiness"
 
 // Ready reports whether the store answers a read and a write before ctx
 // is done: a read-only transaction that looks up a delivery, and a
@@ -31,7 +32,7 @@ func (g *Ingester) Ready(ctx context.Context) error {
 
 func (g *Ingester) ready(ctx context.Context) error {
 	err := g.Store.View(ctx, func(tx Tx) error {
-		_, err := tx.Delivery(ctx, readinessLock, readinessLock)
+		_, err := tx.Delivery(ctx, "", readinessLock)
 		if errors.Is(err, ErrNotFound) {
 			return nil
 		}

@@ -20,10 +20,11 @@ import (
 func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
 	start := time.Now()
 	dec, derr := decode(g.logger(), src, d)
-	attempts := d.Attempts + 1
+	attempts, hist := d.Attempts+1, history(d)
 	var applyErr error
 	err := g.update(ctx, func(tx Tx) error {
 		d.Attempts, d.UpdatedAt, d.ClaimedUntil, d.NextAttemptAt = attempts, g.now(), time.Time{}, time.Time{}
+		d.History = hist
 		if derr != nil {
 			d.Status, d.Error = Quarantined, text(derr.Error())
 			return tx.UpdateDelivery(ctx, d)
@@ -48,7 +49,7 @@ func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
 		// The store refused what applying wrote, as it will every time.
 		applyErr = err
 	}
-	if err := g.fail(ctx, d, attempts, applyErr); err != nil {
+	if err := g.fail(ctx, d, attempts, hist, applyErr); err != nil {
 		return err
 	}
 	g.observeApplied(ctx, start, true, d)
@@ -58,7 +59,7 @@ func (g *Ingester) Process(ctx context.Context, src Source, d *Delivery) error {
 // fail stores the outcome of a delivery whose application failed after
 // attempts tries: Quarantined when it is invalid, Dead after MaxAttempts,
 // Failed and due again after Backoff otherwise.
-func (g *Ingester) fail(ctx context.Context, d *Delivery, attempts int, cause error) error {
+func (g *Ingester) fail(ctx context.Context, d *Delivery, attempts int, hist []Attempt, cause error) error {
 	status := Failed
 	switch {
 	case errors.Is(cause, ErrInvalid):
@@ -69,7 +70,7 @@ func (g *Ingester) fail(ctx context.Context, d *Delivery, attempts int, cause er
 	g.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: delivery not applied",
 		slog.Any("delivery", d), slog.String("outcome", string(status)), slog.Int("attempts", attempts), logError(cause))
 	return g.update(ctx, func(tx Tx) error {
-		d.Status, d.Error, d.Attempts, d.UpdatedAt = status, text(cause.Error()), attempts, g.now()
+		d.Status, d.Error, d.Attempts, d.UpdatedAt, d.History = status, text(cause.Error()), attempts, g.now(), hist
 		d.ClaimedUntil, d.NextAttemptAt = time.Time{}, time.Time{}
 		if status == Failed {
 			d.NextAttemptAt = d.UpdatedAt.Add(g.backoff(attempts))

@@ -65,7 +65,7 @@ type Tx interface {
 	// with Status Duplicate and DuplicateOf set to the first one's id, and
 	// that id is returned as dupOf.
 	RecordDelivery(ctx context.Context, d *Delivery) (dupOf string, err error)
-	// UpdateDelivery stores d's Status, Attempts, Error, UpdatedAt,
+	// UpdateDelivery stores d's Status, Attempts, Error, UpdatedAt, History,
 	// NextAttemptAt and ClaimedUntil.
 	UpdateDelivery(ctx context.Context, d *Delivery) error
 	// ClaimDeliveries claims, for a Worker, up to c.Limit deliveries (of

@@ -358,9 +358,9 @@ func (w *Worker) release(ctx context.Context, ds []*Delivery) {
 
 // bury moves a delivery that no source can decode to Dead.
 func (w *Worker) bury(ctx context.Context, d *Delivery, reason string) {
-	start := time.Now()
+	start, hist := time.Now(), history(d)
 	err := w.Ingester.update(ctx, func(tx Tx) error {
-		d.Status, d.Error, d.UpdatedAt, d.ClaimedUntil = Dead, reason, w.Ingester.now(), time.Time{}
+		d.Status, d.Error, d.UpdatedAt, d.ClaimedUntil, d.History = Dead, reason, w.Ingester.now(), time.Time{}, hist
 		return tx.UpdateDelivery(ctx, d)
 	})
 	if err == nil {

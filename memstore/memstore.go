@@ -171,6 +171,7 @@ func notFound(what, id string) error {
 func copyDelivery(d *donorsync.Delivery) *donorsync.Delivery {
 	c := *d
 	c.Body = slices.Clone(d.Body)
+	c.History = slices.Clone(d.History)
 	return &c
 }
 
@@ -209,7 +210,7 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 	}
 	next := copyDelivery(cur)
 	next.Status, next.Attempts, next.Error, next.UpdatedAt = d.Status, d.Attempts, d.Error, d.UpdatedAt
-	next.NextAttemptAt, next.ClaimedUntil = d.NextAttemptAt, d.ClaimedUntil
+	next.NextAttemptAt, next.ClaimedUntil, next.History = d.NextAttemptAt, d.ClaimedUntil, slices.Clone(d.History)
 	set(t, tn.deliveries, d.ID, next)
 	return nil
 }

@@ -30,6 +30,10 @@ func testJournal(t *testing.T, s donorsync.Store) {
 	})
 	d.Status, d.Attempts, d.Error, d.UpdatedAt = donorsync.Failed, 2, "boom", ts("2024-05-01T10:00:01Z")
 	d.NextAttemptAt, d.ClaimedUntil = ts("2024-05-01T10:05:00.5Z"), ts("2024-05-01T10:01:00Z")
+	d.History = []donorsync.Attempt{
+		{At: ts("2024-05-01T10:00:00.5Z"), Status: donorsync.Failed, Error: "first \"error\"\n\u00e9"},
+		{At: ts("2024-05-01T10:00:00.75Z"), Status: donorsync.Quarantined},
+	}
 	update(t, s, func(tx donorsync.Tx) error { return tx.UpdateDelivery(ctx(t), d) })
 	view(t, s, func(tx donorsync.Tx) error {
 		got, err := tx.Delivery(ctx(t), tenant, d.ID)

@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS webhook_log (
 	org TEXT NOT NULL, id TEXT NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL, dedup_key TEXT NOT NULL,
 	payload BLOB NOT NULL, received TEXT NOT NULL, state TEXT NOT NULL, repeat_of TEXT NOT NULL,
 	tries INTEGER NOT NULL, last_error TEXT NOT NULL, changed TEXT NOT NULL, retry_after TEXT NOT NULL, held_until TEXT NOT NULL,
-	PRIMARY KEY (org, id));
+	earlier_tries TEXT NOT NULL DEFAULT '', PRIMARY KEY (org, id));
 CREATE UNIQUE INDEX IF NOT EXISTS webhook_log_dedup ON webhook_log (org, source, dedup_key) WHERE state <> 'duplicate';
 CREATE TABLE IF NOT EXISTS people (
 	org TEXT NOT NULL, id TEXT NOT NULL, first_name TEXT NOT NULL, last_name TEXT NOT NULL,
@@ -83,7 +83,22 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("customstore: schema: %w", err)
 	}
+	if err := addColumn(ctx, db, "webhook_log", "earlier_tries", `TEXT NOT NULL DEFAULT ''`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("customstore: schema: %w", err)
+	}
 	return &Store{db: db}, nil
+}
+
+// addColumn adds a column to a table made before it existed.
+func addColumn(ctx context.Context, db *sql.DB, table, column, decl string) error {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, table, column).Scan(&n)
+	if err != nil || n > 0 {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+decl)
+	return err
 }
 
 // Close closes the database.
@@ -160,15 +175,25 @@ func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string,
 	if body == nil {
 		body = []byte{}
 	}
-	_, err = t.ExecContext(ctx, `INSERT INTO webhook_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.ExecContext(ctx, `INSERT INTO webhook_log (`+logColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, when(d.ReceivedAt), string(d.Status), d.DuplicateOf,
-		d.Attempts, d.Error, when(d.UpdatedAt), when(d.NextAttemptAt), when(d.ClaimedUntil))
+		d.Attempts, d.Error, when(d.UpdatedAt), when(d.NextAttemptAt), when(d.ClaimedUntil), tries(d.History))
 	return d.DuplicateOf, err
 }
 
+// tries is a delivery's earlier attempts as stored: JSON, or "" when
+// there are none.
+func tries(h []donorsync.Attempt) string {
+	if len(h) == 0 {
+		return ""
+	}
+	return record(h)
+}
+
 func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
-	res, err := t.ExecContext(ctx, `UPDATE webhook_log SET state = ?, tries = ?, last_error = ?, changed = ?, retry_after = ?, held_until = ?
-		WHERE org = ? AND id = ?`, string(d.Status), d.Attempts, d.Error, when(d.UpdatedAt), when(d.NextAttemptAt), when(d.ClaimedUntil), d.Tenant, d.ID)
+	res, err := t.ExecContext(ctx, `UPDATE webhook_log SET state = ?, tries = ?, last_error = ?, changed = ?, retry_after = ?, held_until = ?,
+		earlier_tries = ? WHERE org = ? AND id = ?`, string(d.Status), d.Attempts, d.Error, when(d.UpdatedAt), when(d.NextAttemptAt),
+		when(d.ClaimedUntil), tries(d.History), d.Tenant, d.ID)
 	if err != nil {
 		return err
 	}
@@ -178,13 +203,16 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 	return nil
 }
 
-const logColumns = `org, id, source, kind, dedup_key, payload, received, state, repeat_of, tries, last_error, changed, retry_after, held_until`
+const logColumns = `org, id, source, kind, dedup_key, payload, received, state, repeat_of, tries, last_error, changed, retry_after, held_until, earlier_tries`
 
 func scanLog(row interface{ Scan(...any) error }) (*donorsync.Delivery, error) {
 	var d donorsync.Delivery
-	var received, changed, retry, held, state string
+	var received, changed, retry, held, state, earlier string
 	err := row.Scan(&d.Tenant, &d.ID, &d.Provider, &d.Kind, &d.Key, &d.Body, &received, &state, &d.DuplicateOf,
-		&d.Attempts, &d.Error, &changed, &retry, &held)
+		&d.Attempts, &d.Error, &changed, &retry, &held, &earlier)
+	if err == nil && earlier != "" {
+		err = json.Unmarshal([]byte(earlier), &d.History)
+	}
 	d.Status = donorsync.DeliveryStatus(state)
 	d.ReceivedAt, d.UpdatedAt, d.NextAttemptAt, d.ClaimedUntil = parseWhen(received), parseWhen(changed), parseWhen(retry), parseWhen(held)
 	if d.Body == nil {

@@ -18,11 +18,14 @@ import (
 // credentials are the secrets of the tenant "default": generated on first
 // start and kept in a file readable by its owner only.
 type credentials struct {
-	ActBlueUser        string `json:"actblue_user"`
-	ActBluePassword    string `json:"actblue_password"`
-	AnedotSecret       string `json:"anedot_secret"`
-	ActionNetworkToken string `json:"actionnetwork_token"`
-	AdminToken         string `json:"admin_token"`
+	ActBlueUser     string `json:"actblue_user"`
+	ActBluePassword string `json:"actblue_password"`
+	AnedotSecret    string `json:"anedot_secret"`
+	// AnedotSecrets are the secret tokens of the tenant's other Anedot
+	// webhooks, accepted as AnedotSecret is (see envAnedotSecrets).
+	AnedotSecrets      []string `json:"anedot_secrets,omitempty"`
+	ActionNetworkToken string   `json:"actionnetwork_token"`
+	AdminToken         string   `json:"admin_token"`
 
 	path      string          // the file that keeps them
 	generated map[string]bool // by variable: generated at this start
@@ -61,8 +64,9 @@ type credentialOptions struct {
 	logger     *slog.Logger
 }
 
-// fromEnv returns the credentials that getenv sets, by variable. A secret
-// weaker than minStrength is refused with an error naming its variable.
+// fromEnv returns the credentials that getenv sets, by variable, with
+// DONORSYNC_ANEDOT_SECRETS as it is. A secret weaker than minStrength is
+// refused with an error naming its variable.
 func fromEnv(getenv func(string) string) (map[string]string, error) {
 	env := map[string]string{}
 	for _, f := range fields {
@@ -70,11 +74,18 @@ func fromEnv(getenv func(string) string) (map[string]string, error) {
 		if v == "" {
 			continue
 		}
-		if f.secret && strength(v) < minStrength {
-			return nil, fmt.Errorf("%s is too weak: about %.0f bits, at least %d are required (for example 22 random letters and digits of both cases; strength is length × log2 of the alphabet of the character classes used)",
-				f.env, strength(v), minStrength)
+		if f.secret {
+			if err := checkStrength(f.env, v); err != nil {
+				return nil, err
+			}
 		}
 		env[f.env] = v
+	}
+	if v := getenv(envAnedotSecrets); v != "" {
+		if err := checkSecrets(envAnedotSecrets, splitSecrets(v)); err != nil {
+			return nil, err
+		}
+		env[envAnedotSecrets] = v
 	}
 	return env, nil
 }
@@ -85,6 +96,9 @@ func fromEnv(getenv func(string) string) (map[string]string, error) {
 func loadCredentials(o credentialOptions) (*credentials, error) {
 	c := &credentials{path: o.path, generated: map[string]bool{}, fromEnv: map[string]bool{}}
 	if err := c.read(o.logger); err != nil {
+		return nil, err
+	}
+	if err := c.takeAnedotSecrets(o.env); err != nil {
 		return nil, err
 	}
 	var missing []string
@@ -162,22 +176,19 @@ func (c *credentials) generate(missing []string) error {
 // their file, readable by its owner only: through a new file renamed over
 // the old, so that a crash leaves one or the other.
 func (c *credentials) save() error {
+	// Keep what the file held for the variables the environment sets.
+	var prev credentials
+	if old, err := os.ReadFile(c.path); err == nil && json.Unmarshal(old, &prev) != nil {
+		prev = credentials{}
+	}
 	keep := *c
 	for _, f := range fields {
 		if c.fromEnv[f.env] {
-			*f.get(&keep) = ""
+			*f.get(&keep) = *f.get(&prev)
 		}
 	}
-	if old, err := os.ReadFile(c.path); err == nil {
-		// Keep what the file held for the variables the environment sets.
-		var prev credentials
-		if json.Unmarshal(old, &prev) == nil {
-			for _, f := range fields {
-				if c.fromEnv[f.env] {
-					*f.get(&keep) = *f.get(&prev)
-				}
-			}
-		}
+	if c.fromEnv[envAnedotSecrets] {
+		keep.AnedotSecrets = prev.AnedotSecrets
 	}
 	data, err := json.MarshalIndent(&keep, "", "  ")
 	if err != nil {

@@ -18,6 +18,13 @@
 // DONORSYNC_ADMIN_TOKEN, where set, take precedence; a secret among them
 // weaker than 128 bits is refused (see strength).
 //
+// Anedot has one webhook per template type, each with its own secret
+// token, all sending to the same URL. The tokens of the webhooks beyond
+// the first go in DONORSYNC_ANEDOT_SECRETS, comma-separated, or in the
+// list anedot_secrets of the credentials file (the variable, where set,
+// takes precedence and is not saved to the file); each one, held to the
+// same 128 bits, is accepted as DONORSYNC_ANEDOT_SECRET is.
+//
 // The SQLite database, its -wal and -shm files, the credentials file and
 // the backfill's record are readable by their owner only (0600): the
 // server creates them so, and tightens them, with a warning, if it finds
@@ -72,6 +79,15 @@
 // runs found and applied since the server started, and where the
 // backfill stands.
 //
+// # Settings from the environment
+//
+// Each flag, of the server and of the reconcile command, may also be set
+// by a variable: DONORSYNC_ and the flag in upper snake case, as
+// DONORSYNC_ADDR for -addr or DONORSYNC_RECONCILE_EVERY for
+// -reconcile-every (-h names each). A flag given on the command line wins
+// over its variable; an empty variable counts as unset; a value the flag
+// would refuse stops the command with an error naming the variable.
+//
 // Unless the environment sets GOGC, the server runs Go's garbage collector
 // at GOGC=400 (see gcPercent).
 //
@@ -83,7 +99,12 @@
 //	GET  /api/{tenant}/contacts|donations|commitments|deliveries   (Authorization: Bearer <admin token>)
 //	POST /api/{tenant}/deliveries/{id}/replay
 //	GET  /api/{tenant}/reconciliation
-//	GET  /healthz
+//	GET  /healthz   200 while the process answers
+//	GET  /readyz    200 when the store answers a read and a write within 2 s, 503 otherwise
+//
+// Another method than POST on a webhook route is answered 405, and a path
+// under /webhooks/ that no route matches 404; both are logged with the
+// provider the path names.
 package main
 
 import (
@@ -181,7 +202,9 @@ A donorsync receiver for ActBlue, Anedot and Action Network (tenant
 "default"). The webhook credentials are generated on first start and kept
 in -credentials; these variables, where set, take precedence:
 DONORSYNC_ACTBLUE_USER, DONORSYNC_ACTBLUE_PASSWORD, DONORSYNC_ANEDOT_SECRET,
-DONORSYNC_ACTIONNETWORK_TOKEN, DONORSYNC_ADMIN_TOKEN.
+DONORSYNC_ACTIONNETWORK_TOKEN, DONORSYNC_ADMIN_TOKEN. The secret tokens of
+more Anedot webhooks (one per template type) go in DONORSYNC_ANEDOT_SECRETS,
+comma-separated, or in anedot_secrets in the credentials file.
 
 -reconcile-every, -backfill-from and the reconcile command read ActBlue's
 reports with the CSV API credential in DONORSYNC_ACTBLUE_CLIENT_UUID and
@@ -190,13 +213,20 @@ https://secure.actblue.com) and DONORSYNC_ACTBLUE_API_BUDGET (requests a
 minute, default 10) are optional. "server reconcile -h" describes the
 command; "go doc ./examples/server" all of it.
 
+Each flag may also be set by the variable named beside it, DONORSYNC_ and
+the flag in upper snake case; a flag given wins over its variable.
+
 Flags:
 `
 
-func parseFlags(args []string) (*config, error) {
+// parseFlags reads the server's flags from args, and those args leave
+// unset from their variables (see parseWithEnv); -h and errors in args
+// are written to output.
+func parseFlags(args []string, getenv func(string) string, output io.Writer) (*config, error) {
 	var c config
 	var backfillFrom string
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(output)
 	fs.Usage = func() {
 		io.WriteString(fs.Output(), usage)
 		fs.PrintDefaults()
@@ -212,16 +242,17 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&c.reconcileEvery, "reconcile-every", 0, "reconcile the recent days with ActBlue's reports, applying what is missing, at start and this long after each run (0: never)")
 	fs.IntVar(&c.reconcileDays, "reconcile-days", 3, "the recent days -reconcile-every reconciles: today and this many days before it")
 	fs.StringVar(&backfillFrom, "backfill-from", "", "reconcile from this day (YYYY-MM-DD) to today once, at the first start, applying what is missing")
-	if err := fs.Parse(args); err != nil {
+	from, err := parseWithEnv(fs, args, getenv)
+	if err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (the one command is reconcile, given first)", fs.Arg(0))
 	}
 	if c.mode != "inline" && c.mode != "queued" {
-		return nil, fmt.Errorf("-mode is %q: want inline or queued", c.mode)
+		return nil, fmt.Errorf("%s is %q: want inline or queued", from.of("mode"), c.mode)
 	}
-	if err := c.parseReconcile(backfillFrom); err != nil {
+	if err := c.parseReconcile(backfillFrom, from); err != nil {
 		return nil, err
 	}
 	if c.credPath == "" {
@@ -233,23 +264,24 @@ func parseFlags(args []string) (*config, error) {
 	return &c, nil
 }
 
-// parseReconcile checks the flags of the background reconciliations.
-func (c *config) parseReconcile(backfillFrom string) error {
+// parseReconcile checks the flags of the background reconciliations;
+// o says where they were set.
+func (c *config) parseReconcile(backfillFrom string, o origins) error {
 	if c.reconcileEvery < 0 {
-		return fmt.Errorf("-reconcile-every is %v: want a duration, or 0 for never", c.reconcileEvery)
+		return fmt.Errorf("%s is %v: want a duration, or 0 for never", o.of("reconcile-every"), c.reconcileEvery)
 	}
 	if c.reconcileDays < 0 {
-		return fmt.Errorf("-reconcile-days is %d: want 0 (today only) or more", c.reconcileDays)
+		return fmt.Errorf("%s is %d: want 0 (today only) or more", o.of("reconcile-days"), c.reconcileDays)
 	}
 	if backfillFrom == "" {
 		return nil
 	}
-	from, err := parseDay("backfill-from", backfillFrom)
+	from, err := parseDay(o.of("backfill-from"), backfillFrom)
 	if err != nil {
 		return err
 	}
 	if from.After(actBlueDay(time.Now())) {
-		return fmt.Errorf("-backfill-from %s is after today", backfillFrom)
+		return fmt.Errorf("%s %s is after today", o.of("backfill-from"), backfillFrom)
 	}
 	c.backfillFrom = from
 	return nil
@@ -324,7 +356,7 @@ func hasData(ctx context.Context, st donorsync.Store) (bool, error) {
 // nil, the listening address is sent on it once the server accepts
 // connections. The start-up text goes to stdout, the log to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
-	cfg, err := parseFlags(args)
+	cfg, err := parseFlags(args, os.Getenv, stderr)
 	if err != nil {
 		return err
 	}
@@ -393,7 +425,7 @@ func newSources(creds *credentials) ([]donorsync.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	anedotAuth, err := anedot.NewAuthenticator(anedot.Credential{Tenant: tenant, Token: creds.AnedotSecret})
+	anedotAuth, err := anedot.NewAuthenticator(creds.anedotCredentials()...)
 	if err != nil {
 		return nil, err
 	}
@@ -422,13 +454,16 @@ func newSources(creds *credentials) ([]donorsync.Source, error) {
 func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsync.Source, creds *credentials, queued bool,
 	rc *reconciliation, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
+	// Every method reaches the Handlers, which answer 405 to all but POST
+	// and log it with their provider.
 	for route, src := range map[string]donorsync.Source{
-		"POST /webhooks/actblue/{tenant}":               sources[0],
-		"POST /webhooks/anedot/{tenant}":                sources[1],
-		"POST /webhooks/actionnetwork/{tenant}/{token}": sources[2],
+		"/webhooks/actblue/{tenant}":               sources[0],
+		"/webhooks/anedot/{tenant}":                sources[1],
+		"/webhooks/actionnetwork/{tenant}/{token}": sources[2],
 	} {
 		mux.Handle(route, &donorsync.Handler{Source: src, Ingester: ingester, Logger: logger, Queued: queued})
 	}
+	mux.Handle("/webhooks/{provider}/", webhookNotFound(logger))
 	byProvider := map[string]donorsync.Source{}
 	for _, s := range sources {
 		byProvider[s.Provider()] = s
@@ -438,6 +473,7 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
 	})
+	mux.Handle("GET /readyz", readiness(ingester, logger))
 	return mux
 }
 

@@ -48,9 +48,10 @@ not), 2 on an error.
 
 `
 
-// parseReconcileFlags reads the flags of the reconcile command; today is
-// the day of their defaults, in ActBlue's calendar.
-func parseReconcileFlags(args []string, stderr io.Writer, today time.Time) (*reconcileConfig, error) {
+// parseReconcileFlags reads the flags of the reconcile command from args,
+// and those args leave unset from their variables (see parseWithEnv);
+// today is the day of their defaults, in ActBlue's calendar.
+func parseReconcileFlags(args []string, stderr io.Writer, getenv func(string) string, today time.Time) (*reconcileConfig, error) {
 	var c reconcileConfig
 	var from, to string
 	fs := flag.NewFlagSet("server reconcile", flag.ContinueOnError)
@@ -65,21 +66,21 @@ func parseReconcileFlags(args []string, stderr io.Writer, today time.Time) (*rec
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON instead of a table")
 	fs.StringVar(&c.db, "db", "donorsync.db", "the server's SQLite file, or a postgres:// URL")
 	fs.StringVar(&c.tenant, "tenant", tenant, "the tenant ActBlue's deliveries are received as")
-	if err := fs.Parse(args); err != nil {
+	o, err := parseWithEnv(fs, args, getenv)
+	if err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	var err error
-	if c.from, err = parseDay("from", from); err != nil {
+	if c.from, err = parseDay(o.of("from"), from); err != nil {
 		return nil, err
 	}
-	if c.to, err = parseDay("to", to); err != nil {
+	if c.to, err = parseDay(o.of("to"), to); err != nil {
 		return nil, err
 	}
 	if !c.from.Before(c.to) {
-		return nil, fmt.Errorf("-from %s is not before -to %s: -to is exclusive", from, to)
+		return nil, fmt.Errorf("%s %s is not before %s %s: -to is exclusive", o.of("from"), from, o.of("to"), to)
 	}
 	if c.tenant == "" {
 		return nil, errors.New("-tenant is empty")
@@ -90,7 +91,7 @@ func parseReconcileFlags(args []string, stderr io.Writer, today time.Time) (*rec
 // runReconcile runs the reconcile command and returns its exit status.
 // The report goes to stdout; errors and the log to stderr.
 func runReconcile(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	c, err := parseReconcileFlags(args, stderr, actBlueDay(time.Now()))
+	c, err := parseReconcileFlags(args, stderr, getenv, actBlueDay(time.Now()))
 	if errors.Is(err, flag.ErrHelp) {
 		return exitAgrees
 	}

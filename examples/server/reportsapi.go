@@ -80,11 +80,12 @@ func actBlueDay(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// parseDay reads a day written YYYY-MM-DD for the flag named name.
-func parseDay(name, s string) (time.Time, error) {
+// parseDay reads a day written YYYY-MM-DD, set by origin (a flag, as
+// "-from", or a variable).
+func parseDay(origin, s string) (time.Time, error) {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("-%s is %q: want a date written YYYY-MM-DD", name, s)
+		return time.Time{}, fmt.Errorf("%s is %q: want a date written YYYY-MM-DD", origin, s)
 	}
 	return t, nil
 }

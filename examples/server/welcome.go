@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 )
 
 // welcome is what the start-up text tells.
@@ -30,6 +31,28 @@ func (w welcome) show(env string) string {
 		return "<in " + w.creds.path + ">"
 	}
 	return ""
+}
+
+// moreAnedotSecrets returns the lines that tell the Anedot secret tokens
+// accepted beside the first: each one when -print-credentials asks for
+// them, else how many there are and where they are kept.
+func (w welcome) moreAnedotSecrets() string {
+	more := w.creds.AnedotSecrets
+	where := "<in " + w.creds.path + ">"
+	if w.creds.fromEnv[envAnedotSecrets] {
+		where = "<$" + envAnedotSecrets + ">"
+	}
+	switch {
+	case len(more) == 0:
+		return "  Other webhooks' secret tokens: add them to " + envAnedotSecrets + " (comma-separated) or to anedot_secrets in " + w.creds.path + "\n"
+	case !w.cfg.printCredentials:
+		return fmt.Sprintf("  Secret token: %d more %s\n", len(more), where)
+	}
+	var lines strings.Builder
+	for _, s := range more {
+		fmt.Fprintf(&lines, "  Secret token: %s\n", s)
+	}
+	return lines.String()
 }
 
 // printed reports whether any secret is shown.
@@ -62,10 +85,10 @@ ActBlue (Integrations > Webhooks; types ActBlue Default, Default Refunds, Defaul
   Username:     %s
   Password:     %s
 
-Anedot (webhook URL and secret token; one webhook per template type):
+Anedot (one webhook per template type, all to this URL, each with its own secret token):
   URL:          %s/webhooks/anedot/%s
   Secret token: %s
-
+%s
 Action Network (API & Sync > Webhooks; trigger "All actions plus uploads"; the URL is the credential):
   URL:          %s/webhooks/actionnetwork/%s/%s
 
@@ -76,7 +99,7 @@ Send sample deliveries:
   go run ./examples/send -url %s -actblue-user '%s' -actblue-password '%s' -anedot-secret '%s' -actionnetwork-token '%s'
 `,
 		base, tenant, w.show("DONORSYNC_ACTBLUE_USER"), w.show("DONORSYNC_ACTBLUE_PASSWORD"),
-		base, tenant, w.show("DONORSYNC_ANEDOT_SECRET"),
+		base, tenant, w.show("DONORSYNC_ANEDOT_SECRET"), w.moreAnedotSecrets(),
 		base, tenant, w.show("DONORSYNC_ACTIONNETWORK_TOKEN"),
 		w.show("DONORSYNC_ADMIN_TOKEN"), base, tenant,
 		base, w.show("DONORSYNC_ACTBLUE_USER"), w.show("DONORSYNC_ACTBLUE_PASSWORD"), w.show("DONORSYNC_ANEDOT_SECRET"), w.show("DONORSYNC_ACTIONNETWORK_TOKEN"))

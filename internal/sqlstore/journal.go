@@ -25,7 +25,7 @@ func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string,
 // The statements of RecordDeliveries.
 var (
 	insertDeliveries = statement{"record deliveries", `INSERT INTO deliveries (` + deliveryColumns + `) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``}
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``}
 	// The rows are inserted in order, so that of two with one key, the
 	// first is journaled and the second left out.
 	insertFirstDeliveries = statement{insertDeliveries.what, insertDeliveries.head, insertDeliveries.row,
@@ -93,19 +93,19 @@ func deliveryArgs(d *donorsync.Delivery, dst []any) []any {
 		body = []byte{}
 	}
 	return append(dst, d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
-		d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil))
+		d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil), encodeHistory(d.History))
 }
 
 // UpdateDelivery implements donorsync.Tx.
 func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 	if t.mode == batchMode {
 		t.w.deliveries.put(idRef{d.Tenant, d.ID}, deliveryUpdate{idRef{d.Tenant, d.ID}, string(d.Status), d.Error, d.Attempts,
-			micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil)}, true)
+			micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil), encodeHistory(d.History)}, true)
 		return nil
 	}
 	res, err := t.execContext(ctx, `UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?,
-		next_attempt_at = ?, claimed_until = ? WHERE tenant = ? AND id = ?`, string(d.Status), d.Attempts, d.Error,
-		micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil), d.Tenant, d.ID)
+		next_attempt_at = ?, claimed_until = ?, history = ? WHERE tenant = ? AND id = ?`, string(d.Status), d.Attempts, d.Error,
+		micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil), encodeHistory(d.History), d.Tenant, d.ID)
 	if err != nil {
 		return t.d.wrap("update delivery", err)
 	}
@@ -116,7 +116,7 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 }
 
 const deliveryColumns = `tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at,
-	next_attempt_at, claimed_until`
+	next_attempt_at, claimed_until, history`
 
 // deliveryColumnsNoBody is deliveryColumns with an empty body.
 var deliveryColumnsNoBody = strings.Replace(deliveryColumns, " body,", " NULL,", 1)
@@ -124,9 +124,12 @@ var deliveryColumnsNoBody = strings.Replace(deliveryColumns, " body,", " NULL,",
 func scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, error) {
 	var d donorsync.Delivery
 	var received, updated, next, claimed int64
-	var status string
+	var status, history string
 	if err := row.Scan(&d.Tenant, &d.ID, &d.Provider, &d.Kind, &d.Key, &d.Body, &received, &status, &d.DuplicateOf,
-		&d.Attempts, &d.Error, &updated, &next, &claimed); err != nil {
+		&d.Attempts, &d.Error, &updated, &next, &claimed, &history); err != nil {
+		return nil, err
+	}
+	if err := decodeHistory(history, &d.History); err != nil {
 		return nil, err
 	}
 	d.ReceivedAt, d.UpdatedAt, d.Status = fromMicros(received), fromMicros(updated), donorsync.DeliveryStatus(status)

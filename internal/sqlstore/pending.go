@@ -69,6 +69,7 @@ type (
 		status, err              string
 		attempts                 int
 		updated, next, claimedTo int64
+		history                  string
 	}
 )
 
@@ -84,7 +85,7 @@ func (r recordRow) args(dst []any) []any {
 	return append(dst, r.Tenant, r.Provider, r.ExternalID, r.id, r.contactID, r.data)
 }
 func (r deliveryUpdate) args(dst []any) []any {
-	return append(dst, r.tenant, r.id, r.status, r.attempts, r.err, r.updated, r.next, r.claimedTo)
+	return append(dst, r.tenant, r.id, r.status, r.attempts, r.err, r.updated, r.next, r.claimedTo, r.history)
 }
 
 // A table holds the rows of one table waiting to be written, one per
@@ -143,8 +144,9 @@ var (
 	// The columns of a VALUES list are column1, column2, ... in both
 	// SQLite and PostgreSQL; the casts give them their types.
 	updateDeliveries = statement{"update deliveries", `UPDATE deliveries SET status = v.column3, attempts = v.column4,
-		error = v.column5, updated_at = v.column6, next_attempt_at = v.column7, claimed_until = v.column8 FROM (VALUES `,
-		`(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))`,
+		error = v.column5, updated_at = v.column6, next_attempt_at = v.column7, claimed_until = v.column8,
+		history = v.column9 FROM (VALUES `,
+		`(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))`,
 		`) AS v WHERE deliveries.tenant = v.column1 AND deliveries.id = v.column2`}
 )
 
