@@ -164,9 +164,11 @@ type requestKey struct {
 }
 
 // requestAttrs are the attributes a request is recorded with, by
-// instrument.
+// instrument, as the option slices the instruments take (a slice made at
+// each call would be allocated).
 type requestAttrs struct {
-	count, duration, provider metric.MeasurementOption
+	count              []metric.AddOption
+	duration, provider []metric.RecordOption
 }
 
 // Request records a request a Handler answered.
@@ -177,13 +179,13 @@ func (o *Observer) Request(ctx context.Context, r donorsync.RequestEvent) {
 		a, _ = o.requestAttrs.LoadOrStore(k, o.newRequestAttrs(k))
 	}
 	attrs := a.(*requestAttrs)
-	o.requests.Add(ctx, 1, attrs.count)
-	o.requestSeconds.Record(ctx, r.Duration.Seconds(), attrs.duration)
+	o.requests.Add(ctx, 1, attrs.count...)
+	o.requestSeconds.Record(ctx, r.Duration.Seconds(), attrs.duration...)
 	if r.Bytes > 0 {
-		o.requestBytes.Record(ctx, int64(r.Bytes), attrs.provider)
+		o.requestBytes.Record(ctx, int64(r.Bytes), attrs.provider...)
 	}
 	if r.Journal > 0 {
-		o.journalSeconds.Record(ctx, r.Journal.Seconds(), attrs.provider)
+		o.journalSeconds.Record(ctx, r.Journal.Seconds(), attrs.provider...)
 	}
 }
 
@@ -193,9 +195,9 @@ func (o *Observer) newRequestAttrs(k requestKey) *requestAttrs {
 		count = append(count, keyAuthFailure.String(string(k.authFailure)))
 	}
 	return &requestAttrs{
-		count:    metric.WithAttributeSet(attribute.NewSet(o.withTenant(count, k.tenant)...)),
-		duration: metric.WithAttributeSet(attribute.NewSet(keyProvider.String(k.provider), keyStatusCode.Int(k.code))),
-		provider: metric.WithAttributeSet(attribute.NewSet(keyProvider.String(k.provider))),
+		count:    adding(o.withTenant(count, k.tenant)...),
+		duration: recording(keyProvider.String(k.provider), keyStatusCode.Int(k.code)),
+		provider: recording(keyProvider.String(k.provider)),
 	}
 }
 
@@ -209,7 +211,8 @@ type applyKey struct {
 // applyAttrs are the attributes an apply is recorded with, by
 // instrument.
 type applyAttrs struct {
-	applied, retries, dead, duration metric.MeasurementOption
+	applied, retries, dead []metric.AddOption
+	duration               []metric.RecordOption
 }
 
 // Applied records a delivery applied, or tried.
@@ -220,13 +223,13 @@ func (o *Observer) Applied(ctx context.Context, a donorsync.ApplyEvent) {
 		v, _ = o.applyAttrs.LoadOrStore(k, o.newApplyAttrs(ctx, k))
 	}
 	attrs := v.(*applyAttrs)
-	o.applied.Add(ctx, 1, attrs.applied)
-	o.applySeconds.Record(ctx, a.Duration.Seconds(), attrs.duration)
+	o.applied.Add(ctx, 1, attrs.applied...)
+	o.applySeconds.Record(ctx, a.Duration.Seconds(), attrs.duration...)
 	if a.Attempts > 1 {
-		o.retries.Add(ctx, 1, attrs.retries)
+		o.retries.Add(ctx, 1, attrs.retries...)
 	}
 	if a.Status == donorsync.Dead {
-		o.dead.Add(ctx, 1, attrs.dead)
+		o.dead.Add(ctx, 1, attrs.dead...)
 	}
 }
 
@@ -241,12 +244,12 @@ func (o *Observer) newApplyAttrs(ctx context.Context, k applyKey) *applyAttrs {
 	provider := keyProvider.String(k.provider)
 	status := keyStatus.String(string(k.status))
 	attrs := &applyAttrs{
-		applied:  metric.WithAttributeSet(attribute.NewSet(o.withTenant([]attribute.KeyValue{provider, status, keyMode.String(mode)}, k.tenant)...)),
-		retries:  metric.WithAttributeSet(attribute.NewSet(o.withTenant([]attribute.KeyValue{provider, status}, k.tenant)...)),
-		dead:     metric.WithAttributeSet(attribute.NewSet(o.withTenant([]attribute.KeyValue{provider}, k.tenant)...)),
-		duration: metric.WithAttributeSet(attribute.NewSet(provider, keyMode.String(mode))),
+		applied:  adding(o.withTenant([]attribute.KeyValue{provider, status, keyMode.String(mode)}, k.tenant)...),
+		retries:  adding(o.withTenant([]attribute.KeyValue{provider, status}, k.tenant)...),
+		dead:     adding(o.withTenant([]attribute.KeyValue{provider}, k.tenant)...),
+		duration: recording(provider, keyMode.String(mode)),
 	}
-	o.dead.Add(ctx, 0, attrs.dead)
+	o.dead.Add(ctx, 0, attrs.dead...)
 	return attrs
 }
 
@@ -265,4 +268,14 @@ func (o *Observer) withTenant(kvs []attribute.KeyValue, tenant string) []attribu
 		return kvs
 	}
 	return append(kvs, keyTenant.String(tenant))
+}
+
+// adding returns the options of a measurement of a counter with kvs.
+func adding(kvs ...attribute.KeyValue) []metric.AddOption {
+	return []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}
+}
+
+// recording returns the options of a measurement of a histogram with kvs.
+func recording(kvs ...attribute.KeyValue) []metric.RecordOption {
+	return []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(kvs...))}
 }
