@@ -112,9 +112,9 @@
 // GET /metrics serves the metrics of package
 // github.com/donorsync/donorsync/metrics/prometheus (requests by provider
 // and outcome, applies, retries, dead letters, durations, and the
-// journal's backlog and freshness, read from the store at most every 15
-// s), Go's and the process's, to a scraper that sends the admin token as
-// a bearer token. -metrics-addr 127.0.0.1:9090 serves them there instead,
+// journal's backlog and freshness, read from the store at most once a
+// minute), Go's and the process's, to a scraper that sends the admin
+// token as a bearer token. -metrics-addr 127.0.0.1:9090 serves them there instead,
 // without authentication, and not on -addr: keep that address off the
 // internet (a loopback or private address, or a firewall), as the
 // metrics name the tenants. See docs/metrics.md for alerts.

@@ -15,9 +15,11 @@ type StatsReader interface {
 	JournalStats(ctx context.Context, tenant string, since time.Time) (donorsync.JournalStats, error)
 }
 
-// The defaults of JournalOptions.
+// The defaults of JournalOptions. A read of the statistics scans the
+// journal, and the alerts on its gauges are of minutes and hours: once a
+// minute is enough.
 const (
-	DefaultTTL     = 15 * time.Second
+	DefaultTTL     = time.Minute
 	DefaultTimeout = 5 * time.Second
 	DefaultWindow  = time.Hour
 )

@@ -50,7 +50,7 @@
 //
 // The journal's instruments cost a read of the store: a View running
 // donorsync.Tx.JournalStats, which scans the journal. A read serves the
-// collections of the next Options.StatsTTL (15 s by default), concurrent
+// collections of the next Options.StatsTTL (a minute by default), concurrent
 // collections share one read, and a collection waits Options.StatsTimeout
 // (5 s) at most. When a read fails or times out, the collections it
 // serves lack the journal's instruments and donorsync.journal.stats.errors

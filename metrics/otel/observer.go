@@ -52,7 +52,7 @@ type Options struct {
 	// at a time, and a collection waits StatsTimeout at most for it.
 	Stats StatsReader
 
-	// StatsTTL is how long a read of Stats serves. Zero means 15s.
+	// StatsTTL is how long a read of Stats serves. Zero means a minute.
 	StatsTTL time.Duration
 
 	// StatsTimeout is how long a collection waits for a read of Stats.

@@ -47,7 +47,7 @@ type Options struct {
 	// scrape waits StatsTimeout at most for it.
 	Stats StatsReader
 
-	// StatsTTL is how long a read of Stats serves. Zero means 15s.
+	// StatsTTL is how long a read of Stats serves. Zero means a minute.
 	StatsTTL time.Duration
 
 	// StatsTimeout is how long a scrape waits for a read of Stats. Zero
