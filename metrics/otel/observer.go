@@ -3,6 +3,7 @@ package otelmetrics
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -16,16 +17,10 @@ import (
 // Observer makes its instruments with: this package's import path.
 const ScopeName = "github.com/donorsync/donorsync/metrics/otel"
 
-// DefaultDurationBuckets are the explicit bucket boundaries, in seconds,
-// of the duration histograms of an Observer whose
-// Options.DurationBuckets is nil: from half a millisecond, as a delivery
-// is journaled, to ten seconds.
-var DefaultDurationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
-
-// SizeBuckets are the bucket boundaries, in bytes, of the histogram of
-// request body sizes: 256 B to 1 MiB (donorsync.DefaultMaxBodyBytes) by
-// fours.
-var SizeBuckets = []float64{256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20}
+// DefaultDurationBuckets returns the bounds, in seconds, of the duration
+// histograms of an Observer whose Options.DurationBuckets is nil: 0.5, 1,
+// 2.5, 5, 10, 25, 50, 100, 250 and 500 ms, 1, 2.5, 5 and 10 s.
+func DefaultDurationBuckets() []float64 { return slices.Clone(metrics.DurationBuckets) }
 
 // Options configure an Observer. The zero value is a good start: no
 // tenant attribute on the request and apply measurements, no journal
@@ -43,7 +38,7 @@ type Options struct {
 	MaxTenants int
 
 	// DurationBuckets are the bucket boundaries, in seconds, of the
-	// duration histograms. Nil means DefaultDurationBuckets.
+	// duration histograms. Nil means DefaultDurationBuckets().
 	DurationBuckets []float64
 
 	// Stats, when not nil, is read for the journal's instruments when
@@ -105,14 +100,14 @@ func New(mp metric.MeterProvider, opts Options) (*Observer, error) {
 	if opts.Tenants {
 		o.tenants = metrics.NewTenants(opts.MaxTenants)
 	}
-	durations := metric.WithExplicitBucketBoundaries(metrics.Buckets(opts.DurationBuckets, DefaultDurationBuckets)...)
+	durations := metric.WithExplicitBucketBoundaries(metrics.Buckets(opts.DurationBuckets, metrics.DurationBuckets)...)
 	var errs [8]error
 	o.requests, errs[0] = m.Int64Counter("donorsync.webhook.requests", metric.WithUnit("{request}"),
 		metric.WithDescription("Webhook requests answered, by provider, outcome (the delivery's status, or why it was refused), cause of a 401 and HTTP status code."))
 	o.requestSeconds, errs[1] = m.Float64Histogram("donorsync.webhook.request.duration", metric.WithUnit("s"), durations,
 		metric.WithDescription("Time from the start of a webhook request to its answer."))
 	o.requestBytes, errs[2] = m.Int64Histogram("donorsync.webhook.request.body.size", metric.WithUnit("By"),
-		metric.WithExplicitBucketBoundaries(SizeBuckets...), metric.WithDescription("Size of the webhook request bodies read."))
+		metric.WithExplicitBucketBoundaries(slices.Clone(metrics.SizeBuckets)...), metric.WithDescription("Size of the webhook request bodies read."))
 	o.journalSeconds, errs[3] = m.Float64Histogram("donorsync.webhook.journal.duration", metric.WithUnit("s"), durations,
 		metric.WithDescription("Time the Ingester took to journal a delivery (and apply it, inline) after its upload."))
 	o.applied, errs[4] = m.Int64Counter("donorsync.delivery.applied", metric.WithUnit("{delivery}"),

@@ -12,15 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// DefaultDurationBuckets are the upper bounds, in seconds, of the
-// duration histograms of an Observer whose Options.DurationBuckets is
-// nil: from half a millisecond, as a delivery is journaled, to ten
-// seconds.
-var DefaultDurationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
-
-// SizeBuckets are the upper bounds, in bytes, of the histogram of request
-// body sizes: 256 B to 1 MiB (donorsync.DefaultMaxBodyBytes) by fours.
-var SizeBuckets = []float64{256, 1 << 10, 4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20}
+// DefaultDurationBuckets returns the bounds, in seconds, of the duration
+// histograms of an Observer whose Options.DurationBuckets is nil: 0.5, 1,
+// 2.5, 5, 10, 25, 50, 100, 250 and 500 ms, 1, 2.5, 5 and 10 s.
+func DefaultDurationBuckets() []float64 { return slices.Clone(metrics.DurationBuckets) }
 
 // Options configure an Observer. The zero value is a good start: no
 // tenant label on the request and apply metrics, no store gauges.
@@ -38,7 +33,7 @@ type Options struct {
 	MaxTenants int
 
 	// DurationBuckets are the upper bounds, in seconds, of the duration
-	// histograms. Nil means DefaultDurationBuckets.
+	// histograms. Nil means DefaultDurationBuckets().
 	DurationBuckets []float64
 
 	// Stats, when not nil, is read at each scrape for the journal's
@@ -95,7 +90,7 @@ func New(opts Options) *Observer {
 		tenant = []string{"tenant"}
 		o.tenants = metrics.NewTenants(opts.MaxTenants)
 	}
-	durations := metrics.Buckets(opts.DurationBuckets, DefaultDurationBuckets)
+	durations := metrics.Buckets(opts.DurationBuckets, metrics.DurationBuckets)
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
 	}
@@ -105,7 +100,7 @@ func New(opts Options) *Observer {
 	o.requests = counter("webhook_requests_total", "Webhook requests answered, by provider, outcome (the delivery's status, or why it was refused), cause of a 401 and HTTP status code.",
 		slices.Concat([]string{"provider"}, tenant, []string{"outcome", "auth_failure", "code"})...)
 	o.requestSeconds = histogram("webhook_request_duration_seconds", "Time from the start of a webhook request to its answer.", durations, "provider", "code")
-	o.requestBytes = histogram("webhook_request_size_bytes", "Size of the webhook request bodies read.", SizeBuckets, "provider")
+	o.requestBytes = histogram("webhook_request_size_bytes", "Size of the webhook request bodies read.", slices.Clone(metrics.SizeBuckets), "provider")
 	o.journalSeconds = histogram("webhook_journal_duration_seconds", "Time the Ingester took to journal a delivery (and apply it, inline) after its upload.", durations, "provider")
 	o.applied = counter("deliveries_applied_total", "Deliveries applied, or tried, by provider, committed status (processed, quarantined, failed, dead) and mode (inline, or queued: by a Worker or a replay).",
 		slices.Concat([]string{"provider"}, tenant, []string{"status", "mode"})...)

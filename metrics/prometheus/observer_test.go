@@ -252,3 +252,27 @@ func golden(t *testing.T, reg prometheus.Gatherer, path string, names ...string)
 		t.Errorf("exposition (-%s +got):\n%s", path, cmp.Diff(string(want), string(got)))
 	}
 }
+
+// TestDurationBuckets checks that the duration histograms have the
+// buckets of Options, sorted and without duplicates.
+func TestDurationBuckets(t *testing.T) {
+	t.Parallel()
+	obs := prommetrics.New(prommetrics.Options{DurationBuckets: []float64{1, 0.1, 0.1}})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(obs)
+	obs.Applied(context.Background(), donorsync.ApplyEvent{Provider: "anedot", Status: donorsync.Processed, Attempts: 1, Duration: 50 * time.Millisecond})
+	want := `# HELP donorsync_apply_duration_seconds Time of the transaction that applied a delivery, counted once for each delivery it applied.
+# TYPE donorsync_apply_duration_seconds histogram
+donorsync_apply_duration_seconds_bucket{mode="inline",provider="anedot",le="0.1"} 1
+donorsync_apply_duration_seconds_bucket{mode="inline",provider="anedot",le="1"} 1
+donorsync_apply_duration_seconds_bucket{mode="inline",provider="anedot",le="+Inf"} 1
+donorsync_apply_duration_seconds_sum{mode="inline",provider="anedot"} 0.05
+donorsync_apply_duration_seconds_count{mode="inline",provider="anedot"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "donorsync_apply_duration_seconds"); err != nil {
+		t.Error(err)
+	}
+	if got := prommetrics.DefaultDurationBuckets(); len(got) != 14 || got[0] != 0.0005 || got[13] != 10 {
+		t.Errorf("DefaultDurationBuckets() = %v", got)
+	}
+}
