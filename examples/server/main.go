@@ -6,6 +6,7 @@
 //		[-header-timeout 5s] [-read-timeout 15s]
 //		[-reconcile-every 24h] [-reconcile-days 3] [-backfill-from 2024-01-01]
 //	go run ./examples/server reconcile [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-apply] [-json] [-db PATH|URL] [-tenant default]
+//	go run ./examples/server status | deliveries | show | replay ...   (operator commands: see below)
 //
 // It stores into a SQLite file (or PostgreSQL, given a postgres:// URL).
 // On first start it generates the webhook credentials and an admin token,
@@ -91,14 +92,28 @@
 // Unless the environment sets GOGC, the server runs Go's garbage collector
 // at GOGC=400 (see gcPercent).
 //
-// Routes:
+// # Operator commands
+//
+// Against the same -db, while the server runs (SQLite or PostgreSQL), each
+// with -json for programs:
+//
+//	server status                                   the last delivery of each platform, the last 24 hours by status, the backlog
+//	server deliveries [-status dead] [-since 24h]   deliveries in the order received, with -provider, -kind, -limit, -after
+//	server show [-body] ID                          one delivery: key, attempts, next attempt, error, earlier attempts, body
+//	server replay ID                                apply one delivery again
+//	server replay -status dead [-since 24h]         apply again every delivery of a status received since a time
+//
+// # Routes
 //
 //	POST /webhooks/actblue/{tenant}
 //	POST /webhooks/anedot/{tenant}
 //	POST /webhooks/actionnetwork/{tenant}/{token}
 //	GET  /api/{tenant}/contacts|donations|commitments|deliveries   (Authorization: Bearer <admin token>)
-//	POST /api/{tenant}/deliveries/{id}/replay
+//	GET  /api/{tenant}/contacts/{id}, /api/{tenant}/deliveries/{id}[?body=1]
+//	POST /api/{tenant}/deliveries/{id}/replay, /api/{tenant}/replay?status=dead&since=24h
 //	GET  /api/{tenant}/reconciliation
+//	GET  /admin/   the operator pages (package admin): the admin token as a bearer token, or
+//	               given once at /admin/login for a session cookie (12 hours; POST /admin/logout)
 //	GET  /healthz   200 while the process answers
 //	GET  /readyz    200 when the store answers a read and a write within 2 s, 503 otherwise
 //	GET  /metrics   Prometheus metrics (Authorization: Bearer <admin token>; see below)
@@ -122,7 +137,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -177,8 +191,13 @@ func runMain(args []string) int {
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) > 0 && args[0] == "reconcile" {
-		return runReconcile(ctx, args[1:], os.Stdout, os.Stderr, os.Getenv)
+	if len(args) > 0 {
+		switch args[0] {
+		case "reconcile":
+			return runReconcile(ctx, args[1:], os.Stdout, os.Stderr, os.Getenv)
+		case "status", "deliveries", "show", "replay":
+			return runOps(ctx, args[0], args[1:], os.Stdout, os.Stderr, os.Getenv)
+		}
 	}
 	err := run(ctx, args, os.Stdout, os.Stderr, nil)
 	switch {
@@ -469,8 +488,9 @@ func newSources(creds *credentials) ([]donorsync.Source, error) {
 }
 
 // newMux routes the webhooks of sources (ActBlue, Anedot, Action Network),
-// the read API, the status of the reconciliations rc (nil when off), the
-// health check and, behind the admin token, the metrics (unless nil).
+// the operator pages and the read API, the status of the reconciliations
+// rc (nil when off), the health check and, behind the admin token, the
+// metrics (unless nil).
 func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsync.Source, creds *credentials, queued bool,
 	rc *reconciliation, metrics http.Handler, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
@@ -484,11 +504,7 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 		mux.Handle(route, &donorsync.Handler{Source: src, Ingester: ingester, Logger: logger, Queued: queued})
 	}
 	mux.Handle("/webhooks/{provider}/", webhookNotFound(logger))
-	byProvider := map[string]donorsync.Source{}
-	for _, s := range sources {
-		byProvider[s.Provider()] = s
-	}
-	(&api{store: st, ingest: ingester, sources: byProvider, token: sha256.Sum256([]byte(creds.AdminToken)), reconciliation: rc, logger: logger}).routes(mux)
+	mountAdmin(mux, ingester, sources, creds.AdminToken, rc, logger)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")

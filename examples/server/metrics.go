@@ -10,18 +10,20 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	operator "github.com/donorsync/donorsync/admin"
 	prommetrics "github.com/donorsync/donorsync/metrics/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// newMetrics makes ingester report to a Prometheus Observer, which also
-// reads the journal's gauges from it, and returns the handler of GET
-// /metrics: the Observer's metrics, Go's and the process's.
+// newMetrics makes ingester report to a Prometheus Observer (beside the
+// Observer already set, if any), which also reads the journal's gauges
+// from it, and returns the handler of GET /metrics: the Observer's
+// metrics, Go's and the process's.
 func newMetrics(ingester *donorsync.Ingester, logger *slog.Logger) http.Handler {
 	obs := prommetrics.New(prommetrics.Options{Stats: ingester})
-	ingester.Observer = obs
+	ingester.Observer = operator.Tee(ingester.Observer, obs)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(obs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{
@@ -61,9 +63,5 @@ func setUpMetrics(ctx context.Context, cfg *config, ingester *donorsync.Ingester
 // withAdminToken serves h to requests that bear the admin token, as the
 // read API does.
 func withAdminToken(token string, h http.Handler, logger *slog.Logger) http.Handler {
-	a := &api{token: sha256.Sum256([]byte(token)), logger: logger}
-	return a.auth(func(w http.ResponseWriter, r *http.Request) error {
-		h.ServeHTTP(w, r)
-		return nil
-	})
+	return (&api{token: sha256.Sum256([]byte(token)), logger: logger}).requireBearer(h)
 }

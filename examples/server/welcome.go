@@ -92,6 +92,7 @@ Anedot (one webhook per template type, all to this URL, each with its own secret
 Action Network (API & Sync > Webhooks; trigger "All actions plus uploads"; the URL is the credential):
   URL:          %s/webhooks/actionnetwork/%s/%s
 
+Operator pages (sign in with the admin token): %s/admin/
 Read API (Authorization: Bearer <admin token>):
   curl -H 'Authorization: Bearer %s' %s/api/%s/donations
 
@@ -101,6 +102,6 @@ Send sample deliveries:
 		base, tenant, w.show("DONORSYNC_ACTBLUE_USER"), w.show("DONORSYNC_ACTBLUE_PASSWORD"),
 		base, tenant, w.show("DONORSYNC_ANEDOT_SECRET"), w.moreAnedotSecrets(),
 		base, tenant, w.show("DONORSYNC_ACTIONNETWORK_TOKEN"),
-		w.show("DONORSYNC_ADMIN_TOKEN"), base, tenant,
+		base, w.show("DONORSYNC_ADMIN_TOKEN"), base, tenant,
 		base, w.show("DONORSYNC_ACTBLUE_USER"), w.show("DONORSYNC_ACTBLUE_PASSWORD"), w.show("DONORSYNC_ANEDOT_SECRET"), w.show("DONORSYNC_ACTIONNETWORK_TOKEN"))
 }

@@ -75,15 +75,11 @@ func (p *proxy) cut() {
 
 func (p *proxy) restore() { p.down.Store(false) }
 
-// long runs the long versions of the reliability tests:
-// go test ./store/postgres -run Outage -long
-var long = flag.Bool("long", false, "run the long versions of the reliability tests")
-
-// TestDatabaseOutageUnderLoad cuts PostgreSQL off while deliveries flow:
-// the handler answers 503 with Retry-After within its deadline, never a
-// late or lost acknowledgement; once the database is back, deliveries are
-// acknowledged again, and every acknowledged one is stored.
-func TestDatabaseOutageUnderLoad(t *testing.T) {
+// proxiedStore returns a store in a fresh schema whose connections go
+// through a proxy, which the test cuts to take the database away. Both
+// are closed when the test ends.
+func proxiedStore(t *testing.T) (*postgres.Store, *proxy) {
+	t.Helper()
 	schema, _ := freshSchema(t)
 	u, err := url.Parse(serverURL(t))
 	if err != nil {
@@ -105,12 +101,25 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	t.Cleanup(pool.Close)
 	store, err := postgres.New(context.Background(), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() { store.Close() })
+	return store, px
+}
+
+// long runs the long versions of the reliability tests:
+// go test ./store/postgres -run Outage -long
+var long = flag.Bool("long", false, "run the long versions of the reliability tests")
+
+// TestDatabaseOutageUnderLoad cuts PostgreSQL off while deliveries flow:
+// the handler answers 503 with Retry-After within its deadline, never a
+// late or lost acknowledgement; once the database is back, deliveries are
+// acknowledged again, and every acknowledged one is stored.
+func TestDatabaseOutageUnderLoad(t *testing.T) {
+	store, px := proxiedStore(t)
 
 	cred := actblue.Credential{Tenant: "acme", Username: "acme-1", Password: "OutagePasswordOutage1234"}
 	auth, _ := actblue.NewAuthenticator(cred)

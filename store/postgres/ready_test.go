@@ -3,46 +3,17 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"net/url"
 	"testing"
 	"time"
 
 	"github.com/donorsync/donorsync"
-	"github.com/donorsync/donorsync/store/postgres"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // TestReadyFollowsTheDatabase cuts PostgreSQL off through a proxy:
 // Ingester.Ready reports it unavailable within its deadline, and ready
 // again once it is back.
 func TestReadyFollowsTheDatabase(t *testing.T) {
-	schema, _ := freshSchema(t)
-	u, err := url.Parse(serverURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := u.Host
-	if target == "" {
-		target = "127.0.0.1:5432"
-	}
-	px := newProxy(t, target)
-	u.Host = px.ln.Addr().String()
-	cfg, err := pgxpool.ParseConfig(u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	cfg.ConnConfig.ConnectTimeout = 200 * time.Millisecond
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	store, err := postgres.New(context.Background(), pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, px := proxiedStore(t)
 	g := &donorsync.Ingester{Store: store}
 	ready := func() (error, time.Duration) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
