@@ -41,3 +41,9 @@ func Duration(d time.Duration) string {
 	}
 	return s
 }
+
+// Label returns s as a valid label value: invalid UTF-8, which the
+// Prometheus client refuses (panicking in its Must functions), replaced.
+func Label(s string) string {
+	return strings.ToValidUTF8(s, "\uFFFD")
+}

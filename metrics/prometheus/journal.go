@@ -65,6 +65,6 @@ func (c *journalCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, s.OldestPending)
 	for _, a := range s.Last {
-		ch <- prometheus.MustNewConstMetric(c.last, prometheus.GaugeValue, a.Seconds, a.Tenant, a.Provider)
+		ch <- prometheus.MustNewConstMetric(c.last, prometheus.GaugeValue, a.Seconds, metrics.Label(a.Tenant), metrics.Label(a.Provider))
 	}
 }

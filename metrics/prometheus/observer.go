@@ -152,9 +152,9 @@ func (o *Observer) newRequestSeries(k requestKey) *requestSeries {
 	code := strconv.Itoa(k.code)
 	return &requestSeries{
 		count:    o.requests.WithLabelValues(o.labels([]string{k.provider}, k.tenant, string(k.outcome), string(k.authFailure), code)...),
-		duration: o.requestSeconds.WithLabelValues(k.provider, code),
-		size:     o.requestBytes.WithLabelValues(k.provider),
-		journal:  o.journalSeconds.WithLabelValues(k.provider),
+		duration: o.requestSeconds.WithLabelValues(metrics.Label(k.provider), code),
+		size:     o.requestBytes.WithLabelValues(metrics.Label(k.provider)),
+		journal:  o.journalSeconds.WithLabelValues(metrics.Label(k.provider)),
 	}
 }
 
@@ -201,7 +201,7 @@ func (o *Observer) newApplySeries(k applyKey) *applySeries {
 		applied:  o.applied.WithLabelValues(o.labels([]string{k.provider}, k.tenant, string(k.status), mode)...),
 		retries:  o.retries.WithLabelValues(o.labels([]string{k.provider}, k.tenant, string(k.status))...),
 		dead:     o.dead.WithLabelValues(o.labels([]string{k.provider}, k.tenant)...),
-		duration: o.applySeconds.WithLabelValues(k.provider, mode),
+		duration: o.applySeconds.WithLabelValues(metrics.Label(k.provider), mode),
 	}
 }
 
@@ -214,12 +214,17 @@ func (o *Observer) tenant(tenant string) string {
 }
 
 // labels returns the label values head, the tenant's when the tenant is
-// a label, and rest.
+// a label, and rest, each valid UTF-8 (metrics.Label): the series of the
+// events whose values differ only in invalid bytes are one.
 func (o *Observer) labels(head []string, tenant string, rest ...string) []string {
 	if o.tenants != nil {
 		head = append(head, tenant)
 	}
-	return append(head, rest...)
+	values := append(head, rest...)
+	for i, v := range values {
+		values[i] = metrics.Label(v)
+	}
+	return values
 }
 
 // Describe sends the descriptors of the Observer's metrics.

@@ -276,3 +276,35 @@ donorsync_apply_duration_seconds_count{mode="inline",provider="anedot"} 1
 		t.Errorf("DefaultDurationBuckets() = %v", got)
 	}
 }
+
+// TestInvalidLabelValues checks that values of invalid UTF-8, which the
+// client library refuses, are counted with the bytes replaced rather than
+// panicking.
+func TestInvalidLabelValues(t *testing.T) {
+	t.Parallel()
+	obs := prommetrics.New(prommetrics.Options{Tenants: true, Stats: stale{}})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(obs)
+	obs.Request(context.Background(), donorsync.RequestEvent{Provider: "a\xff", Tenant: "t\xfe", Status: 200, Outcome: "x\xfd", Bytes: 1})
+	obs.Applied(context.Background(), donorsync.ApplyEvent{Provider: "a\xff", Tenant: "t\xfe", Status: "s\xfc"})
+	want := "# HELP donorsync_deliveries_dead_total Deliveries moved to dead: no more attempts.\n" +
+		"# TYPE donorsync_deliveries_dead_total counter\n" +
+		"donorsync_deliveries_dead_total{provider=\"a\uFFFD\",tenant=\"t\uFFFD\"} 0\n" +
+		"# HELP donorsync_journal_last_received_age_seconds Time since the last delivery of a tenant from a provider was received.\n" +
+		"# TYPE donorsync_journal_last_received_age_seconds gauge\n" +
+		"donorsync_journal_last_received_age_seconds{provider=\"p\uFFFD\",tenant=\"t\uFFFD\"} 0\n"
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "donorsync_deliveries_dead_total", "donorsync_journal_last_received_age_seconds"); err != nil {
+		t.Error(err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "donorsync_webhook_requests_total"); n != 1 || err != nil {
+		t.Errorf("%d requests series, %v; want 1", n, err)
+	}
+}
+
+// stale is a StatsReader of a journal whose last delivery, of a tenant
+// and provider of invalid UTF-8, is in the future.
+type stale struct{}
+
+func (stale) JournalStats(context.Context, string, time.Time) (donorsync.JournalStats, error) {
+	return donorsync.JournalStats{Last: []donorsync.Freshness{{Tenant: "t\xfe", Provider: "p\xff", ReceivedAt: time.Now().Add(time.Hour)}}}, nil
+}
