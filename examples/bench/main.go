@@ -66,7 +66,7 @@ func main() {
 	flag.IntVar(&postgresQueue.workers, "postgres-workers", 2, "Workers applying the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
-	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, and sqlite-drafts (end to end with drafts against without, run only when named)")
+	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), and sqlite-drafts (end to end with drafts against without, run only when named)")
 	flag.Parse()
 	debug.SetGCPercent(gogc)
 	if *cpuprofile != "" {
@@ -221,6 +221,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		}
 	}
 
+	if part("observe") {
+		r, err := observeRows(ctx, dir, quiet, d, max(rounds, 8))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+
 	if part("sqlite-drafts") {
 		r, err := draftRows(ctx, dir, quiet, d, max(rounds, 2))
 		if err != nil {
@@ -302,7 +310,7 @@ func tenantReceiver(store donorsync.Store, log *slog.Logger, queued bool, tenant
 	mux := http.NewServeMux()
 	src, _ := actblue.NewSource(auth, actblue.Options{})
 	mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{Source: src,
-		Ingester: &donorsync.Ingester{Store: store, Logger: log}, Logger: log, Queued: queued})
+		Ingester: &donorsync.Ingester{Store: store, Logger: log, Observer: observer}, Logger: log, Queued: queued})
 	return mux
 }
 
@@ -358,7 +366,7 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 	h := tenantReceiver(store, log, queued, tenant)
 	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
 	src, _ := actblue.NewSource(auth, actblue.Options{})
-	ing := &donorsync.Ingester{Store: store, Logger: log}
+	ing := &donorsync.Ingester{Store: store, Logger: log, Observer: observer}
 	workers := q.workers
 	if !queued {
 		workers = 0

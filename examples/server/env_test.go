@@ -105,6 +105,7 @@ func TestEveryFlagFromTheEnvironment(t *testing.T) {
 		"DONORSYNC_RECONCILE_EVERY":   "12h",
 		"DONORSYNC_RECONCILE_DAYS":    "5",
 		"DONORSYNC_BACKFILL_FROM":     "2024-01-01",
+		"DONORSYNC_METRICS_ADDR":      "127.0.0.1:9090",
 	}
 	// Each flag -h lists is among them: a flag added is tested here.
 	for name := range flagsIn(helpOf(t)) {
@@ -120,6 +121,7 @@ func TestEveryFlagFromTheEnvironment(t *testing.T) {
 		addr: "0.0.0.0:8080", db: "/data/donorsync.db", mode: "inline", credPath: "/run/secrets/donorsync.json",
 		headerTimeout: 2 * time.Second, readTimeout: time.Minute, printCredentials: true, newCredentials: true,
 		reconcileEvery: 12 * time.Hour, reconcileDays: 5, backfillFrom: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		metricsAddr: "127.0.0.1:9090",
 	}
 	if diff := cmp.Diff(want, *c, cmp.AllowUnexported(config{})); diff != "" {
 		t.Errorf("config from the environment (-want +got):\n%s", diff)

@@ -116,10 +116,23 @@
 //	               given once at /admin/login for a session cookie (12 hours; POST /admin/logout)
 //	GET  /healthz   200 while the process answers
 //	GET  /readyz    200 when the store answers a read and a write within 2 s, 503 otherwise
+//	GET  /metrics   Prometheus metrics (Authorization: Bearer <admin token>; see below)
 //
 // Another method than POST on a webhook route is answered 405, and a path
 // under /webhooks/ that no route matches 404; both are logged with the
 // provider the path names.
+//
+// # Metrics
+//
+// GET /metrics serves the metrics of package
+// github.com/donorsync/donorsync/metrics/prometheus (requests by provider
+// and outcome, applies, retries, dead letters, durations, and the
+// journal's backlog and freshness, read from the store at most once a
+// minute), Go's and the process's, to a scraper that sends the admin
+// token as a bearer token. -metrics-addr 127.0.0.1:9090 serves them there instead,
+// without authentication, and not on -addr: keep that address off the
+// internet (a loopback or private address, or a firewall), as the
+// metrics name the tenants. See docs/metrics.md for alerts.
 package main
 
 import (
@@ -212,6 +225,8 @@ type config struct {
 	reconcileEvery time.Duration
 	reconcileDays  int
 	backfillFrom   time.Time // zero: no backfill
+
+	metricsAddr string // "": /metrics on addr, behind the admin token
 }
 
 const usage = `Usage: server [flags]
@@ -261,6 +276,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (*c
 	fs.DurationVar(&c.reconcileEvery, "reconcile-every", 0, "reconcile the recent days with ActBlue's reports, applying what is missing, at start and this long after each run (0: never)")
 	fs.IntVar(&c.reconcileDays, "reconcile-days", 3, "the recent days -reconcile-every reconciles: today and this many days before it")
 	fs.StringVar(&backfillFrom, "backfill-from", "", "reconcile from this day (YYYY-MM-DD) to today once, at the first start, applying what is missing")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve GET /metrics on this address, without authentication (default: on -addr, with the admin token)")
 	from, err := parseWithEnv(fs, args, getenv)
 	if err != nil {
 		return nil, err
@@ -407,11 +423,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	ingester := &donorsync.Ingester{Store: st, Logger: logger}
+	metrics, err := setUpMetrics(ctx, cfg, ingester, logger)
+	if err != nil {
+		return err
+	}
 	rc, err := newReconciliation(cfg, client, ingester, logger)
 	if err != nil {
 		return err
 	}
-	mux := newMux(st, ingester, sources, creds, cfg.mode == "queued", rc, logger)
+	mux := newMux(st, ingester, sources, creds, cfg.mode == "queued", rc, metrics, logger)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -469,9 +489,10 @@ func newSources(creds *credentials) ([]donorsync.Source, error) {
 
 // newMux routes the webhooks of sources (ActBlue, Anedot, Action Network),
 // the operator pages and the read API, the status of the reconciliations
-// rc (nil when off) and the health check.
+// rc (nil when off), the health check and, behind the admin token, the
+// metrics (unless nil).
 func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsync.Source, creds *credentials, queued bool,
-	rc *reconciliation, logger *slog.Logger) *http.ServeMux {
+	rc *reconciliation, metrics http.Handler, logger *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
 	// Every method reaches the Handlers, which answer 405 to all but POST
 	// and log it with their provider.
@@ -489,6 +510,9 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /readyz", readiness(ingester, logger))
+	if metrics != nil {
+		mux.Handle("GET /metrics", withAdminToken(creds.AdminToken, metrics, logger))
+	}
 	return mux
 }
 

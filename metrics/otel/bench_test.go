@@ -1,0 +1,33 @@
+package otelmetrics_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	otelmetrics "github.com/donorsync/donorsync/metrics/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+)
+
+// BenchmarkObserve measures what observing one delivery costs, as a
+// Handler and the Ingester report it inline: one Request and one Applied,
+// from all the CPUs at once, into the SDK's MeterProvider.
+func BenchmarkObserve(b *testing.B) {
+	obs, err := otelmetrics.New(sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())), otelmetrics.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	req := donorsync.RequestEvent{Provider: "actblue", Tenant: "default", Status: 200,
+		Outcome: donorsync.Outcome(donorsync.Processed), Bytes: 2300, Duration: 3 * time.Millisecond, Journal: 2 * time.Millisecond}
+	app := donorsync.ApplyEvent{Provider: "actblue", Tenant: "default", Status: donorsync.Processed, Attempts: 1,
+		Batch: 32, Duration: 2 * time.Millisecond}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			obs.Request(ctx, req)
+			obs.Applied(ctx, app)
+		}
+	})
+}
