@@ -15,25 +15,25 @@ import (
 func TestReadyFollowsTheDatabase(t *testing.T) {
 	store, px := proxiedStore(t)
 	g := &donorsync.Ingester{Store: store}
-	ready := func() (error, time.Duration) {
+	ready := func() (time.Duration, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		start := time.Now()
 		err := g.Ready(ctx)
-		return err, time.Since(start)
+		return time.Since(start), err
 	}
-	if err, _ := ready(); err != nil {
+	if _, err := ready(); err != nil {
 		t.Fatalf("Ready with the database up: %v", err)
 	}
 	px.cut()
-	err, took := ready()
+	took, err := ready()
 	if !errors.Is(err, donorsync.ErrUnavailable) || took > 2*time.Second {
 		t.Fatalf("Ready with the database cut off: %v after %v; want ErrUnavailable within the deadline", err, took)
 	}
 	px.restore()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		err, _ := ready()
+		_, err := ready()
 		if err == nil {
 			break
 		}
