@@ -112,7 +112,7 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, start time
 		log.LogAttrs(r.Context(), slog.LevelError, "donorsync: store cannot journal deliveries; answering 503",
 			slog.String("provider", d.Provider), slog.String("error", err.Error()))
 	}
-	log.LogAttrs(r.Context(), slog.LevelDebug, "donorsync: webhook not journaled",
+	log.LogAttrs(r.Context(), slog.LevelDebug, "donorsync: webhook not journaled", slog.Int("status", http.StatusServiceUnavailable),
 		slog.String("provider", d.Provider), slog.String("remote", r.RemoteAddr), slog.String("tenant", d.Tenant),
 		slog.Int("bytes", len(d.Body)), slog.Duration("latency", time.Since(start)), slog.String("error", err.Error()))
 }
@@ -126,7 +126,7 @@ func (h *Handler) journaled(r *http.Request, start, ready time.Time, d *Delivery
 		log.LogAttrs(r.Context(), slog.LevelWarn, "donorsync: store journals deliveries again",
 			slog.String("provider", d.Provider), slog.Int("refused", refused), slog.Duration("lasted", lasted))
 	}
-	log.LogAttrs(r.Context(), slog.LevelInfo, "donorsync: webhook",
+	log.LogAttrs(r.Context(), slog.LevelInfo, "donorsync: webhook", slog.Int("status", http.StatusOK),
 		slog.Any("delivery", d), slog.Duration("latency", time.Since(start)))
 }
 

@@ -289,3 +289,27 @@ func TestStoreOutageIsLoggedOnce(t *testing.T) {
 		t.Errorf("%d Debug lines for %d refused requests", len(d), n)
 	}
 }
+
+// Each line a Handler logs about a request says the status it was
+// answered: journaled, refused, or not journaled.
+func TestLogLinesSayTheStatusSent(t *testing.T) {
+	t.Parallel()
+	rec := newRecorder()
+	store := failingCommits{memstore.New(), new(atomic.Bool)}
+	h := &donorsync.Handler{Source: giftSource(), Ingester: &donorsync.Ingester{Store: store, Logger: quiet}, Logger: slog.New(rec)}
+	codes := map[string]int{}
+	codes["donorsync: webhook"] = post(h, strings.NewReader("g1"), "secret").Code
+	codes["donorsync: webhook rejected"] = post(h, strings.NewReader("g2"), "wrong").Code
+	store.fail.Store(true)
+	codes["donorsync: webhook not journaled"] = post(h, strings.NewReader("g3"), "secret").Code
+	for msg, code := range codes {
+		lines := rec.lines(msg)
+		if len(lines) != 1 || attr(lines[0], "status").Int64() != int64(code) {
+			t.Errorf("%q: %d lines, status %v; want one saying %d, the status sent", msg, len(lines), lines, code)
+		}
+	}
+	if codes["donorsync: webhook"] != http.StatusOK || codes["donorsync: webhook rejected"] != http.StatusUnauthorized ||
+		codes["donorsync: webhook not journaled"] != http.StatusServiceUnavailable {
+		t.Errorf("answers %v; want 200, 401 and 503", codes)
+	}
+}
