@@ -65,8 +65,9 @@ func main() {
 	flag.IntVar(&sqliteQueue.batch, "sqlite-batch", 128, "Worker.Batch of the queued end-to-end runs on SQLite")
 	flag.IntVar(&postgresQueue.workers, "postgres-workers", 2, "Workers applying the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
+	flag.IntVar(&reconcileConcurrency, "reconcile-concurrency", reconcileConcurrency, "Reconciler.Concurrency of the reconcile part: rows applied at once")
 	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
-	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), and sqlite-drafts (end to end with drafts against without, run only when named)")
+	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), and, run only when named, sqlite-drafts (end to end with drafts against without) and reconcile (ActBlue's reports reconciled and backfilled)")
 	flag.Parse()
 	debug.SetGCPercent(gogc)
 	if *cpuprofile != "" {
@@ -161,10 +162,11 @@ func bestOf() string {
 }
 
 // part reports whether the named part of the run is selected. The
-// drafts' comparison runs only when named.
+// drafts' comparison and the reconciliation run only when named: each
+// takes minutes.
 func part(name string) bool {
 	if only == "" {
-		return name != "sqlite-drafts"
+		return name != "sqlite-drafts" && name != "reconcile"
 	}
 	return slices.Contains(strings.Split(only, ","), name)
 }
@@ -212,6 +214,9 @@ func run(ctx context.Context, out string, d time.Duration) error {
 					}
 					defer st.Close()
 					rate, rep := endToEnd(ctx, st, quiet, d, queued, sqliteQueue, n)
+					if !queued {
+						webhooks["SQLite"] = max(webhooks["SQLite"], rate)
+					}
 					return rate, rep, nil
 				})
 			if err != nil {
@@ -290,6 +295,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 
 	if part("attack") {
 		r, err := attackRows(ctx, dir, quiet, d)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+
+	if part("reconcile") {
+		r, err := reconcilePart(ctx, dir, url, quiet, d)
 		if err != nil {
 			return err
 		}

@@ -113,6 +113,9 @@ func benchPostgres(ctx context.Context, url string, log *slog.Logger, d time.Dur
 				}
 				defer done()
 				rate, rep := endToEnd(ctx, st, log, d, queued, postgresQueue, n)
+				if !queued {
+					webhooks["PostgreSQL"] = max(webhooks["PostgreSQL"], rate)
+				}
 				return rate, rep, nil
 			})
 		if err != nil {
