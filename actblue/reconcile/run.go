@@ -42,9 +42,12 @@ func newRun(r *Reconciler, from, to time.Time) *run {
 		report: &Report{Tenant: r.Tenant, From: from, To: to, Counts: map[Kind]int{}, Differences: []Difference{}},
 		from:   from, to: to,
 		start: flex.USEastern(from), end: flex.USEastern(to),
-		apply: newApplier(r.Ingester, &actblue.Source{}, orDefault(r.Concurrency, 16)),
+		apply: newApplier(r.Ingester, &actblue.Source{}, orDefault(r.Concurrency, defaultConcurrency)),
 	}
 }
+
+// defaultConcurrency is Reconciler.Concurrency's default: two batches.
+const defaultConcurrency = 2 * batchRows
 
 // day is the calendar day of t, at midnight UTC.
 func day(t time.Time) time.Time {
