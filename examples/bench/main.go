@@ -256,6 +256,16 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		notes = append(notes, "PostgreSQL not measured: DONORSYNC_POSTGRES_URL was not set.")
 	}
 
+	if part("reconcile") {
+		// After the end-to-end runs, whose inline rates it compares with;
+		// before the parts that leave memory behind.
+		r, err := reconcilePart(ctx, dir, url, quiet, d)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+
 	if part("payload") {
 		// Per payload, from the Go benchmarks.
 		if r, err := goBench("./actblue", "VerifyDecode/ratio", "actblue/map"); err == nil {
@@ -295,14 +305,6 @@ func run(ctx context.Context, out string, d time.Duration) error {
 
 	if part("attack") {
 		r, err := attackRows(ctx, dir, quiet, d)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-
-	if part("reconcile") {
-		r, err := reconcilePart(ctx, dir, url, quiet, d)
 		if err != nil {
 			return err
 		}

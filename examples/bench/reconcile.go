@@ -88,6 +88,7 @@ func reconcilePart(ctx context.Context, dir, url string, log *slog.Logger, d tim
 		return nil, err
 	}
 	defer closeAll()
+	defer debug.FreeOSMemory() // for the parts after it
 	var rows []row
 	for _, s := range stores {
 		small, err := backfill(ctx, s, log, backfillSmall)

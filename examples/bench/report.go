@@ -24,8 +24,12 @@ func machine() string {
 func write(path string, rows []row, notes []string, d time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nEach goal of the design beside a baseline measured in the same run, on the same machine.\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s\n- Command: `go run ./examples/bench` (each load run %v; client and server in one process; GOGC=%d for the whole run, as the example server sets it: `-gogc 100` for Go's default)\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), d, gogc)
+	command := "go run ./examples/bench"
+	if only != "" {
+		command += " -only " + only
+	}
+	fmt.Fprintf(&b, "- Date: %s\n- Machine: %s\n- Command: `%s` (each load run %v; client and server in one process; GOGC=%d for the whole run, as the example server sets it: `-gogc 100` for Go's default)\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), machine(), command, d, gogc)
 	b.WriteString("| goal | donorsync | baseline | ratio | verdict |\n|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.goal, r.measured, r.baseline, r.ratio, r.verdict)
