@@ -20,13 +20,12 @@ func TestPublicTypes(t *testing.T) {
 		"Claim": "struct", "DecodeError": "struct", "Decoded": "struct", "Delivery": "struct",
 		"DeliveryFilter": "struct", "DeliveryStatus": "ident", "Handler": "struct", "Ingester": "struct",
 		"KeyConflictError": "struct", "Page": "struct", "Worker": "struct",
-		// What an operator watches.
+		// What an operator watches (what an Observer is told is in package
+		// observe).
 		"JournalStats": "struct", "Freshness": "struct", "Attempt": "struct",
-		// What an Observer is told.
-		"RequestEvent": "struct", "ApplyEvent": "struct", "Outcome": "ident", "AuthFailure": "ident",
-		// The only interfaces: what embedders implement (Source, Hinter,
-		// Observer) and what adapter authors implement (Store, Tx).
-		"Hinter": "interface", "Source": "interface", "Observer": "interface", "Store": "interface", "Tx": "interface",
+		// The only interfaces: what embedders implement (Source, Hinter)
+		// and what adapter authors implement (Store, Tx).
+		"Hinter": "interface", "Source": "interface", "Store": "interface", "Tx": "interface",
 	}
 	got := map[string]string{}
 	fset := token.NewFileSet()

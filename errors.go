@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/observe"
 )
 
 // Errors the engine, the handler and stores report. Match them with
@@ -30,7 +31,7 @@ var (
 )
 
 // The causes of an authentication failure, which a Source's error may
-// wrap so that an Observer can tell them apart (AuthFailure). They wrap
+// wrap so that an Observer can tell them apart (observe.AuthFailure). They wrap
 // ErrUnauthorized; the answer never tells them.
 var (
 	// ErrUnknownTenant: the request names a tenant without credentials.
@@ -44,16 +45,16 @@ var (
 )
 
 // authFailure tells the cause of a 401 from the Source's error.
-func authFailure(err error) AuthFailure {
+func authFailure(err error) observe.AuthFailure {
 	switch {
 	case errors.Is(err, ErrUnknownTenant):
-		return AuthUnknownTenant
+		return observe.UnknownTenant
 	case errors.Is(err, ErrWrongCredential):
-		return AuthWrongCredential
+		return observe.WrongCredential
 	case errors.Is(err, ErrMalformedCredential):
-		return AuthMalformed
+		return observe.Malformed
 	}
-	return AuthUnspecifiedFailure
+	return observe.Unspecified
 }
 
 // A KeyConflictError reports a contact key that belongs to another

@@ -121,12 +121,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.reject(w, r, start, causeMethod, nil)
+		h.reject(w, r, start, causeMethod, "", nil)
 		return
 	}
 	limit := h.maxBodyBytes()
 	if r.ContentLength > limit {
-		h.reject(w, r, start, causeTooLarge, nil)
+		h.reject(w, r, start, causeTooLarge, "", nil)
 		return
 	}
 	size := limit
@@ -141,17 +141,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, size)
 	tenant, src, err := h.Source.Authenticate(r)
 	if err != nil {
-		h.reject(w, r, start, causeUnauthorized, err)
+		h.reject(w, r, start, causeUnauthorized, "", err)
 		return
 	}
 	if !h.reserve(size) {
-		h.reject(w, r, start, causeBusy, nil)
+		h.reject(w, r, start, causeBusy, tenant, nil)
 		return
 	}
 	defer h.release(size)
 	body, err := readBody(src, r.ContentLength)
 	if err != nil {
-		h.reject(w, r, start, readCause(err), err)
+		why := readCause(err)
+		if why == causeUnauthorized {
+			tenant = "" // not vouched for
+		}
+		h.reject(w, r, start, why, tenant, err)
 		return
 	}
 	h.deliver(w, r, start, &Delivery{Tenant: tenant, Provider: h.Source.Provider(), Body: body})

@@ -10,22 +10,23 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync/internal/lograte"
+	"github.com/donorsync/donorsync/observe"
 )
 
 // A rejection is why a request was refused before its delivery reached
 // the store, and how it is answered.
 type rejection struct {
-	cause   Outcome // logged, observed, and counted in the summaries
+	cause   observe.Outcome // logged, observed, and counted in the summaries
 	status  int
 	message string
 }
 
 var (
-	causeMethod       = &rejection{OutcomeMethod, http.StatusMethodNotAllowed, "method not allowed: send POST"}
-	causeTooLarge     = &rejection{OutcomeTooLarge, http.StatusRequestEntityTooLarge, "request body too large"}
-	causeUnauthorized = &rejection{OutcomeUnauthorized, http.StatusUnauthorized, "unauthorized"}
-	causeUnreadable   = &rejection{OutcomeUnreadable, http.StatusBadRequest, "cannot read request body"}
-	causeBusy         = &rejection{OutcomeBusy, http.StatusServiceUnavailable, "temporarily unavailable: retry later"}
+	causeMethod       = &rejection{observe.WrongMethod, http.StatusMethodNotAllowed, "method not allowed: send POST"}
+	causeTooLarge     = &rejection{observe.TooLarge, http.StatusRequestEntityTooLarge, "request body too large"}
+	causeUnauthorized = &rejection{observe.Unauthorized, http.StatusUnauthorized, "unauthorized"}
+	causeUnreadable   = &rejection{observe.Unreadable, http.StatusBadRequest, "cannot read request body"}
+	causeBusy         = &rejection{observe.Busy, http.StatusServiceUnavailable, "temporarily unavailable: retry later"}
 )
 
 // challenger is an authentication error that carries the challenge of
@@ -55,7 +56,9 @@ type handlerLogs struct {
 
 // reject answers a request refused before its delivery reached the
 // store, with one line at Debug, and counts it for the next summary.
-func (h *Handler) reject(w http.ResponseWriter, r *http.Request, start time.Time, why *rejection, err error) {
+// tenant is the one the request's credentials name, "" before they are
+// read or when they are refused.
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request, start time.Time, why *rejection, tenant string, err error) {
 	var c challenger
 	if why == causeUnauthorized && errors.As(err, &c) {
 		w.Header().Set("WWW-Authenticate", c.WWWAuthenticate())
@@ -65,7 +68,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, start time.Time
 	}
 	writeJSON(w, why.status, response{Error: why.message})
 	if o := h.observer(); o != nil {
-		ev := RequestEvent{Provider: h.Source.Provider(), Status: why.status, Outcome: why.cause, Duration: time.Since(start)}
+		ev := observe.Request{Provider: h.Source.Provider(), Tenant: tenant, Status: why.status, Outcome: why.cause, Duration: time.Since(start)}
 		if why == causeUnauthorized {
 			ev.AuthFailure = authFailure(err)
 		}
@@ -74,7 +77,7 @@ func (h *Handler) reject(w http.ResponseWriter, r *http.Request, start time.Time
 	log := h.logger()
 	if log.Enabled(r.Context(), slog.LevelDebug) {
 		attrs := []slog.Attr{
-			slog.String("provider", h.Source.Provider()), slog.String("remote", r.RemoteAddr),
+			slog.String("provider", h.Source.Provider()), slog.String("tenant", tenant), slog.String("remote", r.RemoteAddr),
 			slog.String("cause", string(why.cause)), slog.Int("status", why.status),
 			slog.Int64("content_length", r.ContentLength),
 		}
@@ -106,7 +109,7 @@ func (h *Handler) summarise(counts []lograte.Count, over time.Duration) {
 func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, start time.Time, d *Delivery, err error) {
 	h.retryAfter(w)
 	writeJSON(w, http.StatusServiceUnavailable, response{Error: "temporarily unavailable: retry later"})
-	h.observe(r, start, d, http.StatusServiceUnavailable, OutcomeUnavailable, 0)
+	h.observe(r, start, d, http.StatusServiceUnavailable, observe.Unavailable, 0)
 	log := h.logger()
 	if h.logs.outage.Fail(time.Now()) {
 		log.LogAttrs(r.Context(), slog.LevelError, "donorsync: store cannot journal deliveries; answering 503",
@@ -120,7 +123,7 @@ func (h *Handler) unavailable(w http.ResponseWriter, r *http.Request, start time
 // journaled observes and logs a delivery answered 200, and the end of an
 // outage; ready is when its upload ended.
 func (h *Handler) journaled(r *http.Request, start, ready time.Time, d *Delivery) {
-	h.observe(r, start, d, http.StatusOK, Outcome(d.Status), time.Since(ready))
+	h.observe(r, start, d, http.StatusOK, observe.Outcome(d.Status), time.Since(ready))
 	log := h.logger()
 	if ended, refused, lasted := h.logs.outage.Succeed(time.Now()); ended {
 		log.LogAttrs(r.Context(), slog.LevelWarn, "donorsync: store journals deliveries again",
@@ -131,14 +134,14 @@ func (h *Handler) journaled(r *http.Request, start, ready time.Time, d *Delivery
 }
 
 // observe tells the Observer, if any, of a request whose body was read.
-func (h *Handler) observe(r *http.Request, start time.Time, d *Delivery, status int, outcome Outcome, journal time.Duration) {
+func (h *Handler) observe(r *http.Request, start time.Time, d *Delivery, status int, outcome observe.Outcome, journal time.Duration) {
 	if o := h.observer(); o != nil {
-		o.Request(r.Context(), RequestEvent{Provider: d.Provider, Tenant: d.Tenant, Kind: d.Kind,
+		o.Request(r.Context(), observe.Request{Provider: d.Provider, Tenant: d.Tenant, Kind: d.Kind,
 			Status: status, Outcome: outcome, Bytes: len(d.Body), Duration: time.Since(start), Journal: journal})
 	}
 }
 
-func (h *Handler) observer() Observer {
+func (h *Handler) observer() observe.Observer {
 	if h.Ingester == nil {
 		return nil
 	}

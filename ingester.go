@@ -13,6 +13,7 @@ import (
 
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/internal/batch"
+	"github.com/donorsync/donorsync/observe"
 )
 
 // An Ingester is the sync engine: it journals deliveries and applies their
@@ -49,8 +50,9 @@ type Ingester struct {
 	Backoff func(attempts int) time.Duration
 
 	// Observer is told what the Ingester, and the Handlers and Workers
-	// that use it, do. Nil means no observation.
-	Observer Observer
+	// that use it, do (see package observe). Nil means no observation,
+	// at no cost.
+	Observer observe.Observer
 
 	modelOnce sync.Once
 	model     batch.Model // what Store declares, read once

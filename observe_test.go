@@ -11,12 +11,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
 	"github.com/donorsync/donorsync/actionnetwork"
 	"github.com/donorsync/donorsync/anedot"
 	"github.com/donorsync/donorsync/memstore"
+	"github.com/donorsync/donorsync/observe"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -31,12 +33,15 @@ func newCounter() *counter {
 	return &counter{requests: map[string]int{}, applied: map[string]int{}}
 }
 
-func (c *counter) Request(_ context.Context, r donorsync.RequestEvent) {
+func (c *counter) Request(_ context.Context, r observe.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	key := r.Provider + " " + http.StatusText(r.Status) + " " + string(r.Outcome)
 	if r.AuthFailure != "" {
 		key += " " + string(r.AuthFailure)
+	}
+	if r.Status != http.StatusOK && r.Tenant != "" {
+		key += " tenant=" + r.Tenant
 	}
 	if r.Duration <= 0 || (r.Status == http.StatusOK) != (r.Journal > 0) || (r.Status == http.StatusOK && r.Tenant != "t1") {
 		key += " (bad timing or tenant)"
@@ -44,15 +49,15 @@ func (c *counter) Request(_ context.Context, r donorsync.RequestEvent) {
 	c.requests[key]++
 }
 
-func (c *counter) Applied(_ context.Context, a donorsync.ApplyEvent) {
+func (c *counter) Applied(_ context.Context, a observe.Apply) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	mode := "inline"
 	if a.Queued {
 		mode = "queued"
 	}
-	key := a.Provider + " " + string(a.Status) + " " + mode
-	if a.Batch < 1 || a.Duration <= 0 || a.Attempts < 1 && a.Status != donorsync.Dead {
+	key := a.Provider + " " + string(a.Outcome) + " " + mode
+	if a.Batch < 1 || a.Duration <= 0 || a.Attempts < 1 && a.Outcome != observe.Dead {
 		key += " (bad batch or timing)"
 	}
 	c.applied[key]++
@@ -99,6 +104,9 @@ func TestObserverCountsEveryOutcome(t *testing.T) {
 	send(tooLarge, nil)
 	send(httptest.NewRequest(http.MethodGet, "/actblue/t1", nil), nil) // method
 	ab("/small/t1", "fixtures", secret, gift)                          // busy
+	broken, _ := actblue.NewRequest(context.Background(), "http://x/actblue/t1", actblue.Credential{Username: "fixtures", Password: secret}, nil)
+	broken.Body, broken.ContentLength = io.NopCloser(iotest.ErrReader(io.ErrUnexpectedEOF)), -1
+	send(broken, nil) // unreadable
 
 	sub := readFile(t, "anedot/testdata/commitment_created.json")
 	send(anedot.NewRequest(context.Background(), "http://x/anedot/t1", anedot.Credential{Token: secret}, sub))                   // processed
@@ -126,8 +134,9 @@ func TestObserverCountsEveryOutcome(t *testing.T) {
 		"actblue OK processed": 1, "actblue OK duplicate": 1, "actblue OK quarantined": 1, "actblue OK pending": 1,
 		"actblue Unauthorized unauthorized unknown_tenant": 1, "actblue Unauthorized unauthorized wrong_credential": 1,
 		"actblue Unauthorized unauthorized malformed": 1, "actblue Request Entity Too Large too_large": 1,
-		"actblue Method Not Allowed method": 1, "actblue Service Unavailable busy": 1,
-		"anedot OK processed": 1, "anedot Unauthorized unauthorized wrong_credential": 1,
+		"actblue Method Not Allowed method": 1, "actblue Service Unavailable busy tenant=t1": 1,
+		"actblue Bad Request unreadable tenant=t1": 1,
+		"anedot OK processed":                      1, "anedot Unauthorized unauthorized wrong_credential": 1,
 		"anedot Unauthorized unauthorized unknown_tenant": 1, "anedot Unauthorized unauthorized malformed": 1,
 		"actionnetwork OK processed": 1, "actionnetwork Unauthorized unauthorized wrong_credential": 1,
 		"actionnetwork Unauthorized unauthorized unknown_tenant": 1,
@@ -167,3 +176,21 @@ func readFile(t *testing.T, path string) []byte {
 }
 
 var discard = slog.New(slog.DiscardHandler)
+
+// TestOutcomesNameStatuses holds the outcomes of a journaled delivery to
+// the statuses they report: the Handler and the Ingester convert one to
+// the other.
+func TestOutcomesNameStatuses(t *testing.T) {
+	for _, p := range []struct {
+		s donorsync.DeliveryStatus
+		o observe.Outcome
+	}{
+		{donorsync.Processed, observe.Processed}, {donorsync.Pending, observe.Pending},
+		{donorsync.Duplicate, observe.Duplicate}, {donorsync.Quarantined, observe.Quarantined},
+		{donorsync.Failed, observe.Failed}, {donorsync.Dead, observe.Dead},
+	} {
+		if string(p.s) != string(p.o) {
+			t.Errorf("status %q is outcome %q", p.s, p.o)
+		}
+	}
+}

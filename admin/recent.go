@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/observe"
 )
 
 // DefaultWindow is the window of a Recent whose Window is zero.
@@ -25,7 +26,7 @@ const maxRecentKeys = 256
 // to count apart (see Recent).
 const Other = "(other)"
 
-// A Recent is a donorsync.Observer that counts, over a sliding window,
+// A Recent is a observe.Observer that counts, over a sliding window,
 // the requests the webhook Handlers answered, by provider, status,
 // outcome and cause of a 401, and the deliveries applied, by provider
 // and status: what the journal cannot tell, since a refused request is
@@ -62,8 +63,8 @@ type recentSlot struct {
 type RequestCount struct {
 	Provider    string
 	Status      int // the HTTP status sent
-	Outcome     donorsync.Outcome
-	AuthFailure donorsync.AuthFailure // for a 401
+	Outcome     observe.Outcome
+	AuthFailure observe.AuthFailure // for a 401
 	Count       int
 }
 
@@ -84,8 +85,8 @@ type Counts struct {
 	Applied  []AppliedCount // by provider and status
 }
 
-// Request implements donorsync.Observer.
-func (r *Recent) Request(_ context.Context, e donorsync.RequestEvent) {
+// Request implements observe.Observer.
+func (r *Recent) Request(_ context.Context, e observe.Request) {
 	if r == nil {
 		return
 	}
@@ -102,12 +103,12 @@ func (r *Recent) Request(_ context.Context, e donorsync.RequestEvent) {
 	s.requests[k]++
 }
 
-// Applied implements donorsync.Observer.
-func (r *Recent) Applied(_ context.Context, e donorsync.ApplyEvent) {
+// Applied implements observe.Observer.
+func (r *Recent) Applied(_ context.Context, e observe.Apply) {
 	if r == nil {
 		return
 	}
-	k := AppliedCount{Provider: e.Provider, Status: e.Status}
+	k := AppliedCount{Provider: e.Provider, Status: donorsync.DeliveryStatus(e.Outcome)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.slot()

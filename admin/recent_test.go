@@ -9,6 +9,7 @@ import (
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/admin"
+	"github.com/donorsync/donorsync/observe"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -16,40 +17,40 @@ func TestRecentCountsOverItsWindow(t *testing.T) {
 	c := &clock{now: start}
 	r := &admin.Recent{Now: c.Now}
 	ctx := context.Background()
-	req := func(provider string, status int, o donorsync.Outcome, f donorsync.AuthFailure) {
-		r.Request(ctx, donorsync.RequestEvent{Provider: provider, Tenant: "t", Status: status, Outcome: o, AuthFailure: f})
+	req := func(provider string, status int, o observe.Outcome, f observe.AuthFailure) {
+		r.Request(ctx, observe.Request{Provider: provider, Tenant: "t", Status: status, Outcome: o, AuthFailure: f})
 	}
-	req("actblue", 200, donorsync.Outcome(donorsync.Processed), "")
-	req("actblue", 401, donorsync.OutcomeUnauthorized, donorsync.AuthWrongCredential)
-	req("actblue", 401, donorsync.OutcomeUnauthorized, donorsync.AuthWrongCredential)
-	req("actblue", 401, donorsync.OutcomeUnauthorized, donorsync.AuthMalformed)
-	req("actblue", 401, donorsync.OutcomeUnauthorized, donorsync.AuthUnknownTenant)
-	req("actblue", 401, donorsync.OutcomeUnauthorized, donorsync.AuthUnspecifiedFailure)
+	req("actblue", 200, observe.Outcome(donorsync.Processed), "")
+	req("actblue", 401, observe.Unauthorized, observe.WrongCredential)
+	req("actblue", 401, observe.Unauthorized, observe.WrongCredential)
+	req("actblue", 401, observe.Unauthorized, observe.Malformed)
+	req("actblue", 401, observe.Unauthorized, observe.UnknownTenant)
+	req("actblue", 401, observe.Unauthorized, observe.Unspecified)
 	c.Add(12 * time.Hour)
-	req("anedot", 413, donorsync.OutcomeTooLarge, "")
-	req("anedot", 503, donorsync.OutcomeUnavailable, "")
-	req("anedot", 503, donorsync.OutcomeBusy, "")
-	req("anedot", 405, donorsync.OutcomeMethod, "")
-	req("anedot", 400, donorsync.OutcomeUnreadable, "")
-	r.Applied(ctx, donorsync.ApplyEvent{Provider: "anedot", Status: donorsync.Dead})
-	r.Applied(ctx, donorsync.ApplyEvent{Provider: "anedot", Status: donorsync.Processed})
-	r.Applied(ctx, donorsync.ApplyEvent{Provider: "anedot", Status: donorsync.Processed})
+	req("anedot", 413, observe.TooLarge, "")
+	req("anedot", 503, observe.Unavailable, "")
+	req("anedot", 503, observe.Busy, "")
+	req("anedot", 405, observe.WrongMethod, "")
+	req("anedot", 400, observe.Unreadable, "")
+	r.Applied(ctx, observe.Apply{Provider: "anedot", Outcome: observe.Dead})
+	r.Applied(ctx, observe.Apply{Provider: "anedot", Outcome: observe.Processed})
+	r.Applied(ctx, observe.Apply{Provider: "anedot", Outcome: observe.Processed})
 
 	later := []admin.RequestCount{
-		{Provider: "anedot", Status: 400, Outcome: donorsync.OutcomeUnreadable, Count: 1},
-		{Provider: "anedot", Status: 405, Outcome: donorsync.OutcomeMethod, Count: 1},
-		{Provider: "anedot", Status: 413, Outcome: donorsync.OutcomeTooLarge, Count: 1},
-		{Provider: "anedot", Status: 503, Outcome: donorsync.OutcomeBusy, Count: 1},
-		{Provider: "anedot", Status: 503, Outcome: donorsync.OutcomeUnavailable, Count: 1},
+		{Provider: "anedot", Status: 400, Outcome: observe.Unreadable, Count: 1},
+		{Provider: "anedot", Status: 405, Outcome: observe.WrongMethod, Count: 1},
+		{Provider: "anedot", Status: 413, Outcome: observe.TooLarge, Count: 1},
+		{Provider: "anedot", Status: 503, Outcome: observe.Busy, Count: 1},
+		{Provider: "anedot", Status: 503, Outcome: observe.Unavailable, Count: 1},
 	}
 	want := admin.Counts{
 		Since: start,
 		Requests: append([]admin.RequestCount{
 			{Provider: "actblue", Status: 200, Outcome: "processed", Count: 1},
-			{Provider: "actblue", Status: 401, Outcome: donorsync.OutcomeUnauthorized, AuthFailure: donorsync.AuthMalformed, Count: 1},
-			{Provider: "actblue", Status: 401, Outcome: donorsync.OutcomeUnauthorized, AuthFailure: donorsync.AuthUnknownTenant, Count: 1},
-			{Provider: "actblue", Status: 401, Outcome: donorsync.OutcomeUnauthorized, AuthFailure: donorsync.AuthUnspecifiedFailure, Count: 1},
-			{Provider: "actblue", Status: 401, Outcome: donorsync.OutcomeUnauthorized, AuthFailure: donorsync.AuthWrongCredential, Count: 2},
+			{Provider: "actblue", Status: 401, Outcome: observe.Unauthorized, AuthFailure: observe.Malformed, Count: 1},
+			{Provider: "actblue", Status: 401, Outcome: observe.Unauthorized, AuthFailure: observe.UnknownTenant, Count: 1},
+			{Provider: "actblue", Status: 401, Outcome: observe.Unauthorized, AuthFailure: observe.Unspecified, Count: 1},
+			{Provider: "actblue", Status: 401, Outcome: observe.Unauthorized, AuthFailure: observe.WrongCredential, Count: 2},
 		}, later...),
 		Applied: []admin.AppliedCount{
 			{Provider: "anedot", Status: donorsync.Dead, Count: 1},
@@ -71,7 +72,7 @@ func TestRecentCountsOverItsWindow(t *testing.T) {
 		t.Errorf("after 36 hours and a half: %+v", got)
 	}
 	// A part of the ring used again holds only its new counts.
-	req("actblue", 200, donorsync.Outcome(donorsync.Processed), "")
+	req("actblue", 200, observe.Outcome(donorsync.Processed), "")
 	if got := r.Counts().Requests; len(got) != 1 || got[0].Count != 1 {
 		t.Errorf("after a turn of the ring: %+v", got)
 	}
@@ -81,8 +82,8 @@ func TestRecentMemoryIsBounded(t *testing.T) {
 	c := &clock{now: start}
 	r := &admin.Recent{Now: c.Now}
 	for i := range 1000 {
-		r.Request(context.Background(), donorsync.RequestEvent{Provider: fmt.Sprint("p", i), Status: 200, Outcome: "processed"})
-		r.Applied(context.Background(), donorsync.ApplyEvent{Provider: fmt.Sprint("p", i), Status: donorsync.Processed})
+		r.Request(context.Background(), observe.Request{Provider: fmt.Sprint("p", i), Status: 200, Outcome: "processed"})
+		r.Applied(context.Background(), observe.Apply{Provider: fmt.Sprint("p", i), Outcome: observe.Processed})
 	}
 	got := r.Counts()
 	if len(got.Requests) != 257 || len(got.Applied) != 257 {
@@ -106,8 +107,8 @@ func TestRecentIsSafeForConcurrentUse(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 1000 {
-				r.Request(context.Background(), donorsync.RequestEvent{Provider: "actblue", Status: 200, Outcome: "processed"})
-				r.Applied(context.Background(), donorsync.ApplyEvent{Provider: "actblue", Status: donorsync.Processed})
+				r.Request(context.Background(), observe.Request{Provider: "actblue", Status: 200, Outcome: "processed"})
+				r.Applied(context.Background(), observe.Apply{Provider: "actblue", Outcome: observe.Processed})
 				r.Counts()
 			}
 		})
@@ -117,8 +118,8 @@ func TestRecentIsSafeForConcurrentUse(t *testing.T) {
 		t.Errorf("%+v, want 8000 of each", got)
 	}
 	var nilRecent *admin.Recent
-	nilRecent.Request(context.Background(), donorsync.RequestEvent{})
-	nilRecent.Applied(context.Background(), donorsync.ApplyEvent{})
+	nilRecent.Request(context.Background(), observe.Request{})
+	nilRecent.Applied(context.Background(), observe.Apply{})
 	if got := nilRecent.Counts(); got.Requests != nil {
 		t.Errorf("a nil Recent counted %+v", got)
 	}
@@ -127,20 +128,20 @@ func TestRecentIsSafeForConcurrentUse(t *testing.T) {
 // countingObserver counts what it is told.
 type countingObserver struct{ requests, applied int }
 
-func (o *countingObserver) Request(context.Context, donorsync.RequestEvent) { o.requests++ }
-func (o *countingObserver) Applied(context.Context, donorsync.ApplyEvent)   { o.applied++ }
+func (o *countingObserver) Request(context.Context, observe.Request) { o.requests++ }
+func (o *countingObserver) Applied(context.Context, observe.Apply)   { o.applied++ }
 
 func TestTee(t *testing.T) {
 	a, b := &countingObserver{}, &countingObserver{}
 	var nilRecent *admin.Recent
 	o := admin.Tee(a, nil, nilRecent, b)
-	o.Request(context.Background(), donorsync.RequestEvent{})
-	o.Applied(context.Background(), donorsync.ApplyEvent{})
-	o.Applied(context.Background(), donorsync.ApplyEvent{})
+	o.Request(context.Background(), observe.Request{})
+	o.Applied(context.Background(), observe.Apply{})
+	o.Applied(context.Background(), observe.Apply{})
 	if a.requests != 1 || b.requests != 1 || a.applied != 2 || b.applied != 2 {
 		t.Errorf("told a %+v, b %+v", a, b)
 	}
-	if got := admin.Tee(nil, a); got != donorsync.Observer(a) {
+	if got := admin.Tee(nil, a); got != observe.Observer(a) {
 		t.Errorf("Tee of one is %T, want the one", got)
 	}
 	if got := admin.Tee(); got != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/observe"
 )
 
 // recentView is what a Recent counted, as the at-a-glance page shows it.
@@ -37,12 +37,12 @@ func newRecentView(c Counts) recentView {
 }
 
 // causes says what the outcomes of refused requests mean.
-var causes = map[donorsync.Outcome]string{
-	donorsync.OutcomeTooLarge:    "body too large",
-	donorsync.OutcomeMethod:      "not a POST",
-	donorsync.OutcomeUnreadable:  "body unreadable",
-	donorsync.OutcomeBusy:        "too many bodies in flight",
-	donorsync.OutcomeUnavailable: "store did not journal in time",
+var causes = map[observe.Outcome]string{
+	observe.TooLarge:    "body too large",
+	observe.WrongMethod: "not a POST",
+	observe.Unreadable:  "body unreadable",
+	observe.Busy:        "too many bodies in flight",
+	observe.Unavailable: "store did not journal in time",
 }
 
 // answer writes how a request was answered: its status and its outcome,
@@ -50,7 +50,7 @@ var causes = map[donorsync.Outcome]string{
 func answer(rc RequestCount) string {
 	what := string(rc.Outcome)
 	switch {
-	case rc.Outcome == donorsync.OutcomeUnauthorized:
+	case rc.Outcome == observe.Unauthorized:
 		what = "unauthorized"
 		if rc.AuthFailure != "" {
 			what = strings.ReplaceAll(string(rc.AuthFailure), "_", " ")
@@ -68,13 +68,13 @@ func (v recentView) alerts() []alert {
 	for _, row := range v.Rows {
 		rc := row.count
 		switch {
-		case rc.AuthFailure == donorsync.AuthWrongCredential:
+		case rc.AuthFailure == observe.WrongCredential:
 			as = append(as, alert{Text: fmt.Sprintf("%d %s %s refused with a wrong credential since %s: check the credential the platform was given.",
 				rc.Count, rc.Provider, plural(rc.Count, "request", "requests"), when(v.Since))})
-		case rc.AuthFailure == donorsync.AuthUnknownTenant:
+		case rc.AuthFailure == observe.UnknownTenant:
 			as = append(as, alert{Text: fmt.Sprintf("%d %s %s named an unknown tenant since %s: check the webhook's URL.",
 				rc.Count, rc.Provider, plural(rc.Count, "request", "requests"), when(v.Since))})
-		case rc.Status == http.StatusServiceUnavailable && rc.Outcome == donorsync.OutcomeUnavailable:
+		case rc.Status == http.StatusServiceUnavailable && rc.Outcome == observe.Unavailable:
 			as = append(as, alert{Text: fmt.Sprintf("%d %s %s answered 503 since %s: the store did not journal them in time (the platform retries).",
 				rc.Count, rc.Provider, plural(rc.Count, "request", "requests"), when(v.Since))})
 		}

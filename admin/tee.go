@@ -4,7 +4,7 @@ import (
 	"context"
 	"reflect"
 
-	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/observe"
 )
 
 // Tee returns an Observer that tells each of observers, in order: a
@@ -13,7 +13,7 @@ import (
 // none is left, and the observer itself when one is.
 //
 //	ingester.Observer = admin.Tee(ingester.Observer, recent)
-func Tee(observers ...donorsync.Observer) donorsync.Observer {
+func Tee(observers ...observe.Observer) observe.Observer {
 	var kept tee
 	for _, o := range observers {
 		if o == nil {
@@ -34,15 +34,15 @@ func Tee(observers ...donorsync.Observer) donorsync.Observer {
 }
 
 // tee tells each of its observers.
-type tee []donorsync.Observer
+type tee []observe.Observer
 
-func (t tee) Request(ctx context.Context, e donorsync.RequestEvent) {
+func (t tee) Request(ctx context.Context, e observe.Request) {
 	for _, o := range t {
 		o.Request(ctx, e)
 	}
 }
 
-func (t tee) Applied(ctx context.Context, e donorsync.ApplyEvent) {
+func (t tee) Applied(ctx context.Context, e observe.Apply) {
 	for _, o := range t {
 		o.Applied(ctx, e)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/donorsync/donorsync"
 	prommetrics "github.com/donorsync/donorsync/metrics/prometheus"
+	"github.com/donorsync/donorsync/observe"
 	"github.com/donorsync/donorsync/store/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -20,7 +21,7 @@ import (
 
 // observer is the Observer of the Ingesters of the receivers and Workers
 // the runs make: nil but in the observed runs of observeRows.
-var observer donorsync.Observer
+var observer observe.Observer
 
 // observeConns is the connection count of the observer's runs, those of
 // the drafts' runs.
@@ -50,7 +51,7 @@ func observeRows(ctx context.Context, dir string, log *slog.Logger, d time.Durat
 			}
 			var stop func() time.Duration
 			if observed {
-				stop = observe(ctx, st)
+				stop = observeWith(ctx, st)
 			}
 			rate, rep := endToEnd(ctx, st, log, d, false, sqliteQueue, observeConns)
 			if observed {
@@ -74,10 +75,10 @@ func observeRows(ctx context.Context, dir string, log *slog.Logger, d time.Durat
 		verdict(cost <= 1.03)}}, nil
 }
 
-// observe sets observer to a Prometheus Observer whose journal's gauges
+// observeWith sets observer to a Prometheus Observer whose journal's gauges
 // read st, and scrapes it every second, until the function it returns is
 // called, which returns the time spent in the Observer's calls.
-func observe(ctx context.Context, st donorsync.Store) (stop func() time.Duration) {
+func observeWith(ctx context.Context, st donorsync.Store) (stop func() time.Duration) {
 	obs := prommetrics.New(prommetrics.Options{Stats: &donorsync.Ingester{Store: st}})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(obs)
@@ -109,17 +110,17 @@ func observe(ctx context.Context, st donorsync.Store) (stop func() time.Duration
 
 // timedObserver adds the time its Observer's calls take to spent.
 type timedObserver struct {
-	donorsync.Observer
+	observe.Observer
 	spent atomic.Int64
 }
 
-func (o *timedObserver) Request(ctx context.Context, r donorsync.RequestEvent) {
+func (o *timedObserver) Request(ctx context.Context, r observe.Request) {
 	start := time.Now()
 	o.Observer.Request(ctx, r)
 	o.spent.Add(int64(time.Since(start)))
 }
 
-func (o *timedObserver) Applied(ctx context.Context, a donorsync.ApplyEvent) {
+func (o *timedObserver) Applied(ctx context.Context, a observe.Apply) {
 	start := time.Now()
 	o.Observer.Applied(ctx, a)
 	o.spent.Add(int64(time.Since(start)))

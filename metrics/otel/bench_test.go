@@ -7,6 +7,7 @@ import (
 
 	"github.com/donorsync/donorsync"
 	otelmetrics "github.com/donorsync/donorsync/metrics/otel"
+	"github.com/donorsync/donorsync/observe"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
 
@@ -19,9 +20,9 @@ func BenchmarkObserve(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	req := donorsync.RequestEvent{Provider: "actblue", Tenant: "default", Status: 200,
-		Outcome: donorsync.Outcome(donorsync.Processed), Bytes: 2300, Duration: 3 * time.Millisecond, Journal: 2 * time.Millisecond}
-	app := donorsync.ApplyEvent{Provider: "actblue", Tenant: "default", Status: donorsync.Processed, Attempts: 1,
+	req := observe.Request{Provider: "actblue", Tenant: "default", Status: 200,
+		Outcome: observe.Outcome(donorsync.Processed), Bytes: 2300, Duration: 3 * time.Millisecond, Journal: 2 * time.Millisecond}
+	app := observe.Apply{Provider: "actblue", Tenant: "default", Outcome: observe.Processed, Attempts: 1,
 		Batch: 32, Duration: 2 * time.Millisecond}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

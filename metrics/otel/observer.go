@@ -9,6 +9,7 @@ import (
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/internal/metrics"
+	"github.com/donorsync/donorsync/observe"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -69,7 +70,7 @@ type StatsReader interface {
 	JournalStats(ctx context.Context, tenant string, since time.Time) (donorsync.JournalStats, error)
 }
 
-// An Observer is a donorsync.Observer that records requests and applies
+// An Observer is a observe.Observer that records requests and applies
 // with the instruments of a MeterProvider. Set it as Ingester.Observer.
 // It is safe for concurrent use.
 type Observer struct {
@@ -153,8 +154,8 @@ const (
 // requestKey is a combination of the attributes of a request.
 type requestKey struct {
 	provider, tenant string
-	outcome          donorsync.Outcome
-	authFailure      donorsync.AuthFailure
+	outcome          observe.Outcome
+	authFailure      observe.AuthFailure
 	code             int
 }
 
@@ -167,7 +168,7 @@ type requestAttrs struct {
 }
 
 // Request records a request a Handler answered.
-func (o *Observer) Request(ctx context.Context, r donorsync.RequestEvent) {
+func (o *Observer) Request(ctx context.Context, r observe.Request) {
 	k := requestKey{r.Provider, o.tenant(r.Tenant), r.Outcome, r.AuthFailure, r.Status}
 	a, ok := o.requestAttrs.Load(k)
 	if !ok {
@@ -199,7 +200,7 @@ func (o *Observer) newRequestAttrs(k requestKey) *requestAttrs {
 // applyKey is a combination of the attributes of an apply.
 type applyKey struct {
 	provider, tenant string
-	status           donorsync.DeliveryStatus
+	status           observe.Outcome
 	queued           bool
 }
 
@@ -211,8 +212,8 @@ type applyAttrs struct {
 }
 
 // Applied records a delivery applied, or tried.
-func (o *Observer) Applied(ctx context.Context, a donorsync.ApplyEvent) {
-	k := applyKey{a.Provider, o.tenant(a.Tenant), a.Status, a.Queued}
+func (o *Observer) Applied(ctx context.Context, a observe.Apply) {
+	k := applyKey{a.Provider, o.tenant(a.Tenant), a.Outcome, a.Queued}
 	v, ok := o.applyAttrs.Load(k)
 	if !ok {
 		v, _ = o.applyAttrs.LoadOrStore(k, o.newApplyAttrs(ctx, k))
@@ -223,7 +224,7 @@ func (o *Observer) Applied(ctx context.Context, a donorsync.ApplyEvent) {
 	if a.Attempts > 1 {
 		o.retries.Add(ctx, 1, attrs.retries...)
 	}
-	if a.Status == donorsync.Dead {
+	if a.Outcome == observe.Dead {
 		o.dead.Add(ctx, 1, attrs.dead...)
 	}
 }

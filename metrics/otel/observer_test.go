@@ -12,6 +12,7 @@ import (
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/internal/metrics/metricstest"
 	otelmetrics "github.com/donorsync/donorsync/metrics/otel"
+	"github.com/donorsync/donorsync/observe"
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -304,9 +305,9 @@ func TestConcurrentEvents(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 1000 {
-				obs.Request(context.Background(), donorsync.RequestEvent{Provider: "anedot", Tenant: "t0",
-					Status: 200, Outcome: donorsync.Outcome(donorsync.Processed), Bytes: 2000, Duration: time.Millisecond})
-				obs.Applied(context.Background(), donorsync.ApplyEvent{Provider: "anedot", Tenant: "t0", Status: donorsync.Dead, Attempts: 8})
+				obs.Request(context.Background(), observe.Request{Provider: "anedot", Tenant: "t0",
+					Status: 200, Outcome: observe.Outcome(donorsync.Processed), Bytes: 2000, Duration: time.Millisecond})
+				obs.Applied(context.Background(), observe.Apply{Provider: "anedot", Tenant: "t0", Outcome: observe.Dead, Attempts: 8})
 			}
 		})
 	}

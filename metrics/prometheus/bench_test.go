@@ -7,6 +7,7 @@ import (
 
 	"github.com/donorsync/donorsync"
 	prommetrics "github.com/donorsync/donorsync/metrics/prometheus"
+	"github.com/donorsync/donorsync/observe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,9 +23,9 @@ func BenchmarkObserve(b *testing.B) {
 			obs := prommetrics.New(tc.opts)
 			prometheus.NewRegistry().MustRegister(obs)
 			ctx := context.Background()
-			req := donorsync.RequestEvent{Provider: "actblue", Tenant: "default", Status: 200,
-				Outcome: donorsync.Outcome(donorsync.Processed), Bytes: 2300, Duration: 3 * time.Millisecond, Journal: 2 * time.Millisecond}
-			app := donorsync.ApplyEvent{Provider: "actblue", Tenant: "default", Status: donorsync.Processed, Attempts: 1,
+			req := observe.Request{Provider: "actblue", Tenant: "default", Status: 200,
+				Outcome: observe.Outcome(donorsync.Processed), Bytes: 2300, Duration: 3 * time.Millisecond, Journal: 2 * time.Millisecond}
+			app := observe.Apply{Provider: "actblue", Tenant: "default", Outcome: observe.Processed, Attempts: 1,
 				Batch: 32, Duration: 2 * time.Millisecond}
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

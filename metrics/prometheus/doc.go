@@ -39,10 +39,10 @@
 //   - outcome: how the request was answered: the status of its delivery
 //     when it was journaled (processed, pending, duplicate, quarantined,
 //     failed), or why it was refused (unauthorized, too_large, method,
-//     unreadable, busy, unavailable): see donorsync.Outcome.
+//     unreadable, busy, unavailable): see observe.Outcome.
 //   - auth_failure: for a 401, its cause (unknown_tenant,
 //     wrong_credential, malformed, unspecified; see
-//     donorsync.AuthFailure), which the answer does not tell the sender;
+//     observe.AuthFailure), which the answer does not tell the sender;
 //     "" otherwise.
 //   - code: the HTTP status code sent.
 //   - status: the status of a delivery: for an apply, the committed one

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/internal/metrics"
+	"github.com/donorsync/donorsync/observe"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -58,7 +58,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// An Observer is a donorsync.Observer that counts requests and applies in
+// An Observer is a observe.Observer that counts requests and applies in
 // Prometheus metrics, and a prometheus.Collector of them and of the
 // journal's gauges. Register it once (reg.MustRegister(o)) and set it as
 // Ingester.Observer. It is safe for concurrent use.
@@ -119,8 +119,8 @@ const namespace = "donorsync"
 // requestKey is a combination of the labels of a request's series.
 type requestKey struct {
 	provider, tenant string
-	outcome          donorsync.Outcome
-	authFailure      donorsync.AuthFailure
+	outcome          observe.Outcome
+	authFailure      observe.AuthFailure
 	code             int
 }
 
@@ -131,7 +131,7 @@ type requestSeries struct {
 }
 
 // Request counts a request a Handler answered.
-func (o *Observer) Request(_ context.Context, r donorsync.RequestEvent) {
+func (o *Observer) Request(_ context.Context, r observe.Request) {
 	k := requestKey{r.Provider, o.tenant(r.Tenant), r.Outcome, r.AuthFailure, r.Status}
 	s, ok := o.requestSeries.Load(k)
 	if !ok {
@@ -161,7 +161,7 @@ func (o *Observer) newRequestSeries(k requestKey) *requestSeries {
 // applyKey is a combination of the labels of an apply's series.
 type applyKey struct {
 	provider, tenant string
-	status           donorsync.DeliveryStatus
+	status           observe.Outcome
 	queued           bool
 }
 
@@ -172,8 +172,8 @@ type applySeries struct {
 }
 
 // Applied counts a delivery applied, or tried.
-func (o *Observer) Applied(_ context.Context, a donorsync.ApplyEvent) {
-	k := applyKey{a.Provider, o.tenant(a.Tenant), a.Status, a.Queued}
+func (o *Observer) Applied(_ context.Context, a observe.Apply) {
+	k := applyKey{a.Provider, o.tenant(a.Tenant), a.Outcome, a.Queued}
 	s, ok := o.applySeries.Load(k)
 	if !ok {
 		s, _ = o.applySeries.LoadOrStore(k, o.newApplySeries(k))
@@ -184,7 +184,7 @@ func (o *Observer) Applied(_ context.Context, a donorsync.ApplyEvent) {
 	if a.Attempts > 1 {
 		as.retries.Inc()
 	}
-	if a.Status == donorsync.Dead {
+	if a.Outcome == observe.Dead {
 		as.dead.Inc()
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/internal/metrics/metricstest"
 	prommetrics "github.com/donorsync/donorsync/metrics/prometheus"
+	"github.com/donorsync/donorsync/observe"
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -184,9 +185,9 @@ func TestConcurrentEvents(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 1000 {
-				obs.Request(context.Background(), donorsync.RequestEvent{Provider: "actblue", Tenant: fmt.Sprint("t", (g+i)%3),
-					Status: 200, Outcome: donorsync.Outcome(donorsync.Processed), Bytes: 2000, Duration: time.Millisecond})
-				obs.Applied(context.Background(), donorsync.ApplyEvent{Provider: "actblue", Tenant: "t0", Status: donorsync.Dead, Attempts: 8})
+				obs.Request(context.Background(), observe.Request{Provider: "actblue", Tenant: fmt.Sprint("t", (g+i)%3),
+					Status: 200, Outcome: observe.Outcome(donorsync.Processed), Bytes: 2000, Duration: time.Millisecond})
+				obs.Applied(context.Background(), observe.Apply{Provider: "actblue", Tenant: "t0", Outcome: observe.Dead, Attempts: 8})
 			}
 		})
 	}
@@ -260,7 +261,7 @@ func TestDurationBuckets(t *testing.T) {
 	obs := prommetrics.New(prommetrics.Options{DurationBuckets: []float64{1, 0.1, 0.1}})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(obs)
-	obs.Applied(context.Background(), donorsync.ApplyEvent{Provider: "anedot", Status: donorsync.Processed, Attempts: 1, Duration: 50 * time.Millisecond})
+	obs.Applied(context.Background(), observe.Apply{Provider: "anedot", Outcome: observe.Processed, Attempts: 1, Duration: 50 * time.Millisecond})
 	want := `# HELP donorsync_apply_duration_seconds Time of the transaction that applied a delivery, counted once for each delivery it applied.
 # TYPE donorsync_apply_duration_seconds histogram
 donorsync_apply_duration_seconds_bucket{mode="inline",provider="anedot",le="0.1"} 1
@@ -285,8 +286,8 @@ func TestInvalidLabelValues(t *testing.T) {
 	obs := prommetrics.New(prommetrics.Options{Tenants: true, Stats: stale{}})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(obs)
-	obs.Request(context.Background(), donorsync.RequestEvent{Provider: "a\xff", Tenant: "t\xfe", Status: 200, Outcome: "x\xfd", Bytes: 1})
-	obs.Applied(context.Background(), donorsync.ApplyEvent{Provider: "a\xff", Tenant: "t\xfe", Status: "s\xfc"})
+	obs.Request(context.Background(), observe.Request{Provider: "a\xff", Tenant: "t\xfe", Status: 200, Outcome: "x\xfd", Bytes: 1})
+	obs.Applied(context.Background(), observe.Apply{Provider: "a\xff", Tenant: "t\xfe", Outcome: "s\xfc"})
 	want := "# HELP donorsync_deliveries_dead_total Deliveries moved to dead: no more attempts.\n" +
 		"# TYPE donorsync_deliveries_dead_total counter\n" +
 		"donorsync_deliveries_dead_total{provider=\"a\uFFFD\",tenant=\"t\uFFFD\"} 0\n" +

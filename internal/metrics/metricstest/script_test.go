@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/observe"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -18,7 +19,7 @@ type recorder struct {
 	applied  map[string]int // provider tenant status queued attempts
 }
 
-func (r *recorder) Request(_ context.Context, e donorsync.RequestEvent) {
+func (r *recorder) Request(_ context.Context, e observe.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	key := fmt.Sprintf("%s %s %d %s", e.Provider, e.Tenant, e.Status, e.Outcome)
@@ -28,10 +29,10 @@ func (r *recorder) Request(_ context.Context, e donorsync.RequestEvent) {
 	r.requests[key]++
 }
 
-func (r *recorder) Applied(_ context.Context, e donorsync.ApplyEvent) {
+func (r *recorder) Applied(_ context.Context, e observe.Apply) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.applied[fmt.Sprintf("%s %s %s queued=%v attempts=%d", e.Provider, e.Tenant, e.Status, e.Queued, e.Attempts)]++
+	r.applied[fmt.Sprintf("%s %s %s queued=%v attempts=%d", e.Provider, e.Tenant, e.Outcome, e.Queued, e.Attempts)]++
 }
 
 // TestScript checks that Script sends what its documentation says.
@@ -47,7 +48,7 @@ func TestScript(t *testing.T) {
 		"actblue t1 200 failed": 1, "actblue t1 200 pending": 1,
 		"actblue  401 unauthorized unknown_tenant": 1, "actblue  401 unauthorized wrong_credential": 1,
 		"actblue  401 unauthorized malformed": 1, "actblue  413 too_large": 1, "actblue  405 method": 1,
-		"actblue  400 unreadable": 1, "actblue  503 busy": 1,
+		"actblue t1 400 unreadable": 1, "actblue t1 503 busy": 1,
 		"anedot t1 200 processed": 1, "anedot  401 unauthorized wrong_credential": 1,
 		"anedot  401 unauthorized unknown_tenant": 1, "anedot  401 unauthorized malformed": 1,
 		"actionnetwork t1 200 processed": 1, "actionnetwork  401 unauthorized wrong_credential": 1,
