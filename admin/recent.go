@@ -26,7 +26,7 @@ const maxRecentKeys = 256
 // to count apart (see Recent).
 const Other = "(other)"
 
-// A Recent is a observe.Observer that counts, over a sliding window,
+// A Recent is an observe.Observer that counts, over a sliding window,
 // the requests the webhook Handlers answered, by provider, status,
 // outcome and cause of a 401, and the deliveries applied, by provider
 // and status: what the journal cannot tell, since a refused request is

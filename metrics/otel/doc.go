@@ -36,7 +36,7 @@
 // donorsync.apply.mode, beside the conventions' http.response.status_code.
 // Their values are those of package
 // github.com/donorsync/donorsync/metrics/prometheus, whose documentation
-// describes them: an outcome is a observe.Outcome (the status of a
+// describes them: an outcome is an observe.Outcome (the status of a
 // journaled delivery, or why a request was refused), an auth_failure a
 // observe.AuthFailure (only on a 401), a mode inline or queued.
 // donorsync.tenant is on the freshness gauge always, and on the request

@@ -70,7 +70,7 @@ type StatsReader interface {
 	JournalStats(ctx context.Context, tenant string, since time.Time) (donorsync.JournalStats, error)
 }
 
-// An Observer is a observe.Observer that records requests and applies
+// An Observer is an observe.Observer that records requests and applies
 // with the instruments of a MeterProvider. Set it as Ingester.Observer.
 // It is safe for concurrent use.
 type Observer struct {

@@ -58,7 +58,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// An Observer is a observe.Observer that counts requests and applies in
+// An Observer is an observe.Observer that counts requests and applies in
 // Prometheus metrics, and a prometheus.Collector of them and of the
 // journal's gauges. Register it once (reg.MustRegister(o)) and set it as
 // Ingester.Observer. It is safe for concurrent use.
