@@ -19,7 +19,7 @@ func TestPublicTypes(t *testing.T) {
 	want := map[string]string{
 		"Claim": "struct", "DecodeError": "struct", "Decoded": "struct", "Delivery": "struct",
 		"DeliveryFilter": "struct", "DeliveryStatus": "ident", "Handler": "struct", "Ingester": "struct",
-		"KeyConflictError": "struct", "Page": "struct", "Worker": "struct",
+		"KeyConflictError": "struct", "Page": "struct", "Worker": "struct", "Feed": "struct",
 		// What an operator watches (what an Observer is told is in package
 		// observe).
 		"JournalStats": "struct", "Freshness": "struct", "Attempt": "struct",

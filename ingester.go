@@ -49,6 +49,11 @@ type Ingester struct {
 	// given number of failed ones. Nil means DefaultBackoff.
 	Backoff func(attempts int) time.Duration
 
+	// RecordChanges turns the change feed on: every record the Ingester
+	// creates or changes appends a change to its tenant's feed, in the
+	// same transaction (see package change, and Feed to consume it).
+	RecordChanges bool
+
 	// Observer is told what the Ingester, and the Handlers and Workers
 	// that use it, do (see package observe). Nil means no observation,
 	// at no cost.

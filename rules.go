@@ -18,16 +18,31 @@ import (
 // nothing else, so it can be combined with other writes in one
 // transaction.
 //
+// When the Ingester records changes (RecordChanges), Apply also appends
+// to the change feed one change for each record it changed, and leaves
+// out the writes that would change nothing.
+//
 // An error wrapping ErrInvalid means the events cannot be applied as they
 // are; ErrConflict means the transaction lost a race and should be retried.
 func (g *Ingester) Apply(ctx context.Context, tx Tx, d *Delivery, events []donation.Event) error {
 	if err := tx.Lock(ctx, g.lockNames(d, events)); err != nil {
 		return err
 	}
+	var rec *changeRecorder
+	if g.RecordChanges {
+		rec = newChangeRecorder(tx)
+		tx = rec
+	}
 	for i := range events {
 		if err := g.applyEvent(ctx, tx, d, &events[i]); err != nil {
 			return fmt.Errorf("event %d: %w", i, err)
 		}
+	}
+	if rec == nil {
+		return nil
+	}
+	if cs := rec.changes(d, g.now()); len(cs) > 0 {
+		return rec.Tx.AppendChanges(ctx, cs)
 	}
 	return nil
 }

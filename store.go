@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/donorsync/donorsync/change"
 	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
 	"github.com/donorsync/donorsync/donation"
@@ -101,6 +102,8 @@ type Tx interface {
 	// Contacts lists contacts by id.
 	Contacts(ctx context.Context, tenant string, p Page) ([]contact.Contact, error)
 
+	// Activity returns an activity by its natural key.
+	Activity(ctx context.Context, tenant, provider, key string) (contact.Activity, error)
 	// PutActivity stores an activity by its natural key (tenant, provider,
 	// key); storing it again changes nothing.
 	PutActivity(ctx context.Context, a contact.Activity) error
@@ -126,4 +129,33 @@ type Tx interface {
 	PutCommitment(ctx context.Context, c donation.Commitment) error
 	// Commitments lists commitments by id.
 	Commitments(ctx context.Context, tenant string, p Page) ([]donation.Commitment, error)
+
+	// AppendChanges adds cs to the change feeds of their tenants, in
+	// order, setting the Position of each to the next of its tenant's
+	// feed. Positions follow the order in which transactions commit: once
+	// a change at position p is visible, no change below p of the same
+	// tenant appears later (a store whose writing transactions run side
+	// by side serialises them here, per tenant, until they commit).
+	AppendChanges(ctx context.Context, cs []change.Change) error
+	// Changes lists the changes of tenant at positions after after, by
+	// position, at most limit (0 or less means 100).
+	Changes(ctx context.Context, tenant string, after int64, limit int) ([]change.Change, error)
+	// ClaimCursor leases, to c.Token until c.Until, the cursor of
+	// consumer c.Consumer on the feed of c.Tenant (of any tenant when it
+	// is "") that has changes past its position and whose lease is free
+	// at c.Now, creating it at position 0 when the consumer has none on
+	// that feed. It returns an error wrapping ErrNotFound when there is no
+	// such cursor. Transactions claiming at the same time never get the
+	// same cursor.
+	ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, error)
+	// MoveCursor stores cur's Position (never lower than it was) and
+	// LeasedUntil (zero frees the lease) when cur.Token still holds the
+	// lease: when no other claim has taken the cursor since. Otherwise it
+	// returns an error wrapping ErrConflict and changes nothing.
+	MoveCursor(ctx context.Context, cur change.Cursor) error
+	// PruneChanges deletes at most limit changes made (At) before before
+	// that every consumer with a cursor on their tenant's feed has passed,
+	// and returns how many it deleted. A feed without cursors is never
+	// pruned.
+	PruneChanges(ctx context.Context, before time.Time, limit int) (int, error)
 }

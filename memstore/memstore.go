@@ -48,6 +48,7 @@ type tenant struct {
 	adjustments map[string]donation.Adjustment // provider/key
 	commitments map[string]donation.Commitment
 	activities  map[string]contact.Activity // provider/key
+	feed        feed
 }
 
 // New returns an empty Store.
@@ -419,6 +420,18 @@ func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error
 	}
 	del(t, tn.contacts, from)
 	return nil
+}
+
+// Activity implements donorsync.Tx.
+func (t *tx) Activity(ctx context.Context, tenant, provider, key string) (contact.Activity, error) {
+	if err := t.check(ctx, false); err != nil {
+		return contact.Activity{}, err
+	}
+	a, ok := t.tenant(tenant).activities[provider+"/"+key]
+	if !ok {
+		return contact.Activity{}, notFound("activity", provider+"/"+key)
+	}
+	return a, nil
 }
 
 // PutActivity implements donorsync.Tx.
