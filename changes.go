@@ -3,6 +3,7 @@ package donorsync
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/donorsync/donorsync/change"
@@ -20,8 +21,9 @@ import (
 // that a replay changes nothing and tells nothing.
 type changeRecorder struct {
 	Tx
-	touched []*touch
-	byKey   map[string]*touch
+	touched  []*touch
+	byKey    map[string]*touch
+	adjusted map[string]bool // donations (provider:external id) given an adjustment
 }
 
 // The fields a change leaves out: a record whose other fields are the
@@ -39,10 +41,11 @@ type touch struct {
 	from          string // for a merge, the contact merged away
 	before, after any    // the record's state: nil when absent, or not written
 	adjustments   []donation.Adjustment
+	adjusted      bool // for a donation, given an adjustment
 }
 
 func newChangeRecorder(tx Tx) *changeRecorder {
-	return &changeRecorder{Tx: tx, byKey: map[string]*touch{}}
+	return &changeRecorder{Tx: tx, byKey: map[string]*touch{}, adjusted: map[string]bool{}}
 }
 
 // seen notes the state of a record read, until the delivery writes it: a
@@ -157,8 +160,25 @@ func (r *changeRecorder) Adjustments(ctx context.Context, tenant, provider, dona
 	return adjs, err
 }
 
+// PutAdjustment stores a, unless the donation has it already (the first
+// version stays), and notes that its donation changed.
+func (r *changeRecorder) PutAdjustment(ctx context.Context, a donation.Adjustment) error {
+	adjs, err := r.Tx.Adjustments(ctx, a.Tenant, a.Provider, a.DonationID)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(adjs, func(b donation.Adjustment) bool { return b.Key == a.Key }) {
+		return nil
+	}
+	if err := r.Tx.PutAdjustment(ctx, a); err != nil {
+		return err
+	}
+	r.adjusted[a.Provider+":"+a.DonationID] = true
+	return nil
+}
+
 func (r *changeRecorder) PutDonation(ctx context.Context, d donation.Donation) error {
-	if r.unchanged("donation", d.Provider+":"+d.ExternalID, d, donationSkip...) {
+	if !r.adjusted[d.Provider+":"+d.ExternalID] && r.unchanged("donation", d.Provider+":"+d.ExternalID, d, donationSkip...) {
 		return nil
 	}
 	if err := r.Tx.PutDonation(ctx, d); err != nil {
@@ -191,6 +211,7 @@ func (r *changeRecorder) PutCommitment(ctx context.Context, c donation.Commitmen
 func (r *changeRecorder) changes(d *Delivery, at time.Time) []change.Change {
 	var out []change.Change
 	for _, t := range r.touched {
+		t.adjusted = t.what == "donation" && r.adjusted[t.key]
 		c, ok := t.change()
 		if !ok {
 			continue
@@ -227,6 +248,9 @@ func (t *touch) change() (change.Change, bool) {
 		if before, ok := t.before.(donation.Donation); ok {
 			c.Kind, c.Previous = donationKind(before, after), string(before.Status)
 			c.Fields = changedFields(before, after, donationSkip...)
+			if t.adjusted {
+				c.Fields = append(c.Fields, "adjustments")
+			}
 		}
 	case donation.Commitment:
 		c.Commitment = &after

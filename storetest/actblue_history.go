@@ -293,6 +293,7 @@ func testWebhooksAndReportsQueued(t *testing.T, s donorsync.Store) {
 		if diff := cmp.Diff(want, snapshot(t, s, tenant), cmpOpts); diff != "" {
 			t.Fatalf("queued mode, batches of %d, ends in another state than inline mode (-inline +queued):\n%s", batch, diff)
 		}
+		checkFeed(t, s, tenant)
 	}
 }
 

@@ -50,7 +50,7 @@ func encode(key string, events ...donation.Event) []byte {
 }
 
 func newIngester(s donorsync.Store) *donorsync.Ingester {
-	return &donorsync.Ingester{Store: s, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return &donorsync.Ingester{Store: s, RecordChanges: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 func receive(t *testing.T, g *donorsync.Ingester, tenant string, data []byte) *donorsync.Delivery {

@@ -251,6 +251,7 @@ func sameStateOf(t *testing.T, s donorsync.Store, deliver func(g *donorsync.Inge
 			deliver(g, tenant, i)
 		}
 		got := snapshot(t, s, tenant)
+		checkFeed(t, s, tenant)
 		if want == nil {
 			want = got
 			check(got)
@@ -329,6 +330,7 @@ func testQueued(t *testing.T, s donorsync.Store) {
 		if diff := cmp.Diff(want, snapshot(t, s, tenant), cmpOpts); diff != "" {
 			t.Fatalf("queued mode, batches of %d, ends in another state than inline mode (-inline +queued):\n%s", batch, diff)
 		}
+		checkFeed(t, s, tenant)
 	}
 	// Worker.Run, which reads (and, on a Drafter, drafts) the next batch
 	// while one is written.
@@ -344,6 +346,7 @@ func testQueued(t *testing.T, s donorsync.Store) {
 		if diff := cmp.Diff(want, snapshot(t, s, tenant), cmpOpts); diff != "" {
 			t.Fatalf("Worker.Run, batches of %d, ends in another state than inline mode (-inline +queued):\n%s", batch, diff)
 		}
+		checkFeed(t, s, tenant)
 	}
 }
 

@@ -150,6 +150,12 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"Rollback", testRollback},
 		{"ContextCancelled", testContextCancelled},
 		{"TenantIsolation", testTenantIsolation},
+		{"FeedAppend", testFeedAppend},
+		{"FeedCursors", testFeedCursors},
+		{"FeedAnyTenant", testFeedAnyTenant},
+		{"FeedConcurrentClaims", testFeedConcurrentClaims},
+		{"FeedPrune", testFeedPrune},
+		{"FeedConsumers", testFeedConsumers},
 	}
 	// The contract through the engine.
 	engine := []test{
@@ -167,6 +173,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"WebhooksAndReportsShuffled", testWebhooksAndReportsShuffled},
 		{"WebhooksAndReportsQueued", testWebhooksAndReportsQueued},
 		{"HostileInput", testHostileInput},
+		{"FeedOnePerEffect", testFeedOnePerEffect},
 	}
 	for _, tt := range append(direct, engine...) {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,175 @@
+package storetest
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/change"
+)
+
+// testFeedCursors checks the lease of a consumer's cursor: claimed only
+// with changes past it and free, by one claimant, renewed and moved only
+// by its holder, never back, and taken over once its lease lapses.
+func testFeedCursors(t *testing.T, s donorsync.Store) {
+	tenant, consumer := newTenant("cursor"), newTenant("consumer")
+	now := ts("2026-03-01T10:00:00Z")
+	c := change.Claim{Consumer: consumer, Tenant: tenant, Token: "a", Now: now, Until: now.Add(time.Minute)}
+	if _, err := claimCursor(t, s, c); !errors.Is(err, donorsync.ErrNotFound) {
+		t.Fatalf("claim on an empty feed: %v, want ErrNotFound", err)
+	}
+	appendN(t, s, tenant, 3, now)
+	cur, err := claimCursor(t, s, c)
+	want := change.Cursor{Consumer: consumer, Tenant: tenant, Position: 0, Token: "a", LeasedUntil: c.Until}
+	if err != nil || !cur.LeasedUntil.Equal(want.LeasedUntil) || cur.Consumer != want.Consumer ||
+		cur.Tenant != want.Tenant || cur.Position != 0 || cur.Token != "a" {
+		t.Fatalf("first claim: %+v, %v; want %+v", cur, err, want)
+	}
+	b := c
+	b.Token, b.Now = "b", now.Add(30*time.Second)
+	if _, err := claimCursor(t, s, b); !errors.Is(err, donorsync.ErrNotFound) {
+		t.Errorf("claim of a leased cursor: %v, want ErrNotFound", err)
+	}
+	stolen := cur
+	stolen.Token, stolen.Position = "b", 3
+	if err := moveCursor(t, s, stolen); !errors.Is(err, donorsync.ErrConflict) {
+		t.Errorf("move by a token without the lease: %v, want ErrConflict", err)
+	}
+	cur.Position = 2
+	if err := moveCursor(t, s, cur); err != nil {
+		t.Fatalf("move by the holder: %v", err)
+	}
+	back := cur
+	back.Position, back.LeasedUntil = 1, time.Time{}
+	if err := moveCursor(t, s, back); err != nil {
+		t.Fatalf("release by the holder: %v", err)
+	}
+	got, err := claimCursor(t, s, b)
+	if err != nil || got.Position != 2 || got.Token != "b" {
+		t.Fatalf("claim after a release: %+v, %v; want position 2 (never moved back), token b", got, err)
+	}
+	// b's lease lapses unrenewed: a claims it again, and b has lost it.
+	a2 := c
+	a2.Token, a2.Now, a2.Until = "a2", b.Until.Add(time.Second), b.Until.Add(time.Minute)
+	if got, err := claimCursor(t, s, a2); err != nil || got.Token != "a2" || got.Position != 2 {
+		t.Fatalf("claim after the lease lapsed: %+v, %v", got, err)
+	}
+	got.Position = 3
+	if err := moveCursor(t, s, got); !errors.Is(err, donorsync.ErrConflict) {
+		t.Errorf("move by a lapsed holder after another claim: %v, want ErrConflict", err)
+	}
+	done := change.Cursor{Consumer: consumer, Tenant: tenant, Position: 3, Token: "a2"}
+	if err := moveCursor(t, s, done); err != nil {
+		t.Fatal(err)
+	}
+	c.Now, c.Until = a2.Until.Add(time.Hour), a2.Until.Add(2*time.Hour)
+	if _, err := claimCursor(t, s, c); !errors.Is(err, donorsync.ErrNotFound) {
+		t.Errorf("claim of a cursor at the head of its feed: %v, want ErrNotFound", err)
+	}
+}
+
+// testFeedAnyTenant checks that a claim for any tenant finds each
+// tenant with changes past the consumer's cursor.
+func testFeedAnyTenant(t *testing.T, s donorsync.Store) {
+	consumer := newTenant("consumer")
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	mine := map[string]bool{newTenant("any"): true, newTenant("any"): true, newTenant("any"): true}
+	for tenant := range mine {
+		appendN(t, s, tenant, 2, now)
+	}
+	// The store may hold other tests' feeds: take each cursor to the end
+	// of its feed until no cursor has changes past it.
+	for range 10_000 {
+		cur, err := claimCursor(t, s, change.Claim{Consumer: consumer, Token: "t", Now: now, Until: now.Add(time.Minute)})
+		if errors.Is(err, donorsync.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		delete(mine, cur.Tenant)
+		cs := changesOf(t, s, cur.Tenant)
+		cur.Position, cur.LeasedUntil = cs[len(cs)-1].Position, time.Time{}
+		if err := moveCursor(t, s, cur); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(mine) > 0 {
+		t.Errorf("claims for any tenant never gave the cursors of %v", mine)
+	}
+}
+
+// testFeedConcurrentClaims checks that of 8 transactions claiming one
+// cursor at once, one gets it.
+func testFeedConcurrentClaims(t *testing.T, s donorsync.Store) {
+	tenant, consumer := newTenant("claims"), newTenant("consumer")
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	appendN(t, s, tenant, 1, now)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for i := range 8 {
+		wg.Go(func() {
+			_, err := claimCursor(t, s, change.Claim{Consumer: consumer, Tenant: tenant, Token: string(rune('a' + i)), Now: now, Until: now.Add(time.Minute)})
+			switch {
+			case err == nil:
+				mu.Lock()
+				won++
+				mu.Unlock()
+			case !errors.Is(err, donorsync.ErrNotFound) && !errors.Is(err, donorsync.ErrConflict):
+				t.Errorf("claim: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Errorf("%d of 8 concurrent claims of one cursor got it, want 1", won)
+	}
+}
+
+// testFeedPrune checks that only changes older than the bound that every
+// consumer of their tenant has passed are pruned, at most limit at a
+// time, and a feed without cursors not at all.
+func testFeedPrune(t *testing.T, s donorsync.Store) {
+	tenant, lonely := newTenant("prune"), newTenant("prune")
+	old, recent := ts("2020-01-01T00:00:00Z"), time.Now().UTC().Truncate(time.Microsecond)
+	appendN(t, s, tenant, 4, old)
+	appendN(t, s, tenant, 2, recent)
+	appendN(t, s, lonely, 3, old)
+	fast, slow := newTenant("fast"), newTenant("slow")
+	for consumer, pos := range map[string]int64{fast: 6, slow: 3} {
+		cur, err := claimCursor(t, s, change.Claim{Consumer: consumer, Tenant: tenant, Token: "t", Now: recent, Until: recent.Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur.Position, cur.LeasedUntil = pos, time.Time{}
+		if err := moveCursor(t, s, cur); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := ts("2021-01-01T00:00:00Z")
+	// The store may hold other tests' feeds: prune until nothing is left
+	// to prune.
+	for range 1000 {
+		var n int
+		update(t, s, func(tx donorsync.Tx) error {
+			var err error
+			n, err = tx.PruneChanges(ctx(t), before, 2)
+			return err
+		})
+		if n > 2 {
+			t.Fatalf("PruneChanges with limit 2 deleted %d changes", n)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	if left := positions(changesOf(t, s, tenant)); len(left) != 3 || left[0] != 4 {
+		t.Errorf("after pruning, %s holds positions %v, want 4, 5, 6 (slow consumer at 3, 5 and 6 recent)", tenant, left)
+	}
+	if left := changesOf(t, s, lonely); len(left) != 3 {
+		t.Errorf("a feed without cursors was pruned: %d of 3 changes left", len(left))
+	}
+}
