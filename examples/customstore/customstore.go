@@ -20,6 +20,9 @@
 //   - Times are kept to the microsecond, as UTC.
 //   - ClaimDeliveries claims the oldest due deliveries, and marks them
 //     claimed until the claim lapses.
+//   - The change feed (feed.go) is one table of events as JSON, numbered
+//     per organisation through a row holding the last number, and one of
+//     its readers' cursors, each leased to one reader at a time.
 //
 // That is the whole contract: donorsync.Store and donorsync.Tx, as
 // storetest.Run checks them. The engine works with it one lookup at a
@@ -79,7 +82,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(1) // transactions run one at a time
-	if _, err := db.ExecContext(ctx, schema); err != nil {
+	if _, err := db.ExecContext(ctx, schema+feedSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("customstore: schema: %w", err)
 	}
@@ -371,6 +374,12 @@ func (t *tx) Contacts(ctx context.Context, tenant string, p donorsync.Page) ([]c
 func (t *tx) PutActivity(ctx context.Context, a contact.Activity) error {
 	_, err := t.ExecContext(ctx, `INSERT OR IGNORE INTO person_actions VALUES (?, ?, ?, ?, ?)`, a.Tenant, a.Provider, a.Key, a.ContactID, record(a))
 	return err
+}
+
+func (t *tx) Activity(ctx context.Context, tenant, provider, key string) (contact.Activity, error) {
+	var a contact.Activity
+	err := t.one(ctx, &a, "action", key, `SELECT record FROM person_actions WHERE org = ? AND platform = ? AND action_key = ?`, tenant, provider, key)
+	return a, err
 }
 
 func (t *tx) Activities(ctx context.Context, tenant, contactID string) ([]contact.Activity, error) {
