@@ -110,7 +110,8 @@ type ID struct {
 	Tenant, ID string
 }
 
-// A Ref is the natural key of a donation or commitment.
+// A Ref is the natural key of a donation or commitment; of an activity,
+// its key as ExternalID.
 type Ref struct {
 	Tenant, Provider, ExternalID string
 }
@@ -121,11 +122,12 @@ type Wants struct {
 	Contacts    []ID  // contact ids, for Contact and ContactByKey
 	Donations   []Ref // donations, for Donation, with their adjustments
 	Commitments []Ref // commitments, for Commitment
+	Activities  []Ref // activities, for Activity
 }
 
 // Empty reports whether w names nothing.
 func (w *Wants) Empty() bool {
-	return len(w.Keys)+len(w.Contacts)+len(w.Donations)+len(w.Commitments) == 0
+	return len(w.Keys)+len(w.Contacts)+len(w.Donations)+len(w.Commitments)+len(w.Activities) == 0
 }
 
 // ClaimBy narrows and lightens a Worker's claim.

@@ -46,6 +46,7 @@ type RecordCache struct {
 	donations   gen[batch.Ref, *donation.Donation]
 	adjustments gen[batch.Ref, []donation.Adjustment]
 	commitments gen[batch.Ref, *donation.Commitment]
+	activities  gen[actKey, *contact.Activity]
 
 	stats RecordCacheStats
 }
@@ -63,8 +64,9 @@ type RecordCacheStats struct {
 
 // NewRecordCache returns a record cache of up to limit contacts in each generation,
 // with four times as many contact keys and a quarter as many donations
-// (with their adjustments) and commitments: a donor gives again within
-// minutes far more often than a gift is refunded; limit must be positive.
+// (with their adjustments), commitments and activities: a donor gives
+// again within minutes far more often than a gift is refunded; limit must
+// be positive.
 func NewRecordCache(limit int) *RecordCache {
 	// Epochs start at 1; 0 is none (see draft.committed).
 	m := &RecordCache{epoch: 1}
@@ -73,6 +75,7 @@ func NewRecordCache(limit int) *RecordCache {
 	m.donations.limit = max(limit/4, 1)
 	m.adjustments.limit = max(limit/4, 1)
 	m.commitments.limit = max(limit/4, 1)
+	m.activities.limit = max(limit/4, 1)
 	return m
 }
 
@@ -93,7 +96,8 @@ func (m *RecordCache) Len() int {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.owners.len() + m.contacts.len() + m.donations.len() + m.adjustments.len() + m.commitments.len()
+	return m.owners.len() + m.contacts.len() + m.donations.len() + m.adjustments.len() + m.commitments.len() +
+		m.activities.len()
 }
 
 // resetLocked empties the record cache. Its caller holds m.mu.
@@ -103,6 +107,7 @@ func (m *RecordCache) resetLocked() {
 	m.donations.clear()
 	m.adjustments.clear()
 	m.commitments.clear()
+	m.activities.clear()
 	m.valid = false
 	m.epoch++
 	m.stats.Resets++
@@ -166,6 +171,9 @@ func (m *RecordCache) absorb(c *txCache, stale []batch.Ref, sent *draft) {
 	for k, v := range c.commitments {
 		m.commitments.put(k, v)
 	}
+	for k, v := range c.activities {
+		m.activities.put(k, v)
+	}
 	for _, r := range stale {
 		m.adjustments.del(r)
 	}
@@ -193,7 +201,7 @@ func (m *RecordCache) offer(c *txCache, epoch uint64) {
 		return
 	}
 	n := putNew(&m.owners, c.owners) + putNew(&m.contacts, c.contacts) + putNew(&m.donations, c.donations) +
-		putNew(&m.adjustments, c.adjustments) + putNew(&m.commitments, c.commitments)
+		putNew(&m.adjustments, c.adjustments) + putNew(&m.commitments, c.commitments) + putNew(&m.activities, c.activities)
 	m.stats.Preloaded += n
 }
 

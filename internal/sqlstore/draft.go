@@ -28,7 +28,10 @@ type draft struct {
 	c     *txCache
 	w     *pending
 	stale []batch.Ref
-	sent  atomic.Bool
+	// changes are the changes appended, their positions given when the
+	// draft is sent.
+	changes []changeRow
+	sent    atomic.Bool
 	// committed is the record cache's epoch once the transaction that
 	// sent the draft committed, 0 before; set with the record cache
 	// locked.
@@ -62,7 +65,7 @@ func Draft(ctx context.Context, db *sql.DB, rc *RecordCache, d *Dialect, after b
 	if t.mode != batchMode || t.untracked {
 		return nil, fmt.Errorf("%s: %w", d.Name, errDraftUntracked)
 	}
-	dr.c, dr.w, dr.stale = t.c, t.w, t.stale
+	dr.c, dr.w, dr.stale, dr.changes = t.c, t.w, t.stale, t.changes
 	return dr, nil
 }
 
@@ -101,5 +104,6 @@ func (t *tx) SendDraft(ctx context.Context, dr batch.Draft) (bool, error) {
 		return false, nil
 	}
 	t.mode, t.c, t.w, t.stale, t.sent = batchMode, d.c, d.w, d.stale, d
+	t.changes = append(t.changes, d.changes...)
 	return true, nil
 }

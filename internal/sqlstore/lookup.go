@@ -29,6 +29,7 @@ type txCache struct {
 	donations   map[batch.Ref]*donation.Donation
 	adjustments map[batch.Ref][]donation.Adjustment // complete lists, by key
 	commitments map[batch.Ref]*donation.Commitment
+	activities  map[actKey]*contact.Activity
 }
 
 // Where each kind of record is in a transaction's cache.
@@ -37,6 +38,7 @@ func contactsIn(c *txCache) map[idRef]*contact.Contact             { return c.co
 func donationsIn(c *txCache) map[batch.Ref]*donation.Donation      { return c.donations }
 func adjustmentsIn(c *txCache) map[batch.Ref][]donation.Adjustment { return c.adjustments }
 func commitmentsIn(c *txCache) map[batch.Ref]*donation.Commitment  { return c.commitments }
+func activitiesIn(c *txCache) map[actKey]*contact.Activity         { return c.activities }
 
 func newTxCache() *txCache {
 	return &txCache{
@@ -45,6 +47,7 @@ func newTxCache() *txCache {
 		donations:   map[batch.Ref]*donation.Donation{},
 		adjustments: map[batch.Ref][]donation.Adjustment{},
 		commitments: map[batch.Ref]*donation.Commitment{},
+		activities:  map[actKey]*contact.Activity{},
 	}
 }
 
@@ -69,6 +72,9 @@ func (t *tx) Prefetch(ctx context.Context, w batch.Wants) (map[batch.Key]string,
 		return nil, err
 	}
 	if err := prefetch(ctx, t, &commitments, unique(w.Commitments, same)); err != nil {
+		return nil, err
+	}
+	if err := prefetch(ctx, t, &activities, unique(w.Activities, activityOf)); err != nil {
 		return nil, err
 	}
 	var owners map[batch.Key]string
@@ -343,6 +349,27 @@ var (
 		}},
 	}
 )
+
+// activities are read ahead where the engine records changes: a change
+// tells an activity stored for the first time.
+var activities = kind[actKey]{
+	places: []place[actKey]{in[actKey, *contact.Activity]{
+		tx: activitiesIn,
+		rc: func(rc *RecordCache) *gen[actKey, *contact.Activity] { return &rc.activities },
+	}},
+	args: actKey.args,
+	queries: []query[actKey]{{
+		statement{"prefetch activities", `SELECT tenant, provider, key, data FROM activities
+		WHERE (tenant, provider, key) IN (VALUES `, `(?, ?, ?)`, `)`},
+		func(rs *sql.Rows, c *txCache) (k actKey, err error) {
+			c.activities[k], err = scanJSON[contact.Activity](rs, &k.tenant, &k.provider, &k.key)
+			return k, err
+		},
+	}},
+}
+
+// activityOf is the key of the activity r names by its key.
+func activityOf(r batch.Ref) actKey { return actKey{r.Tenant, r.Provider, r.ExternalID} }
 
 // readOwners reads the owners of the contact keys found, each once (a
 // contact is often found by several of its keys), where writers run one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/dedup"
@@ -53,6 +54,7 @@ type (
 	activityRow struct {
 		actKey
 		contactID, data string
+		expected        bool // new: the transaction read it absent
 	}
 	adjustmentRow struct {
 		actKey
@@ -154,6 +156,7 @@ var (
 var (
 	insertKeys        = putKeys.returning("tenant, kind, value")
 	insertAdjustments = putAdjustments.returning("tenant, provider, key")
+	insertActivities  = putActivities.returning("tenant, provider, key")
 )
 
 const upsertRecord = ` ON CONFLICT (tenant, provider, external_id) DO UPDATE SET id = excluded.id, contact_id = excluded.contact_id, data = excluded.data`
@@ -174,7 +177,7 @@ func (t *tx) flush(ctx context.Context) error {
 	if err := t.flushKeys(ctx, p.keys.rows); err != nil {
 		return err
 	}
-	if _, err := each(ctx, t, putActivities, p.activities.rows, activityRow.args, nil); err != nil {
+	if err := t.flushActivities(ctx, p.activities.rows); err != nil {
 		return err
 	}
 	if err := t.flushAdjustments(ctx, p.adjustments.rows); err != nil {
@@ -234,6 +237,26 @@ func (t *tx) flushAdjustments(ctx context.Context, rows []adjustmentRow) error {
 			// which this transaction did not read: what it derived from
 			// the list it read is wrong.
 			return fmt.Errorf("%s: adjustment %q is stored already under another donation: %w", t.d.Name, r.key, donorsync.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// flushActivities writes activities; those the transaction read absent
+// must be new: where writers run side by side, another may have stored
+// one since, and the change that tells it stored would be told twice.
+func (t *tx) flushActivities(ctx context.Context, rows []activityRow) error {
+	if !slices.ContainsFunc(rows, func(r activityRow) bool { return r.expected }) {
+		_, err := each(ctx, t, putActivities, rows, activityRow.args, nil)
+		return err
+	}
+	inserted, err := insertNew[actKey](ctx, t, insertActivities, rows, activityRow.args)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.expected && !inserted[r.actKey] {
+			return fmt.Errorf("%s: activity %q of %s was stored meanwhile: %w", t.d.Name, r.key, r.provider, donorsync.ErrConflict)
 		}
 	}
 	return nil

@@ -139,18 +139,67 @@ func (t *tx) Contacts(ctx context.Context, tenant string, p donorsync.Page) ([]c
 		`SELECT data FROM contacts WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
 }
 
+// Activity implements donorsync.Tx. In batch mode every activity held
+// back is in the transaction's cache: one it does not hold is read from
+// the database without sending the writes held back.
+func (t *tx) Activity(ctx context.Context, tenant, provider, key string) (contact.Activity, error) {
+	k := actKey{tenant, provider, key}
+	if t.mode == batchMode {
+		if a, ok := t.c.activities[k]; ok {
+			if a == nil {
+				return contact.Activity{}, t.notFound("activity", provider+"/"+key)
+			}
+			return *a, nil
+		}
+	}
+	if t.role == draftingAfter {
+		return contact.Activity{}, fmt.Errorf("%s: %w", t.d.Name, errDraftMiss)
+	}
+	var data []byte
+	err := t.queryRow(ctx, `SELECT data FROM activities WHERE tenant = ? AND provider = ? AND key = ?`, tenant, provider, key).Scan(&data)
+	var a *contact.Activity
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return contact.Activity{}, t.d.wrap("activity", err)
+	default:
+		a = new(contact.Activity)
+		if err := json.Unmarshal(data, a); err != nil {
+			return contact.Activity{}, fmt.Errorf("%s: activity %q: stored data: %w", t.d.Name, provider+"/"+key, err)
+		}
+	}
+	if t.mode == batchMode {
+		t.c.activities[k] = a
+	}
+	if a == nil {
+		return contact.Activity{}, t.notFound("activity", provider+"/"+key)
+	}
+	return *a, nil
+}
+
 // PutActivity implements donorsync.Tx.
 func (t *tx) PutActivity(ctx context.Context, a contact.Activity) error {
+	k := actKey{a.Tenant, a.Provider, a.Key}
+	stored, known := contact.Activity{}, false
+	if t.mode == batchMode {
+		var held *contact.Activity
+		if held, known = t.c.activities[k]; held != nil {
+			return nil // stored already: the first version stays
+		}
+		stored = a
+	}
 	data, err := marshal(a)
 	if err != nil {
 		return err
 	}
-	row := activityRow{actKey{a.Tenant, a.Provider, a.Key}, a.ContactID, data}
-	if t.mode == batchMode {
-		t.w.activities.put(row.actKey, row, false)
-		return nil
+	// Known to be absent: it must be new when sent.
+	row := activityRow{actKey: k, contactID: a.ContactID, data: data, expected: known}
+	if t.mode == plainMode {
+		return t.exec(ctx, "put activity", putActivities.text(1), row.args(nil)...)
 	}
-	return t.exec(ctx, "put activity", putActivities.text(1), row.args(nil)...)
+	t.w.activities.put(k, row, false)
+	t.c.activities[k] = &stored
+	return nil
 }
 
 // Activities implements donorsync.Tx.

@@ -156,6 +156,10 @@ func run(ctx context.Context, db *sql.DB, t *tx, opts *sql.TxOptions, fn func(do
 		sqlTx.Rollback()
 		return err
 	}
+	if err := t.sendChanges(ctx); err != nil { // last: see feed.go
+		sqlTx.Rollback()
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		sqlTx.Rollback()
 		return err

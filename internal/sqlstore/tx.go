@@ -76,6 +76,8 @@ type tx struct {
 	c    *txCache // in batch mode: what was read ahead and written since
 	w    *pending // in batch mode: the writes held back
 
+	changes []changeRow // appended, held back in every mode (feed.go)
+
 	// untracked says the transaction wrote records its cache does not
 	// show (outside batch mode, or merged): the record cache is then
 	// emptied when it commits. stale are the adjustment lists it wrote

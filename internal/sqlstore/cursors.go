@@ -1,0 +1,101 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/change"
+)
+
+// The cursors of the feed's consumers. A claim takes, of the cursors
+// with changes past them and a free lease, the one claimed least
+// recently, so that the tenants of a consumer take turns. Where writers
+// run side by side the claim skips the cursors another claim has locked
+// (Dialect.ForUpdate), and reads the heads without locking them: writers
+// hold them until they commit.
+
+// ClaimCursor implements donorsync.Tx.
+func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, error) {
+	if err := t.readFeed(ctx); err != nil {
+		return change.Cursor{}, err
+	}
+	if err := t.createCursors(ctx, c.Consumer, c.Tenant); err != nil {
+		return change.Cursor{}, err
+	}
+	pick := `SELECT c.tenant FROM change_cursors c WHERE c.consumer = ? AND c.leased_until <= ?
+		AND c.position < (SELECT h.position FROM change_heads h WHERE h.tenant = c.tenant)`
+	args := []any{c.Token, micros(c.Until), micros(c.Now), c.Consumer, c.Consumer, micros(c.Now)}
+	if c.Tenant != "" {
+		pick += ` AND c.tenant = ?`
+		args = append(args, c.Tenant)
+	}
+	pick += ` ORDER BY c.claimed_at, c.tenant LIMIT 1` + t.d.ForUpdate
+	cur := change.Cursor{Consumer: c.Consumer, Token: c.Token, LeasedUntil: c.Until}
+	err := t.queryRow(ctx, `UPDATE change_cursors SET token = ?, leased_until = ?, claimed_at = ?
+		WHERE consumer = ? AND tenant = (`+pick+`) RETURNING tenant, position`, args...).Scan(&cur.Tenant, &cur.Position)
+	if errors.Is(err, sql.ErrNoRows) {
+		return change.Cursor{}, fmt.Errorf("%s: no cursor of %q with changes to handle: %w", t.d.Name, c.Consumer, donorsync.ErrNotFound)
+	}
+	if err != nil {
+		return change.Cursor{}, t.d.wrap("claim cursor", err)
+	}
+	return cur, nil
+}
+
+// createCursors creates, at position 0, the cursors consumer lacks on
+// the feed of tenant, or on every feed when tenant is "".
+func (t *tx) createCursors(ctx context.Context, consumer, tenant string) error {
+	q := `INSERT INTO change_cursors (consumer, tenant, position, token, leased_until, claimed_at)
+		SELECT ?, h.tenant, 0, '', 0, 0 FROM change_heads h
+		WHERE NOT EXISTS (SELECT 1 FROM change_cursors c WHERE c.consumer = ? AND c.tenant = h.tenant)`
+	args := []any{consumer, consumer}
+	if tenant != "" {
+		q += ` AND h.tenant = ?`
+		args = append(args, tenant)
+	}
+	return t.exec(ctx, "create cursors", q+` ON CONFLICT DO NOTHING`, args...)
+}
+
+// MoveCursor implements donorsync.Tx.
+func (t *tx) MoveCursor(ctx context.Context, cur change.Cursor) error {
+	res, err := t.execContext(ctx, `UPDATE change_cursors SET position = CASE WHEN position > ? THEN position ELSE ? END,
+		leased_until = ? WHERE consumer = ? AND tenant = ? AND token = ? AND token <> ''`,
+		cur.Position, cur.Position, micros(cur.LeasedUntil), cur.Consumer, cur.Tenant, cur.Token)
+	if err != nil {
+		return t.d.wrap("move cursor", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return t.d.wrap("move cursor", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: cursor of %q on %q: lease lost: %w", t.d.Name, cur.Consumer, cur.Tenant, donorsync.ErrConflict)
+	}
+	return nil
+}
+
+// PruneChanges implements donorsync.Tx.
+func (t *tx) PruneChanges(ctx context.Context, before time.Time, limit int) (int, error) {
+	if err := t.readFeed(ctx); err != nil {
+		return 0, err
+	}
+	if limit <= 0 {
+		return 0, nil
+	}
+	res, err := t.execContext(ctx, `DELETE FROM changes WHERE (tenant, position) IN (
+		SELECT ch.tenant, ch.position FROM changes ch
+		JOIN (SELECT tenant, min(position) AS passed FROM change_cursors GROUP BY tenant) m ON m.tenant = ch.tenant
+		WHERE ch.position <= m.passed AND ch.at < ? LIMIT ?)`, micros(before), limit)
+	if err != nil {
+		return 0, t.d.wrap("prune changes", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, t.d.wrap("prune changes", err)
+	}
+	return int(n), nil
+}
