@@ -67,7 +67,7 @@ func main() {
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&reconcileConcurrency, "reconcile-concurrency", reconcileConcurrency, "Reconciler.Concurrency of the reconcile part: rows applied at once")
 	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
-	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), and, run only when named, sqlite-drafts (end to end with drafts against without) and reconcile (ActBlue's reports reconciled and backfilled)")
+	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), feed (queued end to end with the change feed on against off, SQLite and PostgreSQL), and, run only when named, sqlite-drafts (end to end with drafts against without) and reconcile (ActBlue's reports reconciled and backfilled)")
 	flag.Parse()
 	debug.SetGCPercent(gogc)
 	if *cpuprofile != "" {
@@ -234,6 +234,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 		rows = append(rows, r...)
 	}
 
+	if part("feed") {
+		r, err := feedRows(ctx, dir, os.Getenv("DONORSYNC_POSTGRES_URL"), quiet, d, max(rounds, 4))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+
 	if part("sqlite-drafts") {
 		r, err := draftRows(ctx, dir, quiet, d, max(rounds, 2))
 		if err != nil {
@@ -325,7 +333,7 @@ func tenantReceiver(store donorsync.Store, log *slog.Logger, queued bool, tenant
 	mux := http.NewServeMux()
 	src, _ := actblue.NewSource(auth, actblue.Options{})
 	mux.Handle("POST /webhooks/actblue/{tenant}", &donorsync.Handler{Source: src,
-		Ingester: &donorsync.Ingester{Store: store, Logger: log, Observer: observer}, Logger: log, Queued: queued})
+		Ingester: &donorsync.Ingester{Store: store, Logger: log, Observer: observer, RecordChanges: recordChanges}, Logger: log, Queued: queued})
 	return mux
 }
 
@@ -374,14 +382,18 @@ func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) lo
 // applied, and returns the deliveries applied per second over the whole
 // time. It uses a tenant of its own, so that deliveries left by earlier
 // runs on the same store are not counted or applied.
+// lastTenant is the tenant of the last end-to-end run.
+var lastTenant string
+
 func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, q queue, n int) (float64, e2eReport) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tenant := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	lastTenant = tenant
 	h := tenantReceiver(store, log, queued, tenant)
 	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
 	src, _ := actblue.NewSource(auth, actblue.Options{})
-	ing := &donorsync.Ingester{Store: store, Logger: log, Observer: observer}
+	ing := &donorsync.Ingester{Store: store, Logger: log, Observer: observer, RecordChanges: recordChanges}
 	workers := q.workers
 	if !queued {
 		workers = 0
