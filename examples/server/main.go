@@ -144,6 +144,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -227,6 +228,11 @@ type config struct {
 	backfillFrom   time.Time // zero: no backfill
 
 	metricsAddr string // "": /metrics on addr, behind the admin token
+
+	forward         *url.URL // nil: no forwarding
+	forwardName     string   // the consumer name of the forwarding's cursor
+	forwardTimeout  time.Duration
+	forwardRetryMax time.Duration
 }
 
 const usage = `Usage: server [flags]
@@ -258,7 +264,7 @@ Flags:
 // are written to output.
 func parseFlags(args []string, getenv func(string) string, output io.Writer) (*config, error) {
 	var c config
-	var backfillFrom string
+	var backfillFrom, forward string
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(output)
 	fs.Usage = func() {
@@ -277,12 +283,19 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (*c
 	fs.IntVar(&c.reconcileDays, "reconcile-days", 3, "the recent days -reconcile-every reconciles: today and this many days before it")
 	fs.StringVar(&backfillFrom, "backfill-from", "", "reconcile from this day (YYYY-MM-DD) to today once, at the first start, applying what is missing")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve GET /metrics on this address, without authentication (default: on -addr, with the admin token)")
+	fs.StringVar(&forward, "forward", "", "POST every change to this URL, signed as Standard Webhooks says (see docs/forwarding.md)")
+	fs.StringVar(&c.forwardName, "forward-name", "forward", "the name the forwarding's place in the change feed is kept under")
+	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 15*time.Second, "time allowed to each forwarding request; slower answers are failures, tried again")
+	fs.DurationVar(&c.forwardRetryMax, "forward-retry-max", 5*time.Minute, "the longest wait before a change whose forwarding failed is tried again")
 	from, err := parseWithEnv(fs, args, getenv)
 	if err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (the one command is reconcile, given first)", fs.Arg(0))
+	}
+	if err := c.parseForward(forward, from); err != nil {
+		return nil, err
 	}
 	if c.mode != "inline" && c.mode != "queued" {
 		return nil, fmt.Errorf("%s is %q: want inline or queued", from.of("mode"), c.mode)
@@ -413,7 +426,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	defer st.Close()
 	creds, err := loadCredentials(credentialOptions{
-		path: cfg.credPath, db: cfg.name(), existingDB: existing, allowNew: cfg.newCredentials, env: env, logger: logger,
+		path: cfg.credPath, db: cfg.name(), existingDB: existing, allowNew: cfg.newCredentials, forwarding: cfg.forward != nil,
+		env: env, logger: logger,
 	})
 	if err != nil {
 		return err
@@ -422,12 +436,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	ingester := &donorsync.Ingester{Store: st, Logger: logger}
+	ingester := &donorsync.Ingester{Store: st, Logger: logger, RecordChanges: cfg.forward != nil}
 	metrics, err := setUpMetrics(ctx, cfg, ingester, logger)
 	if err != nil {
 		return err
 	}
 	rc, err := newReconciliation(cfg, client, ingester, logger)
+	if err != nil {
+		return err
+	}
+	background, err := backgrounds(cfg, st, creds, rc, logger)
 	if err != nil {
 		return err
 	}
@@ -438,11 +456,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	srv := newHTTPServer(cfg, mux, logger)
 	printWelcome(stdout, welcome{addr: ln.Addr().String(), cfg: cfg, creds: creds, reconciling: rc.describe()})
-	var background func(context.Context)
-	if rc != nil {
-		background = rc.run
-	}
 	return serve(ctx, srv, ln, ingester, sources, background, ready)
+}
+
+// backgrounds returns what runs beside the server, as cfg asks: the
+// reconciliations rc (unless nil) and the forwarding of the changes of st,
+// signed with the secret creds keep.
+func backgrounds(cfg *config, st donorsync.Store, creds *credentials, rc *reconciliation, logger *slog.Logger) ([]func(context.Context), error) {
+	var bg []func(context.Context)
+	if rc != nil {
+		bg = append(bg, rc.run)
+	}
+	if cfg.forward != nil {
+		feed, err := newForwarding(cfg, st, creds, logger)
+		if err != nil {
+			return nil, err
+		}
+		bg = append(bg, func(ctx context.Context) { feed.Run(ctx) })
+	}
+	return bg, nil
 }
 
 // newHTTPServer is the server of mux, with the timeouts of cfg.
@@ -516,10 +548,10 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 	return mux
 }
 
-// serve serves srv on ln, with a worker and background (unless nil)
-// beside it, until ctx is done.
+// serve serves srv on ln, with a worker and each of background beside
+// it, until ctx is done.
 func serve(ctx context.Context, srv *http.Server, ln net.Listener, ingester *donorsync.Ingester, sources []donorsync.Source,
-	background func(context.Context), ready chan<- string) error {
+	background []func(context.Context), ready chan<- string) error {
 	// In queued mode a worker applies what the handlers journal; it also
 	// retries failed deliveries in both modes.
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
@@ -532,12 +564,8 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, ingester *don
 		w := &donorsync.Worker{Ingester: ingester, Sources: sources, Lease: 10 * time.Second}
 		w.Run(workerCtx)
 	}()
-	if background != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			background(workerCtx)
-		}()
+	for _, run := range background {
+		wg.Go(func() { run(workerCtx) })
 	}
 
 	var err error
