@@ -26,6 +26,14 @@ const envForwardSecret = "DONORSYNC_FORWARD_SECRET"
 // taken up again that long after, as its deliveries are (see serve).
 const forwardLease = 10 * time.Second
 
+// recordsChanges reports whether getenv turns the server's forwarding on
+// (DONORSYNC_FORWARD): the commands that write to the store beside the
+// server (reconcile -apply, replay) then record the changes they make,
+// for the server to forward.
+func recordsChanges(getenv func(string) string) bool {
+	return getenv(envName("forward")) != ""
+}
+
 // A forwarder posts each change to a receiver as a Standard Webhooks
 // request: the change's JSON, signed with key (see signWebhook).
 type forwarder struct {

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,11 +22,13 @@ import (
 
 // A receiver is the receiver of forwarded changes a host application
 // would run: it verifies each request with the Standard Webhooks library
-// (signature, and timestamp within 5 minutes) and keeps what it got.
+// (signature, and timestamp within 5 minutes), and with verify, the
+// example of docs/forwarding.md, and keeps what it got.
 type receiver struct {
 	*httptest.Server
-	t  *testing.T
-	wh *standardwebhooks.Webhook
+	t      *testing.T
+	wh     *standardwebhooks.Webhook
+	secret string
 	// answer says, by the number of the request (from 1), the status to
 	// answer and how long to wait before; nil answers 204 at once.
 	answer func(n int) (status int, delay time.Duration)
@@ -42,7 +50,7 @@ func newReceiver(t *testing.T, secret string, answer func(n int) (int, time.Dura
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &receiver{t: t, wh: wh, answer: answer}
+	r := &receiver{t: t, wh: wh, secret: secret, answer: answer}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.Close)
 	return r
@@ -58,6 +66,8 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.t.Errorf("receiver: %s with Content-Type %q, want POST of application/json", req.Method, req.Header.Get("Content-Type"))
 	case r.wh.Verify(body, req.Header) != nil:
 		r.t.Errorf("receiver: %v (webhook-id %s)", r.wh.Verify(body, req.Header), req.Header.Get("webhook-id"))
+	case verify(r.secret, req.Header, body) != nil:
+		r.t.Errorf("receiver: %v (webhook-id %s)", verify(r.secret, req.Header, body), req.Header.Get("webhook-id"))
 	case json.Unmarshal(body, &c) != nil || c.ID == "" || c.ID != req.Header.Get("webhook-id"):
 		r.t.Errorf("receiver: webhook-id %q for the body %.200s", req.Header.Get("webhook-id"), body)
 	default:
@@ -110,11 +120,15 @@ func (r *receiver) delivered() map[string]map[int64]change.Change {
 }
 
 // waitDelivered waits until the receiver has answered 2xx to each change
-// of tenant up to position head.
+// of tenant up to position head, while it gets more of them: long enough
+// for the lease of a killed server (10 s) to lapse on a loaded machine.
 func (r *receiver) waitDelivered(t *testing.T, tenant string, head int64) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline, requests := time.Now().Add(60*time.Second), 0
 	for {
+		if n := len(r.received()); n > requests {
+			deadline, requests = time.Now().Add(60*time.Second), n
+		}
 		got := r.delivered()[tenant]
 		missing := int64(0)
 		for p := int64(1); p <= head; p++ {
@@ -160,4 +174,31 @@ func checkOrder(t *testing.T, got []received, restarts bool) (repeats int) {
 		last[c.Tenant] = p
 	}
 	return repeats
+}
+
+// verify checks the Standard Webhooks signature of a request with the
+// headers h and the body: the example of docs/forwarding.md, verbatim.
+func verify(secret string, h http.Header, body []byte) error {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		return err
+	}
+	id, timestamp := h.Get("webhook-id"), h.Get("webhook-timestamp")
+	sent, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return errors.New("no webhook-timestamp")
+	}
+	if age := time.Since(time.Unix(sent, 0)); age > 5*time.Minute || age < -5*time.Minute {
+		return errors.New("webhook-timestamp too far from now")
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + timestamp + "."))
+	mac.Write(body)
+	want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	for _, sig := range strings.Fields(h.Get("webhook-signature")) {
+		if hmac.Equal([]byte(sig), []byte(want)) {
+			return nil
+		}
+	}
+	return errors.New("no valid webhook-signature")
 }

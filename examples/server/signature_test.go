@@ -54,9 +54,15 @@ func TestSignWebhookVerified(t *testing.T) {
 	if err := wh.Verify(body, h); err != nil {
 		t.Errorf("the library refuses the signature: %v", err)
 	}
+	if err := verify(secret, h, body); err != nil {
+		t.Errorf("the example of docs/forwarding.md refuses the signature: %v", err)
+	}
 	body[len(body)-2] = 'x'
 	if err := wh.Verify(body, h); err == nil {
 		t.Error("the library accepts the signature of another body")
+	}
+	if err := verify(secret, h, body); err == nil {
+		t.Error("the example of docs/forwarding.md accepts the signature of another body")
 	}
 }
 
