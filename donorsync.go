@@ -19,6 +19,13 @@
 //     order of the same deliveries.
 //   - Tenants are isolated: every key includes the tenant, and the tenant
 //     comes from the credentials.
+//   - What changed is told once, with the change: with
+//     Ingester.RecordChanges, every record created or changed appends a
+//     change (package change) to its tenant's feed in the same
+//     transaction, and none is written for a duplicate or a replay that
+//     changes nothing. A Feed hands the changes to the application, at
+//     least once each, in order per tenant, with a cursor kept in the
+//     store.
 package donorsync
 
 import (

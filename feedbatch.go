@@ -26,7 +26,8 @@ func (f *Feed) handle(ctx context.Context, cur *change.Cursor, cs []change.Chang
 	var pos atomic.Int64
 	pos.Store(cur.Position)
 	var wg sync.WaitGroup
-	wg.Go(func() { f.renew(hctx, cancel, *cur, &pos) })
+	held := *cur // renew's own copy: cur moves below
+	wg.Go(func() { f.renew(hctx, cancel, held, &pos) })
 	defer wg.Wait()
 	defer cancel(nil)
 	for _, c := range cs {

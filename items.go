@@ -130,7 +130,8 @@ func (g *Ingester) tryLock(ctx context.Context, tl batch.TryLocker, b items) (ke
 }
 
 // wants names the records that applying the items that could be decoded
-// reads by natural key.
+// reads by natural key: their activities too where the Ingester records
+// changes.
 func (g *Ingester) wants(b items) batch.Wants {
 	var want batch.Wants
 	for _, it := range b.decoded() {
@@ -155,6 +156,11 @@ func (g *Ingester) wants(b items) batch.Wants {
 			}
 			if ev.Commitment != nil {
 				want.Commitments = append(want.Commitments, batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: ev.Commitment.ExternalID})
+			}
+			if g.RecordChanges { // read to tell an activity new from one stored before
+				for _, a := range ev.Activities {
+					want.Activities = append(want.Activities, batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: a.Key})
+				}
 			}
 		}
 	}

@@ -57,7 +57,9 @@ func (t *tx) createCursors(ctx context.Context, consumer, tenant string) error {
 		q += ` AND h.tenant = ?`
 		args = append(args, tenant)
 	}
-	return t.exec(ctx, "create cursors", q+` ON CONFLICT DO NOTHING`, args...)
+	// In tenant order: claims creating cursors at once wait for one
+	// another's rows without deadlock.
+	return t.exec(ctx, "create cursors", q+` ORDER BY h.tenant ON CONFLICT DO NOTHING`, args...)
 }
 
 // MoveCursor implements donorsync.Tx.

@@ -42,8 +42,8 @@ func (r headRow) args(dst []any) []any { return append(dst, r.tenant, r.n) }
 
 // The statements that send the changes held back.
 var (
-	// advanceHeads adds to each tenant's head and returns it.
-	advanceHeads = statement{"advance change heads", `INSERT INTO change_heads (tenant, position) VALUES `, `(?, ?)`,
+	// addToHeads adds to each tenant's head and returns it.
+	addToHeads = statement{"advance change heads", `INSERT INTO change_heads (tenant, position) VALUES `, `(?, ?)`,
 		` ON CONFLICT (tenant) DO UPDATE SET position = change_heads.position + excluded.position`}.returning("tenant, position")
 	insertChanges = statement{"append changes", `INSERT INTO changes (tenant, position, at, data) VALUES `, `(?, ?, ?, ?)`, ``}
 )
@@ -66,9 +66,8 @@ func (t *tx) AppendChanges(ctx context.Context, cs []change.Change) error {
 	return nil
 }
 
-// sendChanges sends the changes held back: it advances the head of each
-// of their tenants, in tenant order, and inserts them at the positions
-// that gives.
+// sendChanges sends the changes held back, at the positions their
+// tenants' heads give.
 func (t *tx) sendChanges(ctx context.Context) error {
 	rows := t.changes
 	if len(rows) == 0 {
@@ -78,27 +77,7 @@ func (t *tx) sendChanges(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", t.d.Name, errDraftRead)
 	}
 	t.changes = nil
-	count := map[string]int64{}
-	for _, r := range rows {
-		count[r.tenant]++
-	}
-	heads := make([]headRow, 0, len(count))
-	for tenant, n := range count {
-		heads = append(heads, headRow{tenant, n})
-	}
-	// One order for every transaction: where writers run side by side,
-	// they wait for one another's heads without deadlock.
-	slices.SortFunc(heads, func(a, b headRow) int { return strings.Compare(a.tenant, b.tenant) })
-	next := make(map[string]int64, len(heads))
-	_, err := each(ctx, t, advanceHeads, heads, headRow.args, func(rs *sql.Rows) error {
-		var tenant string
-		var head int64
-		if err := rs.Scan(&tenant, &head); err != nil {
-			return err
-		}
-		next[tenant] = head - count[tenant] + 1
-		return nil
-	})
+	next, err := t.advanceHeads(ctx, rows)
 	if err != nil {
 		return err
 	}
@@ -110,6 +89,34 @@ func (t *tx) sendChanges(ctx context.Context) error {
 	}
 	_, err = each(ctx, t, insertChanges, rows, changeRow.args, nil)
 	return err
+}
+
+// advanceHeads advances the head of the tenant of each of rows by the
+// number of its rows, in tenant order, and returns the first position
+// each tenant's rows take.
+func (t *tx) advanceHeads(ctx context.Context, rows []changeRow) (map[string]int64, error) {
+	count := map[string]int64{}
+	for _, r := range rows {
+		count[r.tenant]++
+	}
+	heads := make([]headRow, 0, len(count))
+	for tenant, n := range count {
+		heads = append(heads, headRow{tenant, n})
+	}
+	// One order for every transaction: where writers run side by side,
+	// they wait for one another's heads without deadlock.
+	slices.SortFunc(heads, func(a, b headRow) int { return strings.Compare(a.tenant, b.tenant) })
+	first := make(map[string]int64, len(heads))
+	_, err := each(ctx, t, addToHeads, heads, headRow.args, func(rs *sql.Rows) error {
+		var tenant string
+		var head int64
+		if err := rs.Scan(&tenant, &head); err != nil {
+			return err
+		}
+		first[tenant] = head - count[tenant] + 1
+		return nil
+	})
+	return first, err
 }
 
 // Changes implements donorsync.Tx.

@@ -180,25 +180,24 @@ func (t *tx) Activity(ctx context.Context, tenant, provider, key string) (contac
 // PutActivity implements donorsync.Tx.
 func (t *tx) PutActivity(ctx context.Context, a contact.Activity) error {
 	k := actKey{a.Tenant, a.Provider, a.Key}
-	stored, known := contact.Activity{}, false
+	var held *contact.Activity
+	known := false // known to be absent: it must be new when sent
 	if t.mode == batchMode {
-		var held *contact.Activity
 		if held, known = t.c.activities[k]; held != nil {
 			return nil // stored already: the first version stays
 		}
-		stored = a
 	}
 	data, err := marshal(a)
 	if err != nil {
 		return err
 	}
-	// Known to be absent: it must be new when sent.
 	row := activityRow{actKey: k, contactID: a.ContactID, data: data, expected: known}
 	if t.mode == plainMode {
+		t.untracked = true
 		return t.exec(ctx, "put activity", putActivities.text(1), row.args(nil)...)
 	}
 	t.w.activities.put(k, row, false)
-	t.c.activities[k] = &stored
+	t.c.activities[k] = &a
 	return nil
 }
 

@@ -2,8 +2,10 @@
 // adapters (store/sqlite, store/postgres), which differ only by a Dialect:
 // one place for the SQL of the Store contract.
 //
-// A transaction (tx.go) reads and writes records (records.go) and
-// deliveries (journal.go). After Prefetch it is in batch mode: it reads
+// A transaction (tx.go) reads and writes records (records.go),
+// deliveries (journal.go) and the change feed (feed.go, cursors.go): it
+// holds the changes it appends back, and numbers and sends them last, as
+// it commits. After Prefetch it is in batch mode: it reads
 // the records a batch needs at once, through one lookup chain (lookup.go:
 // its own cache, the draft it follows, the record cache, the database),
 // and holds its writes back (pending.go) until it commits or a read needs

@@ -39,17 +39,24 @@ func BenchmarkRecordDeliveries(b *testing.B) {
 // reports the time per applied delivery, and how much of it the writing
 // transactions took (writer-ns). Run it with a fixed count, such
 // as -benchtime 40x: each iteration is one batch, journaled beforehand.
-// The store keeps records between transactions (cached) or not (none).
+// The store keeps records between transactions (cached) or not (none);
+// the Ingester records changes (feed=on) or not (feed=off).
 func BenchmarkWorkerApply(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
 		cache int
 	}{{"records=cached", 0}, {"records=none", -1}} {
-		b.Run(bc.name, func(b *testing.B) { benchmarkWorkerApply(b, bc.cache) })
+		for _, feed := range []bool{false, true} {
+			name := bc.name + "/feed=off"
+			if feed {
+				name = bc.name + "/feed=on"
+			}
+			b.Run(name, func(b *testing.B) { benchmarkWorkerApply(b, bc.cache, feed) })
+		}
 	}
 }
 
-func benchmarkWorkerApply(b *testing.B, cache int) {
+func benchmarkWorkerApply(b *testing.B, cache int, feed bool) {
 	template, err := os.ReadFile("../../actblue/testdata/contribution.json")
 	if err != nil {
 		b.Fatal(err)
@@ -78,7 +85,7 @@ func benchmarkWorkerApply(b *testing.B, cache int) {
 	}
 	wg.Wait()
 	timed := &timedStore{Store: s}
-	w := &donorsync.Worker{Ingester: &donorsync.Ingester{Store: timed, Logger: quiet}, Sources: []donorsync.Source{src}, Tenant: "t1", Batch: batch}
+	w := &donorsync.Worker{Ingester: &donorsync.Ingester{Store: timed, Logger: quiet, RecordChanges: feed}, Sources: []donorsync.Source{src}, Tenant: "t1", Batch: batch}
 	applied := 0
 	b.ResetTimer()
 	for range b.N {

@@ -565,3 +565,45 @@ func TestDraftAfterADraft(t *testing.T) {
 		t.Errorf("first name %q, want Ada", got)
 	}
 }
+
+// TestRecordCacheActivities: an activity read ahead, absent or stored in
+// batch mode, is kept for the next batch; one stored outside batch mode
+// empties the record cache, so that it is never told absent once stored.
+func TestRecordCacheActivities(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "donorsync.db"), nil)
+	a := contact.Activity{Tenant: cacheTenant, Provider: "actionnetwork", Key: "sig-1", ContactID: "ct_1", Type: "osdi:signature",
+		At: time.Date(2024, 6, 7, 19, 49, 33, 0, time.UTC), DeliveryID: "dl_1"}
+	b := a
+	b.Key = "sig-2"
+	wants := batch.Wants{Activities: []batch.Ref{{Tenant: cacheTenant, Provider: a.Provider, ExternalID: a.Key},
+		{Tenant: cacheTenant, Provider: b.Provider, ExternalID: b.Key}}}
+	lookup := func(x contact.Activity) (contact.Activity, error) {
+		var got contact.Activity
+		err := inBatch(t, s, wants, func(ctx context.Context, tx donorsync.Tx) error {
+			var err error
+			got, err = tx.Activity(ctx, x.Tenant, x.Provider, x.Key)
+			return err
+		})
+		return got, err
+	}
+	if _, err := lookup(a); !errors.Is(err, donorsync.ErrNotFound) {
+		t.Fatalf("Activity before any put: %v, want ErrNotFound", err)
+	}
+	if err := inBatch(t, s, wants, func(ctx context.Context, tx donorsync.Tx) error { return tx.PutActivity(ctx, b) }); err != nil {
+		t.Fatal(err)
+	}
+	hits := s.RecordCacheStats().Hits
+	if got, err := lookup(b); err != nil || got != b {
+		t.Fatalf("Activity after a put in batch mode: %+v, %v", got, err)
+	}
+	if st := s.RecordCacheStats(); st.Hits != hits+2 {
+		t.Errorf("record cache hits %d → %d; want both activities answered from memory", hits, st.Hits)
+	}
+	if err := s.Update(t.Context(), func(tx donorsync.Tx) error { return tx.PutActivity(t.Context(), a) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookup(a); err != nil || got != a {
+		t.Fatalf("Activity after a put outside batch mode: %+v, %v; want it found", got, err)
+	}
+}

@@ -64,7 +64,8 @@ type Options struct {
 	// RecordCache is how many recently used contacts the writing
 	// connection keeps in memory from one transaction to the next, with
 	// the owners of four times as many contact keys and a quarter as
-	// many donations (with their adjustments) and commitments, so that a
+	// many donations (with their adjustments), commitments and
+	// activities (read where the change feed is on), so that a
 	// batch meeting a donor or a donation seen shortly before does not
 	// read it again; 0 means 5,000, a negative value keeps none. The
 	// cache turns over in two generations, so it holds up to twice as
