@@ -26,6 +26,9 @@ type credentials struct {
 	AnedotSecrets      []string `json:"anedot_secrets,omitempty"`
 	ActionNetworkToken string   `json:"actionnetwork_token"`
 	AdminToken         string   `json:"admin_token"`
+	// ForwardSecret signs the changes -forward posts (see
+	// signWebhook): generated the first time the server forwards.
+	ForwardSecret string `json:"forward_secret,omitempty"`
 
 	path      string          // the file that keeps them
 	generated map[string]bool // by variable: generated at this start
@@ -38,15 +41,20 @@ type field struct {
 	env    string
 	secret bool
 	get    func(c *credentials) *string
+	// forward marks the secret of the forwarding: needed only with
+	// -forward, and generated then for an existing database too, as no
+	// platform holds it; held to parseWebhookSecret's rules.
+	forward bool
 }
 
 // fields are the credentials in the order they are generated and printed.
 var fields = []field{
-	{"DONORSYNC_ACTBLUE_USER", false, func(c *credentials) *string { return &c.ActBlueUser }},
-	{"DONORSYNC_ACTBLUE_PASSWORD", true, func(c *credentials) *string { return &c.ActBluePassword }},
-	{"DONORSYNC_ANEDOT_SECRET", true, func(c *credentials) *string { return &c.AnedotSecret }},
-	{"DONORSYNC_ACTIONNETWORK_TOKEN", true, func(c *credentials) *string { return &c.ActionNetworkToken }},
-	{"DONORSYNC_ADMIN_TOKEN", true, func(c *credentials) *string { return &c.AdminToken }},
+	{"DONORSYNC_ACTBLUE_USER", false, func(c *credentials) *string { return &c.ActBlueUser }, false},
+	{"DONORSYNC_ACTBLUE_PASSWORD", true, func(c *credentials) *string { return &c.ActBluePassword }, false},
+	{"DONORSYNC_ANEDOT_SECRET", true, func(c *credentials) *string { return &c.AnedotSecret }, false},
+	{"DONORSYNC_ACTIONNETWORK_TOKEN", true, func(c *credentials) *string { return &c.ActionNetworkToken }, false},
+	{"DONORSYNC_ADMIN_TOKEN", true, func(c *credentials) *string { return &c.AdminToken }, false},
+	{envForwardSecret, true, func(c *credentials) *string { return &c.ForwardSecret }, true},
 }
 
 // errNoCredentials reports a database whose credentials file is missing:
@@ -60,6 +68,7 @@ type credentialOptions struct {
 	db         string            // the database, named in errors
 	existingDB bool              // the database holds data from earlier starts
 	allowNew   bool              // -new-credentials: generate even for an existing database
+	forwarding bool              // -forward: the forwarding's secret is needed
 	env        map[string]string // the credentials the environment sets (see fromEnv)
 	logger     *slog.Logger
 }
@@ -74,10 +83,8 @@ func fromEnv(getenv func(string) string) (map[string]string, error) {
 		if v == "" {
 			continue
 		}
-		if f.secret {
-			if err := checkStrength(f.env, v); err != nil {
-				return nil, err
-			}
+		if err := f.check(v); err != nil {
+			return nil, err
 		}
 		env[f.env] = v
 	}
@@ -90,9 +97,23 @@ func fromEnv(getenv func(string) string) (map[string]string, error) {
 	return env, nil
 }
 
+// check refuses v as the value of f's variable when f is a secret and v a
+// weak one.
+func (f field) check(v string) error {
+	switch {
+	case f.forward:
+		_, err := parseWebhookSecret(f.env, v)
+		return err
+	case f.secret:
+		return checkStrength(f.env, v)
+	}
+	return nil
+}
+
 // loadCredentials reads the credentials file, takes from the environment
-// what it sets (o.env), and generates and saves what neither gives. It refuses to generate for an existing database unless
-// o.allowNew says so.
+// what it sets (o.env), and generates and saves what neither gives. It
+// refuses to generate for an existing database, unless o.allowNew says
+// so, all but the forwarding's secret, which no platform holds.
 func loadCredentials(o credentialOptions) (*credentials, error) {
 	c := &credentials{path: o.path, generated: map[string]bool{}, fromEnv: map[string]bool{}}
 	if err := c.read(o.logger); err != nil {
@@ -101,28 +122,39 @@ func loadCredentials(o credentialOptions) (*credentials, error) {
 	if err := c.takeAnedotSecrets(o.env); err != nil {
 		return nil, err
 	}
-	var missing []string
-	for _, f := range fields {
-		if v := o.env[f.env]; v != "" {
-			*f.get(c), c.fromEnv[f.env] = v, true
-		} else if *f.get(c) == "" {
-			missing = append(missing, f.env)
-		}
-	}
-	if len(missing) == 0 {
+	missing, forward := c.takeEnv(o)
+	if len(missing) == 0 && len(forward) == 0 {
 		return c, nil
 	}
-	if o.existingDB && !o.allowNew {
+	if len(missing) > 0 && o.existingDB && !o.allowNew {
 		return nil, fmt.Errorf("%w: %s exists and %s lacks %s; restore the file or set the variables, or start once with -new-credentials to generate new ones (every platform must then be given them)",
 			errNoCredentials, o.db, o.path, strings.Join(missing, ", "))
 	}
-	if o.existingDB {
+	if len(missing) > 0 && o.existingDB {
 		o.logger.Warn("generating new credentials for an existing database: give every platform the new ones", "missing", strings.Join(missing, ","))
 	}
-	if err := c.generate(missing); err != nil {
+	if err := c.generate(append(missing, forward...)); err != nil {
 		return nil, err
 	}
 	return c, c.save()
+}
+
+// takeEnv sets the credentials that o.env sets, and returns the variables
+// of those still missing: the platforms' and the admin's, and the
+// forwarding's secret when o.forwarding needs it.
+func (c *credentials) takeEnv(o credentialOptions) (missing, forward []string) {
+	for _, f := range fields {
+		switch v := o.env[f.env]; {
+		case v != "":
+			*f.get(c), c.fromEnv[f.env] = v, true
+		case *f.get(c) != "":
+		case !f.forward:
+			missing = append(missing, f.env)
+		case o.forwarding:
+			forward = append(forward, f.env)
+		}
+	}
+	return missing, forward
 }
 
 // read fills c from its file, if there is one, after restricting the
@@ -163,6 +195,8 @@ func (c *credentials) generate(missing []string) error {
 			c.AnedotSecret = rand.Text() + rand.Text() // 260 bits
 		case "DONORSYNC_ADMIN_TOKEN":
 			c.AdminToken = rand.Text() + rand.Text()
+		case envForwardSecret:
+			c.ForwardSecret = newWebhookSecret()
 		}
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +107,10 @@ func TestEveryFlagFromTheEnvironment(t *testing.T) {
 		"DONORSYNC_RECONCILE_DAYS":    "5",
 		"DONORSYNC_BACKFILL_FROM":     "2024-01-01",
 		"DONORSYNC_METRICS_ADDR":      "127.0.0.1:9090",
+		"DONORSYNC_FORWARD":           "https://crm.example/hooks/donorsync",
+		"DONORSYNC_FORWARD_NAME":      "crm",
+		"DONORSYNC_FORWARD_TIMEOUT":   "30s",
+		"DONORSYNC_FORWARD_RETRY_MAX": "1m",
 	}
 	// Each flag -h lists is among them: a flag added is tested here.
 	for name := range flagsIn(helpOf(t)) {
@@ -122,6 +127,8 @@ func TestEveryFlagFromTheEnvironment(t *testing.T) {
 		headerTimeout: 2 * time.Second, readTimeout: time.Minute, printCredentials: true, newCredentials: true,
 		reconcileEvery: 12 * time.Hour, reconcileDays: 5, backfillFrom: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 		metricsAddr: "127.0.0.1:9090",
+		forward:     &url.URL{Scheme: "https", Host: "crm.example", Path: "/hooks/donorsync"}, forwardName: "crm",
+		forwardTimeout: 30 * time.Second, forwardRetryMax: time.Minute,
 	}
 	if diff := cmp.Diff(want, *c, cmp.AllowUnexported(config{})); diff != "" {
 		t.Errorf("config from the environment (-want +got):\n%s", diff)

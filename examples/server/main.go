@@ -5,6 +5,7 @@
 //		[-print-credentials] [-new-credentials] [-credentials FILE]
 //		[-header-timeout 5s] [-read-timeout 15s]
 //		[-reconcile-every 24h] [-reconcile-days 3] [-backfill-from 2024-01-01]
+//		[-forward URL] [-forward-name forward] [-forward-timeout 15s] [-forward-retry-max 5m]
 //	go run ./examples/server reconcile [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-apply] [-json] [-db PATH|URL] [-tenant default]
 //	go run ./examples/server status | deliveries | show | replay ...   (operator commands: see below)
 //
@@ -80,6 +81,41 @@
 // runs found and applied since the server started, and where the
 // backfill stands.
 //
+// # Forwarding changes
+//
+// -forward https://crm.example/hooks/donorsync posts each change the
+// server makes to its records to that URL: a contact created, updated or
+// merged, a donation recorded, refunded, settled or updated, a commitment
+// created, cancelled, failed or updated, an activity recorded (package
+// change). Each is a request of Standard Webhooks
+// (https://www.standardwebhooks.com/): a POST of the change's JSON
+// (Content-Type: application/json: its id, tenant, position, kind, key,
+// delivery, time, and the record as it is after the change), with the
+// headers webhook-id (the change's id, the same at every attempt: a
+// receiver deduplicates by it), webhook-timestamp (the attempt's, in Unix
+// seconds) and webhook-signature ("v1," and the base64 of the
+// HMAC-SHA256 of "id.timestamp.body", keyed by the secret). The secret,
+// whsec_ and the base64 of its key, is generated at the first start with
+// -forward, for an existing database too, kept in the credentials file
+// (forward_secret) and printed then, as the other secrets are;
+// DONORSYNC_FORWARD_SECRET, where set, takes precedence, and is refused
+// unless it is whsec_ and the base64 of 24 to 64 random bytes.
+//
+// The changes of a tenant go one at a time, in the order they were made.
+// A change the receiver does not answer 2xx within -forward-timeout
+// (another status, a redirect, which is not followed, a timeout, a refused
+// connection) is tried again, after 1 s, 2 s, 4 s and so on up to
+// -forward-retry-max, before any later change is sent: at least once
+// each, in order. Where the forwarding stands is kept in the store under
+// -forward-name, so that a restart, even after a SIGKILL, goes on from
+// there, sending again at most the 100 changes in hand; servers sharing a
+// PostgreSQL database share the work, and those forwarding elsewhere
+// need names of their own. Changes are recorded only while -forward is
+// on, and kept 7 days once forwarded. The reconcile and replay commands
+// record those they make when DONORSYNC_FORWARD is set. Log lines name
+// the change, its kind and the receiver's answer, never donor data. See
+// docs/forwarding.md for a receiver.
+//
 // # Settings from the environment
 //
 // Each flag, of the server and of the reconcile command, may also be set
@@ -144,6 +180,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -227,6 +264,11 @@ type config struct {
 	backfillFrom   time.Time // zero: no backfill
 
 	metricsAddr string // "": /metrics on addr, behind the admin token
+
+	forward         *url.URL // nil: no forwarding
+	forwardName     string   // the consumer name of the forwarding's cursor
+	forwardTimeout  time.Duration
+	forwardRetryMax time.Duration
 }
 
 const usage = `Usage: server [flags]
@@ -236,9 +278,13 @@ A donorsync receiver for ActBlue, Anedot and Action Network (tenant
 "default"). The webhook credentials are generated on first start and kept
 in -credentials; these variables, where set, take precedence:
 DONORSYNC_ACTBLUE_USER, DONORSYNC_ACTBLUE_PASSWORD, DONORSYNC_ANEDOT_SECRET,
-DONORSYNC_ACTIONNETWORK_TOKEN, DONORSYNC_ADMIN_TOKEN. The secret tokens of
-more Anedot webhooks (one per template type) go in DONORSYNC_ANEDOT_SECRETS,
-comma-separated, or in anedot_secrets in the credentials file.
+DONORSYNC_ACTIONNETWORK_TOKEN, DONORSYNC_ADMIN_TOKEN, and with -forward
+DONORSYNC_FORWARD_SECRET. The secret tokens of more Anedot webhooks (one per
+template type) go in DONORSYNC_ANEDOT_SECRETS, comma-separated, or in
+anedot_secrets in the credentials file.
+
+-forward posts every change to the records to a URL, signed as Standard
+Webhooks says (docs/forwarding.md).
 
 -reconcile-every, -backfill-from and the reconcile command read ActBlue's
 reports with the CSV API credential in DONORSYNC_ACTBLUE_CLIENT_UUID and
@@ -258,7 +304,7 @@ Flags:
 // are written to output.
 func parseFlags(args []string, getenv func(string) string, output io.Writer) (*config, error) {
 	var c config
-	var backfillFrom string
+	var backfillFrom, forward string
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
 	fs.SetOutput(output)
 	fs.Usage = func() {
@@ -277,12 +323,19 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (*c
 	fs.IntVar(&c.reconcileDays, "reconcile-days", 3, "the recent days -reconcile-every reconciles: today and this many days before it")
 	fs.StringVar(&backfillFrom, "backfill-from", "", "reconcile from this day (YYYY-MM-DD) to today once, at the first start, applying what is missing")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve GET /metrics on this address, without authentication (default: on -addr, with the admin token)")
+	fs.StringVar(&forward, "forward", "", "POST every change to this `URL`, signed as Standard Webhooks says (see docs/forwarding.md)")
+	fs.StringVar(&c.forwardName, "forward-name", "forward", "the name the forwarding's place in the change feed is kept under")
+	fs.DurationVar(&c.forwardTimeout, "forward-timeout", 15*time.Second, "time allowed to each forwarding request; slower answers are failures, tried again")
+	fs.DurationVar(&c.forwardRetryMax, "forward-retry-max", 5*time.Minute, "the longest wait before a change whose forwarding failed is tried again")
 	from, err := parseWithEnv(fs, args, getenv)
 	if err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (the one command is reconcile, given first)", fs.Arg(0))
+	}
+	if err := c.parseForward(forward, from); err != nil {
+		return nil, err
 	}
 	if c.mode != "inline" && c.mode != "queued" {
 		return nil, fmt.Errorf("%s is %q: want inline or queued", from.of("mode"), c.mode)
@@ -413,7 +466,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	defer st.Close()
 	creds, err := loadCredentials(credentialOptions{
-		path: cfg.credPath, db: cfg.name(), existingDB: existing, allowNew: cfg.newCredentials, env: env, logger: logger,
+		path: cfg.credPath, db: cfg.name(), existingDB: existing, allowNew: cfg.newCredentials, forwarding: cfg.forward != nil,
+		env: env, logger: logger,
 	})
 	if err != nil {
 		return err
@@ -422,12 +476,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	ingester := &donorsync.Ingester{Store: st, Logger: logger}
+	ingester := &donorsync.Ingester{Store: st, Logger: logger, RecordChanges: cfg.forward != nil}
 	metrics, err := setUpMetrics(ctx, cfg, ingester, logger)
 	if err != nil {
 		return err
 	}
 	rc, err := newReconciliation(cfg, client, ingester, logger)
+	if err != nil {
+		return err
+	}
+	background, err := backgrounds(cfg, st, creds, rc, logger)
 	if err != nil {
 		return err
 	}
@@ -438,11 +496,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, ready cha
 	}
 	srv := newHTTPServer(cfg, mux, logger)
 	printWelcome(stdout, welcome{addr: ln.Addr().String(), cfg: cfg, creds: creds, reconciling: rc.describe()})
-	var background func(context.Context)
-	if rc != nil {
-		background = rc.run
-	}
 	return serve(ctx, srv, ln, ingester, sources, background, ready)
+}
+
+// backgrounds returns what runs beside the server, as cfg asks: the
+// reconciliations rc (unless nil) and the forwarding of the changes of st,
+// signed with the secret creds keep.
+func backgrounds(cfg *config, st donorsync.Store, creds *credentials, rc *reconciliation, logger *slog.Logger) ([]func(context.Context), error) {
+	var bg []func(context.Context)
+	if rc != nil {
+		bg = append(bg, rc.run)
+	}
+	if cfg.forward != nil {
+		feed, err := newForwarding(cfg, st, creds, logger)
+		if err != nil {
+			return nil, err
+		}
+		bg = append(bg, func(ctx context.Context) { feed.Run(ctx) })
+	}
+	return bg, nil
 }
 
 // newHTTPServer is the server of mux, with the timeouts of cfg.
@@ -516,10 +588,10 @@ func newMux(st donorsync.Store, ingester *donorsync.Ingester, sources []donorsyn
 	return mux
 }
 
-// serve serves srv on ln, with a worker and background (unless nil)
-// beside it, until ctx is done.
+// serve serves srv on ln, with a worker and each of background beside
+// it, until ctx is done.
 func serve(ctx context.Context, srv *http.Server, ln net.Listener, ingester *donorsync.Ingester, sources []donorsync.Source,
-	background func(context.Context), ready chan<- string) error {
+	background []func(context.Context), ready chan<- string) error {
 	// In queued mode a worker applies what the handlers journal; it also
 	// retries failed deliveries in both modes.
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
@@ -532,12 +604,8 @@ func serve(ctx context.Context, srv *http.Server, ln net.Listener, ingester *don
 		w := &donorsync.Worker{Ingester: ingester, Sources: sources, Lease: 10 * time.Second}
 		w.Run(workerCtx)
 	}()
-	if background != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			background(workerCtx)
-		}()
+	for _, run := range background {
+		wg.Go(func() { run(workerCtx) })
 	}
 
 	var err error

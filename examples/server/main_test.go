@@ -333,15 +333,73 @@ func TestKillDuringLoad(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildServer(t, dir)
 	db := filepath.Join(dir, "donorsync.db")
-	launch := func() (*exec.Cmd, string) {
-		p := launchServer(t, bin, "-db", db)
-		return p.cmd, p.base
-	}
+	launch := func() *process { return launchServer(t, bin, "-db", db) }
+	acked, rounds := killDuringLoad(t, launch)
 
+	p := launch()
+	defer stopProcess(t, p)
+	waitFor(t, p.base, "/api/default/deliveries?status=pending&limit=1000", func(items []map[string]any) bool { return len(items) == 0 })
+	stored := map[string]bool{}
+	after := ""
+	for {
+		page := waitFor(t, p.base, "/api/default/donations?limit=1000&after="+after, func([]map[string]any) bool { return true })
+		if len(page) == 0 {
+			break
+		}
+		for _, d := range page {
+			stored[d["external_id"].(string)] = true
+		}
+		after = page[len(page)-1]["id"].(string)
+	}
+	for _, id := range acked {
+		if !stored[id] {
+			t.Errorf("acknowledged delivery of line item %s is not in the store", id)
+		}
+	}
+	t.Logf("%d deliveries acknowledged across %d kills; %d stored and applied", len(acked), rounds, len(stored))
+}
+
+// TestKillDuringLoadForwarding: as TestKillDuringLoad, with -forward on.
+// After the restart, the receiver has got every change the store
+// recorded, and with them a donation.recorded of each acknowledged
+// delivery; a kill repeats at most the batch of changes in hand.
+func TestKillDuringLoadForwarding(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills a server process")
+	}
+	setEnv(t)
+	t.Setenv(envForwardSecret, forwardSecret)
+	dir := t.TempDir()
+	bin := buildServer(t, dir)
+	db := filepath.Join(dir, "donorsync.db")
+	r := newReceiver(t, forwardSecret, nil)
+	launch := func() *process { return launchServer(t, bin, "-db", db, "-forward", r.URL) }
+	acked, rounds := killDuringLoad(t, launch)
+	before := len(r.received())
+
+	p := launch()
+	defer stopProcess(t, p)
+	waitFor(t, p.base, "/api/default/deliveries?status=pending&limit=1000", func(items []map[string]any) bool { return len(items) == 0 })
+	stored := storedChanges(t, db)
+	repeats := checkForwarded(t, r, stored, acked, true)
+	// The Feed reads 100 changes at a time.
+	if repeats > 100*rounds {
+		t.Errorf("%d changes forwarded again after %d kills, more than a batch a kill", repeats, rounds)
+	}
+	t.Logf("%d deliveries acknowledged across %d kills; %d changes, %d forwarded before the restart; %d requests in all, %d repeating a change",
+		len(acked), rounds, len(stored), before, len(r.received()), repeats)
+}
+
+// killDuringLoad launches the server and kills it (SIGKILL) while four
+// clients send it ActBlue deliveries, of line items of their own, a few
+// rounds over; it returns the line items of the deliveries acknowledged
+// and the number of rounds.
+func killDuringLoad(t *testing.T, launch func() *process) ([]string, int) {
+	t.Helper()
 	template := fixture(t, "actblue/testdata/contribution.json")
 	cred := actblue.Credential{Username: abUser, Password: abPass}
 	var mu sync.Mutex
-	acked := map[string]bool{}
+	var acked []string
 	send := func(base string, id int) bool {
 		body := bytes.Replace(template, []byte(`"lineitemId": 99999999`), fmt.Appendf(nil, `"lineitemId": %d`, id), 1)
 		r, _ := actblue.NewRequest(context.Background(), base+"/webhooks/actblue/default", cred, body)
@@ -353,7 +411,7 @@ func TestKillDuringLoad(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
 			mu.Lock()
-			acked[fmt.Sprint(id)] = true
+			acked = append(acked, fmt.Sprint(id))
 			mu.Unlock()
 		}
 		return true
@@ -364,55 +422,29 @@ func TestKillDuringLoad(t *testing.T) {
 		rounds, load = 10, 5*time.Second
 	}
 	for round := range rounds {
-		cmd, base := launch()
+		p := launch()
 		var wg sync.WaitGroup
 		for c := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for i := 0; ; i++ {
-					if !send(base, 1_000_000*(round+1)+10_000*c+i) {
+					if !send(p.base, 1_000_000*(round+1)+10_000*c+i) {
 						return
 					}
 				}
-			}()
+			})
 		}
 		time.Sleep(load)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		wg.Wait()
-		cmd.Wait()
+		p.cmd.Wait()
 	}
 	t.Logf("%d deliveries acknowledged", len(acked))
 	if len(acked) < 10 {
 		t.Fatalf("only %d deliveries acknowledged before the kills", len(acked))
 	}
-
-	cmd, base := launch()
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	waitFor(t, base, "/api/default/deliveries?status=pending&limit=1000", func(items []map[string]any) bool { return len(items) == 0 })
-	stored := map[string]bool{}
-	after := ""
-	for {
-		page := waitFor(t, base, "/api/default/donations?limit=1000&after="+after, func([]map[string]any) bool { return true })
-		if len(page) == 0 {
-			break
-		}
-		for _, d := range page {
-			stored[d["external_id"].(string)] = true
-		}
-		after = page[len(page)-1]["id"].(string)
-	}
-	for id := range acked {
-		if !stored[id] {
-			t.Errorf("acknowledged delivery of line item %s is not in the store", id)
-		}
-	}
-	t.Logf("%d deliveries acknowledged across %d kills; %d stored and applied", len(acked), rounds, len(stored))
+	return acked, rounds
 }
 
 // TestSlowAndOversizedClients: a client that trickles its headers or body

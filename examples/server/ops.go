@@ -35,9 +35,10 @@ status received since a time. Exit status: 0, or 2 on an error.
 
 // opsConfig is what the flags common to the operator commands say.
 type opsConfig struct {
-	db, tenant string
-	json       bool
-	fs         *flag.FlagSet
+	db, tenant    string
+	json          bool
+	recordChanges bool // the server forwards changes (see recordsChanges)
+	fs            *flag.FlagSet
 }
 
 // newOps returns the flag set of the operator command name with the
@@ -55,8 +56,11 @@ func newOps(name string, stderr io.Writer) *opsConfig {
 	return c
 }
 
+// parse reads the flags from args, and those args leave unset from their
+// variables (see parseWithEnv).
 func (c *opsConfig) parse(args []string, getenv func(string) string) (origins, error) {
 	o, err := parseWithEnv(c.fs, args, getenv)
+	c.recordChanges = recordsChanges(getenv)
 	if err == nil && c.tenant == "" {
 		err = errors.New("-tenant is empty")
 	}
@@ -86,7 +90,7 @@ func (c *opsConfig) open(ctx context.Context, stderr io.Writer) (*donorsync.Inge
 	if err != nil {
 		return nil, nil, err
 	}
-	return &donorsync.Ingester{Store: st, Logger: logger}, func() { st.Close() }, nil
+	return &donorsync.Ingester{Store: st, Logger: logger, RecordChanges: c.recordChanges}, func() { st.Close() }, nil
 }
 
 // writeJSON writes v as indented JSON.

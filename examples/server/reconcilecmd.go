@@ -123,7 +123,8 @@ func reconcileOnce(ctx context.Context, c *reconcileConfig, stderr io.Writer, ge
 		return nil, err
 	}
 	defer st.Close()
-	r := &reconcile.Reconciler{Reports: client, Ingester: &donorsync.Ingester{Store: st, Logger: logger}, Tenant: c.tenant, Apply: c.apply}
+	g := &donorsync.Ingester{Store: st, Logger: logger, RecordChanges: recordsChanges(getenv)}
+	r := &reconcile.Reconciler{Reports: client, Ingester: g, Tenant: c.tenant, Apply: c.apply}
 	rep, err := r.Run(ctx, c.from, c.to)
 	err = explain(err)
 	if err != nil && rep != nil && rep.Applied > 0 {

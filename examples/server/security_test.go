@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -120,13 +121,19 @@ func TestWeakSecretsFromTheEnvironmentAreRefused(t *testing.T) {
 		if !f.secret {
 			continue
 		}
-		for _, weak := range []string{"x", "password1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "demo-admin-token"} {
+		weaks, want := []string{"x", "password1", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "demo-admin-token"}, "128"
+		if f.forward {
+			// A Standard Webhooks secret: whsec_ and the base64 of its key.
+			weaks, want = append(weaks, "whsec_"+base64.StdEncoding.EncodeToString([]byte("demo-admin-token")),
+				"whsec_"+strings.Repeat("A", 32)), "whsec_"
+		}
+		for _, weak := range weaks {
 			setEnv(t)
 			t.Setenv(f.env, weak)
 			db := filepath.Join(t.TempDir(), "donorsync.db")
 			err := run(t.Context(), []string{"-addr", "127.0.0.1:0", "-db", db}, io.Discard, io.Discard, nil)
-			if err == nil || !strings.Contains(err.Error(), f.env) || !strings.Contains(err.Error(), "128") {
-				t.Errorf("%s=%q: %v; want an error naming the variable and 128 bits", f.env, weak, err)
+			if err == nil || !strings.Contains(err.Error(), f.env) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s=%q: %v; want an error naming the variable and saying %s", f.env, weak, err, want)
 			}
 			if _, err := os.Stat(db); err == nil {
 				t.Errorf("%s=%q: the refused start created the database", f.env, weak)
@@ -136,7 +143,7 @@ func TestWeakSecretsFromTheEnvironmentAreRefused(t *testing.T) {
 }
 
 func TestStrength(t *testing.T) {
-	c, err := loadCredentials(credentialOptions{path: filepath.Join(t.TempDir(), "c.json"), logger: discardLogger()})
+	c, err := loadCredentials(credentialOptions{path: filepath.Join(t.TempDir(), "c.json"), forwarding: true, logger: discardLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

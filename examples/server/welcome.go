@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 )
 
@@ -31,6 +32,17 @@ func (w welcome) show(env string) string {
 		return "<in " + w.creds.path + ">"
 	}
 	return ""
+}
+
+// shownURL writes u without what may be secret in it: its user and
+// password, its query.
+func shownURL(u *url.URL) string {
+	v := *u
+	v.User, v.Fragment = nil, ""
+	if v.RawQuery != "" {
+		v.RawQuery = "…"
+	}
+	return v.String()
 }
 
 // moreAnedotSecrets returns the lines that tell the Anedot secret tokens
@@ -72,6 +84,10 @@ func printWelcome(out io.Writer, w welcome) {
 	fmt.Fprintf(out, "donorsync is listening on %s (%s, %s mode)\n", w.addr, store, w.cfg.mode)
 	if w.reconciling != "" {
 		fmt.Fprintf(out, "Reconciling with ActBlue's reports: %s.\n", w.reconciling)
+	}
+	if u := w.cfg.forward; u != nil {
+		fmt.Fprintf(out, "Forwarding every change to %s (as %q), signed as Standard Webhooks says with the secret %s\n",
+			shownURL(u), w.cfg.forwardName, w.show(envForwardSecret))
 	}
 	fmt.Fprintf(out, "Credentials are kept in %s, readable by its owner only, or set by DONORSYNC_* variables.\n", w.creds.path)
 	if w.printed() {
