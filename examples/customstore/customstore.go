@@ -20,6 +20,8 @@
 //   - Times are kept to the microsecond, as UTC.
 //   - ClaimDeliveries claims the oldest due deliveries, and marks them
 //     claimed until the claim lapses.
+//   - Deliveries writes a condition for each filter it is given, and
+//     orders by id, ascending or descending.
 //
 // That is the whole contract: donorsync.Store and donorsync.Tx, as
 // storetest.Run checks them. The engine works with it one lookup at a

@@ -325,9 +325,11 @@ func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.Delivery
 
 // deliveriesQuery returns the query listing the deliveries of tenant that
 // f selects, and its arguments. Only the conditions f sets are written,
-// so that each combination is a statement of its own with a plan of its
-// own: the primary key (tenant, id) or deliveries_status (tenant, status,
-// id) gives the order, either way.
+// so that each combination is a statement with a plan of its own. The
+// primary key (tenant, id), or deliveries_status (tenant, status, id) for
+// a status, gives the order either way; no index holds the provider or
+// the kind, which filter the rows walked until the page is full (see
+// docs/adapters.md for what that costs).
 func deliveriesQuery(tenant string, f donorsync.DeliveryFilter) (string, []any) {
 	var b strings.Builder
 	b.WriteString(`SELECT ` + deliveryColumns + ` FROM deliveries WHERE tenant = ?`)
