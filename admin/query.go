@@ -95,7 +95,7 @@ type deliveryQuery struct {
 
 // parseDeliveryQuery reads ?status=, ?provider=, ?kind=, ?since=,
 // ?order=, ?after= and ?limit=; since is the ?since= to use when absent,
-// and newest whether to list newest first when ?order= is.
+// and newest whether to list newest first when ?order= is absent.
 func parseDeliveryQuery(r *http.Request, now time.Time, since string, newest bool) (deliveryQuery, error) {
 	q := r.URL.Query()
 	var dq deliveryQuery
@@ -121,7 +121,7 @@ func parseDeliveryQuery(r *http.Request, now time.Time, since string, newest boo
 }
 
 // parseOrder reads ?order=, newest or oldest (first), and reports whether
-// it is newest; empty means newest.
+// it is newest first; empty means the caller's default, newest.
 func parseOrder(s string, newest bool) (bool, error) {
 	switch s {
 	case "":
