@@ -116,7 +116,8 @@ func (g *Ingester) ReplayAll(ctx context.Context, src Source, tenant string, sta
 		var page []*Delivery
 		err := g.Store.View(ctx, func(tx Tx) error {
 			var err error
-			page, err = tx.Deliveries(ctx, tenant, DeliveryFilter{Page: Page{After: after, Limit: 100}, Status: status, Since: since})
+			page, err = tx.Deliveries(ctx, tenant, DeliveryFilter{Page: Page{After: after, Limit: 100}, Status: status,
+				Since: since, Provider: src.Provider()})
 			return err
 		})
 		if err != nil {
@@ -127,7 +128,7 @@ func (g *Ingester) ReplayAll(ctx context.Context, src Source, tenant string, sta
 		}
 		for _, d := range page {
 			after = d.ID
-			if d.Status == Duplicate || d.Provider != src.Provider() {
+			if d.Status == Duplicate {
 				continue
 			}
 			if err := g.Process(ctx, src, d); err != nil {

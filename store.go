@@ -2,6 +2,7 @@ package donorsync
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/donorsync/donorsync/change"
@@ -27,17 +28,53 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 }
 
-// Page selects a page of a listing ordered by id.
+// Page selects a page of a listing ordered by id, ascending unless the
+// listing says otherwise (DeliveryFilter.NewestFirst).
 type Page struct {
-	After string // return records with ids greater than this; "" for the first page
-	Limit int    // at most this many; 0 or less means 100
+	// After is the id the page follows in the listing's order: the page
+	// holds greater ids, or smaller ones in a listing newest first. ""
+	// for the first page.
+	After string
+	Limit int // at most this many; 0 or less means 100
 }
+
+// NoKind, as DeliveryFilter.Kind, selects the deliveries without a Kind.
+const NoKind = "-"
 
 // DeliveryFilter selects deliveries in a listing.
 type DeliveryFilter struct {
 	Page
-	Status DeliveryStatus // only this status; "" for all
-	Since  time.Time      // only those received at or after this time
+	Status   DeliveryStatus // only this status; "" for all
+	Since    time.Time      // only those received at or after this time
+	Provider string         // only this provider; "" for all
+
+	// Kind selects by Delivery.Kind: "" selects every kind; NoKind the
+	// deliveries without one; a Kind ending in "*" those whose kind
+	// begins with what precedes the "*" (such as "report:*"); any other
+	// Kind only that kind.
+	Kind string
+
+	// NewestFirst lists by descending id (ids sort by arrival): Page.After
+	// then selects ids less than it. False lists by ascending id.
+	NewestFirst bool
+}
+
+// Matches reports whether d passes f's Status, Since, Provider and Kind,
+// whatever its Page. A store that filters deliveries in Go can use it.
+func (f DeliveryFilter) Matches(d *Delivery) bool {
+	if f.Status != "" && d.Status != f.Status || d.ReceivedAt.Before(f.Since) ||
+		f.Provider != "" && d.Provider != f.Provider {
+		return false
+	}
+	switch prefix, ok := strings.CutSuffix(f.Kind, "*"); {
+	case f.Kind == "":
+		return true
+	case f.Kind == NoKind:
+		return d.Kind == ""
+	case ok:
+		return strings.HasPrefix(d.Kind, prefix)
+	}
+	return d.Kind == f.Kind
 }
 
 // Claim selects the deliveries a Worker claims.
@@ -78,7 +115,8 @@ type Tx interface {
 	ClaimDeliveries(ctx context.Context, c Claim) ([]*Delivery, error)
 	// Delivery returns a journaled delivery by id.
 	Delivery(ctx context.Context, tenant, id string) (*Delivery, error)
-	// Deliveries lists journaled deliveries by id.
+	// Deliveries lists the journaled deliveries that f selects, by id:
+	// ascending (oldest first), or descending when f.NewestFirst.
 	Deliveries(ctx context.Context, tenant string, f DeliveryFilter) ([]*Delivery, error)
 	// JournalStats counts the deliveries of tenant (of every tenant when
 	// it is ""): those received at or after since by status, the

@@ -101,24 +101,17 @@ func (h *Handler) apiContact(w http.ResponseWriter, r *http.Request) error {
 }
 
 // apiDeliveries answers a listing of deliveries, filtered by ?status=,
-// ?provider=, ?kind= and ?since=.
+// ?provider=, ?kind= and ?since=, oldest first unless ?order=newest.
 func (h *Handler) apiDeliveries(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseDeliveryQuery(r, h.now(), "")
+	q, err := parseDeliveryQuery(r, h.now(), "", false)
 	if err != nil {
 		return err
 	}
-	p, err := h.deliveries(r.Context(), r.PathValue("tenant"), q)
+	p, err := h.deliveries(r.Context(), r.PathValue("tenant"), q, "")
 	if err != nil {
 		return err
 	}
-	res := listing[deliveryJSON]{Items: make([]deliveryJSON, 0, len(p.Items)), Next: p.Next}
-	for _, d := range p.Items {
-		res.Items = append(res.Items, deliveryOut(d))
-	}
-	if res.Next == "" && len(p.Items) > 0 {
-		res.Next = p.Items[len(p.Items)-1].ID
-	}
-	writeJSON(w, http.StatusOK, res)
+	list(w, p.Items, func(d *donorsync.Delivery) string { return d.ID }, deliveryOut)
 	return nil
 }
 

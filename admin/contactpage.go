@@ -73,6 +73,9 @@ func (h *Handler) contactMoney(ctx context.Context, tx donorsync.Tx, v *contactV
 	return err
 }
 
+// scanChunk is how many records scan reads at a time.
+const scanChunk = 500
+
 // scan reads pages of a listing by id until it ends or max records were
 // read, and returns those keep keeps, how many it read, and whether it
 // stopped at max.

@@ -2,68 +2,60 @@ package admin
 
 import (
 	"context"
+	"slices"
 
 	"github.com/donorsync/donorsync"
 )
 
-// scanChunk is how many deliveries a filtered listing reads at a time.
-const scanChunk = 500
-
 // A deliveryPage is one page of a listing.
 type deliveryPage struct {
 	Items []*donorsync.Delivery
-	// Next is the cursor of the next page (?after=): set when the page is
-	// full or the scan stopped at MaxScan, "" when the journal has no more.
-	Next string
-	// Scanned is how many deliveries were read to fill the page; Bounded
-	// whether the scan stopped at MaxScan before the page was full.
-	Scanned int
-	Bounded bool
+	// Prev and Next are the cursors of the pages before and after this
+	// one in the listing's order (?before=, ?after=); "" when there is
+	// none.
+	Prev, Next string
 }
 
-// deliveries lists the deliveries of tenant that q selects, in the order
-// of their ids (of their arrival). The store filters by status and time;
-// the provider and kind are filtered here, reading at most MaxScan
-// deliveries per page.
-func (h *Handler) deliveries(ctx context.Context, tenant string, q deliveryQuery) (deliveryPage, error) {
-	var p deliveryPage
+// deliveries lists the deliveries of tenant that q selects, in q's order,
+// starting after q.After or, when before is set, ending before it. The
+// store filters them; one delivery more than the page is read, to know
+// whether another page follows.
+func (h *Handler) deliveries(ctx context.Context, tenant string, q deliveryQuery, before string) (deliveryPage, error) {
 	f := q.DeliveryFilter
-	if q.filtered() {
-		f.Limit = max(q.Limit, min(scanChunk, h.maxScan()))
+	f.Limit = q.Limit + 1
+	if before != "" {
+		// The page before is the page after, in the other order.
+		f.After, f.NewestFirst = before, !q.NewestFirst
 	}
-	err := h.Ingester.Store.View(ctx, func(tx donorsync.Tx) error {
-		p = deliveryPage{}
-		for {
-			ds, err := tx.Deliveries(ctx, tenant, f)
-			if err != nil {
-				return err
-			}
-			if h.take(&p, q, ds) || len(ds) < f.Limit {
-				return nil
-			}
-			f.After = ds[len(ds)-1].ID
-			if p.Scanned >= h.maxScan() {
-				p.Bounded, p.Next = true, f.After
-				return nil
-			}
-		}
+	var ds []*donorsync.Delivery
+	err := h.view(ctx, func(tx donorsync.Tx) error {
+		var err error
+		ds, err = tx.Deliveries(ctx, tenant, f)
+		return err
 	})
-	return p, err
-}
-
-// take adds to p the deliveries of ds that q keeps, and reports whether
-// p is full.
-func (h *Handler) take(p *deliveryPage, q deliveryQuery, ds []*donorsync.Delivery) bool {
-	for _, d := range ds {
-		p.Scanned++
-		if !q.keeps(d) {
-			continue
-		}
-		p.Items = append(p.Items, d)
-		if len(p.Items) == q.Limit {
-			p.Next = d.ID
-			return true
-		}
+	if err != nil {
+		return deliveryPage{}, err
 	}
-	return false
+	more := len(ds) > q.Limit
+	p := deliveryPage{Items: ds[:min(len(ds), q.Limit)]}
+	if len(p.Items) == 0 {
+		return p, nil
+	}
+	first, last := p.Items[0].ID, p.Items[len(p.Items)-1].ID
+	if before != "" {
+		slices.Reverse(p.Items)
+		first, last = last, first
+		if more {
+			p.Prev = first
+		}
+		p.Next = last
+		return p, nil
+	}
+	if more {
+		p.Next = last
+	}
+	if q.After != "" {
+		p.Prev = first
+	}
+	return p, nil
 }

@@ -22,19 +22,30 @@ type deliveriesView struct {
 	Providers  []string
 	Replayable []donorsync.DeliveryStatus
 	Page       deliveryPage
-	NextQuery  template.URL // the query string of the next page; "" when none
-	Replayed   string       // how many the last replay-all replayed, from ?replayed=
+	Links      pageLinks
+	Replayed   string // how many the last replay-all replayed, from ?replayed=
 }
 
-// deliveriesPage serves the deliveries of a tenant, filtered.
+// pageLinks are the query strings of the pages around a page of
+// deliveries; "" for those there are none of.
+type pageLinks struct {
+	First, Prev, Next template.URL
+}
+
+// deliveriesPage serves the deliveries of a tenant, filtered, newest first
+// unless ?order=oldest; ?before= asks for the page before an id.
 func (h *Handler) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
 	v := deliveriesView{
 		chrome: h.chrome(r, "Deliveries", "deliveries"), Statuses: statuses, Replayable: replayable,
 		Replayed: r.URL.Query().Get("replayed"),
 	}
-	q, err := parseDeliveryQuery(r, v.Now, defaultSince)
+	q, err := parseDeliveryQuery(r, v.Now, defaultSince, true)
 	if err != nil {
 		return err
+	}
+	before := r.URL.Query().Get("before")
+	if before != "" && q.After != "" {
+		return badRequest("before: give after or before, not both")
 	}
 	v.Query = q
 	if v.Tenants, err = h.knownTenants(r.Context()); err != nil {
@@ -55,15 +66,32 @@ func (h *Handler) deliveriesPage(w http.ResponseWriter, r *http.Request) error {
 	if !h.serves(v.Tenant) {
 		return donorsync.ErrNotFound
 	}
-	if v.Page, err = h.deliveries(r.Context(), v.Tenant, q); err != nil {
+	if v.Page, err = h.deliveries(r.Context(), v.Tenant, q, before); err != nil {
 		return err
 	}
-	if v.Page.Next != "" {
-		v.NextQuery = query("tenant", v.Tenant, "status", string(q.Status), "provider", q.Provider, "kind", q.Kind,
-			"since", cmpOrAll(q.SinceArg), "limit", strconv.Itoa(q.Limit), "after", v.Page.Next)
-	}
+	v.Links = links(v.Tenant, q, v.Page, q.After != "" || before != "")
 	h.render(w, r, http.StatusOK, "deliveries", v)
 	return nil
+}
+
+// links returns the links from page p of q's listing, which is not the
+// first page when inside.
+func links(tenant string, q deliveryQuery, p deliveryPage, inside bool) pageLinks {
+	at := func(cursor ...string) template.URL {
+		return query(append([]string{"tenant", tenant, "status", string(q.Status), "provider", q.Provider, "kind", q.Kind,
+			"since", cmpOrAll(q.SinceArg), "order", q.order(), "limit", strconv.Itoa(q.Limit)}, cursor...)...)
+	}
+	var l pageLinks
+	if inside {
+		l.First = at()
+	}
+	if p.Prev != "" {
+		l.Prev = at("before", p.Prev)
+	}
+	if p.Next != "" {
+		l.Next = at("after", p.Next)
+	}
+	return l
 }
 
 // cmpOrAll writes an empty ?since= as "all", so that a link keeps it.

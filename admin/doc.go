@@ -28,10 +28,14 @@
 //     that sent nothing for 24 hours (Quiet), dead or quarantined
 //     deliveries, a backlog waiting over an hour, credentials refused,
 //     requests answered 503.
-//   - /deliveries: a tenant's deliveries, oldest first, filtered by
-//     status, platform, kind and time (?since= a time in RFC 3339 or a
-//     duration such as 24h or 7d, 24h by default, "all" for no bound),
-//     paged, each with its key, attempts, next attempt and error.
+//   - /deliveries: a tenant's deliveries, newest first (?order=oldest
+//     for oldest first), filtered by status, platform, kind (- for those
+//     without one, report:* for the rows of ActBlue's reports) and time
+//     (?since= a time in RFC 3339 or a duration such as 24h or 7d, 24h
+//     by default, "all" for no bound), by pages with links to the older,
+//     the newer and the first, each with its key, attempts, next attempt
+//     and error. The store selects them, however far apart they are in
+//     the journal.
 //   - /deliveries/{tenant}/{id}: a delivery, what it decodes to with its
 //     Source (contact, donation, adjustments, commitment, activities),
 //     the records those made in the store, looked up by their natural
@@ -75,15 +79,16 @@
 //
 //	GET  /api/{tenant}/contacts|donations|commitments   ?after=ID&limit=N (1 to 1000, 100 by default)
 //	GET  /api/{tenant}/contacts/{id}                   a contact, with its activities
-//	GET  /api/{tenant}/deliveries                      ?status= ?provider= ?kind= ?since= ?after= ?limit=
+//	GET  /api/{tenant}/deliveries                      ?status= ?provider= ?kind= ?since= ?order= ?after= ?limit=
 //	GET  /api/{tenant}/deliveries/{id}                 ?body=1 adds the body, masked unless &unmask=1
 //	POST /api/{tenant}/deliveries/{id}/replay          the delivery as it then stands
 //	POST /api/{tenant}/replay                          ?status=dead|quarantined|failed&since=24h[&provider=]: {"replayed": N}
 //
 // A listing answers {"items": [...], "next": "ID"}: pass next as ?after=
-// for the next page, until items is empty. A listing of deliveries
-// filtered by provider or kind reads at most MaxScan deliveries per page,
-// so a page may hold fewer items than asked while more follow. Errors
+// for the next page, until items is empty. Deliveries are listed oldest
+// first; ?order=newest lists them newest first, next then leading to
+// older ones. ?kind= takes a kind, "-" for deliveries without one, or a
+// prefix followed by "*" ("report:*"). Errors
 // answer {"error": "..."}: 404 for an unknown record or tenant, 400 for a
 // bad parameter (naming it), and 500 with a request_id for anything else,
 // whose detail goes to the Logger only.

@@ -15,8 +15,8 @@ import (
 // at-a-glance page highlights it, for a Handler whose Quiet is zero.
 const DefaultQuiet = 24 * time.Hour
 
-// DefaultMaxScan bounds the records one request reads to filter them, for
-// a Handler whose MaxScan is zero.
+// DefaultMaxScan bounds the records a contact's page reads to find the
+// contact's, for a Handler whose MaxScan is zero.
 const DefaultMaxScan = 10_000
 
 // A Handler serves the operator pages and the JSON read API over an
@@ -69,9 +69,9 @@ type Handler struct {
 	// highlighted. 0 means DefaultQuiet.
 	Quiet time.Duration
 
-	// MaxScan bounds the records one request reads to filter them: the
-	// deliveries of a listing filtered by provider or kind, the
-	// donations and commitments of a contact. 0 means DefaultMaxScan.
+	// MaxScan bounds the records a contact's page reads to find the
+	// contact's donations and commitments, of each. 0 means
+	// DefaultMaxScan.
 	MaxScan int
 
 	// SignOut, when set, is a path relative to the Handler's root (such

@@ -85,17 +85,18 @@ func parseStatus(s string) (donorsync.DeliveryStatus, error) {
 	return "", badRequest("status: want one of pending, processed, duplicate, failed, quarantined, dead")
 }
 
-// A deliveryQuery selects deliveries of a tenant.
+// A deliveryQuery selects deliveries of a tenant. Its DeliveryFilter's
+// Kind is ?kind= as given: "-" (donorsync.NoKind) for deliveries without
+// one, "report:*" for those whose kind starts with "report:".
 type deliveryQuery struct {
 	donorsync.DeliveryFilter
-	Provider string // "" for every provider
-	Kind     string // "" for every kind; "-" for deliveries without one; "report:*" for those starting with "report:"
 	SinceArg string // ?since= as given
 }
 
 // parseDeliveryQuery reads ?status=, ?provider=, ?kind=, ?since=,
-// ?after= and ?limit=; since is the ?since= to use when absent.
-func parseDeliveryQuery(r *http.Request, now time.Time, since string) (deliveryQuery, error) {
+// ?order=, ?after= and ?limit=; since is the ?since= to use when absent,
+// and newest whether to list newest first when ?order= is absent.
+func parseDeliveryQuery(r *http.Request, now time.Time, since string, newest bool) (deliveryQuery, error) {
 	q := r.URL.Query()
 	var dq deliveryQuery
 	var err error
@@ -112,26 +113,31 @@ func parseDeliveryQuery(r *http.Request, now time.Time, since string) (deliveryQ
 	if dq.Since, err = parseSince(since, now); err != nil {
 		return dq, err
 	}
+	if dq.NewestFirst, err = parseOrder(q.Get("order"), newest); err != nil {
+		return dq, err
+	}
 	dq.Provider, dq.Kind = q.Get("provider"), q.Get("kind")
 	return dq, nil
 }
 
-// keeps reports whether d passes the filters the store does not apply.
-func (q deliveryQuery) keeps(d *donorsync.Delivery) bool {
-	if q.Provider != "" && d.Provider != q.Provider {
-		return false
-	}
-	switch q.Kind {
+// parseOrder reads ?order=, newest or oldest (first), and reports whether
+// it is newest first; empty means the caller's default, newest.
+func parseOrder(s string, newest bool) (bool, error) {
+	switch s {
 	case "":
-		return true
-	case "-":
-		return d.Kind == ""
+		return newest, nil
+	case "newest":
+		return true, nil
+	case "oldest":
+		return false, nil
 	}
-	if prefix, ok := strings.CutSuffix(q.Kind, "*"); ok {
-		return strings.HasPrefix(d.Kind, prefix)
-	}
-	return d.Kind == q.Kind
+	return false, badRequest("order: want newest or oldest")
 }
 
-// filtered reports whether q filters what the store returns.
-func (q deliveryQuery) filtered() bool { return q.Provider != "" || q.Kind != "" }
+// order is the ?order= of q.
+func (q deliveryQuery) order() string {
+	if q.NewestFirst {
+		return "newest"
+	}
+	return "oldest"
+}

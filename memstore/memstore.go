@@ -305,30 +305,32 @@ func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.Delivery
 	if err := t.check(ctx, false); err != nil {
 		return nil, err
 	}
-	all := page(t.tenant(tenant).deliveries, f.Page, func(d *donorsync.Delivery) string { return d.ID },
-		func(d *donorsync.Delivery) bool {
-			return (f.Status == "" || d.Status == f.Status) && !d.ReceivedAt.Before(f.Since)
-		})
+	all := page(t.tenant(tenant).deliveries, f.Page, f.NewestFirst, func(d *donorsync.Delivery) string { return d.ID }, f.Matches)
 	for i, d := range all {
 		all[i] = copyDelivery(d)
 	}
 	return all, nil
 }
 
-// page returns the values of m with ids after p.After that keep passes,
-// sorted by id, at most p.Limit of them.
-func page[V any](m map[string]V, p donorsync.Page, id func(V) string, keep func(V) bool) []V {
+// page returns the values of m that keep passes, sorted by id (descending
+// when newest), those after p.After in that order, at most p.Limit of
+// them.
+func page[V any](m map[string]V, p donorsync.Page, newest bool, id func(V) string, keep func(V) bool) []V {
 	limit := p.Limit
 	if limit <= 0 {
 		limit = 100
 	}
+	dir := 1
+	if newest {
+		dir = -1
+	}
 	var out []V
 	for _, v := range m {
-		if id(v) > p.After && keep(v) {
+		if (p.After == "" || dir*cmp.Compare(id(v), p.After) > 0) && keep(v) {
 			out = append(out, v)
 		}
 	}
-	slices.SortFunc(out, func(a, b V) int { return cmp.Compare(id(a), id(b)) })
+	slices.SortFunc(out, func(a, b V) int { return dir * cmp.Compare(id(a), id(b)) })
 	if len(out) > limit {
 		out = out[:limit]
 	}
@@ -473,7 +475,7 @@ func (t *tx) Contacts(ctx context.Context, tenant string, p donorsync.Page) ([]c
 	if err := t.check(ctx, false); err != nil {
 		return nil, err
 	}
-	out := page(t.tenant(tenant).contacts, p, func(c contact.Contact) string { return c.ID }, all)
+	out := page(t.tenant(tenant).contacts, p, false, func(c contact.Contact) string { return c.ID }, all)
 	for i := range out {
 		out[i] = out[i].Clone()
 	}
@@ -506,7 +508,7 @@ func (t *tx) Donations(ctx context.Context, tenant string, p donorsync.Page) ([]
 	if err := t.check(ctx, false); err != nil {
 		return nil, err
 	}
-	out := page(t.tenant(tenant).donations, p, func(d donation.Donation) string { return d.ID }, all)
+	out := page(t.tenant(tenant).donations, p, false, func(d donation.Donation) string { return d.ID }, all)
 	for i := range out {
 		out[i] = out[i].Clone()
 	}
@@ -568,7 +570,7 @@ func (t *tx) Commitments(ctx context.Context, tenant string, p donorsync.Page) (
 	if err := t.check(ctx, false); err != nil {
 		return nil, err
 	}
-	out := page(t.tenant(tenant).commitments, p, func(c donation.Commitment) string { return c.ID }, all)
+	out := page(t.tenant(tenant).commitments, p, false, func(c donation.Commitment) string { return c.ID }, all)
 	for i := range out {
 		out[i] = out[i].Clone()
 	}

@@ -40,7 +40,9 @@ import (
 //     journaled before and of one earlier in the same call kept as
 //     duplicates of the first, through the Tx's RecordDeliveries when the
 //     store declares batch mode (RecordDeliveries); listing in id order,
-//     by page, status and time (JournalListing); counts by status since a
+//     by page, status and time (JournalListing); by provider and kind
+//     (exact, none, by prefix), alone and with status and time, oldest
+//     and newest first, by pages either way (JournalFilters); counts by status since a
 //     time, the backlog and its oldest, the last delivery of each tenant
 //     and provider, for one tenant and for all (JournalStats); claims of the oldest due
 //     deliveries, pending or failed and due again, of one tenant or of
@@ -132,6 +134,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"JournalDuplicates", testJournalDuplicates},
 		{"RecordDeliveries", testRecordDeliveries},
 		{"JournalListing", testJournalListing},
+		{"JournalFilters", testJournalFilters},
 		{"JournalStats", testJournalStats},
 		{"ClaimDeliveries", testClaim},
 		{"ClaimDeliveriesByID", testClaimByID},

@@ -20,6 +20,8 @@
 //   - Times are kept to the microsecond, as UTC.
 //   - ClaimDeliveries claims the oldest due deliveries, and marks them
 //     claimed until the claim lapses.
+//   - Deliveries writes a condition for each filter it is given, and
+//     orders by id, ascending or descending.
 //   - The change feed (feed.go) is one table of events as JSON, numbered
 //     per organisation through a row holding the last number, and one of
 //     its readers' cursors, each leased to one reader at a time.
@@ -35,6 +37,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/donorsync/donorsync"
@@ -249,12 +252,36 @@ func (t *tx) deliveries(ctx context.Context, query string, args ...any) ([]*dono
 	return out, rows.Err()
 }
 
+// Deliveries lists by id, ascending or, for f.NewestFirst, descending;
+// f.After is the id the page follows in that order.
 func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.DeliveryFilter) ([]*donorsync.Delivery, error) {
-	q, args := `org = ? AND id > ? AND received >= ?`, []any{tenant, f.After, when(f.Since)}
+	q, args := `org = ? AND received >= ?`, []any{tenant, when(f.Since)}
+	order := ` ORDER BY id`
+	switch {
+	case f.NewestFirst:
+		order = ` ORDER BY id DESC`
+		if f.After != "" {
+			q, args = q+` AND id < ?`, append(args, f.After)
+		}
+	default:
+		q, args = q+` AND id > ?`, append(args, f.After)
+	}
 	if f.Status != "" {
 		q, args = q+` AND state = ?`, append(args, string(f.Status))
 	}
-	return t.deliveries(ctx, q+` ORDER BY id LIMIT ?`, append(args, limit(f.Page))...)
+	if f.Provider != "" {
+		q, args = q+` AND source = ?`, append(args, f.Provider)
+	}
+	switch prefix, isPrefix := strings.CutSuffix(f.Kind, "*"); {
+	case f.Kind == "":
+	case f.Kind == donorsync.NoKind:
+		q += ` AND kind = ''`
+	case isPrefix:
+		q, args = q+` AND substr(kind, 1, length(?)) = ?`, append(args, prefix, prefix)
+	default:
+		q, args = q+` AND kind = ?`, append(args, f.Kind)
+	}
+	return t.deliveries(ctx, q+order+` LIMIT ?`, append(args, limit(f.Page))...)
 }
 
 func (t *tx) ClaimDeliveries(ctx context.Context, c donorsync.Claim) ([]*donorsync.Delivery, error) {

@@ -134,7 +134,7 @@
 // with -json for programs:
 //
 //	server status                                   the last delivery of each platform, the last 24 hours by status, the backlog
-//	server deliveries [-status dead] [-since 24h]   deliveries in the order received, with -provider, -kind, -limit, -after
+//	server deliveries [-status dead] [-since 24h]   deliveries newest first (-oldest), with -provider, -kind, -limit, -after
 //	server show [-body] ID                          one delivery: key, attempts, next attempt, error, earlier attempts, body
 //	server replay ID                                apply one delivery again
 //	server replay -status dead [-since 24h]         apply again every delivery of a status received since a time

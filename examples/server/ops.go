@@ -20,16 +20,18 @@ import (
 
 const opsUsage = `Usage:
   server status [-db PATH|URL] [-tenant T] [-json]
-  server deliveries [-status S] [-provider P] [-kind K] [-since 24h] [-limit 50] [-json] [-db ...] [-tenant T]
+  server deliveries [-status S] [-provider P] [-kind K] [-since 24h] [-oldest] [-after ID] [-limit 50] [-json] [-db ...] [-tenant T]
   server show [-body] [-json] [-db ...] [-tenant T] ID
   server replay [-db ...] [-tenant T] ID
   server replay -status dead|quarantined|failed [-since 24h] [-db ...] [-tenant T]
 
 status prints what the operator page shows at a glance: the last delivery of
 each platform, the last 24 hours by status, and the backlog. deliveries lists
-deliveries, newest first; show prints one, with its history and, with -body,
-its raw body; replay applies one delivery again, or every delivery of a
-status received since a time. Exit status: 0, or 2 on an error.
+deliveries, newest first (oldest first with -oldest), filtered by the store;
+-after the last id listed gives the next page. show prints one, with its
+history and, with -body, its raw body; replay applies one delivery again, or
+every delivery of a status received since a time. Exit status: 0, or 2 on an
+error.
 
 `
 

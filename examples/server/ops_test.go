@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/store/sqlite"
 )
 
 // ops runs an operator command as the binary would, and returns its exit
@@ -90,5 +94,60 @@ func testOperatorCommands(t *testing.T, base, db string) {
 		if code, _, errs := ops(t, args...); code != exitError || errs == "" {
 			t.Errorf("%q: exit %d, want 2 with a message", args, code)
 		}
+	}
+}
+
+func TestDeliveriesCommandFilters(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "donorsync.db")
+	st, err := sqlite.Open(t.Context(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two Anedot deliveries, far apart: 120 report rows between them.
+	others := map[int]string{0: "anedot", 121: "anedot", 122: "actblue"} // providers of deliveries without a kind
+	if err := st.Update(t.Context(), func(tx donorsync.Tx) error {
+		for i := range 123 {
+			d := &donorsync.Delivery{ID: fmt.Sprintf("dl_%04d", i), Tenant: tenant, Provider: "actblue", Kind: "report:paid_contributions",
+				Key: fmt.Sprint("k", i), Body: []byte("{}"), ReceivedAt: time.Now(), Status: donorsync.Processed}
+			if p, ok := others[i]; ok {
+				d.Provider, d.Kind = p, ""
+			}
+			if _, err := tx.RecordDelivery(t.Context(), d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-provider", "anedot"}, "dl_0121,dl_0000"},
+		{[]string{"-provider", "anedot", "-oldest"}, "dl_0000,dl_0121"},
+		{[]string{"-provider", "anedot", "-limit", "1"}, "dl_0121"},
+		{[]string{"-provider", "anedot", "-after", "dl_0121"}, "dl_0000"},
+		{[]string{"-provider", "actblue", "-kind", "-"}, "dl_0122"},
+		{[]string{"-kind", "report:*", "-limit", "2", "-after", "dl_0003"}, "dl_0002,dl_0001"},
+	} {
+		code, out, errs := ops(t, append([]string{"deliveries", "-db", db, "-json"}, tc.args...)...)
+		var listed []deliveryView
+		if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil {
+			t.Fatalf("deliveries %q: exit %d, %v\n%s%s", tc.args, code, err, out, errs)
+		}
+		var ids []string
+		for _, d := range listed {
+			ids = append(ids, d.ID)
+		}
+		if got := strings.Join(ids, ","); got != tc.want {
+			t.Errorf("deliveries %q: %s, want %s", tc.args, got, tc.want)
+		}
+	}
+	if code, _, errs := ops(t, "deliveries", "-db", db, "-limit", "0"); code != exitError || !strings.Contains(errs, "-limit") {
+		t.Errorf("deliveries -limit 0: exit %d, %s", code, errs)
 	}
 }

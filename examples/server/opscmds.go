@@ -54,34 +54,31 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	return err
 }
 
-// cmdDeliveries lists deliveries, in the order they were received.
+// cmdDeliveries lists deliveries, newest first unless -oldest.
 func cmdDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	c := newOps("deliveries", stderr)
-	var status, provider, kind, since, after string
-	var limit int
+	var f donorsync.DeliveryFilter
+	var status, since string
+	var oldest bool
 	c.fs.StringVar(&status, "status", "", "only deliveries of this status (pending, processed, duplicate, quarantined, failed, dead)")
-	c.fs.StringVar(&provider, "provider", "", "only deliveries of this platform")
-	c.fs.StringVar(&kind, "kind", "", "only deliveries of this kind")
+	c.fs.StringVar(&f.Provider, "provider", "", "only deliveries of this platform")
+	c.fs.StringVar(&f.Kind, "kind", "", `only deliveries of this kind: "-" for those without one, "report:*" for the rows of ActBlue's reports`)
 	c.fs.StringVar(&since, "since", "24h", "only deliveries received since: a duration before now, a day or an RFC 3339 time")
-	c.fs.StringVar(&after, "after", "", "only deliveries after this id (the next page)")
-	c.fs.IntVar(&limit, "limit", 50, "at most this many")
+	c.fs.BoolVar(&oldest, "oldest", false, "list the oldest first")
+	c.fs.StringVar(&f.After, "after", "", "only deliveries listed after this id: older ones, or newer with -oldest (the next page)")
+	c.fs.IntVar(&f.Limit, "limit", 50, "at most this many")
 	o, err := c.parse(args, getenv)
 	if err != nil {
 		return err
 	}
-	from, err := parseSince(o.of("since"), since, time.Now())
-	if err != nil {
+	if f.Limit < 1 {
+		return errors.New("-limit: want 1 or more")
+	}
+	if f.Since, err = parseSince(o.of("since"), since, time.Now()); err != nil {
 		return err
 	}
-	g, closeStore, err := c.open(ctx, stderr)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	f := donorsync.DeliveryFilter{Status: donorsync.DeliveryStatus(status), Since: from, Page: donorsync.Page{After: after}}
-	ds, err := listDeliveries(ctx, g, c.tenant, f, limit, func(d *donorsync.Delivery) bool {
-		return (provider == "" || d.Provider == provider) && (kind == "" || d.Kind == kind)
-	})
+	f.Status, f.NewestFirst = donorsync.DeliveryStatus(status), !oldest
+	ds, err := c.deliveries(ctx, stderr, f)
 	if err != nil {
 		return err
 	}
@@ -95,33 +92,19 @@ func cmdDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer,
 	return deliveryTable(stdout, ds)
 }
 
-// listDeliveries reads pages of deliveries until limit of them pass keep.
-func listDeliveries(ctx context.Context, g *donorsync.Ingester, tenant string, f donorsync.DeliveryFilter, limit int,
-	keep func(*donorsync.Delivery) bool) ([]*donorsync.Delivery, error) {
-	var out []*donorsync.Delivery
-	f.Limit = 500
-	for len(out) < limit {
-		var page []*donorsync.Delivery
-		err := g.Store.View(ctx, func(tx donorsync.Tx) error {
-			var err error
-			page, err = tx.Deliveries(ctx, tenant, f)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range page {
-			if keep(d) && len(out) < limit {
-				d.Body = nil
-				out = append(out, d)
-			}
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.After = page[len(page)-1].ID
+// deliveries lists the deliveries of c's tenant that f selects.
+func (c *opsConfig) deliveries(ctx context.Context, stderr io.Writer, f donorsync.DeliveryFilter) ([]*donorsync.Delivery, error) {
+	g, closeStore, err := c.open(ctx, stderr)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	defer closeStore()
+	var ds []*donorsync.Delivery
+	err = g.Store.View(ctx, func(tx donorsync.Tx) error {
+		ds, err = tx.Deliveries(ctx, c.tenant, f)
+		return err
+	})
+	return ds, err
 }
 
 // deliveryTable writes deliveries one per line.

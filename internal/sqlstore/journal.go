@@ -315,20 +315,57 @@ func (t *tx) Deliveries(ctx context.Context, tenant string, f donorsync.Delivery
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries WHERE tenant = ? AND id > ? AND received_at >= ?`
-	args := []any{tenant, f.After, micros(f.Since)}
-	if f.Since.IsZero() {
-		args[2] = int64(-1 << 62)
-	}
-	if f.Status != "" {
-		q += ` AND status = ?`
-		args = append(args, string(f.Status))
-	}
-	q += ` ORDER BY id LIMIT ?`
-	args = append(args, limit(f.Page))
+	q, args := deliveriesQuery(tenant, f)
 	out, err := t.scanDeliveries(ctx, q, args...)
 	if err != nil {
 		return nil, t.d.wrap("deliveries", err)
 	}
 	return out, nil
+}
+
+// deliveriesQuery returns the query listing the deliveries of tenant that
+// f selects, and its arguments. Only the conditions f sets are written,
+// so that each combination is a statement with a plan of its own. The
+// primary key (tenant, id), or deliveries_status (tenant, status, id) for
+// a status, gives the order either way; no index holds the provider or
+// the kind, which filter the rows walked until the page is full (see
+// docs/adapters.md for what that costs).
+func deliveriesQuery(tenant string, f donorsync.DeliveryFilter) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`SELECT ` + deliveryColumns + ` FROM deliveries WHERE tenant = ?`)
+	args := []any{tenant}
+	where := func(cond string, arg ...any) {
+		b.WriteString(` AND ` + cond)
+		args = append(args, arg...)
+	}
+	order := ` ORDER BY id`
+	switch {
+	case f.NewestFirst && f.After != "":
+		where(`id < ?`, f.After)
+	case f.After != "":
+		where(`id > ?`, f.After)
+	}
+	if f.NewestFirst {
+		order += ` DESC`
+	}
+	if !f.Since.IsZero() {
+		where(`received_at >= ?`, micros(f.Since))
+	}
+	if f.Status != "" {
+		where(`status = ?`, string(f.Status))
+	}
+	if f.Provider != "" {
+		where(`provider = ?`, f.Provider)
+	}
+	switch prefix, ok := strings.CutSuffix(f.Kind, "*"); {
+	case f.Kind == "" || f.Kind == "*":
+	case f.Kind == donorsync.NoKind:
+		where(`kind = ''`)
+	case ok:
+		where(`substr(kind, 1, length(CAST(? AS TEXT))) = ?`, prefix, prefix)
+	default:
+		where(`kind = ?`, f.Kind)
+	}
+	b.WriteString(order + ` LIMIT ?`)
+	return b.String(), append(args, limit(f.Page))
 }
