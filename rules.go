@@ -201,7 +201,9 @@ func targets(ev *donation.Event) []string {
 }
 
 // lockNames returns the sorted names of the natural keys the events touch:
-// contact keys, donations (adjusted ones included) and commitments.
+// contact keys, donations (adjusted ones included) and commitments; and,
+// when the Ingester records changes, activities, so that two deliveries
+// of one activity at once tell it once.
 func (g *Ingester) lockNames(d *Delivery, events []donation.Event) []string {
 	var names []string
 	add := func(parts ...string) { names = append(names, d.Tenant+"\x1f"+strings.Join(parts, "\x1f")) }
@@ -221,6 +223,11 @@ func (g *Ingester) lockNames(d *Delivery, events []donation.Event) []string {
 		}
 		if ev.Commitment != nil {
 			add("commitment", d.Provider, ev.Commitment.ExternalID)
+		}
+		if g.RecordChanges {
+			for _, a := range ev.Activities {
+				add("activity", d.Provider, a.Key)
+			}
 		}
 	}
 	slices.Sort(names)
