@@ -68,7 +68,7 @@ func TestReadyzPostgres(t *testing.T) {
 	}
 	px := newProxy(t, target)
 	u.Host = px.addr()
-	base, _, logs, stop := startLogged(t, "-db", u.String())
+	base, _, logs, stop := startLogged(t, "-db", u.String(), "-credentials", filepath.Join(t.TempDir(), "credentials.json"))
 	defer stop()
 	if code, body := get(t, base+"/readyz", ""); code != http.StatusOK || body != "ready\n" {
 		t.Fatalf("/readyz: %d %q, want 200 ready", code, body)
