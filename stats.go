@@ -35,9 +35,10 @@ type Freshness struct {
 
 // JournalStats reads the counts of the journal of tenant (of every tenant
 // when it is ""): the deliveries received since since, the backlog, and
-// the last delivery of each provider. It reads the journal, which costs
-// time in its size: call it on demand (an operator's page, a metrics
-// scrape), not per delivery.
+// the last delivery of each provider. It reads the journal: the SQL
+// stores read the deliveries received since since, the backlog and a few
+// index entries per provider; other stores may read it all. Call it on
+// demand (an operator's page, a metrics scrape), not per delivery.
 func (g *Ingester) JournalStats(ctx context.Context, tenant string, since time.Time) (JournalStats, error) {
 	var s JournalStats
 	err := g.Store.View(ctx, func(tx Tx) error {

@@ -67,7 +67,7 @@ func main() {
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&reconcileConcurrency, "reconcile-concurrency", reconcileConcurrency, "Reconciler.Concurrency of the reconcile part: rows applied at once")
 	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
-	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), feed (queued end to end with the change feed on against off, SQLite and PostgreSQL), and, run only when named, sqlite-drafts (end to end with drafts against without) and reconcile (ActBlue's reports reconciled and backfilled)")
+	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), feed (queued end to end with the change feed on against off, SQLite and PostgreSQL), and, run only when named, sqlite-drafts (end to end with drafts against without), sqlite-index (end to end on a journal of 200,000 deliveries with the index JournalStats reads against without) and reconcile (ActBlue's reports reconciled and backfilled)")
 	flag.Parse()
 	debug.SetGCPercent(gogc)
 	if *cpuprofile != "" {
@@ -162,11 +162,11 @@ func bestOf() string {
 }
 
 // part reports whether the named part of the run is selected. The
-// drafts' comparison and the reconciliation run only when named: each
-// takes minutes.
+// drafts' and the index's comparisons and the reconciliation run only
+// when named: each takes minutes.
 func part(name string) bool {
 	if only == "" {
-		return name != "sqlite-drafts" && name != "reconcile"
+		return name != "sqlite-drafts" && name != "sqlite-index" && name != "reconcile"
 	}
 	return slices.Contains(strings.Split(only, ","), name)
 }
@@ -244,6 +244,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 
 	if part("sqlite-drafts") {
 		r, err := draftRows(ctx, dir, quiet, d, max(rounds, 2))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+
+	if part("sqlite-index") {
+		r, err := indexRows(ctx, dir, quiet, d, max(rounds, 4))
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,18 +48,59 @@ func TestReadyz(t *testing.T) {
 	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
+	waitReady(t, base)
+	if !strings.Contains(logs.String(), "not ready: the store does not answer") || !strings.Contains(logs.String(), "status=503") {
+		t.Errorf("the 503 is not logged with its status:\n%s", logs.String())
+	}
+}
+
+// TestReadyzPostgres runs the server on PostgreSQL through a proxy and
+// cuts it: /readyz answers 503 within its bound while the database is
+// unreachable, and 200 before, and again once it is back.
+func TestReadyzPostgres(t *testing.T) {
+	u, err := url.Parse(postgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	if target == "" {
+		target = "127.0.0.1:5432"
+	}
+	px := newProxy(t, target)
+	u.Host = px.addr()
+	base, _, logs, stop := startLogged(t, "-db", u.String(), "-credentials", filepath.Join(t.TempDir(), "credentials.json"))
+	defer stop()
+	if code, body := get(t, base+"/readyz", ""); code != http.StatusOK || body != "ready\n" {
+		t.Fatalf("/readyz: %d %q, want 200 ready", code, body)
+	}
+	px.cut()
+	start := time.Now()
+	code, _ := get(t, base+"/readyz", "")
+	if code != http.StatusServiceUnavailable || time.Since(start) > readyTimeout+3*time.Second {
+		t.Errorf("/readyz while the database is unreachable: %d after %v, want 503 within %v", code, time.Since(start), readyTimeout)
+	}
+	if code, _ := get(t, base+"/healthz", ""); code != http.StatusOK {
+		t.Errorf("/healthz while the database is unreachable: %d, want 200 (the process answers)", code)
+	}
+	px.restore()
+	waitReady(t, base)
+	if !strings.Contains(logs.String(), "not ready: the store does not answer") {
+		t.Errorf("the 503 is not logged:\n%s", logs.String())
+	}
+}
+
+// waitReady waits until /readyz answers 200, for 10 seconds at most.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if code, _ := get(t, base+"/readyz", ""); code == http.StatusOK {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("/readyz is not 200 again once the database can be written")
+			t.Fatal("/readyz is not 200 again once the database is back")
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-	if !strings.Contains(logs.String(), "not ready: the store does not answer") || !strings.Contains(logs.String(), "status=503") {
-		t.Errorf("the 503 is not logged with its status:\n%s", logs.String())
 	}
 }
 

@@ -8,20 +8,51 @@ import (
 	"github.com/donorsync/donorsync"
 )
 
-// The queries of JournalStats, for one tenant and for all: each reads
-// the journal once. The backlog's is answered from the queue's indexes.
+// statsGroups lists, as the table g of a query, the providers of every
+// tenant (of the tenant given as first argument, for true): read from the
+// index deliveries_received one at a time, a few index entries each, as
+// neither SQLite nor PostgreSQL skips through an index to the next value
+// of its first columns by itself.
+var statsGroups = map[bool]string{
+	true: `WITH RECURSIVE t(tenant) AS (SELECT CAST(? AS TEXT)),` + statsProviders,
+	false: `WITH RECURSIVE t(tenant) AS (
+		SELECT min(tenant) FROM deliveries
+		UNION ALL
+		SELECT (SELECT min(tenant) FROM deliveries WHERE tenant > t.tenant) FROM t WHERE t.tenant IS NOT NULL),` + statsProviders,
+}
+
+const statsProviders = `
+	g(tenant, provider) AS (
+		SELECT tenant, (SELECT min(provider) FROM deliveries d WHERE d.tenant = t.tenant) FROM t WHERE tenant IS NOT NULL
+		UNION ALL
+		SELECT tenant, (SELECT min(provider) FROM deliveries d WHERE d.tenant = g.tenant AND d.provider > g.provider)
+		FROM g WHERE provider IS NOT NULL)
+`
+
+// The queries of JournalStats, for one tenant and for all: the deliveries
+// received since a time, and the last of each provider, from the index of
+// their receipt times, a provider at a time; the backlog, from the
+// indexes that hold it.
 var statsQueries = map[bool][3]string{
 	true: {
-		`SELECT status, count(*) FROM deliveries WHERE tenant = ? AND received_at >= ? GROUP BY status`,
+		statsGroups[true] + statsReceived,
 		`SELECT status, count(*), min(received_at) FROM deliveries WHERE tenant = ? AND status IN ('pending', 'failed') GROUP BY status`,
-		`SELECT tenant, provider, max(received_at) FROM deliveries WHERE tenant = ? GROUP BY tenant, provider ORDER BY tenant, provider`,
+		statsGroups[true] + statsLast,
 	},
 	false: {
-		`SELECT status, count(*) FROM deliveries WHERE received_at >= ? GROUP BY status`,
+		statsGroups[false] + statsReceived,
 		`SELECT status, count(*), min(received_at) FROM deliveries WHERE status IN ('pending', 'failed') GROUP BY status`,
-		`SELECT tenant, provider, max(received_at) FROM deliveries GROUP BY tenant, provider ORDER BY tenant, provider`,
+		statsGroups[false] + statsLast,
 	},
 }
+
+const (
+	statsReceived = `SELECT d.status, count(*) FROM g JOIN deliveries d
+		ON d.tenant = g.tenant AND d.provider = g.provider AND d.received_at >= ? GROUP BY d.status`
+	statsLast = `SELECT tenant, provider,
+		(SELECT max(received_at) FROM deliveries d WHERE d.tenant = g.tenant AND d.provider = g.provider)
+		FROM g WHERE provider IS NOT NULL ORDER BY tenant, provider`
+)
 
 // JournalStats implements donorsync.Tx.
 func (t *tx) JournalStats(ctx context.Context, tenant string, since time.Time) (donorsync.JournalStats, error) {
@@ -85,4 +116,11 @@ func (t *tx) each(ctx context.Context, query string, args []any, fn func(*sql.Ro
 		}
 	}
 	return rows.Err()
+}
+
+// StatsQueries returns the queries of JournalStats, for the stores' tests
+// of how their database runs them.
+func StatsQueries() []string {
+	one, all := statsQueries[true], statsQueries[false]
+	return append(one[:], all[:]...)
 }

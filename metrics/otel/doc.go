@@ -49,7 +49,7 @@
 // both as gauges.
 //
 // The journal's instruments cost a read of the store: a View running
-// donorsync.Tx.JournalStats, which scans the journal. A read serves the
+// donorsync.Tx.JournalStats, which counts the journal. A read serves the
 // collections of the next Options.StatsTTL (a minute by default), concurrent
 // collections share one read, and a collection waits Options.StatsTimeout
 // (5 s) at most. When a read fails or times out, the collections it

@@ -63,7 +63,7 @@
 // increase that increase() and rate() see.
 //
 // The journal's gauges cost a read of the store: a View running
-// donorsync.Tx.JournalStats, which scans the journal. A read serves the
+// donorsync.Tx.JournalStats, which counts the journal. A read serves the
 // scrapes of the next Options.StatsTTL (a minute by default), concurrent
 // scrapes share one read, and a scrape waits Options.StatsTimeout (5 s)
 // at most. When a read fails or times out, the scrapes it serves lack the

@@ -34,3 +34,6 @@ func (s *Store) Draft(ctx context.Context, after batch.Draft, fn func(donorsync.
 	}
 	return draft(ctx, after, fn)
 }
+
+// StatsQueries are the queries of JournalStats.
+var StatsQueries = sqlstore.StatsQueries

@@ -153,7 +153,7 @@ func TestMigrationToRowidTables(t *testing.T) {
 		indexes = append(indexes, n)
 	}
 	want := []string{"activities_contact", "adjustments_donation", "commitments_contact", "commitments_id", "contact_keys_contact",
-		"deliveries_key", "deliveries_queue", "deliveries_status", "deliveries_tenant_queue", "donations_contact", "donations_id"}
+		"deliveries_key", "deliveries_queue", "deliveries_received", "deliveries_status", "deliveries_tenant_queue", "donations_contact", "donations_id"}
 	if diff := cmp.Diff(want, indexes); diff != "" {
 		t.Errorf("indexes (-want +got):\n%s", diff)
 	}
