@@ -250,29 +250,40 @@ func (s *Store) checkpoints(path string, every time.Duration) {
 		case <-s.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), every)
-			// PASSIVE never blocks writers; a busy moment just skips.
-			// Most of the log is copied here, beside the writer.
-			_, _ = s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
-			// SQLite flushes the database file only when a checkpoint
-			// reaches the end of the log, which under steady writes only
-			// the step below does: it would flush everything copied since
-			// the last time while holding the writer (23-62 ms at 2,000
-			// deliveries a second, and every commit waiting). Flushed
-			// here, beside the writer, it leaves that step little to do.
-			if db != nil {
-				_ = db.Sync()
-			}
-			// Under steady writes that copy never catches up with the
-			// end of the log, and the log grows without bound: only a
-			// checkpoint between two write transactions copies it all,
-			// so that the next one starts the log over (and reuses its
-			// file). Run on the writing connection, that checkpoint
-			// copies just what was committed since the first.
-			_, _ = s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
-			cancel()
+			s.checkpoint(db, every)
 		}
 	}
+}
+
+// checkpoint copies the write-ahead log into the database file and
+// flushes it, in steps with a bound each, so that a slow step (on a
+// loaded machine) does not use up the time of the last, which lets the
+// log start over.
+func (s *Store) checkpoint(db *os.File, every time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), every)
+	// PASSIVE never blocks writers; a busy moment just skips. Most of the
+	// log is copied here, beside the writer.
+	_, _ = s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	cancel()
+	// SQLite flushes the database file only when a checkpoint reaches the
+	// end of the log, which under steady writes only the step below does:
+	// it would flush everything copied since the last time while holding
+	// the writer (23-62 ms at 2,000 deliveries a second, and every commit
+	// waiting). Flushed here, beside the writer, it leaves that step
+	// little to do.
+	if db != nil {
+		_ = db.Sync()
+	}
+	// Under steady writes that copy never catches up with the end of the
+	// log, and the log grows without bound: only a checkpoint between two
+	// write transactions copies it all, so that the next one starts the
+	// log over (and reuses its file). Run on the writing connection, that
+	// checkpoint copies just what was committed since the first. It waits
+	// for the connection up to a second, however often checkpoints run:
+	// the writer takes it back between transactions.
+	ctx, cancel = context.WithTimeout(context.Background(), max(every, time.Second))
+	defer cancel()
+	_, _ = s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 }
 
 // migrate brings the schema up to date: SQLite runs one writing
