@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/donorsync/donorsync/internal/batch"
 )
 
 // readinessLock is the name Ready locks in its writing transaction, and
@@ -12,7 +14,9 @@ const readinessLock = "donorsync readiness"
 
 // Ready reports whether the store answers a read and a write before ctx
 // is done: a read-only transaction that looks up a delivery, and a
-// read-write transaction that takes a lock and commits nothing. It
+// read-write transaction that takes a lock (and, in the SQL stores of this
+// module, rewrites a row of their own, so that a store that cannot write
+// to its disk fails it). It
 // returns when ctx is done even if the store does not honour
 // cancellation, with an error wrapping ErrUnavailable. Serve it as a
 // readiness probe, with a deadline shorter than the probe's.
@@ -41,7 +45,13 @@ func (g *Ingester) ready(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read: %w", err)
 	}
-	if err := g.Store.Update(ctx, func(tx Tx) error { return tx.Lock(ctx, []string{readinessLock}) }); err != nil {
+	err = g.Store.Update(ctx, func(tx Tx) error {
+		if p, ok := tx.(batch.Prober); ok {
+			return p.Probe(ctx)
+		}
+		return tx.Lock(ctx, []string{readinessLock})
+	})
+	if err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	return nil

@@ -189,6 +189,14 @@ type Preloader interface {
 	Preload(ctx context.Context, w Wants) error
 }
 
+// A Prober is a writing Tx that writes a row the engine never reads, for
+// Ingester.Ready to commit: where taking a lock writes nothing, only a
+// write tells that the store can still write (a full disk, a file it may
+// no longer grow).
+type Prober interface {
+	Probe(ctx context.Context) error
+}
+
 // A TryLocker is a writing Tx that takes those of the named locks that
 // no other transaction holds, without waiting, and reports for each name
 // whether the transaction now holds it.

@@ -17,6 +17,7 @@ var (
 	_ batch.Claimer[donorsync.Claim, *donorsync.Delivery] = (*tx)(nil)
 	_ batch.Lister[donorsync.Claim, *donorsync.Delivery]  = (*tx)(nil)
 	_ batch.Prefetcher                                    = (*tx)(nil)
+	_ batch.Prober                                        = (*tx)(nil)
 	_ batch.Preloader                                     = (*tx)(nil)
 	_ batch.TryLocker                                     = (*tx)(nil)
 	_ batch.DraftSender                                   = (*tx)(nil)
