@@ -32,24 +32,25 @@ var migrations = sync.OnceValues(func() (*sqlstore.Migrations, error) {
 // them.
 var ErrSchemaVersion = sqlstore.ErrSchemaVersion
 
-// Migrations returns the migrations of this version's schema, for an
-// application that runs them with its own tool. The files,
+// Migrations returns the migrations that make this version's tables, for
+// an application that runs them with its own tool. The files,
 // 001_init.up.sql and on, are in the root directory, named as goose and
 // golang-migrate read them, each a list of SQL statements to run in one
 // transaction. Each also lists itself in the table donorsync_migrations,
 // by which a Store opened with NoMigrate checks the schema, so that both
 // the tool and the store know what was applied. They are marked for
 // goose ("-- +goose Up"), as comments that other tools ignore; goose and
-// golang-migrate run them as they are:
+// golang-migrate (through its iofs source, iofs.New(files, ".")) run
+// them as they are:
 //
 //	provider, err := goose.NewProvider(goose.DialectPostgres, db, postgres.Migrations())
 //
 // The files name no schema: they create the tables in the connection's
 // search_path. For the tables of a store opened with Options.Schema,
 // create the schema and run them with that search_path: in the
-// connection string ("search_path=donorsync", a run-time parameter of
-// each connection, which both tools pass on) or with SET search_path on
-// the connection that migrates. There is no down migration: a schema is
+// connection string the tool connects with (search_path=donorsync, which
+// pgx and lib/pq send to the server for each connection), or with SET
+// search_path on the connection that migrates. There is no down migration: a schema is
 // not migrated back.
 func Migrations() fs.FS {
 	m, err := migrations()
@@ -60,7 +61,7 @@ func Migrations() fs.FS {
 	return m.FS(dialect)
 }
 
-// Migrate applies to db the migrations of this version's schema that it
+// Migrate applies to db the migrations of this version's tables that it
 // lacks, as Open does, in opts.Schema when it is set (creating it if
 // missing; Migrate reads no other option), each in a transaction of its
 // own, under the lock that makes stores starting together migrate in

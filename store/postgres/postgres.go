@@ -11,8 +11,21 @@
 // or commitment take transaction-scoped advisory locks on their keys, in
 // sorted order, and so run one after the other, on one replica or many;
 // a lost race (a unique violation, a deadlock) is reported as
-// donorsync.ErrConflict and the engine retries. The schema is created and
-// migrated on open, under an advisory lock, so replicas may start together.
+// donorsync.ErrConflict and the engine retries.
+//
+// The schema is created and migrated on open, under an advisory lock, so
+// replicas may start together. Options.Schema puts the store's tables in
+// a PostgreSQL schema of their own, which Open creates if missing and
+// makes the search_path of its connections, so that the store shares a
+// database with the application's own tables, or with other stores. An
+// application that migrates its database with its own tool runs the
+// files of Migrations (goose and golang-migrate run them as they are,
+// with the search_path set to the schema), or calls Migrate, and opens
+// the store with Options.NoMigrate: Open then changes nothing, and fails
+// with an error wrapping ErrSchemaVersion, naming the migrations missing
+// or unknown, unless the database has this version's migrations applied,
+// no more and no fewer. Migrating, Open refuses in the same way a
+// database that a newer version migrated.
 package postgres
 
 import (

@@ -31,8 +31,8 @@ var migrations = sync.OnceValues(func() (*sqlstore.Migrations, error) {
 // them.
 var ErrSchemaVersion = sqlstore.ErrSchemaVersion
 
-// Migrations returns the migrations of this version's schema, for an
-// application that runs them with its own tool, with prefix before the
+// Migrations returns the migrations that make this version's tables, for
+// an application that runs them with its own tool, with prefix before the
 // names of the tables and indexes, as Options.TablePrefix ("" keeps the
 // names as they are). The files, 001_init.up.sql and on, are in the root
 // directory, named as goose and golang-migrate read them, each a list of
@@ -41,7 +41,8 @@ var ErrSchemaVersion = sqlstore.ErrSchemaVersion
 // opened with NoMigrate checks the schema, so that both the tool and the
 // store know what was applied. They are marked for goose
 // ("-- +goose Up"), as comments that other tools ignore; goose and
-// golang-migrate run them as they are:
+// golang-migrate (through its iofs source, iofs.New(files, ".")) run
+// them as they are:
 //
 //	files, err := sqlite.Migrations("crm_")
 //	...
@@ -60,7 +61,7 @@ func Migrations(prefix string) (fs.FS, error) {
 	return m.FS(d), nil
 }
 
-// Migrate applies to db the migrations of this version's schema that it
+// Migrate applies to db the migrations of this version's tables that it
 // lacks, as Open does, for opts.TablePrefix (it reads no other option),
 // each in a transaction of its own. It refuses a database migrated by a
 // newer version with an error wrapping ErrSchemaVersion. An application

@@ -13,7 +13,19 @@
 // cannot). Writing transactions run one at a time on one connection, as
 // BEGIN IMMEDIATE; reads use a pool of their own and never wait for
 // writes. WAL checkpoints run in the background, off the request path.
-// The schema is created and migrated on open.
+//
+// The schema is created and migrated on open. Options.TablePrefix puts a
+// prefix before the name of each of the store's tables and indexes
+// (donorsync_contacts, for "donorsync_"), so that the store shares a
+// database file with the application's own tables, or with other stores.
+// An application that migrates its database with its own tool runs the
+// files of Migrations (goose and golang-migrate run them as they are,
+// with the prefix in them), or calls Migrate, and opens the store with
+// Options.NoMigrate: Open then changes no table, and fails with an error
+// wrapping ErrSchemaVersion, naming the migrations missing or unknown,
+// unless the database has this version's migrations applied, no more and
+// no fewer. Migrating, Open refuses in the same way a database that a
+// newer version migrated.
 package sqlite
 
 import (
