@@ -13,7 +13,7 @@
 // a lost race (a unique violation, a deadlock) is reported as
 // donorsync.ErrConflict and the engine retries.
 //
-// The schema is created and migrated on open, under an advisory lock, so
+// The tables are created and migrated on open, under an advisory lock, so
 // replicas may start together. Options.Schema puts the store's tables in
 // a PostgreSQL schema of their own, which Open creates if missing and
 // makes the search_path of its connections, so that the store shares a
@@ -75,7 +75,7 @@ type Options struct {
 	// connections' search_path as it is: public, unless set otherwise.
 	Schema string
 
-	// NoMigrate leaves the schema as it is: Open and New only check that
+	// NoMigrate leaves the tables as they are: Open and New only check that
 	// the database has this version's migrations applied (see Migrate and
 	// Migrations), and fail with an error wrapping ErrSchemaVersion
 	// otherwise. By default they apply the migrations the database lacks.
@@ -84,7 +84,7 @@ type Options struct {
 
 // Open connects to the database at url (a postgres:// URL or a key=value
 // connection string, as pgx reads it) with a connection pool, and
-// migrates the schema, unless opts.NoMigrate. Close the Store when done.
+// migrates its tables, unless opts.NoMigrate. Close the Store when done.
 func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
@@ -110,7 +110,7 @@ func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// New returns a Store on pool and migrates the schema, unless
+// New returns a Store on pool and migrates its tables, unless
 // opts.NoMigrate. The caller closes pool after the Store. Tables are in
 // the pool's search_path, which must name opts.Schema first when it is
 // set.

@@ -14,7 +14,7 @@
 // BEGIN IMMEDIATE; reads use a pool of their own and never wait for
 // writes. WAL checkpoints run in the background, off the request path.
 //
-// The schema is created and migrated on open. Options.TablePrefix puts a
+// The tables are created and migrated on open. Options.TablePrefix puts a
 // prefix before the name of each of the store's tables and indexes
 // (donorsync_contacts, for "donorsync_"), so that the store shares a
 // database file with the application's own tables, or with other stores.
@@ -92,7 +92,7 @@ type Options struct {
 	// default) keeps the names as they are.
 	TablePrefix string
 
-	// NoMigrate leaves the schema as it is: Open and New only check that
+	// NoMigrate leaves the tables as they are: Open and New only check that
 	// the database has this version's migrations applied (see Migrate and
 	// Migrations), and fail with an error wrapping ErrSchemaVersion
 	// otherwise. By default they apply the migrations the database lacks.
