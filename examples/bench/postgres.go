@@ -46,7 +46,7 @@ func freshPostgres(ctx context.Context, db *sql.DB, dsn string) (st *postgres.St
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err = postgres.Open(ctx, schemaDSN)
+	st, err = postgres.Open(ctx, schemaDSN, nil)
 	if err != nil {
 		drop()
 		return nil, nil, err
@@ -62,7 +62,7 @@ func freshDB(ctx context.Context, db *sql.DB, dsn string) (schemaDB *sql.DB, don
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := postgres.Open(ctx, schemaDSN)
+	st, err := postgres.Open(ctx, schemaDSN, nil)
 	if err == nil {
 		st.Close()
 		schemaDB, err = sql.Open("pgx", schemaDSN)

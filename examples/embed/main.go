@@ -23,7 +23,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	store, err := sqlite.Open(ctx, "donorsync.db", nil) // or postgres.Open(ctx, url)
+	store, err := sqlite.Open(ctx, "donorsync.db", nil) // or postgres.Open(ctx, url, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -397,7 +397,7 @@ func (c *config) name() string {
 // created readable by their owner only, and tightened if they exist.
 func openStore(ctx context.Context, c *config, logger *slog.Logger) (store, bool, error) {
 	if c.postgres() {
-		st, err := postgres.Open(ctx, c.db)
+		st, err := postgres.Open(ctx, c.db, nil)
 		if err != nil {
 			return nil, false, err
 		}

@@ -63,6 +63,14 @@ type Dialect struct {
 	// binding costs more per parameter as a statement grows, a smaller
 	// bound is.
 	MaxParams int
+	// NoTable reports whether err means a table does not exist, so that
+	// a database without the store's tables is told to have none of its
+	// migrations applied; nil reports none.
+	NoTable func(err error) bool
+
+	// names, when not nil, puts a prefix before the names of the
+	// store's tables and indexes (Migrations.Named).
+	names *names
 }
 
 // wrap names the operation, and marks lost races as donorsync.ErrConflict
@@ -77,11 +85,16 @@ func (d *Dialect) wrap(what string, err error) error {
 	return fmt.Errorf("%s: %s: %w", d.Name, what, err)
 }
 
+// q returns query as the database is sent it: the store's tables named
+// as the store names them, the placeholders rewritten.
 func (d *Dialect) q(query string) string {
-	if d.Rebind == nil {
-		return query
+	if d.names != nil {
+		query = d.names.apply(query)
 	}
-	return d.Rebind(query)
+	if d.Rebind != nil {
+		query = d.Rebind(query)
+	}
+	return query
 }
 
 // Writer is what a store keeps for its writing transactions. The zero

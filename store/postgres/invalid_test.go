@@ -67,7 +67,7 @@ func TestRefusedValuesMatchErrInvalid(t *testing.T) {
 	if err == nil || errors.Is(err, donorsync.ErrInvalid) {
 		t.Errorf("a timed-out transaction: %v; want an error that is not ErrInvalid", err)
 	}
-	if _, err := postgres.Open(t.Context(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"); err == nil || errors.Is(err, donorsync.ErrInvalid) {
+	if _, err := postgres.Open(t.Context(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=1", nil); err == nil || errors.Is(err, donorsync.ErrInvalid) {
 		t.Errorf("no server: %v; want an error that is not ErrInvalid", err)
 	}
 }

@@ -102,7 +102,7 @@ func proxiedStore(t *testing.T) (*postgres.Store, *proxy) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	store, err := postgres.New(context.Background(), pool)
+	store, err := postgres.New(context.Background(), pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

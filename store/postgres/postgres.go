@@ -2,7 +2,7 @@
 // its connection pool: for production, and for many replicas sharing one
 // database.
 //
-//	store, err := postgres.Open(ctx, "postgres://user@host/db")
+//	store, err := postgres.Open(ctx, "postgres://user@host/db", nil)
 //	if err != nil { ... }
 //	defer store.Close()
 //
@@ -11,14 +11,26 @@
 // or commitment take transaction-scoped advisory locks on their keys, in
 // sorted order, and so run one after the other, on one replica or many;
 // a lost race (a unique violation, a deadlock) is reported as
-// donorsync.ErrConflict and the engine retries. The schema is created and
-// migrated on open, under an advisory lock, so replicas may start together.
+// donorsync.ErrConflict and the engine retries.
+//
+// The tables are created and migrated on open, under an advisory lock, so
+// replicas may start together. Options.Schema puts the store's tables in
+// a PostgreSQL schema of their own, which Open creates if missing and
+// makes the search_path of its connections, so that the store shares a
+// database with the application's own tables, or with other stores. An
+// application that migrates its database with its own tool runs the
+// files of Migrations (goose and golang-migrate run them as they are,
+// with the search_path set to the schema), or calls Migrate, and opens
+// the store with Options.NoMigrate: Open then changes nothing, and fails
+// with an error wrapping ErrSchemaVersion, naming the migrations missing
+// or unknown, unless the database has this version's migrations applied,
+// no more and no fewer. Migrating, Open refuses in the same way a
+// database that a newer version migrated.
 package postgres
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"strconv"
@@ -27,13 +39,11 @@ import (
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/internal/batch"
 	"github.com/donorsync/donorsync/internal/sqlstore"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // A Store is a donorsync.Store on PostgreSQL. It is safe for concurrent use.
 type Store struct {
@@ -52,15 +62,46 @@ type declared = batch.Declared
 
 var _ donorsync.Store = (*Store)(nil)
 
+// Options tune Open and New. The zero value gives the defaults.
+type Options struct {
+	// Schema is the PostgreSQL schema that holds the store's tables, so
+	// that the store shares a database with the application's own tables,
+	// or with other stores. Open creates it if missing, unless NoMigrate,
+	// and makes it the search_path of every connection of its pool: the
+	// store's SQL names its tables without a schema, and finds no other
+	// table of the database. New and Migrate create it too; New checks
+	// that the pool's connections use it (set search_path in the pool's
+	// ConnConfig.RuntimeParams, as Open does). "" (the default) uses the
+	// connections' search_path as it is: public, unless set otherwise.
+	Schema string
+
+	// NoMigrate leaves the tables as they are: Open and New only check that
+	// the database has this version's migrations applied (see Migrate and
+	// Migrations), and fail with an error wrapping ErrSchemaVersion
+	// otherwise. By default they apply the migrations the database lacks.
+	NoMigrate bool
+}
+
 // Open connects to the database at url (a postgres:// URL or a key=value
 // connection string, as pgx reads it) with a connection pool, and
-// migrates the schema. Close the Store when done.
-func Open(ctx context.Context, url string) (*Store, error) {
-	pool, err := pgxpool.New(ctx, url)
+// migrates its tables, unless opts.NoMigrate. Close the Store when done.
+func Open(ctx context.Context, url string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s, err := New(ctx, pool)
+	if o.Schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.Schema}.Sanitize()
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	s, err := New(ctx, pool, &o)
 	if err != nil {
 		pool.Close()
 		return nil, err
@@ -69,15 +110,21 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	return s, nil
 }
 
-// New returns a Store on pool and migrates the schema. The caller closes
-// pool after the Store. Tables are created in the pool's search_path.
-func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+// New returns a Store on pool and migrates its tables, unless
+// opts.NoMigrate. The caller closes pool after the Store. Tables are in
+// the pool's search_path, which must name opts.Schema first when it is
+// set.
+func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	// Two group commits in flight keep the server busy while the other
 	// batch waits on its round trips (measured in BENCHMARKS.md; more did
 	// not go faster on two cores).
 	m := batch.Model{Writers: 2, Batch: true, TryLock: true}
 	s := &Store{declared: batch.Declare(m, nil), db: stdlib.OpenDBFromPool(pool), pool: pool}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, o); err != nil {
 		s.db.Close()
 		return nil, err
 	}
@@ -93,26 +140,6 @@ func (s *Store) Close() error {
 	return err
 }
 
-// migrationLock is the advisory lock key that serialises migrations.
-const migrationLock = 0x646f6e6f7273796e // "donorsyn"
-
-// migrate brings the schema up to date under a session-scoped advisory
-// lock, so that replicas starting together migrate in turn.
-func (s *Store) migrate(ctx context.Context) error {
-	return sqlstore.Migrate(ctx, s.db, migrations, dialect, lockMigrations)
-}
-
-// lockMigrations takes the advisory lock that serialises migrations on
-// conn, and returns what releases it.
-func lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error) {
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
-		return nil, err
-	}
-	return func() {
-		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, int64(migrationLock))
-	}, nil
-}
-
 var dialect = &sqlstore.Dialect{
 	Name:             "postgres",
 	Rebind:           rebind,
@@ -122,6 +149,7 @@ var dialect = &sqlstore.Dialect{
 	ForUpdate:        " FOR UPDATE SKIP LOCKED",
 	Conflict:         conflict,
 	Invalid:          invalid,
+	NoTable:          noTable,
 }
 
 // rebind turns "?" placeholders into "$1", "$2", ...
@@ -195,6 +223,13 @@ func invalid(err error) bool {
 		return false
 	}
 	return strings.HasPrefix(pg.Code, "22") || strings.HasPrefix(pg.Code, "54")
+}
+
+// noTable reports the errors that mean a table does not exist (42P01,
+// undefined_table).
+func noTable(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "42P01"
 }
 
 // Update implements donorsync.Store.

@@ -69,7 +69,7 @@ func freshSchema(t *testing.T) (string, func() *pgxpool.Pool) {
 
 func newStore(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
 	t.Helper()
-	s, err := postgres.New(context.Background(), pool)
+	s, err := postgres.New(context.Background(), pool, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestOpenMigratesOnce(t *testing.T) {
 	errs := make(chan error, 2)
 	for range 2 {
 		go func() {
-			s, err := postgres.New(context.Background(), pool())
+			s, err := postgres.New(context.Background(), pool(), nil)
 			if err == nil {
 				s.Close()
 			}

@@ -51,18 +51,28 @@ func BenchmarkWorkerApply(b *testing.B) {
 			if feed {
 				name = bc.name + "/feed=on"
 			}
-			b.Run(name, func(b *testing.B) { benchmarkWorkerApply(b, bc.cache, feed) })
+			b.Run(name, func(b *testing.B) { benchmarkWorkerApply(b, &sqlite.Options{RecordCache: bc.cache}, feed) })
 		}
 	}
 }
 
-func benchmarkWorkerApply(b *testing.B, cache int, feed bool) {
+// BenchmarkTablePrefix is BenchmarkWorkerApply (records cached, feed on)
+// with the tables named with a prefix, and without.
+func BenchmarkTablePrefix(b *testing.B) {
+	for _, prefix := range []string{"", "ds_"} {
+		b.Run("prefix="+prefix, func(b *testing.B) { benchmarkWorkerApply(b, &sqlite.Options{TablePrefix: prefix}, true) })
+	}
+}
+
+func benchmarkWorkerApply(b *testing.B, opts *sqlite.Options, feed bool) {
 	template, err := os.ReadFile("../../actblue/testdata/contribution.json")
 	if err != nil {
 		b.Fatal(err)
 	}
 	const batch = 128
-	s := open(b, filepath.Join(b.TempDir(), "donorsync.db"), &sqlite.Options{Synchronous: "NORMAL", RecordCache: cache})
+	o := *opts
+	o.Synchronous = "NORMAL"
+	s := open(b, filepath.Join(b.TempDir(), "donorsync.db"), &o)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	g := &donorsync.Ingester{Store: s, Logger: quiet}
 	src := actblueSource(b)

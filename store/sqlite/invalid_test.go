@@ -38,7 +38,7 @@ func limited(t *testing.T) *sqlite.Store {
 		t.Fatal(err)
 	}
 	conn.Close()
-	s, err := sqlite.New(t.Context(), db)
+	s, err := sqlite.New(t.Context(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,13 +13,24 @@
 // cannot). Writing transactions run one at a time on one connection, as
 // BEGIN IMMEDIATE; reads use a pool of their own and never wait for
 // writes. WAL checkpoints run in the background, off the request path.
-// The schema is created and migrated on open.
+//
+// The tables are created and migrated on open. Options.TablePrefix puts a
+// prefix before the name of each of the store's tables and indexes
+// (donorsync_contacts, for "donorsync_"), so that the store shares a
+// database file with the application's own tables, or with other stores.
+// An application that migrates its database with its own tool runs the
+// files of Migrations (goose and golang-migrate run them as they are,
+// with the prefix in them), or calls Migrate, and opens the store with
+// Options.NoMigrate: Open then changes no table, and fails with an error
+// wrapping ErrSchemaVersion, naming the migrations missing or unknown,
+// unless the database has this version's migrations applied, no more and
+// no fewer. Migrating, Open refuses in the same way a database that a
+// newer version migrated.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"net/url"
@@ -36,10 +47,8 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-//go:embed migrations/*.sql
-var migrations embed.FS
-
-// Options tune Open. The zero value gives the defaults.
+// Options tune Open and New (which read TablePrefix and NoMigrate only).
+// The zero value gives the defaults.
 type Options struct {
 	// Synchronous is SQLite's synchronous setting: "FULL" (the default:
 	// durable at commit) or "NORMAL" (durable at the next checkpoint;
@@ -75,6 +84,19 @@ type Options struct {
 	// reads little but what changed since. Writes committed by another
 	// connection or process empty it. A Store made with New keeps none.
 	RecordCache int
+
+	// TablePrefix is put before the name of each of the store's tables
+	// and indexes, such as "donorsync_" for donorsync_contacts, so that
+	// the store shares a database with the application's own tables, or
+	// with other stores: ASCII letters, digits and underscores. "" (the
+	// default) keeps the names as they are.
+	TablePrefix string
+
+	// NoMigrate leaves the tables as they are: Open and New only check that
+	// the database has this version's migrations applied (see Migrate and
+	// Migrations), and fail with an error wrapping ErrSchemaVersion
+	// otherwise. By default they apply the migrations the database lacks.
+	NoMigrate bool
 }
 
 // A Store is a donorsync.Store on SQLite. It is safe for concurrent use.
@@ -87,6 +109,7 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	owned bool
+	d     *sqlstore.Dialect // the store's dialect, naming its tables
 
 	// What the writing connection keeps: prepared statements (the same
 	// few statements run in every transaction, and parsing them costs
@@ -105,11 +128,15 @@ type declared = batch.Declared
 var _ donorsync.Store = (*Store)(nil)
 
 // Open opens (creating it if needed) the database file at path and
-// migrates its schema.
+// migrates its schema, unless opts.NoMigrate.
 func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
+	}
+	d, err := named(o.TablePrefix)
+	if err != nil {
+		return nil, err
 	}
 	sync := strings.ToUpper(o.Synchronous)
 	switch sync {
@@ -162,7 +189,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
-	s := &Store{write: write, owned: true, stop: make(chan struct{})}
+	s := &Store{write: write, owned: true, d: d, stop: make(chan struct{})}
 	s.writer.Stmts = sqlstore.NewStmts(write, maxStmts)
 	switch {
 	case o.RecordCache == 0:
@@ -170,7 +197,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	case o.RecordCache > 0:
 		s.writer.RecordCache = sqlstore.NewRecordCache(o.RecordCache)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, o.NoMigrate); err != nil {
 		write.Close()
 		return nil, err
 	}
@@ -185,7 +212,7 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	m := batch.Model{Writers: 1, Batch: true, ReadAhead: true}
 	if s.writer.RecordCache != nil {
 		m.Preload, m.Drafts = true, true
-		s.declared = batch.Declare(m, sqlstore.NewDrafts(read, s.writer.RecordCache, dialect).Draft)
+		s.declared = batch.Declare(m, sqlstore.NewDrafts(read, s.writer.RecordCache, d).Draft)
 	} else {
 		s.declared = batch.Declare(m, nil)
 	}
@@ -197,15 +224,24 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 }
 
 // New returns a Store on db, which it uses for reads and writes, and
-// migrates the schema. The caller configures db (Open shows the settings
-// donorsync relies on: WAL, a busy timeout and _txlock=immediate) and
-// closes it after the Store.
-func New(ctx context.Context, db *sql.DB) (*Store, error) {
+// migrates the schema, unless opts.NoMigrate; of opts, it reads
+// TablePrefix and NoMigrate only. The caller configures db (Open shows
+// the settings donorsync relies on: WAL, a busy timeout and
+// _txlock=immediate) and closes it after the Store.
+func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	d, err := named(o.TablePrefix)
+	if err != nil {
+		return nil, err
+	}
 	// No records kept: db may write on any of its connections, and
 	// others may write with it.
-	s := &Store{write: db, read: db, stop: make(chan struct{}), writer: sqlstore.Writer{Stmts: sqlstore.NewStmts(db, maxStmts)}}
+	s := &Store{write: db, read: db, d: d, stop: make(chan struct{}), writer: sqlstore.Writer{Stmts: sqlstore.NewStmts(db, maxStmts)}}
 	s.declared = batch.Declare(batch.Model{Writers: 1, Batch: true, ReadAhead: true}, nil)
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, o.NoMigrate); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -286,20 +322,14 @@ func (s *Store) checkpoint(db *os.File, every time.Duration) {
 	_, _ = s.write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 }
 
-// migrate brings the schema up to date: SQLite runs one writing
-// transaction at a time, so two Stores opening one file migrate in turn.
-func (s *Store) migrate(ctx context.Context) error {
-	return sqlstore.Migrate(ctx, s.write, migrations, dialect, nil)
-}
-
 // Update implements donorsync.Store.
 func (s *Store) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.Run(ctx, s.write, s.writer, nil, dialect, fn)
+	return sqlstore.Run(ctx, s.write, s.writer, nil, s.d, fn)
 }
 
 // View implements donorsync.Store.
 func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return sqlstore.View(ctx, s.read, s.writer.RecordCache, dialect, fn)
+	return sqlstore.View(ctx, s.read, s.writer.RecordCache, s.d, fn)
 }
 
 // maxStmts bounds the statements kept prepared: each kind of statement in
@@ -317,6 +347,7 @@ var dialect = &sqlstore.Dialect{
 	// (BenchmarkRecordDeliveries).
 	MaxParams: 256,
 	Invalid:   invalid,
+	NoTable:   noTable,
 }
 
 // invalid reports the errors that mean SQLite refuses a value as it is,
@@ -332,4 +363,10 @@ func invalid(err error) bool {
 		return true
 	}
 	return false
+}
+
+// noTable reports the errors that mean a table does not exist.
+func noTable(err error) bool {
+	var e *driver.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_ERROR && strings.Contains(e.Error(), "no such table")
 }
