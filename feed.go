@@ -106,11 +106,12 @@ func (f *Feed) step(ctx context.Context) (bool, error) {
 	if err == nil {
 		err = f.handle(ctx, &cur, cs)
 	}
+	handled := len(cs) > 0 // none when the changes past the cursor were pruned meanwhile
 	if errors.Is(err, errLeaseLost) {
 		// Another Feed of this name holds the cursor now: it goes on.
 		f.logger().LogAttrs(ctx, slog.LevelInfo, "donorsync: feed: cursor taken over by another replica",
 			slog.String("consumer", f.Name), slog.String("tenant", cur.Tenant), slog.Int64("position", cur.Position))
-		return true, nil
+		return handled, nil
 	}
 	// Free the cursor for the next claim, at the last change handled;
 	// with a context of its own, so that a Feed stopping frees it too.
@@ -120,7 +121,7 @@ func (f *Feed) step(ctx context.Context) (bool, error) {
 	if err2 := f.move(release, cur); err == nil && !errors.Is(err2, ErrConflict) {
 		err = err2
 	}
-	return true, err
+	return handled, err
 }
 
 // claim leases a cursor of the Feed's with changes past it.

@@ -181,8 +181,9 @@ type Tx interface {
 	// ClaimCursor leases, to c.Token until c.Until, the cursor of
 	// consumer c.Consumer on the feed of c.Tenant (of any tenant when it
 	// is "") that has changes past its position and whose lease is free
-	// at c.Now, creating it at position 0 when the consumer has none on
-	// that feed. It returns an error wrapping ErrNotFound when there is no
+	// at c.Now, creating it when the consumer has none on that feed just
+	// before the oldest change the feed keeps (0 before any was pruned;
+	// its head when every change was). It returns an error wrapping ErrNotFound when there is no
 	// such cursor. Transactions claiming at the same time never get the
 	// same cursor.
 	ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, error)

@@ -68,7 +68,11 @@ func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, er
 		f := &t.s.tenants[name].feed
 		cur, ok := f.cursors[c.Consumer]
 		if !ok {
-			cur = change.Cursor{Consumer: c.Consumer, Tenant: name}
+			// Before the oldest change kept.
+			cur = change.Cursor{Consumer: c.Consumer, Tenant: name, Position: f.head}
+			if len(f.changes) > 0 {
+				cur.Position = f.changes[0].Position - 1
+			}
 		}
 		if cur.Position >= f.head || cur.LeasedUntil.After(c.Now) {
 			continue

@@ -91,6 +91,9 @@ func testFeedAnyTenant(t *testing.T, s donorsync.Store) {
 		}
 		delete(mine, cur.Tenant)
 		cs := changesOf(t, s, cur.Tenant)
+		if len(cs) == 0 {
+			t.Fatalf("claimed the cursor of %s at %d, past every change its feed keeps", cur.Tenant, cur.Position)
+		}
 		cur.Position, cur.LeasedUntil = cs[len(cs)-1].Position, time.Time{}
 		if err := moveCursor(t, s, cur); err != nil {
 			t.Fatal(err)
@@ -171,5 +174,57 @@ func testFeedPrune(t *testing.T, s donorsync.Store) {
 	}
 	if left := changesOf(t, s, lonely); len(left) != 3 {
 		t.Errorf("a feed without cursors was pruned: %d of 3 changes left", len(left))
+	}
+}
+
+// testFeedJoinAfterPrune checks that a consumer that comes after its
+// tenant's feed was pruned starts at the oldest change kept, and finds
+// nothing to claim when every change was pruned.
+func testFeedJoinAfterPrune(t *testing.T, s donorsync.Store) {
+	tenant, first := newTenant("join"), newTenant("consumer")
+	old := ts("2020-01-01T00:00:00Z")
+	appendN(t, s, tenant, 4, old)
+	cur, err := claimCursor(t, s, change.Claim{Consumer: first, Tenant: tenant, Token: "t", Now: old, Until: old.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Position, cur.LeasedUntil = 3, time.Time{}
+	if err := moveCursor(t, s, cur); err != nil {
+		t.Fatal(err)
+	}
+	pruneAll(t, s, ts("2021-01-01T00:00:00Z"))
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	late := change.Claim{Consumer: newTenant("late"), Tenant: tenant, Token: "t", Now: now, Until: now.Add(time.Minute)}
+	got, err := claimCursor(t, s, late)
+	if err != nil || got.Position != 3 {
+		t.Fatalf("a consumer after changes 1-3 were pruned: %+v, %v; want its cursor at 3, before the oldest kept", got, err)
+	}
+	for _, c := range []change.Cursor{cur, got} {
+		c.Position, c.LeasedUntil = 4, time.Time{}
+		if err := moveCursor(t, s, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pruneAll(t, s, ts("2021-01-01T00:00:00Z"))
+	later := late
+	later.Consumer = newTenant("later")
+	if got, err := claimCursor(t, s, later); !errors.Is(err, donorsync.ErrNotFound) {
+		t.Errorf("a consumer after every change was pruned: %+v, %v; want ErrNotFound (nothing to handle)", got, err)
+	}
+}
+
+// pruneAll prunes until nothing is left to prune before before.
+func pruneAll(t *testing.T, s donorsync.Store, before time.Time) {
+	t.Helper()
+	for range 1000 {
+		var n int
+		update(t, s, func(tx donorsync.Tx) error {
+			var err error
+			n, err = tx.PruneChanges(ctx(t), before, 100)
+			return err
+		})
+		if n == 0 {
+			return
+		}
 	}
 }

@@ -158,6 +158,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 		{"FeedAnyTenant", testFeedAnyTenant},
 		{"FeedConcurrentClaims", testFeedConcurrentClaims},
 		{"FeedPrune", testFeedPrune},
+		{"FeedJoinAfterPrune", testFeedJoinAfterPrune},
 		{"FeedConsumers", testFeedConsumers},
 	}
 	// The contract through the engine.

@@ -50,14 +50,15 @@ func (t *tx) Changes(ctx context.Context, tenant string, after int64, limit int)
 }
 
 // ClaimCursor finds an organisation with events past the reader's cursor
-// (a cursor it has not made yet starts at 0) and a free lease, and
-// leases it. Transactions run one at a time, so no other claim sees the
+// (a cursor it has not made yet starts before the oldest event kept) and
+// a free lease, and leases it. Transactions run one at a time, so no other claim sees the
 // cursor between the read and the write.
 func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, error) {
 	cur := change.Cursor{Consumer: c.Consumer, Token: c.Token, LeasedUntil: c.Until}
-	err := t.QueryRowContext(ctx, `SELECT h.org, coalesce(r.seq, 0) FROM crm_event_heads h
+	err := t.QueryRowContext(ctx, `SELECT h.org, coalesce(r.seq, (SELECT min(seq) - 1 FROM crm_events e WHERE e.org = h.org), h.seq) FROM crm_event_heads h
 		LEFT JOIN crm_event_readers r ON r.reader = ? AND r.org = h.org
-		WHERE (? = '' OR h.org = ?) AND h.seq > coalesce(r.seq, 0) AND coalesce(r.held_until, '') <= ?
+		WHERE (? = '' OR h.org = ?) AND h.seq > coalesce(r.seq, (SELECT min(seq) - 1 FROM crm_events e WHERE e.org = h.org), h.seq)
+		AND coalesce(r.held_until, '') <= ?
 		ORDER BY h.org LIMIT 1`, c.Consumer, c.Tenant, c.Tenant, when(c.Now)).Scan(&cur.Tenant, &cur.Position)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cur, fmt.Errorf("customstore: no events for reader %q: %w", c.Consumer, donorsync.ErrNotFound)

@@ -46,11 +46,13 @@ func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, er
 	return cur, nil
 }
 
-// createCursors creates, at position 0, the cursors consumer lacks on
-// the feed of tenant, or on every feed when tenant is "".
+// createCursors creates the cursors consumer lacks on the feed of
+// tenant, or on every feed when tenant is "", each before the oldest
+// change its feed keeps (at its head when every change was pruned).
 func (t *tx) createCursors(ctx context.Context, consumer, tenant string) error {
 	q := `INSERT INTO change_cursors (consumer, tenant, position, token, leased_until, claimed_at)
-		SELECT ?, h.tenant, 0, '', 0, 0 FROM change_heads h
+		SELECT ?, h.tenant, coalesce((SELECT min(c.position) - 1 FROM changes c WHERE c.tenant = h.tenant), h.position),
+			'', 0, 0 FROM change_heads h
 		WHERE NOT EXISTS (SELECT 1 FROM change_cursors c WHERE c.consumer = ? AND c.tenant = h.tenant)`
 	args := []any{consumer, consumer}
 	if tenant != "" {
