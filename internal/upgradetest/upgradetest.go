@@ -1,0 +1,200 @@
+// Package upgradetest is what the upgrade tests of the SQL stores
+// share: a store filled through the engine with deliveries of every
+// provider, as a release wrote it, and every record read back from it,
+// to compare before and after an upgrade.
+package upgradetest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/actblue"
+	"github.com/donorsync/donorsync/actionnetwork"
+	"github.com/donorsync/donorsync/anedot"
+	"github.com/donorsync/donorsync/change"
+	"github.com/donorsync/donorsync/contact"
+	"github.com/donorsync/donorsync/donation"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/shopspring/decimal"
+)
+
+// Tenants are the tenants Fill writes to.
+var Tenants = []string{"acme", "beta"}
+
+// A delivery is a fixture of a provider's testdata, for a tenant.
+type delivery struct {
+	tenant, provider, kind, file string
+}
+
+// deliveries are what Fill applies, in order: a one-time and a
+// recurring gift, refunded, cancelled, settled, charged back; actions
+// and signatures; and a refund that arrives before its gift does.
+var deliveries = []delivery{
+	{"acme", actblue.Provider, "", "actblue/testdata/contribution.json"},
+	{"acme", actblue.Provider, "", "actblue/testdata/two_lineitems.json"},
+	{"acme", actblue.Provider, "", "actblue/testdata/recurring.json"},
+	{"acme", actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"},
+	{"acme", actblue.Provider, string(actblue.KindCancellation), "actblue/testdata/cancellation.json"},
+	{"acme", actionnetwork.Provider, "", "actionnetwork/testdata/donation.json"},
+	{"acme", actionnetwork.Provider, "", "actionnetwork/testdata/signature.json"},
+	{"acme", actionnetwork.Provider, "", "actionnetwork/testdata/attendance.json"},
+	{"acme", actionnetwork.Provider, "", "actionnetwork/testdata/submission.json"},
+	{"acme", anedot.Provider, "", "anedot/testdata/commitment_created.json"},
+	{"acme", anedot.Provider, "", "anedot/testdata/donation_completed.json"},
+	{"acme", anedot.Provider, "", "anedot/testdata/donation_partially_refunded.json"},
+	{"acme", anedot.Provider, "", "anedot/testdata/settlement_date.json"},
+	{"acme", anedot.Provider, "", "anedot/testdata/commitment_failed_to_process.json"},
+	{"acme", anedot.Provider, "", "anedot/testdata/commitment_updated_cancelled.json"},
+	{"beta", anedot.Provider, "", "anedot/testdata/donation_chargeback.json"},
+	{"beta", actblue.Provider, "", "actblue/testdata/contribution.json"},
+	{"beta", actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"},
+}
+
+// Fill applies the deliveries, read from the provider packages'
+// testdata under root (the repository's root directory), to s through
+// an Ingester that records changes. Each must be processed.
+func Fill(ctx context.Context, s donorsync.Store, root string) error {
+	sources, err := newSources()
+	if err != nil {
+		return err
+	}
+	clock := time.Date(2024, 6, 7, 19, 49, 33, 123456000, time.UTC)
+	g := &donorsync.Ingester{
+		Store: s, RecordChanges: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { clock = clock.Add(time.Second); return clock },
+	}
+	for _, dl := range deliveries {
+		body, err := os.ReadFile(filepath.Join(root, dl.file))
+		if err != nil {
+			return err
+		}
+		d := &donorsync.Delivery{Tenant: dl.tenant, Provider: dl.provider, Kind: dl.kind, Body: body}
+		if err := g.Receive(ctx, sources[dl.provider], d); err != nil {
+			return fmt.Errorf("%s: %w", dl.file, err)
+		}
+		if d.Status != donorsync.Processed {
+			return fmt.Errorf("%s: %s (%s)", dl.file, d.Status, d.Error)
+		}
+	}
+	return nil
+}
+
+// newSources returns a Source of each provider by its name.
+func newSources() (map[string]donorsync.Source, error) {
+	const secret = "upgradetest-secret-0123456789abcdef"
+	an, err := actionnetwork.NewAuthenticator(actionnetwork.Credential{Tenant: Tenants[0], Token: secret})
+	if err != nil {
+		return nil, err
+	}
+	anSource, err := actionnetwork.NewSource(an, actionnetwork.Options{})
+	if err != nil {
+		return nil, err
+	}
+	ad, err := anedot.NewAuthenticator(anedot.Credential{Tenant: Tenants[0], Token: secret})
+	if err != nil {
+		return nil, err
+	}
+	adSource, err := anedot.NewSource(ad, anedot.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]donorsync.Source{
+		actblue.Provider: &actblue.Source{}, actionnetwork.Provider: anSource, anedot.Provider: adSource,
+	}, nil
+}
+
+// Records are every record of some tenants, and their feeds, by tenant.
+type Records struct {
+	Contacts    map[string][]contact.Contact
+	Activities  map[string][]contact.Activity
+	Donations   map[string][]donation.Donation
+	Adjustments map[string][]donation.Adjustment // of every donation
+	Commitments map[string][]donation.Commitment
+	Changes     map[string][]change.Change
+}
+
+// Read reads every record of the tenants from s.
+func Read(ctx context.Context, s donorsync.Store, tenants ...string) (Records, error) {
+	r := Records{
+		Contacts: map[string][]contact.Contact{}, Activities: map[string][]contact.Activity{},
+		Donations: map[string][]donation.Donation{}, Adjustments: map[string][]donation.Adjustment{},
+		Commitments: map[string][]donation.Commitment{}, Changes: map[string][]change.Change{},
+	}
+	err := s.View(ctx, func(tx donorsync.Tx) error {
+		for _, tenant := range tenants {
+			if err := r.read(ctx, tx, tenant); err != nil {
+				return fmt.Errorf("tenant %s: %w", tenant, err)
+			}
+		}
+		return nil
+	})
+	return r, err
+}
+
+func (r *Records) read(ctx context.Context, tx donorsync.Tx, tenant string) error {
+	all := donorsync.Page{Limit: 1000}
+	var err error
+	if r.Contacts[tenant], err = tx.Contacts(ctx, tenant, all); err != nil {
+		return err
+	}
+	for _, c := range r.Contacts[tenant] {
+		as, err := tx.Activities(ctx, tenant, c.ID)
+		if err != nil {
+			return err
+		}
+		r.Activities[tenant] = append(r.Activities[tenant], as...)
+	}
+	if r.Donations[tenant], err = tx.Donations(ctx, tenant, all); err != nil {
+		return err
+	}
+	for _, d := range r.Donations[tenant] {
+		as, err := tx.Adjustments(ctx, tenant, d.Provider, d.ExternalID)
+		if err != nil {
+			return err
+		}
+		r.Adjustments[tenant] = append(r.Adjustments[tenant], as...)
+	}
+	if r.Commitments[tenant], err = tx.Commitments(ctx, tenant, all); err != nil {
+		return err
+	}
+	r.Changes[tenant], err = tx.Changes(ctx, tenant, 0, 1000)
+	return err
+}
+
+// Count returns how many records and changes r holds.
+func (r Records) Count() int {
+	n := 0
+	for _, tenant := range Tenants {
+		n += len(r.Contacts[tenant]) + len(r.Activities[tenant]) + len(r.Donations[tenant]) +
+			len(r.Adjustments[tenant]) + len(r.Commitments[tenant]) + len(r.Changes[tenant])
+	}
+	return n
+}
+
+// Summary says how many records of each kind r holds, by tenant.
+func (r Records) Summary() string {
+	s := ""
+	for _, tenant := range Tenants {
+		s += fmt.Sprintf("%s: %d contacts, %d activities, %d donations, %d adjustments, %d commitments, %d changes\n",
+			tenant, len(r.Contacts[tenant]), len(r.Activities[tenant]), len(r.Donations[tenant]),
+			len(r.Adjustments[tenant]), len(r.Commitments[tenant]), len(r.Changes[tenant]))
+	}
+	return s
+}
+
+// Diff returns the differences between two reads, "" when they hold
+// the same records: times equal as instants, amounts as numbers, and
+// empty maps and lists as absent ones.
+func Diff(want, got Records) string {
+	return cmp.Diff(want, got,
+		cmp.Comparer(func(a, b decimal.Decimal) bool { return a.Equal(b) }),
+		cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),
+		cmpopts.EquateEmpty())
+}
