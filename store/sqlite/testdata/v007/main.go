@@ -17,8 +17,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/donorsync/donorsync/store/sqlite"
 	"github.com/donorsync/donorsync/internal/upgradetest"
+	"github.com/donorsync/donorsync/store/sqlite"
 )
 
 func main() {
