@@ -116,7 +116,7 @@ func lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err err
 var dialect = &sqlstore.Dialect{
 	Name:             "postgres",
 	Rebind:           rebind,
-	JSONSetContactID: `jsonb_set(data, '{ContactID}', to_jsonb(?::text))`,
+	JSONSetContactID: `jsonb_set(data, '{contact_id}', to_jsonb(?::text))`,
 	Lock:             lock,
 	TryLock:          tryLock,
 	ForUpdate:        " FOR UPDATE SKIP LOCKED",
