@@ -30,9 +30,10 @@ type Dialect struct {
 	Name string
 	// Rebind rewrites the "?" placeholders of a query; nil keeps them.
 	Rebind func(query string) string
-	// JSONSetContactID is the expression that sets "ContactID" in the
-	// data column to the next argument.
-	JSONSetContactID string
+	// TimeText says the record tables keep times as text laid out as
+	// TimeLayout (SQLite); otherwise as the driver's time (PostgreSQL's
+	// timestamptz). See columns.go.
+	TimeText bool
 	// SingleWriter says writing transactions run one at a time (SQLite):
 	// what a writer read ahead then stays current until it commits, so a
 	// record it holds is not read again, and the owners of contact keys

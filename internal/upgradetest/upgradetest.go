@@ -25,42 +25,45 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Tenants are the tenants Fill writes to.
-var Tenants = []string{"acme", "beta"}
+// Tenants are the tenants of the fixtures.
+var Tenants = [2]string{"acme", "beta"}
 
-// A delivery is a fixture of a provider's testdata, for a tenant.
+// A delivery is a fixture of a provider's testdata, for a tenant: the
+// first or the second Fill writes to.
 type delivery struct {
-	tenant, provider, kind, file string
+	tenant               int
+	provider, kind, file string
 }
 
 // deliveries are what Fill applies, in order: a one-time and a
 // recurring gift, refunded, cancelled, settled, charged back; actions
 // and signatures; and a refund that arrives before its gift does.
 var deliveries = []delivery{
-	{"acme", actblue.Provider, "", "actblue/testdata/contribution.json"},
-	{"acme", actblue.Provider, "", "actblue/testdata/two_lineitems.json"},
-	{"acme", actblue.Provider, "", "actblue/testdata/recurring.json"},
-	{"acme", actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"},
-	{"acme", actblue.Provider, string(actblue.KindCancellation), "actblue/testdata/cancellation.json"},
-	{"acme", actionnetwork.Provider, "", "actionnetwork/testdata/donation.json"},
-	{"acme", actionnetwork.Provider, "", "actionnetwork/testdata/signature.json"},
-	{"acme", actionnetwork.Provider, "", "actionnetwork/testdata/attendance.json"},
-	{"acme", actionnetwork.Provider, "", "actionnetwork/testdata/submission.json"},
-	{"acme", anedot.Provider, "", "anedot/testdata/commitment_created.json"},
-	{"acme", anedot.Provider, "", "anedot/testdata/donation_completed.json"},
-	{"acme", anedot.Provider, "", "anedot/testdata/donation_partially_refunded.json"},
-	{"acme", anedot.Provider, "", "anedot/testdata/settlement_date.json"},
-	{"acme", anedot.Provider, "", "anedot/testdata/commitment_failed_to_process.json"},
-	{"acme", anedot.Provider, "", "anedot/testdata/commitment_updated_cancelled.json"},
-	{"beta", anedot.Provider, "", "anedot/testdata/donation_chargeback.json"},
-	{"beta", actblue.Provider, "", "actblue/testdata/contribution.json"},
-	{"beta", actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"},
+	{0, actblue.Provider, "", "actblue/testdata/contribution.json"},
+	{0, actblue.Provider, "", "actblue/testdata/two_lineitems.json"},
+	{0, actblue.Provider, "", "actblue/testdata/recurring.json"},
+	{0, actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"},
+	{0, actblue.Provider, string(actblue.KindCancellation), "actblue/testdata/cancellation.json"},
+	{0, actionnetwork.Provider, "", "actionnetwork/testdata/donation.json"},
+	{0, actionnetwork.Provider, "", "actionnetwork/testdata/signature.json"},
+	{0, actionnetwork.Provider, "", "actionnetwork/testdata/attendance.json"},
+	{0, actionnetwork.Provider, "", "actionnetwork/testdata/submission.json"},
+	{0, anedot.Provider, "", "anedot/testdata/commitment_created.json"},
+	{0, anedot.Provider, "", "anedot/testdata/donation_completed.json"},
+	{0, anedot.Provider, "", "anedot/testdata/donation_partially_refunded.json"},
+	{0, anedot.Provider, "", "anedot/testdata/settlement_date.json"},
+	{0, anedot.Provider, "", "anedot/testdata/commitment_failed_to_process.json"},
+	{0, anedot.Provider, "", "anedot/testdata/commitment_updated_cancelled.json"},
+	{1, anedot.Provider, "", "anedot/testdata/donation_chargeback.json"},
+	{1, actblue.Provider, "", "actblue/testdata/contribution.json"},
+	{1, actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"},
 }
 
 // Fill applies the deliveries, read from the provider packages'
 // testdata under root (the repository's root directory), to s through
-// an Ingester that records changes. Each must be processed.
-func Fill(ctx context.Context, s donorsync.Store, root string) error {
+// an Ingester that records changes, for two tenants (Tenants, when the
+// fixtures were made). Each must be processed.
+func Fill(ctx context.Context, s donorsync.Store, root string, tenants [2]string) error {
 	sources, err := newSources()
 	if err != nil {
 		return err
@@ -75,7 +78,7 @@ func Fill(ctx context.Context, s donorsync.Store, root string) error {
 		if err != nil {
 			return err
 		}
-		d := &donorsync.Delivery{Tenant: dl.tenant, Provider: dl.provider, Kind: dl.kind, Body: body}
+		d := &donorsync.Delivery{Tenant: tenants[dl.tenant], Provider: dl.provider, Kind: dl.kind, Body: body}
 		if err := g.Receive(ctx, sources[dl.provider], d); err != nil {
 			return fmt.Errorf("%s: %w", dl.file, err)
 		}
@@ -89,7 +92,7 @@ func Fill(ctx context.Context, s donorsync.Store, root string) error {
 // newSources returns a Source of each provider by its name.
 func newSources() (map[string]donorsync.Source, error) {
 	const secret = "upgradetest-secret-0123456789abcdef"
-	an, err := actionnetwork.NewAuthenticator(actionnetwork.Credential{Tenant: Tenants[0], Token: secret})
+	an, err := actionnetwork.NewAuthenticator(actionnetwork.Credential{Tenant: "any", Token: secret})
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +100,7 @@ func newSources() (map[string]donorsync.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	ad, err := anedot.NewAuthenticator(anedot.Credential{Tenant: Tenants[0], Token: secret})
+	ad, err := anedot.NewAuthenticator(anedot.Credential{Tenant: "any", Token: secret})
 	if err != nil {
 		return nil, err
 	}
@@ -168,20 +171,40 @@ func (r *Records) read(ctx context.Context, tx donorsync.Tx, tenant string) erro
 	return err
 }
 
-// Count returns how many records and changes r holds.
-func (r Records) Count() int {
-	n := 0
-	for _, tenant := range Tenants {
-		n += len(r.Contacts[tenant]) + len(r.Activities[tenant]) + len(r.Donations[tenant]) +
-			len(r.Adjustments[tenant]) + len(r.Commitments[tenant]) + len(r.Changes[tenant])
+// Renamed returns r with the fields its changes list (change.Fields)
+// named as the records' JSON names them since it is in snake case:
+// "fecid" is "fec_id", "refunded" is "refunded_amount". So an upgrade
+// from a version that named them so reads them.
+func (r Records) Renamed() Records {
+	names := map[string]string{"fecid": "fec_id", "refunded": "refunded_amount"}
+	out := r
+	out.Changes = map[string][]change.Change{}
+	for tenant, cs := range r.Changes {
+		for _, c := range cs {
+			c = c.Clone()
+			for i, f := range c.Fields {
+				if n, ok := names[f]; ok {
+					c.Fields[i] = n
+				}
+			}
+			out.Changes[tenant] = append(out.Changes[tenant], c)
+		}
 	}
-	return n
+	return out
 }
 
-// Summary says how many records of each kind r holds, by tenant.
-func (r Records) Summary() string {
+// Counts returns how many contacts, activities, donations, adjustments,
+// commitments and changes r holds for tenant.
+func (r Records) Counts(tenant string) [6]int {
+	return [6]int{len(r.Contacts[tenant]), len(r.Activities[tenant]), len(r.Donations[tenant]),
+		len(r.Adjustments[tenant]), len(r.Commitments[tenant]), len(r.Changes[tenant])}
+}
+
+// Summary says how many records of each kind r holds, for each of
+// tenants.
+func (r Records) Summary(tenants ...string) string {
 	s := ""
-	for _, tenant := range Tenants {
+	for _, tenant := range tenants {
 		s += fmt.Sprintf("%s: %d contacts, %d activities, %d donations, %d adjustments, %d commitments, %d changes\n",
 			tenant, len(r.Contacts[tenant]), len(r.Activities[tenant]), len(r.Donations[tenant]),
 			len(r.Adjustments[tenant]), len(r.Commitments[tenant]), len(r.Changes[tenant]))

@@ -114,14 +114,13 @@ func lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err err
 }
 
 var dialect = &sqlstore.Dialect{
-	Name:             "postgres",
-	Rebind:           rebind,
-	JSONSetContactID: `jsonb_set(data, '{contact_id}', to_jsonb(?::text))`,
-	Lock:             lock,
-	TryLock:          tryLock,
-	ForUpdate:        " FOR UPDATE SKIP LOCKED",
-	Conflict:         conflict,
-	Invalid:          invalid,
+	Name:      "postgres",
+	Rebind:    rebind,
+	Lock:      lock,
+	TryLock:   tryLock,
+	ForUpdate: " FOR UPDATE SKIP LOCKED",
+	Conflict:  conflict,
+	Invalid:   invalid,
 }
 
 // rebind turns "?" placeholders into "$1", "$2", ...

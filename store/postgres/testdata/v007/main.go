@@ -61,10 +61,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := upgradetest.Fill(ctx, s, "../.."); err != nil {
+	if err := upgradetest.Fill(ctx, s, "../..", upgradetest.Tenants); err != nil {
 		log.Fatal(err)
 	}
-	records, err := upgradetest.Read(ctx, s, upgradetest.Tenants...)
+	records, err := upgradetest.Read(ctx, s, upgradetest.Tenants[:]...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func main() {
 	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Print(records.Summary())
+	fmt.Print(records.Summary(upgradetest.Tenants[:]...))
 }
 
 // dump writes an INSERT statement per row of the tables to path, each

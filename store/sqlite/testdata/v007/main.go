@@ -33,10 +33,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := upgradetest.Fill(ctx, s, "../.."); err != nil {
+	if err := upgradetest.Fill(ctx, s, "../..", upgradetest.Tenants); err != nil {
 		log.Fatal(err)
 	}
-	records, err := upgradetest.Read(ctx, s, upgradetest.Tenants...)
+	records, err := upgradetest.Read(ctx, s, upgradetest.Tenants[:]...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -53,5 +53,5 @@ func main() {
 	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(records.Summary())
+	fmt.Println(records.Summary(upgradetest.Tenants[:]...))
 }
