@@ -2,14 +2,15 @@
 // adapters (store/sqlite, store/postgres), which differ only by a Dialect:
 // one place for the SQL of the Store contract.
 //
-// A transaction (tx.go) reads and writes records (records.go),
-// deliveries (journal.go) and the change feed (feed.go, cursors.go): it
-// holds the changes it appends back, and numbers and sends them last, as
-// it commits. After Prefetch it is in batch mode: it reads
-// the records a batch needs at once, through one lookup chain (lookup.go:
-// its own cache, the draft it follows, the record cache, the database),
-// and holds its writes back (pending.go) until it commits or a read needs
-// them. The record cache (cache.go) keeps records from one writing
+// A transaction (tx.go) reads and writes records (records.go: in the
+// tables of tables.go, each in the stored form of stored.go, with the
+// times and amounts of columns.go), deliveries (journal.go) and the
+// change feed (feed.go, cursors.go): it holds the changes it appends
+// back, and numbers and sends them last, as it commits. After Prefetch
+// it is in batch mode: it reads the records a batch needs at once,
+// through one lookup chain (lookup.go: its own cache, the draft it
+// follows, the record cache, the database), and holds its writes back
+// (pending.go) until it commits or a read needs them. The record cache (cache.go) keeps records from one writing
 // transaction to the next; drafts (draft.go) apply a batch beside the
 // writer, which then only sends their writes.
 package sqlstore

@@ -28,63 +28,98 @@ import (
 // Tenants are the tenants of the fixtures.
 var Tenants = [2]string{"acme", "beta"}
 
-// A delivery is a fixture of a provider's testdata, for a tenant: the
-// first or the second Fill writes to.
-type delivery struct {
-	tenant               int
-	provider, kind, file string
+// A Delivery is a fixture of a provider's testdata: the provider, the
+// delivery's kind, and the file, from the repository's root.
+type Delivery struct {
+	Provider, Kind, File string
 }
 
-// deliveries are what Fill applies, in order: a one-time and a
-// recurring gift, refunded, cancelled, settled, charged back; actions
-// and signatures; and a refund that arrives before its gift does.
-var deliveries = []delivery{
-	{0, actblue.Provider, "", "actblue/testdata/contribution.json"},
-	{0, actblue.Provider, "", "actblue/testdata/two_lineitems.json"},
-	{0, actblue.Provider, "", "actblue/testdata/recurring.json"},
-	{0, actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"},
-	{0, actblue.Provider, string(actblue.KindCancellation), "actblue/testdata/cancellation.json"},
-	{0, actionnetwork.Provider, "", "actionnetwork/testdata/donation.json"},
-	{0, actionnetwork.Provider, "", "actionnetwork/testdata/signature.json"},
-	{0, actionnetwork.Provider, "", "actionnetwork/testdata/attendance.json"},
-	{0, actionnetwork.Provider, "", "actionnetwork/testdata/submission.json"},
-	{0, anedot.Provider, "", "anedot/testdata/commitment_created.json"},
-	{0, anedot.Provider, "", "anedot/testdata/donation_completed.json"},
-	{0, anedot.Provider, "", "anedot/testdata/donation_partially_refunded.json"},
-	{0, anedot.Provider, "", "anedot/testdata/settlement_date.json"},
-	{0, anedot.Provider, "", "anedot/testdata/commitment_failed_to_process.json"},
-	{0, anedot.Provider, "", "anedot/testdata/commitment_updated_cancelled.json"},
-	{1, anedot.Provider, "", "anedot/testdata/donation_chargeback.json"},
-	{1, actblue.Provider, "", "actblue/testdata/contribution.json"},
-	{1, actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"},
+// fill are the deliveries Fill applies, in order, each to the first or
+// the second of its tenants: a one-time and a recurring gift, refunded,
+// cancelled, settled, charged back; actions and signatures.
+var fill = []struct {
+	tenant int
+	Delivery
+}{
+	{0, Delivery{actblue.Provider, "", "actblue/testdata/contribution.json"}},
+	{0, Delivery{actblue.Provider, "", "actblue/testdata/two_lineitems.json"}},
+	{0, Delivery{actblue.Provider, "", "actblue/testdata/recurring.json"}},
+	{0, Delivery{actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"}},
+	{0, Delivery{actblue.Provider, string(actblue.KindCancellation), "actblue/testdata/cancellation.json"}},
+	{0, Delivery{actionnetwork.Provider, "", "actionnetwork/testdata/donation.json"}},
+	{0, Delivery{actionnetwork.Provider, "", "actionnetwork/testdata/signature.json"}},
+	{0, Delivery{actionnetwork.Provider, "", "actionnetwork/testdata/attendance.json"}},
+	{0, Delivery{actionnetwork.Provider, "", "actionnetwork/testdata/submission.json"}},
+	{0, Delivery{anedot.Provider, "", "anedot/testdata/commitment_created.json"}},
+	{0, Delivery{anedot.Provider, "", "anedot/testdata/donation_completed.json"}},
+	{0, Delivery{anedot.Provider, "", "anedot/testdata/donation_partially_refunded.json"}},
+	{0, Delivery{anedot.Provider, "", "anedot/testdata/settlement_date.json"}},
+	{0, Delivery{anedot.Provider, "", "anedot/testdata/commitment_failed_to_process.json"}},
+	{0, Delivery{anedot.Provider, "", "anedot/testdata/commitment_updated_cancelled.json"}},
+	{1, Delivery{anedot.Provider, "", "anedot/testdata/donation_chargeback.json"}},
+	{1, Delivery{actblue.Provider, "", "actblue/testdata/contribution.json"}},
+	{1, Delivery{actblue.Provider, string(actblue.KindRefund), "actblue/testdata/refund.json"}},
 }
 
-// Fill applies the deliveries, read from the provider packages'
-// testdata under root (the repository's root directory), to s through
-// an Ingester that records changes, for two tenants (Tenants, when the
-// fixtures were made). Each must be processed.
+// Fill applies its deliveries to s, as Apply does, for two tenants
+// (Tenants, when the fixtures were made).
 func Fill(ctx context.Context, s donorsync.Store, root string, tenants [2]string) error {
-	sources, err := newSources()
+	g, sources, err := newIngester(s)
 	if err != nil {
 		return err
+	}
+	for _, f := range fill {
+		if err := apply(ctx, g, sources, root, tenants[f.tenant], f.Delivery); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply applies deliveries, read from the provider packages' testdata
+// under root (the repository's root directory), to s for tenant, in
+// order, through an Ingester that records changes. Each must be
+// processed.
+func Apply(ctx context.Context, s donorsync.Store, root, tenant string, deliveries ...Delivery) error {
+	g, sources, err := newIngester(s)
+	if err != nil {
+		return err
+	}
+	for _, d := range deliveries {
+		if err := apply(ctx, g, sources, root, tenant, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newIngester returns an Ingester on s that records changes, on a clock
+// of its own that starts on 2024-06-07 and moves a second a reading, and
+// a Source of each provider by its name.
+func newIngester(s donorsync.Store) (*donorsync.Ingester, map[string]donorsync.Source, error) {
+	sources, err := newSources()
+	if err != nil {
+		return nil, nil, err
 	}
 	clock := time.Date(2024, 6, 7, 19, 49, 33, 123456000, time.UTC)
 	g := &donorsync.Ingester{
 		Store: s, RecordChanges: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { clock = clock.Add(time.Second); return clock },
 	}
-	for _, dl := range deliveries {
-		body, err := os.ReadFile(filepath.Join(root, dl.file))
-		if err != nil {
-			return err
-		}
-		d := &donorsync.Delivery{Tenant: tenants[dl.tenant], Provider: dl.provider, Kind: dl.kind, Body: body}
-		if err := g.Receive(ctx, sources[dl.provider], d); err != nil {
-			return fmt.Errorf("%s: %w", dl.file, err)
-		}
-		if d.Status != donorsync.Processed {
-			return fmt.Errorf("%s: %s (%s)", dl.file, d.Status, d.Error)
-		}
+	return g, sources, nil
+}
+
+func apply(ctx context.Context, g *donorsync.Ingester, sources map[string]donorsync.Source, root, tenant string, dl Delivery) error {
+	body, err := os.ReadFile(filepath.Join(root, dl.File))
+	if err != nil {
+		return err
+	}
+	d := &donorsync.Delivery{Tenant: tenant, Provider: dl.Provider, Kind: dl.Kind, Body: body}
+	if err := g.Receive(ctx, sources[dl.Provider], d); err != nil {
+		return fmt.Errorf("%s: %w", dl.File, err)
+	}
+	if d.Status != donorsync.Processed {
+		return fmt.Errorf("%s: %s (%s)", dl.File, d.Status, d.Error)
 	}
 	return nil
 }
