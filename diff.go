@@ -94,7 +94,7 @@ func jsonName(f reflect.StructField) string {
 }
 
 // snake writes a Go name in snake case: FirstName first_name, SettledAt
-// settled_at, FECID fecid.
+// settled_at, FECID fecid (the record types tag theirs).
 func snake(name string) string {
 	var b strings.Builder
 	rs := []rune(name)

@@ -29,7 +29,7 @@ func TestChangedFields(t *testing.T) {
 	other := d.Clone()
 	other.Amount, other.FECID, other.Refcodes = decimal.RequireFromString("25.01"), "C1", map[string]string{"a": "b"}
 	other.Seen["form"] = at.Add(time.Second)
-	if got, want := changedFields(d, other), []string{"amount", "fecid", "refcodes", "seen"}; !slices.Equal(got, want) {
+	if got, want := changedFields(d, other), []string{"amount", "fec_id", "refcodes", "seen"}; !slices.Equal(got, want) {
 		t.Errorf("changed %q, want %q", got, want)
 	}
 	c := contact.Contact{FirstName: "Jo", Emails: []string{}}

@@ -6,6 +6,10 @@
 // idempotent, so every arrival order of the same observations gives the
 // same contact. Per field, the value with the newest source time wins;
 // an empty or missing value never erases a known one.
+//
+// In JSON (the change feed, the SQL stores' data columns) the fields of
+// the types here are named in snake case, and a field without a value is
+// left out.
 package contact
 
 import (
@@ -38,45 +42,45 @@ const (
 // with Clone before sharing it between goroutines that modify it.
 // Contacts redact themselves when logged with log/slog.
 type Contact struct {
-	ID     string // assigned by the engine when the contact is created
-	Tenant string
+	ID     string `json:"id"` // assigned by the engine when the contact is created
+	Tenant string `json:"tenant"`
 
-	FirstName  string
-	MiddleName string
-	LastName   string
-	Suffix     string
+	FirstName  string `json:"first_name,omitempty"`
+	MiddleName string `json:"middle_name,omitempty"`
+	LastName   string `json:"last_name,omitempty"`
+	Suffix     string `json:"suffix,omitempty"`
 
-	Email  string   // the primary email: the one seen most recently
-	Emails []string // every normalised email seen, sorted
-	Phone  string   // the primary phone in E.164 where possible: the one seen most recently
-	Phones []Phone  // every phone seen, sorted by Number (those without one first)
+	Email  string   `json:"email,omitempty"`  // the primary email: the one seen most recently
+	Emails []string `json:"emails,omitempty"` // every normalised email seen, sorted
+	Phone  string   `json:"phone,omitempty"`  // the primary phone in E.164 where possible: the one seen most recently
+	Phones []Phone  `json:"phones,omitempty"` // every phone seen, sorted by Number (those without one first)
 
-	Address    Address
-	Employer   string
-	Occupation string
+	Address    Address `json:"address,omitzero"`
+	Employer   string  `json:"employer,omitempty"`
+	Occupation string  `json:"occupation,omitempty"`
 
-	Custom  map[string]string // custom fields by name
-	Tags    []string          // sorted, without duplicates
-	Sources []Source          // providers and provider donor ids, sorted
+	Custom  map[string]string `json:"custom,omitempty"`  // custom fields by name
+	Tags    []string          `json:"tags,omitempty"`    // sorted, without duplicates
+	Sources []Source          `json:"sources,omitempty"` // providers and provider donor ids, sorted
 
 	// Seen holds the source time of each field's current value, keyed by
 	// the Field constants (and CustomPrefix+name for custom fields).
-	Seen map[string]time.Time
+	Seen map[string]time.Time `json:"seen,omitempty"`
 
-	CreatedAt time.Time // when the engine created the contact (its clock)
-	UpdatedAt time.Time // when the engine last changed it (its clock)
+	CreatedAt time.Time `json:"created_at,omitzero"` // when the engine created the contact (its clock)
+	UpdatedAt time.Time `json:"updated_at,omitzero"` // when the engine last changed it (its clock)
 }
 
 // An Address is a postal address. It is merged as a whole, never field by
 // field, so that a street from one address is never combined with a city
 // from another.
 type Address struct {
-	Line1      string
-	Line2      string
-	City       string
-	State      string // USPS code for US states, otherwise as received
-	PostalCode string // ZIP or ZIP+4 for the US, otherwise as received
-	Country    string // ISO 3166 alpha-2 where recognised, otherwise as received
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city,omitempty"`
+	State      string `json:"state,omitempty"`       // USPS code for US states, otherwise as received
+	PostalCode string `json:"postal_code,omitempty"` // ZIP or ZIP+4 for the US, otherwise as received
+	Country    string `json:"country,omitempty"`     // ISO 3166 alpha-2 where recognised, otherwise as received
 }
 
 // IsZero reports whether a has no component.
@@ -91,28 +95,28 @@ func (a Address) Complete() bool {
 // petition, submitted a form, attended an event, wrote to a target. Its
 // natural key is (Tenant, Provider, Key).
 type Activity struct {
-	Tenant     string
-	Provider   string
-	Key        string // unique per provider, such as the action resource's identifier
-	ContactID  string
-	Type       string    // the platform's type, such as "osdi:signature"
-	Action     string    // a link to the action (petition, form, event), never fetched
-	At         time.Time // when the contact took the action, UTC
-	DeliveryID string
+	Tenant     string    `json:"tenant"`
+	Provider   string    `json:"provider"`
+	Key        string    `json:"key"` // unique per provider, such as the action resource's identifier
+	ContactID  string    `json:"contact_id,omitempty"`
+	Type       string    `json:"type,omitempty"`   // the platform's type, such as "osdi:signature"
+	Action     string    `json:"action,omitempty"` // a link to the action (petition, form, event), never fetched
+	At         time.Time `json:"at,omitzero"`      // when the contact took the action, UTC
+	DeliveryID string    `json:"delivery_id,omitempty"`
 }
 
 // A Phone is a phone number as received and in normalised form. Only a
 // Matchable phone identifies a person.
 type Phone struct {
-	Number string // E.164 (+15105016227) when recognised, otherwise digits as received; "" for fewer than 7 digits
-	Raw    string // as received, extension included
+	Number string `json:"number,omitempty"` // E.164 (+15105016227) when recognised, otherwise digits as received; "" for fewer than 7 digits
+	Raw    string `json:"raw,omitempty"`    // as received, extension included
 }
 
 // A Source records that a contact was seen through a provider, with the
 // donor id that provider gives the person, if any.
 type Source struct {
-	Provider string
-	DonorID  string
+	Provider string `json:"provider"`
+	DonorID  string `json:"donor_id,omitempty"`
 }
 
 // Clone returns a deep copy of c.

@@ -6,6 +6,10 @@
 // A donation's status is never stored from a delivery directly: it is
 // derived from the set of its adjustments (see Derive), so that it does
 // not depend on the order in which deliveries arrive.
+//
+// In JSON (the change feed, the SQL stores' data columns) the fields of
+// the types here are named in snake case, amounts are exact decimal
+// strings, and a field without a value is left out.
 package donation
 
 import (
@@ -39,70 +43,70 @@ const (
 //
 // Its natural key is (Tenant, Provider, ExternalID).
 type Donation struct {
-	ID         string // assigned by the engine
-	Tenant     string
-	Provider   string
-	ExternalID string // the platform's id: ActBlue line item id, never the order number alone
-	ContactID  string // the donor, once matched
+	ID         string `json:"id"` // assigned by the engine
+	Tenant     string `json:"tenant"`
+	Provider   string `json:"provider"`
+	ExternalID string `json:"external_id"`          // the platform's id: ActBlue line item id, never the order number alone
+	ContactID  string `json:"contact_id,omitempty"` // the donor, once matched
 
-	OrderNumber string          // the checkout that groups line items (ActBlue orderNumber)
-	Amount      decimal.Decimal // gross amount as received
-	Currency    string          // ISO 4217, upper case
-	Net         decimal.NullDecimal
-	Fees        decimal.NullDecimal
-	PaidAt      time.Time // UTC
-	CreatedAt   time.Time // UTC, when the platform created it
+	OrderNumber string              `json:"order_number,omitempty"` // the checkout that groups line items (ActBlue orderNumber)
+	Amount      decimal.Decimal     `json:"amount"`                 // gross amount as received
+	Currency    string              `json:"currency,omitempty"`     // ISO 4217, upper case
+	Net         decimal.NullDecimal `json:"net,omitzero"`
+	Fees        decimal.NullDecimal `json:"fees,omitzero"`
+	PaidAt      time.Time           `json:"paid_at,omitzero"`    // UTC
+	CreatedAt   time.Time           `json:"created_at,omitzero"` // UTC, when the platform created it
 
-	RecipientID   string // ActBlue entity id, Anedot account, Action Network sponsor
-	RecipientName string // committee or organisation name
-	FECID         string
+	RecipientID   string `json:"recipient_id,omitempty"`   // ActBlue entity id, Anedot account, Action Network sponsor
+	RecipientName string `json:"recipient_name,omitempty"` // committee or organisation name
+	FECID         string `json:"fec_id,omitempty"`
 
-	Form     string            // the form or page given
-	Fund     string            // the fund or designation, where the platform has them
-	Origin   string            // how the gift was made: "hosted" (a form), "recurring" (a schedule), ...
-	Refcodes map[string]string // tracking codes by name
-	Custom   map[string]string // answers to form questions by label
+	Form     string            `json:"form,omitempty"`     // the form or page given
+	Fund     string            `json:"fund,omitempty"`     // the fund or designation, where the platform has them
+	Origin   string            `json:"origin,omitempty"`   // how the gift was made: "hosted" (a form), "recurring" (a schedule), ...
+	Refcodes map[string]string `json:"refcodes,omitempty"` // tracking codes by name
+	Custom   map[string]string `json:"custom,omitempty"`   // answers to form questions by label
 
-	Recurrence   Recurrence
-	CommitmentID string // external id of the commitment this gift belongs to, if any
+	Recurrence   Recurrence `json:"recurrence,omitzero"`
+	CommitmentID string     `json:"commitment_id,omitempty"` // external id of the commitment this gift belongs to, if any
 
-	Payment Payment
+	Payment Payment `json:"payment,omitzero"`
 
 	// PlatformStatus is the status the platform gave (completed, pending,
 	// declined); Status is derived from it and from the adjustments.
-	PlatformStatus Status
-	Status         Status
-	Refunded       decimal.Decimal // sum of refunds, never more than Amount
-	SettledAt      time.Time       // when the platform settled the funds (first settlement); zero if not reported
+	PlatformStatus Status          `json:"platform_status,omitempty"`
+	Status         Status          `json:"status"`
+	Refunded       decimal.Decimal `json:"refunded_amount,omitzero"` // sum of refunds, never more than Amount
+	SettledAt      time.Time       `json:"settled_at,omitzero"`      // when the platform settled the funds (first settlement); zero if not reported
 
-	DeliveryID string    // the journaled delivery that last contributed to this record
-	SourceTime time.Time // the newest platform time of the data merged in
-	UpdatedAt  time.Time // engine clock
+	DeliveryID string    `json:"delivery_id,omitempty"` // the journaled delivery that last contributed to this record
+	SourceTime time.Time `json:"source_time,omitzero"`  // the newest platform time of the data merged in
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`   // engine clock
 
 	// Seen holds, for each value seen before SourceTime, the time it was
 	// seen, keyed by the field's name in snake case ("order_number",
 	// "refcodes.refcode", "recurrence.sequence"): the values of an
 	// observation that a newer one lacks. Merge keeps it; it is empty
 	// while every value was seen at SourceTime.
-	Seen map[string]time.Time `json:",omitempty"`
+	Seen map[string]time.Time `json:"seen,omitempty"`
 }
 
 // Recurrence describes a donation's place in a recurring gift.
 type Recurrence struct {
-	Period   string // "once", "weekly", "monthly", ...; "" when unknown
-	Duration string // number of periods pledged, or "infinite"; "" when unknown
-	Sequence int    // recurrence number as the platform counts it
-	Valid    bool   // whether Sequence was given
+	Period   string `json:"period,omitempty"`   // "once", "weekly", "monthly", ...; "" when unknown
+	Duration string `json:"duration,omitempty"` // number of periods pledged, or "infinite"; "" when unknown
+	Sequence int    `json:"sequence"`           // recurrence number as the platform counts it
+	Valid    bool   `json:"valid,omitempty"`    // whether Sequence was given
 }
 
 // Payment holds flags about how a donation was paid.
 type Payment struct {
-	Method    string // "credit_card", "paypal", "ach", ...
-	Reference string // payment id or reference number
-	PayPal    bool
-	Mobile    bool
-	Express   bool // the donor used a saved-payment service (ActBlue Express)
-	ExpressLn bool // one-click gift (ActBlue Express Lane)
+	Method    string `json:"method,omitempty"`    // "credit_card", "paypal", "ach", ...
+	Reference string `json:"reference,omitempty"` // payment id or reference number
+	PayPal    bool   `json:"paypal,omitempty"`
+	Mobile    bool   `json:"mobile,omitempty"`
+	Express   bool   `json:"express,omitempty"`      // the donor used a saved-payment service (ActBlue Express)
+	ExpressLn bool   `json:"express_lane,omitempty"` // one-click gift (ActBlue Express Lane)
 }
 
 // Clone returns a deep copy of d.
@@ -188,14 +192,14 @@ const (
 // natural key is (Tenant, Provider, Key); DonationID is the external id of
 // the donation it adjusts, which may arrive before the donation itself.
 type Adjustment struct {
-	Tenant     string
-	Provider   string
-	Key        string // unique per adjustment within the provider
-	DonationID string // external id of the donation
-	Kind       AdjustmentKind
-	Amount     decimal.Decimal // positive amount moved back to the donor; zero when not given
-	At         time.Time       // UTC, when the platform made the change
-	DeliveryID string
+	Tenant     string          `json:"tenant"`
+	Provider   string          `json:"provider"`
+	Key        string          `json:"key"`         // unique per adjustment within the provider
+	DonationID string          `json:"donation_id"` // external id of the donation
+	Kind       AdjustmentKind  `json:"kind"`
+	Amount     decimal.Decimal `json:"amount,omitzero"` // positive amount moved back to the donor; zero when not given
+	At         time.Time       `json:"at,omitzero"`     // UTC, when the platform made the change
+	DeliveryID string          `json:"delivery_id,omitempty"`
 }
 
 // Derive computes a donation's status and refunded amount from the status
@@ -278,35 +282,35 @@ const (
 // schedule. Its natural key is (Tenant, Provider, ExternalID): for ActBlue
 // the order number shared by every recurrence.
 type Commitment struct {
-	ID         string // assigned by the engine
-	Tenant     string
-	Provider   string
-	ExternalID string
-	ContactID  string
+	ID         string `json:"id"` // assigned by the engine
+	Tenant     string `json:"tenant"`
+	Provider   string `json:"provider"`
+	ExternalID string `json:"external_id"`
+	ContactID  string `json:"contact_id,omitempty"`
 
-	Period   string          // "weekly", "monthly", ...
-	Amount   decimal.Decimal // per recurrence
-	Currency string
+	Period   string          `json:"period,omitempty"` // "weekly", "monthly", ...
+	Amount   decimal.Decimal `json:"amount"`           // per recurrence
+	Currency string          `json:"currency,omitempty"`
 
-	StartedAt     time.Time
-	CancelledAt   time.Time // the earliest cancellation reported
-	FailedAt      time.Time // the latest failure reported
-	LastChargedAt time.Time // the latest successful charge reported
-	Completed     int       // recurrences completed, the highest count reported
-	Pledged       int       // recurrences pledged; 0 when open-ended
+	StartedAt     time.Time `json:"started_at,omitzero"`
+	CancelledAt   time.Time `json:"cancelled_at,omitzero"`    // the earliest cancellation reported
+	FailedAt      time.Time `json:"failed_at,omitzero"`       // the latest failure reported
+	LastChargedAt time.Time `json:"last_charged_at,omitzero"` // the latest successful charge reported
+	Completed     int       `json:"completed,omitempty"`      // recurrences completed, the highest count reported
+	Pledged       int       `json:"pledged,omitempty"`        // recurrences pledged; 0 when open-ended
 
-	CancelReason string // the platform's reason
-	CancelledBy  string // who cancelled, as the platform says
-	FailReason   string // the payment processor's message
+	CancelReason string `json:"cancel_reason,omitempty"` // the platform's reason
+	CancelledBy  string `json:"cancelled_by,omitempty"`  // who cancelled, as the platform says
+	FailReason   string `json:"fail_reason,omitempty"`   // the payment processor's message
 
-	Status     CommitmentStatus // derived: see Commitment.Derive
-	SourceTime time.Time        // the newest platform time of the data merged in
-	UpdatedAt  time.Time
+	Status     CommitmentStatus `json:"status"`               // derived: see Commitment.Derive
+	SourceTime time.Time        `json:"source_time,omitzero"` // the newest platform time of the data merged in
+	UpdatedAt  time.Time        `json:"updated_at,omitzero"`
 
 	// Seen holds, for each value seen before SourceTime, the time it was
 	// seen, keyed by the field's name in snake case ("period",
 	// "fail_reason"), as Donation.Seen does.
-	Seen map[string]time.Time `json:",omitempty"`
+	Seen map[string]time.Time `json:"seen,omitempty"`
 }
 
 // Merge folds another observation of the same commitment into c. Times

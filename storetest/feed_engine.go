@@ -42,7 +42,7 @@ func feedSteps() []feedStep {
 		{"a gift", encode("g1", g1), []string{"contact.created", "donation.recorded"}},
 		{"its redelivery", encode("g1", g1), nil},
 		{"the gift again, by another delivery", encode("g1-again", g1), nil},
-		{"a partial refund", encode("refund", refund), []string{"donation.status_changed[status refunded adjustments]"}},
+		{"a partial refund", encode("refund", refund), []string{"donation.status_changed[status refunded_amount adjustments]"}},
 		{"the settlement", encode("settled", settled), []string{"donation.settled[settled_at adjustments]"}},
 		{"newer profile data", encode("newer", newer), []string{"contact.updated[occupation seen]"}},
 		{"a pledge", encode("pledge", pledge), []string{"contact.updated[seen]", "commitment.created"}},

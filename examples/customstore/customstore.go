@@ -382,9 +382,9 @@ func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error
 	}
 	for _, q := range []string{
 		`UPDATE people_lookup SET person_id = ?1 WHERE org = ?2 AND person_id = ?3`,
-		`UPDATE gifts SET person_id = ?1, record = json_set(record, '$.ContactID', ?1) WHERE org = ?2 AND person_id = ?3`,
-		`UPDATE pledges SET person_id = ?1, record = json_set(record, '$.ContactID', ?1) WHERE org = ?2 AND person_id = ?3`,
-		`UPDATE person_actions SET person_id = ?1, record = json_set(record, '$.ContactID', ?1) WHERE org = ?2 AND person_id = ?3`,
+		`UPDATE gifts SET person_id = ?1, record = json_set(record, '$.contact_id', ?1) WHERE org = ?2 AND person_id = ?3`,
+		`UPDATE pledges SET person_id = ?1, record = json_set(record, '$.contact_id', ?1) WHERE org = ?2 AND person_id = ?3`,
+		`UPDATE person_actions SET person_id = ?1, record = json_set(record, '$.contact_id', ?1) WHERE org = ?2 AND person_id = ?3`,
 	} {
 		if _, err := t.ExecContext(ctx, q, into, tenant, from); err != nil {
 			return err

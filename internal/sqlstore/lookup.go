@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"slices"
 
 	"github.com/donorsync/donorsync/contact"
@@ -275,8 +273,7 @@ var (
 		}},
 		args: keyRef.args,
 		queries: []query[keyRef]{{
-			statement{"prefetch contact keys", `SELECT tenant, kind, value, contact_id FROM contact_keys
-		WHERE (tenant, kind, value) IN (VALUES `, `(?, ?, ?)`, `)`},
+			prefetchKeys,
 			func(rs *sql.Rows, c *txCache) (k keyRef, err error) {
 				var id string
 				if err = rs.Scan(&k.tenant, &k.kind, &k.value, &id); err == nil {
@@ -294,10 +291,15 @@ var (
 		}},
 		args: idRef.args,
 		queries: []query[idRef]{{
-			statement{"prefetch contacts", `SELECT tenant, id, data FROM contacts WHERE (tenant, id) IN (VALUES `, `(?, ?)`, `)`},
-			func(rs *sql.Rows, c *txCache) (r idRef, err error) {
-				c.contacts[r], err = scanJSON[contact.Contact](rs, &r.tenant, &r.id)
-				return r, err
+			prefetchContacts,
+			func(rs *sql.Rows, c *txCache) (idRef, error) {
+				v := new(contact.Contact)
+				if err := scanContact(rs, v); err != nil {
+					return idRef{}, err
+				}
+				r := idRef{v.Tenant, v.ID}
+				c.contacts[r] = v
+				return r, nil
 			},
 		}},
 	}
@@ -314,21 +316,26 @@ var (
 		}},
 		args: refArgs,
 		queries: []query[batch.Ref]{{
-			statement{"prefetch donations", `SELECT tenant, provider, external_id, data FROM donations
-		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`},
-			func(rs *sql.Rows, c *txCache) (r batch.Ref, err error) {
-				c.donations[r], err = scanJSON[donation.Donation](rs, &r.Tenant, &r.Provider, &r.ExternalID)
-				return r, err
+			prefetchDonations,
+			func(rs *sql.Rows, c *txCache) (batch.Ref, error) {
+				v := new(donation.Donation)
+				if err := scanDonation(rs, v); err != nil {
+					return batch.Ref{}, err
+				}
+				r := batch.Ref{Tenant: v.Tenant, Provider: v.Provider, ExternalID: v.ExternalID}
+				c.donations[r] = v
+				return r, nil
 			},
 		}, {
-			statement{"prefetch adjustments", `SELECT tenant, provider, donation_id, data FROM adjustments
-		WHERE (tenant, provider, donation_id) IN (VALUES `, `(?, ?, ?)`, `)`},
-			func(rs *sql.Rows, c *txCache) (r batch.Ref, err error) {
-				a, err := scanJSON[donation.Adjustment](rs, &r.Tenant, &r.Provider, &r.ExternalID)
-				if err == nil {
-					c.adjustments[r] = append(c.adjustments[r], *a)
+			prefetchAdjustments,
+			func(rs *sql.Rows, c *txCache) (batch.Ref, error) {
+				var a donation.Adjustment
+				if err := scanAdjustment(rs, &a); err != nil {
+					return batch.Ref{}, err
 				}
-				return r, err
+				r := batch.Ref{Tenant: a.Tenant, Provider: a.Provider, ExternalID: a.DonationID}
+				c.adjustments[r] = append(c.adjustments[r], a)
+				return r, nil
 			},
 		}},
 		then: sortAdjustments,
@@ -340,11 +347,15 @@ var (
 		}},
 		args: refArgs,
 		queries: []query[batch.Ref]{{
-			statement{"prefetch commitments", `SELECT tenant, provider, external_id, data FROM commitments
-		WHERE (tenant, provider, external_id) IN (VALUES `, `(?, ?, ?)`, `)`},
-			func(rs *sql.Rows, c *txCache) (r batch.Ref, err error) {
-				c.commitments[r], err = scanJSON[donation.Commitment](rs, &r.Tenant, &r.Provider, &r.ExternalID)
-				return r, err
+			prefetchCommitments,
+			func(rs *sql.Rows, c *txCache) (batch.Ref, error) {
+				v := new(donation.Commitment)
+				if err := scanCommitment(rs, v); err != nil {
+					return batch.Ref{}, err
+				}
+				r := batch.Ref{Tenant: v.Tenant, Provider: v.Provider, ExternalID: v.ExternalID}
+				c.commitments[r] = v
+				return r, nil
 			},
 		}},
 	}
@@ -359,11 +370,15 @@ var activities = kind[actKey]{
 	}},
 	args: actKey.args,
 	queries: []query[actKey]{{
-		statement{"prefetch activities", `SELECT tenant, provider, key, data FROM activities
-		WHERE (tenant, provider, key) IN (VALUES `, `(?, ?, ?)`, `)`},
-		func(rs *sql.Rows, c *txCache) (k actKey, err error) {
-			c.activities[k], err = scanJSON[contact.Activity](rs, &k.tenant, &k.provider, &k.key)
-			return k, err
+		prefetchActivities,
+		func(rs *sql.Rows, c *txCache) (actKey, error) {
+			a := new(contact.Activity)
+			if err := scanActivity(rs, a); err != nil {
+				return actKey{}, err
+			}
+			k := actKey{a.Tenant, a.Provider, a.Key}
+			c.activities[k] = a
+			return k, nil
 		},
 	}},
 }
@@ -393,24 +408,6 @@ func sortAdjustments(_ context.Context, t *tx, _, read []batch.Ref) error {
 		slices.SortFunc(t.c.adjustments[r], func(a, b donation.Adjustment) int { return cmp.Compare(a.Key, b.Key) })
 	}
 	return nil
-}
-
-// scanJSON scans a row of key columns followed by a data column, and
-// decodes the data into a new T.
-func scanJSON[T any](rs *sql.Rows, keys ...*string) (*T, error) {
-	var data []byte
-	dest := make([]any, 0, len(keys)+1)
-	for _, k := range keys {
-		dest = append(dest, k)
-	}
-	if err := rs.Scan(append(dest, &data)...); err != nil {
-		return nil, err
-	}
-	v := new(T)
-	if err := json.Unmarshal(data, v); err != nil {
-		return nil, fmt.Errorf("record %q: stored data: %w", *keys[len(keys)-1], err)
-	}
-	return v, nil
 }
 
 func same[T any](v T) T { return v }

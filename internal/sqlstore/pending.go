@@ -7,7 +7,9 @@ import (
 	"slices"
 
 	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/contact"
 	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/donation"
 	"github.com/donorsync/donorsync/internal/batch"
 )
 
@@ -41,10 +43,11 @@ func (k *keyRef) scan(rs *sql.Rows) error { return rs.Scan(&k.tenant, &k.kind, &
 func (r *idRef) scan(rs *sql.Rows) error  { return rs.Scan(&r.tenant, &r.id) }
 func (k *actKey) scan(rs *sql.Rows) error { return rs.Scan(&k.tenant, &k.provider, &k.key) }
 
-// The rows of the tables written to, as held back.
+// The rows of the tables written to, as held back: each record as the
+// transaction's cache shows it, never changed, and its data column.
 type (
 	contactRow struct {
-		idRef
+		c    *contact.Contact
 		data string
 	}
 	keyRow struct {
@@ -53,18 +56,21 @@ type (
 	}
 	activityRow struct {
 		actKey
-		contactID, data string
-		expected        bool // new: the transaction read it absent
+		a        *contact.Activity
+		expected bool // new: the transaction read it absent
 	}
 	adjustmentRow struct {
 		actKey
-		donationID, data string
-		expected         bool // new: not in the list the transaction read
+		a        *donation.Adjustment
+		expected bool // new: not in the list the transaction read
 	}
-	// recordRow is a donation's or a commitment's.
-	recordRow struct {
-		batch.Ref
-		id, contactID, data string
+	donationRow struct {
+		d    *donation.Donation
+		data string
+	}
+	commitmentRow struct {
+		c    *donation.Commitment
+		data string
 	}
 	deliveryUpdate struct {
 		idRef
@@ -75,16 +81,23 @@ type (
 	}
 )
 
-func (r contactRow) args(dst []any) []any { return append(dst, r.tenant, r.id, r.data) }
-func (r keyRow) args(dst []any) []any     { return append(dst, r.tenant, r.kind, r.value, r.owner) }
-func (r activityRow) args(dst []any) []any {
-	return append(dst, r.tenant, r.provider, r.key, r.contactID, r.data)
+func (r keyRow) args(dst []any) []any { return append(dst, r.tenant, r.kind, r.value, r.owner) }
+
+// The arguments of the rows of records, which the dialect encodes.
+func (d *Dialect) contactRowArgs(r contactRow, dst []any) []any {
+	return d.contactArgs(r.c, r.data, dst)
 }
-func (r adjustmentRow) args(dst []any) []any {
-	return append(dst, r.tenant, r.provider, r.key, r.donationID, r.data)
+func (d *Dialect) activityRowArgs(r activityRow, dst []any) []any {
+	return d.activityArgs(r.a, dst)
 }
-func (r recordRow) args(dst []any) []any {
-	return append(dst, r.Tenant, r.Provider, r.ExternalID, r.id, r.contactID, r.data)
+func (d *Dialect) adjustmentRowArgs(r adjustmentRow, dst []any) []any {
+	return d.adjustmentArgs(r.a, dst)
+}
+func (d *Dialect) donationRowArgs(r donationRow, dst []any) []any {
+	return d.donationArgs(r.d, r.data, dst)
+}
+func (d *Dialect) commitmentRowArgs(r commitmentRow, dst []any) []any {
+	return d.commitmentArgs(r.c, r.data, dst)
 }
 func (r deliveryUpdate) args(dst []any) []any {
 	return append(dst, r.tenant, r.id, r.status, r.attempts, r.err, r.updated, r.next, r.claimedTo, r.history)
@@ -119,8 +132,8 @@ type pending struct {
 	keys        table[keyRef, keyRow]
 	activities  table[actKey, activityRow]
 	adjustments table[actKey, adjustmentRow]
-	donations   table[batch.Ref, recordRow]
-	commitments table[batch.Ref, recordRow]
+	donations   table[batch.Ref, donationRow]
+	commitments table[batch.Ref, commitmentRow]
 	deliveries  table[idRef, deliveryUpdate]
 }
 
@@ -129,37 +142,14 @@ func (p *pending) empty() bool {
 		len(p.donations.rows)+len(p.commitments.rows)+len(p.deliveries.rows) == 0
 }
 
-// The statements that write rows held back; each writes one row as well.
-var (
-	putContacts = statement{"put contacts", `INSERT INTO contacts (tenant, id, data) VALUES `, `(?, ?, ?)`,
-		` ON CONFLICT (tenant, id) DO UPDATE SET data = excluded.data`}
-	putKeys = statement{"put contact keys", `INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES `,
-		`(?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING`}
-	putActivities = statement{"put activities", `INSERT INTO activities (tenant, provider, key, contact_id, data) VALUES `,
-		`(?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING`}
-	putAdjustments = statement{"put adjustments", `INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES `,
-		`(?, ?, ?, ?, ?)`, ` ON CONFLICT DO NOTHING`}
-	putDonations = statement{"put donations", `INSERT INTO donations (tenant, provider, external_id, id, contact_id, data) VALUES `,
-		`(?, ?, ?, ?, ?, ?)`, upsertRecord}
-	putCommitments = statement{"put commitments", `INSERT INTO commitments (tenant, provider, external_id, id, contact_id, data) VALUES `,
-		`(?, ?, ?, ?, ?, ?)`, upsertRecord}
-	// The columns of a VALUES list are column1, column2, ... in both
-	// SQLite and PostgreSQL; the casts give them their types.
-	updateDeliveries = statement{"update deliveries", `UPDATE deliveries SET status = v.column3, attempts = v.column4,
+// updateDeliveries writes the outcomes of deliveries held back. The
+// columns of a VALUES list are column1, column2, ... in both SQLite and
+// PostgreSQL; the casts give them their types.
+var updateDeliveries = statement{"update deliveries", `UPDATE deliveries SET status = v.column3, attempts = v.column4,
 		error = v.column5, updated_at = v.column6, next_attempt_at = v.column7, claimed_until = v.column8,
 		history = v.column9 FROM (VALUES `,
-		`(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))`,
-		`) AS v WHERE deliveries.tenant = v.column1 AND deliveries.id = v.column2`}
-)
-
-// What insertNew runs: the keys of the rows inserted are returned.
-var (
-	insertKeys        = putKeys.returning("tenant, kind, value")
-	insertAdjustments = putAdjustments.returning("tenant, provider, key")
-	insertActivities  = putActivities.returning("tenant, provider, key")
-)
-
-const upsertRecord = ` ON CONFLICT (tenant, provider, external_id) DO UPDATE SET id = excluded.id, contact_id = excluded.contact_id, data = excluded.data`
+	`(CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT))`,
+	`) AS v WHERE deliveries.tenant = v.column1 AND deliveries.id = v.column2`}
 
 // flush sends the writes held back.
 func (t *tx) flush(ctx context.Context) error {
@@ -171,7 +161,7 @@ func (t *tx) flush(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", t.d.Name, errDraftRead)
 	}
 	t.w = &pending{}
-	if _, err := each(ctx, t, putContacts, p.contacts.rows, contactRow.args, nil); err != nil {
+	if _, err := each(ctx, t, putContacts, p.contacts.rows, t.d.contactRowArgs, nil); err != nil {
 		return err
 	}
 	if err := t.flushKeys(ctx, p.keys.rows); err != nil {
@@ -183,10 +173,10 @@ func (t *tx) flush(ctx context.Context) error {
 	if err := t.flushAdjustments(ctx, p.adjustments.rows); err != nil {
 		return err
 	}
-	if _, err := each(ctx, t, putDonations, p.donations.rows, recordRow.args, nil); err != nil {
+	if _, err := each(ctx, t, putDonations, p.donations.rows, t.d.donationRowArgs, nil); err != nil {
 		return err
 	}
-	if _, err := each(ctx, t, putCommitments, p.commitments.rows, recordRow.args, nil); err != nil {
+	if _, err := each(ctx, t, putCommitments, p.commitments.rows, t.d.commitmentRowArgs, nil); err != nil {
 		return err
 	}
 	return t.flushDeliveries(ctx, p.deliveries.rows)
@@ -215,8 +205,7 @@ func (t *tx) flushKeys(ctx context.Context, rows []keyRow) error {
 // is owner's.
 func (t *tx) keyIsOwners(ctx context.Context, k keyRef, owner string) error {
 	var id string
-	if err := t.queryRow(ctx, `SELECT contact_id FROM contact_keys WHERE tenant = ? AND kind = ? AND value = ?`,
-		k.tenant, k.kind, k.value).Scan(&id); err != nil {
+	if err := t.queryRow(ctx, selectKeyOwner, k.tenant, k.kind, k.value).Scan(&id); err != nil {
 		return t.d.wrap("contact key", err)
 	}
 	if id != owner {
@@ -227,7 +216,7 @@ func (t *tx) keyIsOwners(ctx context.Context, k keyRef, owner string) error {
 
 // flushAdjustments writes adjustments; those expected to be new must be.
 func (t *tx) flushAdjustments(ctx context.Context, rows []adjustmentRow) error {
-	inserted, err := insertNew[actKey](ctx, t, insertAdjustments, rows, adjustmentRow.args)
+	inserted, err := insertNew[actKey](ctx, t, insertAdjustments, rows, t.d.adjustmentRowArgs)
 	if err != nil {
 		return err
 	}
@@ -247,10 +236,10 @@ func (t *tx) flushAdjustments(ctx context.Context, rows []adjustmentRow) error {
 // one since, and the change that tells it stored would be told twice.
 func (t *tx) flushActivities(ctx context.Context, rows []activityRow) error {
 	if !slices.ContainsFunc(rows, func(r activityRow) bool { return r.expected }) {
-		_, err := each(ctx, t, putActivities, rows, activityRow.args, nil)
+		_, err := each(ctx, t, putActivities, rows, t.d.activityRowArgs, nil)
 		return err
 	}
-	inserted, err := insertNew[actKey](ctx, t, insertActivities, rows, activityRow.args)
+	inserted, err := insertNew[actKey](ctx, t, insertActivities, rows, t.d.activityRowArgs)
 	if err != nil {
 		return err
 	}

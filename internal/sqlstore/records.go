@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/donorsync/donorsync"
@@ -36,16 +37,15 @@ func (t *tx) ContactByKey(ctx context.Context, tenant string, k dedup.Key) (cont
 		}
 	}
 	var c contact.Contact
-	err := t.getJSON(ctx, &c, "contact key", string(k.Kind),
-		`SELECT c.data FROM contact_keys k JOIN contacts c ON c.tenant = k.tenant AND c.id = k.contact_id
-		 WHERE k.tenant = ? AND k.kind = ? AND k.value = ?`, tenant, string(k.Kind), k.Value)
+	err := t.getRow(ctx, "contact key", string(k.Kind), func(rs rowScanner) error { return scanContact(rs, &c) },
+		selectContactByKey, tenant, tenant, string(k.Kind), k.Value)
 	return c, err
 }
 
 // Contact implements donorsync.Tx.
 func (t *tx) Contact(ctx context.Context, tenant, id string) (contact.Contact, error) {
-	return getRecord(ctx, t, contactsIn, idRef{tenant, id}, contact.Contact.Clone, "contact", id,
-		`SELECT data FROM contacts WHERE tenant = ? AND id = ?`, tenant, id)
+	return getRecord(ctx, t, contactsIn, idRef{tenant, id}, contact.Contact.Clone, scanContact, "contact", id,
+		selectContact, tenant, id)
 }
 
 // PutContact implements donorsync.Tx.
@@ -57,11 +57,11 @@ func (t *tx) PutContact(ctx context.Context, c contact.Contact, keys []dedup.Key
 		return t.holdContact(c, keys)
 	}
 	t.untracked = true
-	data, err := marshal(c)
+	data, err := contactRecord(&c)
 	if err != nil {
 		return err
 	}
-	if err := t.exec(ctx, "put contact", putContacts.text(1), contactRow{idRef{c.Tenant, c.ID}, data}.args(nil)...); err != nil {
+	if err := t.exec(ctx, "put contact", putContacts.text(1), t.d.contactArgs(&c, data, nil)...); err != nil {
 		return err
 	}
 	for _, k := range keys {
@@ -88,13 +88,13 @@ func (t *tx) holdContact(c contact.Contact, keys []dedup.Key) error {
 			return &donorsync.KeyConflictError{Key: k, Owner: owner}
 		}
 	}
-	data, err := marshal(c)
+	data, err := contactRecord(&c)
 	if err != nil {
 		return err
 	}
 	id := idRef{c.Tenant, c.ID}
-	t.w.contacts.put(id, contactRow{id, data}, true)
 	stored := c.Clone()
+	t.w.contacts.put(id, contactRow{&stored, data}, true)
 	t.c.contacts[id] = &stored
 	for _, k := range keys {
 		r := keyRow{keyRef{c.Tenant, string(k.Kind), k.Value}, c.ID}
@@ -120,23 +120,17 @@ func (t *tx) MergeContacts(ctx context.Context, tenant, from, into string) error
 			return err
 		}
 	}
-	if err := t.exec(ctx, "merge contacts", `UPDATE contact_keys SET contact_id = ? WHERE tenant = ? AND contact_id = ?`,
-		into, tenant, from); err != nil {
-		return err
-	}
-	for _, table := range []string{"donations", "commitments", "activities"} {
-		q := `UPDATE ` + table + ` SET contact_id = ?, data = ` + t.d.JSONSetContactID + ` WHERE tenant = ? AND contact_id = ?`
-		if err := t.exec(ctx, "merge contacts", q, into, into, tenant, from); err != nil {
+	for _, q := range mergeContacts {
+		if err := t.exec(ctx, "merge contacts", q, into, tenant, from); err != nil {
 			return err
 		}
 	}
-	return t.exec(ctx, "merge contacts", `DELETE FROM contacts WHERE tenant = ? AND id = ?`, tenant, from)
+	return t.exec(ctx, "merge contacts", deleteContact, tenant, from)
 }
 
 // Contacts implements donorsync.Tx.
 func (t *tx) Contacts(ctx context.Context, tenant string, p donorsync.Page) ([]contact.Contact, error) {
-	return listJSON[contact.Contact](ctx, t, "contacts",
-		`SELECT data FROM contacts WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
+	return listRows(ctx, t, "contacts", scanContact, listContacts, tenant, p.After, limit(p))
 }
 
 // Activity implements donorsync.Tx. In batch mode every activity held
@@ -155,18 +149,13 @@ func (t *tx) Activity(ctx context.Context, tenant, provider, key string) (contac
 	if t.role == draftingAfter {
 		return contact.Activity{}, fmt.Errorf("%s: %w", t.d.Name, errDraftMiss)
 	}
-	var data []byte
-	err := t.queryRow(ctx, `SELECT data FROM activities WHERE tenant = ? AND provider = ? AND key = ?`, tenant, provider, key).Scan(&data)
-	var a *contact.Activity
+	a := new(contact.Activity)
+	err := scanActivity(t.queryRow(ctx, selectActivity, tenant, provider, key), a)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
+		a = nil
 	case err != nil:
 		return contact.Activity{}, t.d.wrap("activity", err)
-	default:
-		a = new(contact.Activity)
-		if err := json.Unmarshal(data, a); err != nil {
-			return contact.Activity{}, fmt.Errorf("%s: activity %q: stored data: %w", t.d.Name, provider+"/"+key, err)
-		}
 	}
 	if t.mode == batchMode {
 		t.c.activities[k] = a
@@ -187,14 +176,13 @@ func (t *tx) PutActivity(ctx context.Context, a contact.Activity) error {
 			return nil // stored already: the first version stays
 		}
 	}
-	data, err := marshal(a)
-	if err != nil {
+	if err := activityRecord(&a); err != nil {
 		return err
 	}
-	row := activityRow{actKey: k, contactID: a.ContactID, data: data, expected: known}
+	row := activityRow{actKey: k, a: &a, expected: known}
 	if t.mode == plainMode {
 		t.untracked = true
-		return t.exec(ctx, "put activity", putActivities.text(1), row.args(nil)...)
+		return t.exec(ctx, "put activity", putActivities.text(1), t.d.activityArgs(&a, nil)...)
 	}
 	t.w.activities.put(k, row, false)
 	t.c.activities[k] = &a
@@ -203,50 +191,46 @@ func (t *tx) PutActivity(ctx context.Context, a contact.Activity) error {
 
 // Activities implements donorsync.Tx.
 func (t *tx) Activities(ctx context.Context, tenant, contactID string) ([]contact.Activity, error) {
-	return listJSON[contact.Activity](ctx, t, "activities",
-		`SELECT data FROM activities WHERE tenant = ? AND contact_id = ? ORDER BY provider, key`, tenant, contactID)
+	return listRows(ctx, t, "activities", scanActivity, listActivities, tenant, contactID)
 }
 
 // Donation implements donorsync.Tx.
 func (t *tx) Donation(ctx context.Context, tenant, provider, externalID string) (donation.Donation, error) {
 	return getRecord(ctx, t, donationsIn, batch.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}, donation.Donation.Clone,
-		"donation", provider+"/"+externalID,
-		`SELECT data FROM donations WHERE tenant = ? AND provider = ? AND external_id = ?`, tenant, provider, externalID)
+		scanDonation, "donation", provider+"/"+externalID, selectDonation, tenant, provider, externalID)
 }
 
 // PutDonation implements donorsync.Tx.
 func (t *tx) PutDonation(ctx context.Context, d donation.Donation) error {
-	data, err := marshal(d)
+	data, err := donationRecord(&d)
 	if err != nil {
 		return err
 	}
-	row := recordRow{batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: d.ExternalID}, d.ID, d.ContactID, data}
 	if t.mode == plainMode {
 		t.untracked = true
-		return t.exec(ctx, "put donation", putDonations.text(1), row.args(nil)...)
+		return t.exec(ctx, "put donation", putDonations.text(1), t.d.donationArgs(&d, data, nil)...)
 	}
+	ref := batch.Ref{Tenant: d.Tenant, Provider: d.Provider, ExternalID: d.ExternalID}
 	stored := d.Clone()
-	t.c.donations[row.Ref] = &stored
-	t.w.donations.put(row.Ref, row, true)
+	t.c.donations[ref] = &stored
+	t.w.donations.put(ref, donationRow{&stored, data}, true)
 	return nil
 }
 
 // Donations implements donorsync.Tx.
 func (t *tx) Donations(ctx context.Context, tenant string, p donorsync.Page) ([]donation.Donation, error) {
-	return listJSON[donation.Donation](ctx, t, "donations",
-		`SELECT data FROM donations WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
+	return listRows(ctx, t, "donations", scanDonation, listDonations, tenant, p.After, limit(p))
 }
 
 // PutAdjustment implements donorsync.Tx.
 func (t *tx) PutAdjustment(ctx context.Context, a donation.Adjustment) error {
-	data, err := marshal(a)
-	if err != nil {
+	if err := adjustmentRecord(&a); err != nil {
 		return err
 	}
-	row := adjustmentRow{actKey: actKey{a.Tenant, a.Provider, a.Key}, donationID: a.DonationID, data: data}
+	row := adjustmentRow{actKey: actKey{a.Tenant, a.Provider, a.Key}, a: &a}
 	if t.mode == plainMode {
 		t.untracked = true
-		return t.exec(ctx, "put adjustment", putAdjustments.text(1), row.args(nil)...)
+		return t.exec(ctx, "put adjustment", putAdjustments.text(1), t.d.adjustmentArgs(&a, nil)...)
 	}
 	// The adjustment joins its donation's list, unless an adjustment
 	// with its key is there already.
@@ -273,45 +257,43 @@ func (t *tx) Adjustments(ctx context.Context, tenant, provider, donationID strin
 			return slices.Clone(list), nil
 		}
 	}
-	return listJSON[donation.Adjustment](ctx, t, "adjustments",
-		`SELECT data FROM adjustments WHERE tenant = ? AND provider = ? AND donation_id = ? ORDER BY key`, tenant, provider, donationID)
+	return listRows(ctx, t, "adjustments", scanAdjustment, listAdjustments, tenant, provider, donationID)
 }
 
 // Commitment implements donorsync.Tx.
 func (t *tx) Commitment(ctx context.Context, tenant, provider, externalID string) (donation.Commitment, error) {
 	return getRecord(ctx, t, commitmentsIn, batch.Ref{Tenant: tenant, Provider: provider, ExternalID: externalID}, donation.Commitment.Clone,
-		"commitment", provider+"/"+externalID,
-		`SELECT data FROM commitments WHERE tenant = ? AND provider = ? AND external_id = ?`, tenant, provider, externalID)
+		scanCommitment, "commitment", provider+"/"+externalID, selectCommitment, tenant, provider, externalID)
 }
 
 // PutCommitment implements donorsync.Tx.
 func (t *tx) PutCommitment(ctx context.Context, c donation.Commitment) error {
-	data, err := marshal(c)
+	data, err := commitmentRecord(&c)
 	if err != nil {
 		return err
 	}
-	row := recordRow{batch.Ref{Tenant: c.Tenant, Provider: c.Provider, ExternalID: c.ExternalID}, c.ID, c.ContactID, data}
 	if t.mode == plainMode {
 		t.untracked = true
-		return t.exec(ctx, "put commitment", putCommitments.text(1), row.args(nil)...)
+		return t.exec(ctx, "put commitment", putCommitments.text(1), t.d.commitmentArgs(&c, data, nil)...)
 	}
+	ref := batch.Ref{Tenant: c.Tenant, Provider: c.Provider, ExternalID: c.ExternalID}
 	stored := c.Clone()
-	t.c.commitments[row.Ref] = &stored
-	t.w.commitments.put(row.Ref, row, true)
+	t.c.commitments[ref] = &stored
+	t.w.commitments.put(ref, commitmentRow{&stored, data}, true)
 	return nil
 }
 
 // Commitments implements donorsync.Tx.
 func (t *tx) Commitments(ctx context.Context, tenant string, p donorsync.Page) ([]donation.Commitment, error) {
-	return listJSON[donation.Commitment](ctx, t, "commitments",
-		`SELECT data FROM commitments WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?`, tenant, p.After, limit(p))
+	return listRows(ctx, t, "commitments", scanCommitment, listCommitments, tenant, p.After, limit(p))
 }
 
 // getRecord reads a record: in batch mode, from the transaction's cache
 // (at) when it holds the record of k, found or known absent, as clone
-// copies it; otherwise from the database, where query selects its data.
+// copies it; otherwise from the database, where query selects its row,
+// which scan reads.
 func getRecord[K comparable, V any](ctx context.Context, t *tx, at func(*txCache) map[K]*V, k K, clone func(V) V,
-	what, id, query string, args ...any) (V, error) {
+	scan func(rowScanner, *V) error, what, id, query string, args ...any) (V, error) {
 	if t.mode == batchMode {
 		if v, ok := at(t.c)[k]; ok {
 			if v == nil {
@@ -322,31 +304,27 @@ func getRecord[K comparable, V any](ctx context.Context, t *tx, at func(*txCache
 		}
 	}
 	var v V
-	err := t.getJSON(ctx, &v, what, id, query, args...)
+	err := t.getRow(ctx, what, id, func(rs rowScanner) error { return scan(rs, &v) }, query, args...)
 	return v, err
 }
 
-// getJSON reads one data column into v.
-func (t *tx) getJSON(ctx context.Context, v any, what, id, query string, args ...any) error {
+// getRow reads the one row query selects with scan.
+func (t *tx) getRow(ctx context.Context, what, id string, scan func(rowScanner) error, query string, args ...any) error {
 	if err := t.readRecords(ctx); err != nil {
 		return err
 	}
-	var data string
-	err := t.queryRow(ctx, query, args...).Scan(&data)
+	err := scan(t.queryRow(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return t.notFound(what, id)
 	}
 	if err != nil {
-		return t.d.wrap(what, err)
-	}
-	if err := json.Unmarshal([]byte(data), v); err != nil {
-		return fmt.Errorf("%s: %s %q: stored data: %w", t.d.Name, what, id, err)
+		return t.d.wrap(what+" "+strconv.Quote(id), err)
 	}
 	return nil
 }
 
-// listJSON reads the data column of every row into a slice.
-func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any) ([]T, error) {
+// listRows reads every row query selects, each with scan.
+func listRows[T any](ctx context.Context, t *tx, what string, scan func(rowScanner, *T) error, query string, args ...any) ([]T, error) {
 	if err := t.readRecords(ctx); err != nil {
 		return nil, err
 	}
@@ -357,17 +335,16 @@ func listJSON[T any](ctx context.Context, t *tx, what, query string, args ...any
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, t.d.wrap(what, err)
-		}
 		var v T
-		if err := json.Unmarshal([]byte(data), &v); err != nil {
-			return nil, fmt.Errorf("%s: %s: stored data: %w", t.d.Name, what, err)
+		if err := scan(rows, &v); err != nil {
+			return nil, t.d.wrap(what, err)
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, t.d.wrap(what, err)
+	}
+	return out, nil
 }
 
 // marshal returns the JSON encoding of v, as json.Marshal does, encoded

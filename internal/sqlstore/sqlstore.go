@@ -2,14 +2,15 @@
 // adapters (store/sqlite, store/postgres), which differ only by a Dialect:
 // one place for the SQL of the Store contract.
 //
-// A transaction (tx.go) reads and writes records (records.go),
-// deliveries (journal.go) and the change feed (feed.go, cursors.go): it
-// holds the changes it appends back, and numbers and sends them last, as
-// it commits. After Prefetch it is in batch mode: it reads
-// the records a batch needs at once, through one lookup chain (lookup.go:
-// its own cache, the draft it follows, the record cache, the database),
-// and holds its writes back (pending.go) until it commits or a read needs
-// them. The record cache (cache.go) keeps records from one writing
+// A transaction (tx.go) reads and writes records (records.go: in the
+// tables of tables.go, each in the stored form of stored.go, with the
+// times and amounts of columns.go), deliveries (journal.go) and the
+// change feed (feed.go, cursors.go): it holds the changes it appends
+// back, and numbers and sends them last, as it commits. After Prefetch
+// it is in batch mode: it reads the records a batch needs at once,
+// through one lookup chain (lookup.go: its own cache, the draft it
+// follows, the record cache, the database), and holds its writes back
+// (pending.go) until it commits or a read needs them. The record cache (cache.go) keeps records from one writing
 // transaction to the next; drafts (draft.go) apply a batch beside the
 // writer, which then only sends their writes.
 package sqlstore
@@ -30,9 +31,10 @@ type Dialect struct {
 	Name string
 	// Rebind rewrites the "?" placeholders of a query; nil keeps them.
 	Rebind func(query string) string
-	// JSONSetContactID is the expression that sets "ContactID" in the
-	// data column to the next argument.
-	JSONSetContactID string
+	// TimeText says the record tables keep times as text laid out as
+	// TimeLayout (SQLite); otherwise as the driver's time (PostgreSQL's
+	// timestamptz). See columns.go.
+	TimeText bool
 	// SingleWriter says writing transactions run one at a time (SQLite):
 	// what a writer read ahead then stays current until it commits, so a
 	// record it holds is not read again, and the owners of contact keys

@@ -141,15 +141,14 @@ func (s *Store) Close() error {
 }
 
 var dialect = &sqlstore.Dialect{
-	Name:             "postgres",
-	Rebind:           rebind,
-	JSONSetContactID: `jsonb_set(data, '{ContactID}', to_jsonb(?::text))`,
-	Lock:             lock,
-	TryLock:          tryLock,
-	ForUpdate:        " FOR UPDATE SKIP LOCKED",
-	Conflict:         conflict,
-	Invalid:          invalid,
-	NoTable:          noTable,
+	Name:      "postgres",
+	Rebind:    rebind,
+	Lock:      lock,
+	TryLock:   tryLock,
+	ForUpdate: " FOR UPDATE SKIP LOCKED",
+	Conflict:  conflict,
+	Invalid:   invalid,
+	NoTable:   noTable,
 }
 
 // rebind turns "?" placeholders into "$1", "$2", ...

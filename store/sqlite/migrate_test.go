@@ -2,7 +2,6 @@ package sqlite_test
 
 import (
 	"database/sql"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,7 +19,8 @@ import (
 
 // TestMigrationToRowidTables opens a database at schema version 003, whose
 // records live in WITHOUT ROWID tables, and checks that every record
-// reads back the same after Open has moved them to rowid tables.
+// reads back the same after Open has moved them to rowid tables (and
+// the later migrations have run).
 func TestMigrationToRowidTables(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "donorsync.db")
 	db, err := sql.Open("sqlite", path)
@@ -53,6 +53,7 @@ func TestMigrationToRowidTables(t *testing.T) {
 		exec(`INSERT INTO donorsync_migrations (version) VALUES (?)`, version)
 	}
 
+	// The records as the version at 003 wrote them: JSON with Go names.
 	at := time.Date(2024, 6, 7, 19, 49, 33, 0, time.UTC)
 	c := contact.Contact{ID: "ct_1", Tenant: "t1", FirstName: "Peter", LastName: "Gibbons", Email: "peter@initech.example",
 		Emails: []string{"peter@initech.example"}, Seen: map[string]time.Time{contact.FieldEmail: at}, CreatedAt: at, UpdatedAt: at}
@@ -62,23 +63,32 @@ func TestMigrationToRowidTables(t *testing.T) {
 		Amount: decimal.RequireFromString("10"), At: at}
 	cm := donation.Commitment{ID: "cm_1", Tenant: "t1", Provider: "anedot", ExternalID: "sub-1", ContactID: "ct_1"}
 	act := contact.Activity{Tenant: "t1", Provider: "actionnetwork", Key: "sig-1", ContactID: "ct_1", Type: "osdi:signature", At: at}
-	data := func(v any) string {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	exec(`INSERT INTO contacts (tenant, id, data) VALUES (?, ?, ?)`, c.Tenant, c.ID, data(c))
+	const zero = `"0001-01-01T00:00:00Z"`
+	exec(`INSERT INTO contacts (tenant, id, data) VALUES ('t1', 'ct_1', ?)`, `{"ID":"ct_1","Tenant":"t1","FirstName":"Peter",`+
+		`"MiddleName":"","LastName":"Gibbons","Suffix":"","Email":"peter@initech.example","Emails":["peter@initech.example"],`+
+		`"Phone":"","Phones":null,"Address":{"Line1":"","Line2":"","City":"","State":"","PostalCode":"","Country":""},`+
+		`"Employer":"","Occupation":"","Custom":null,"Tags":null,"Sources":null,"Seen":{"email":"2024-06-07T19:49:33Z"},`+
+		`"CreatedAt":"2024-06-07T19:49:33Z","UpdatedAt":"2024-06-07T19:49:33Z"}`)
 	exec(`INSERT INTO contact_keys (tenant, kind, value, contact_id) VALUES (?, ?, ?, ?)`, "t1", string(dedup.Email), c.Email, c.ID)
-	exec(`INSERT INTO donations (tenant, provider, external_id, id, contact_id, data) VALUES (?, ?, ?, ?, ?, ?)`,
-		d.Tenant, d.Provider, d.ExternalID, d.ID, d.ContactID, data(d))
-	exec(`INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES (?, ?, ?, ?, ?)`,
-		a.Tenant, a.Provider, a.Key, a.DonationID, data(a))
-	exec(`INSERT INTO commitments (tenant, provider, external_id, id, contact_id, data) VALUES (?, ?, ?, ?, ?, ?)`,
-		cm.Tenant, cm.Provider, cm.ExternalID, cm.ID, cm.ContactID, data(cm))
-	exec(`INSERT INTO activities (tenant, provider, key, contact_id, data) VALUES (?, ?, ?, ?, ?)`,
-		act.Tenant, act.Provider, act.Key, act.ContactID, data(act))
+	exec(`INSERT INTO donations (tenant, provider, external_id, id, contact_id, data) VALUES ('t1', 'actblue', 'li-1', 'dn_1', 'ct_1', ?)`,
+		`{"ID":"dn_1","Tenant":"t1","Provider":"actblue","ExternalID":"li-1","ContactID":"ct_1","OrderNumber":"","Amount":"50",`+
+			`"Currency":"USD","Net":null,"Fees":null,"PaidAt":"2024-06-07T19:49:33Z","CreatedAt":`+zero+`,"RecipientID":"",`+
+			`"RecipientName":"","FECID":"","Form":"","Fund":"","Origin":"","Refcodes":null,"Custom":null,`+
+			`"Recurrence":{"Period":"","Duration":"","Sequence":0,"Valid":false},"CommitmentID":"",`+
+			`"Payment":{"Method":"","Reference":"","PayPal":false,"Mobile":false,"Express":false,"ExpressLn":false},`+
+			`"PlatformStatus":"","Status":"completed","Refunded":"0","SettledAt":`+zero+`,"DeliveryID":"",`+
+			`"SourceTime":`+zero+`,"UpdatedAt":`+zero+`}`)
+	exec(`INSERT INTO adjustments (tenant, provider, key, donation_id, data) VALUES ('t1', 'actblue', 'refund-1', 'li-1', ?)`,
+		`{"Tenant":"t1","Provider":"actblue","Key":"refund-1","DonationID":"li-1","Kind":"refund","Amount":"10",`+
+			`"At":"2024-06-07T19:49:33Z","DeliveryID":""}`)
+	exec(`INSERT INTO commitments (tenant, provider, external_id, id, contact_id, data) VALUES ('t1', 'anedot', 'sub-1', 'cm_1', 'ct_1', ?)`,
+		`{"ID":"cm_1","Tenant":"t1","Provider":"anedot","ExternalID":"sub-1","ContactID":"ct_1","Period":"","Amount":"0",`+
+			`"Currency":"","StartedAt":`+zero+`,"CancelledAt":`+zero+`,"FailedAt":`+zero+`,"LastChargedAt":`+zero+`,`+
+			`"Completed":0,"Pledged":0,"CancelReason":"","CancelledBy":"","FailReason":"","Status":"","SourceTime":`+zero+`,`+
+			`"UpdatedAt":`+zero+`}`)
+	exec(`INSERT INTO activities (tenant, provider, key, contact_id, data) VALUES ('t1', 'actionnetwork', 'sig-1', 'ct_1', ?)`,
+		`{"Tenant":"t1","Provider":"actionnetwork","Key":"sig-1","ContactID":"ct_1","Type":"osdi:signature","Action":"",`+
+			`"At":"2024-06-07T19:49:33Z","DeliveryID":""}`)
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -337,9 +337,9 @@ func (s *Store) View(ctx context.Context, fn func(donorsync.Tx) error) error {
 const maxStmts = 256
 
 var dialect = &sqlstore.Dialect{
-	Name:             "sqlite",
-	SingleWriter:     true, // one connection writes, as BEGIN IMMEDIATE
-	JSONSetContactID: `json_set(data, '$.ContactID', ?)`,
+	Name:         "sqlite",
+	SingleWriter: true, // one connection writes, as BEGIN IMMEDIATE
+	TimeText:     true,
 	// The driver looks each parameter up among all the arguments, so
 	// binding a statement of n parameters costs n²: journaling groups of
 	// 128 deliveries took 37-38 µs a delivery in statements of 1,792
