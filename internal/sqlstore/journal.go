@@ -25,7 +25,7 @@ func (t *tx) RecordDelivery(ctx context.Context, d *donorsync.Delivery) (string,
 // The statements of RecordDeliveries.
 var (
 	insertDeliveries = statement{"record deliveries", `INSERT INTO deliveries (` + deliveryColumns + `) VALUES `,
-		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``}
+		`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ``}
 	// The rows are inserted in order, so that of two with one key, the
 	// first is journaled and the second left out.
 	insertFirstDeliveries = statement{insertDeliveries.what, insertDeliveries.head, insertDeliveries.row,
@@ -43,7 +43,7 @@ func (t *tx) RecordDeliveries(ctx context.Context, ds []*donorsync.Delivery) err
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
-	inserted, err := insertNew[idRef](ctx, t, insertFirstDeliveries, ds, deliveryArgs)
+	inserted, err := insertNew[idRef](ctx, t, insertFirstDeliveries, ds, t.deliveryArgs)
 	if err != nil || len(inserted) == len(ds) {
 		return err
 	}
@@ -82,17 +82,18 @@ func (t *tx) RecordDeliveries(ctx context.Context, ds []*donorsync.Delivery) err
 		}
 		d.Status, d.DuplicateOf = donorsync.Duplicate, id
 	}
-	_, err = each(ctx, t, insertDuplicates, dups, deliveryArgs, nil)
+	_, err = each(ctx, t, insertDuplicates, dups, t.deliveryArgs, nil)
 	return err
 }
 
-// deliveryArgs appends the row of d in the deliveries table.
-func deliveryArgs(d *donorsync.Delivery, dst []any) []any {
-	body := d.Body
+// deliveryArgs appends the row of d in the deliveries table, its body
+// encoded by the dialect's codec.
+func (t *tx) deliveryArgs(d *donorsync.Delivery, dst []any) []any {
+	body, encoding := encodeBody(t.d.Bodies, d.Body)
 	if body == nil {
 		body = []byte{}
 	}
-	return append(dst, d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
+	return append(dst, d.Tenant, d.ID, d.Provider, d.Kind, d.Key, body, encoding, micros(d.ReceivedAt), string(d.Status), d.DuplicateOf,
 		d.Attempts, d.Error, micros(d.UpdatedAt), micros(d.NextAttemptAt), micros(d.ClaimedUntil), encodeHistory(d.History))
 }
 
@@ -115,23 +116,31 @@ func (t *tx) UpdateDelivery(ctx context.Context, d *donorsync.Delivery) error {
 	return nil
 }
 
-const deliveryColumns = `tenant, id, provider, kind, key, body, received_at, status, duplicate_of, attempts, error, updated_at,
+const deliveryColumns = `tenant, id, provider, kind, key, body, body_encoding, received_at, status, duplicate_of, attempts, error, updated_at,
 	next_attempt_at, claimed_until, history`
 
 // deliveryColumnsNoBody is deliveryColumns with an empty body.
-var deliveryColumnsNoBody = strings.Replace(deliveryColumns, " body,", " NULL,", 1)
+var deliveryColumnsNoBody = strings.Replace(deliveryColumns, " body, body_encoding,", " NULL, 0,", 1)
 
-func scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, error) {
+// scanDelivery scans a row of deliveryColumns (or deliveryColumnsNoBody),
+// decoding its body.
+func (t *tx) scanDelivery(row interface{ Scan(...any) error }) (*donorsync.Delivery, error) {
 	var d donorsync.Delivery
 	var received, updated, next, claimed int64
+	var encoding int
 	var status, history string
-	if err := row.Scan(&d.Tenant, &d.ID, &d.Provider, &d.Kind, &d.Key, &d.Body, &received, &status, &d.DuplicateOf,
+	if err := row.Scan(&d.Tenant, &d.ID, &d.Provider, &d.Kind, &d.Key, &d.Body, &encoding, &received, &status, &d.DuplicateOf,
 		&d.Attempts, &d.Error, &updated, &next, &claimed, &history); err != nil {
 		return nil, err
 	}
 	if err := decodeHistory(history, &d.History); err != nil {
 		return nil, err
 	}
+	body, err := decodeBody(t.d.Bodies, d.Body, encoding)
+	if err != nil {
+		return nil, fmt.Errorf("delivery %s: %w", d.ID, err)
+	}
+	d.Body = body
 	d.ReceivedAt, d.UpdatedAt, d.Status = fromMicros(received), fromMicros(updated), donorsync.DeliveryStatus(status)
 	d.NextAttemptAt, d.ClaimedUntil = fromMicros(next), fromMicros(claimed)
 	if d.Body == nil {
@@ -286,7 +295,7 @@ func (t *tx) scanDeliveries(ctx context.Context, q string, args ...any) ([]*dono
 	defer rows.Close()
 	var out []*donorsync.Delivery
 	for rows.Next() {
-		d, err := scanDelivery(rows)
+		d, err := t.scanDelivery(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -300,7 +309,7 @@ func (t *tx) Delivery(ctx context.Context, tenant, id string) (*donorsync.Delive
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	d, err := scanDelivery(t.queryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant = ? AND id = ?`, tenant, id))
+	d, err := t.scanDelivery(t.queryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE tenant = ? AND id = ?`, tenant, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, t.notFound("delivery", id)
 	}

@@ -57,6 +57,9 @@ type Dialect struct {
 	// Such errors match donorsync.ErrInvalid, so that the engine
 	// quarantines the delivery rather than retry it; nil reports none.
 	Invalid func(err error) bool
+	// Bodies, when not nil, compresses the journal's bodies; nil keeps
+	// them as received.
+	Bodies Codec
 	// MaxParams bounds the parameters of one multi-row statement; 0 means
 	// 8000, well under what SQLite and PostgreSQL accept. Where each
 	// statement is a round trip, fewer and longer ones are faster; where
