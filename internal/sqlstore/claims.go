@@ -41,7 +41,7 @@ func (t *tx) ClaimBatch(ctx context.Context, c donorsync.Claim, by batch.ClaimBy
 		return nil, t.d.wrap("claim deliveries", err)
 	}
 	claims := make([]claim, len(out))
-	until := micros(c.Until)
+	until := instant(c.Until)
 	for i, d := range out {
 		d.ClaimedUntil = c.Until
 		claims[i] = claim{idRef{d.Tenant, d.ID}, until}
@@ -106,7 +106,7 @@ func dueHead(noBody bool) string {
 // and its arguments.
 func dueQuery(c donorsync.Claim, by batch.ClaimBy) (string, []any) {
 	q := dueHead(by.NoBody)
-	now := micros(c.Now)
+	now := instant(c.Now)
 	args := []any{now, now}
 	if c.Tenant != "" {
 		q += ` AND tenant = ?`
@@ -127,7 +127,7 @@ func dueByIDQuery(noBody bool, n int) string {
 // queue's index for the order rather than look each id up.
 func (t *tx) dueByID(ctx context.Context, c donorsync.Claim, by batch.ClaimBy, lock string) ([]*donorsync.Delivery, error) {
 	ids := by.IDs
-	now := micros(c.Now)
+	now := instant(c.Now)
 	per := t.d.MaxParams
 	if per <= 0 {
 		per = 8000
@@ -166,4 +166,3 @@ func (t *tx) dueByID(ctx context.Context, c donorsync.Claim, by batch.ClaimBy, l
 	})
 	return out[:min(len(out), max(c.Limit, 0))], nil
 }
-

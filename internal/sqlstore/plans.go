@@ -17,7 +17,7 @@ func JournalQueries() map[string][]any {
 	add := func(name, q string, args ...any) { out[name+": "+q] = args }
 	filters := map[string]donorsync.DeliveryFilter{"all": {}, "after": {Page: donorsync.Page{After: "dl_1"}},
 		"newest": {NewestFirst: true, Page: donorsync.Page{After: "dl_9"}},
-		"since": {Since: now}, "provider": {Provider: "actblue"}, "kind": {Kind: "refund"}, "kind prefix": {Kind: "osdi:*"}}
+		"since":  {Since: now}, "provider": {Provider: "actblue"}, "kind": {Kind: "refund"}, "kind-prefix": {Kind: "osdi:*"}}
 	for _, s := range []donorsync.DeliveryStatus{"", donorsync.Pending, donorsync.Processed, donorsync.Failed, donorsync.Quarantined,
 		donorsync.Dead, donorsync.Duplicate, "unknown"} {
 		for name, f := range filters {
@@ -30,7 +30,7 @@ func JournalQueries() map[string][]any {
 		q, args := dueQuery(donorsync.Claim{Tenant: tenant, Now: now, Limit: 10}, batch.ClaimBy{})
 		add("claim of "+tenant, q, args...)
 	}
-	add("claim by id", dueByIDQuery(false, 2), micros(now), micros(now), "t1", "dl_1", "dl_2")
+	add("claim by id", dueByIDQuery(false, 2), instant(now), instant(now), "t1", "dl_1", "dl_2")
 	add("deliveries holding keys", findDeliveries.text(2), "t1", "actblue", "k1", "t1", "actblue", "k2")
 	add("delivery", deliveryByID, "t1", "dl_1")
 	return out
