@@ -13,9 +13,7 @@
 // cannot). Writing transactions run one at a time on one connection, as
 // BEGIN IMMEDIATE; reads use a pool of their own and never wait for
 // writes. WAL checkpoints run in the background, off the request path.
-// The schema is created and migrated on open; a new database file gets
-// pages of 8 KiB. The journal keeps each delivery's body whole,
-// compressed (zstd with a dictionary of the platforms' JSON).
+// The schema is created and migrated on open.
 package sqlite
 
 import (
@@ -156,9 +154,6 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 		}
 		q.Set("_txlock", txlock)
 		return "file:" + uriPath.Replace(path) + "?" + q.Encode()
-	}
-	if err := create(ctx, path); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	write, err := sql.Open("sqlite", dsn("immediate"))
 	if err != nil {
