@@ -36,7 +36,10 @@ import (
 //     field, its body byte for byte, and ErrNotFound for a missing one
 //     (Journal); a repeat of a provider's key kept, with its own body, as a
 //     duplicate of the first, and the same key of another provider not
-//     (JournalDuplicates); deliveries journaled together, repeats of one
+//     (JournalDuplicates); bodies empty, short, of each platform, large,
+//     random, binary and UTF-8 read back byte for byte by id, listed and
+//     claimed, journaled one at a time and together, however a store
+//     keeps them (JournalBodies); deliveries journaled together, repeats of one
 //     journaled before and of one earlier in the same call kept as
 //     duplicates of the first, through the Tx's RecordDeliveries when the
 //     store declares batch mode (RecordDeliveries); listing in id order,
@@ -132,6 +135,7 @@ func Run(t *testing.T, newStore func(t *testing.T) donorsync.Store) {
 	direct := []test{
 		{"Journal", testJournal},
 		{"JournalDuplicates", testJournalDuplicates},
+		{"JournalBodies", testJournalBodies},
 		{"RecordDeliveries", testRecordDeliveries},
 		{"JournalListing", testJournalListing},
 		{"JournalFilters", testJournalFilters},

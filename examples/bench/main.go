@@ -66,8 +66,9 @@ func main() {
 	flag.IntVar(&postgresQueue.workers, "postgres-workers", 2, "Workers applying the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&reconcileConcurrency, "reconcile-concurrency", reconcileConcurrency, "Reconciler.Concurrency of the reconcile part: rows applied at once")
+	flag.IntVar(&growthDonations, "growth-donations", growthDonations, "donations the growth part fills its store with")
 	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
-	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), feed (queued end to end with the change feed on against off, SQLite and PostgreSQL), and, run only when named, sqlite-drafts (end to end with drafts against without), sqlite-index (end to end on a journal of 200,000 deliveries with the index JournalStats reads against without) and reconcile (ActBlue's reports reconciled and backfilled)")
+	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), feed (queued end to end with the change feed on against off, SQLite and PostgreSQL), and, run only when named, sqlite-drafts (end to end with drafts against without), sqlite-index (end to end on a journal of 200,000 deliveries with the index JournalStats reads against without), growth (the bytes a donation in a store of 500,000, and end to end into it against into an empty store) and reconcile (ActBlue's reports reconciled and backfilled)")
 	flag.Parse()
 	debug.SetGCPercent(gogc)
 	if *cpuprofile != "" {
@@ -162,11 +163,11 @@ func bestOf() string {
 }
 
 // part reports whether the named part of the run is selected. The
-// drafts' and the index's comparisons and the reconciliation run only
-// when named: each takes minutes.
+// drafts' and the index's comparisons, the reconciliation and the growth
+// runs run only when named: each takes minutes.
 func part(name string) bool {
 	if only == "" {
-		return name != "sqlite-drafts" && name != "sqlite-index" && name != "reconcile"
+		return name != "sqlite-drafts" && name != "sqlite-index" && name != "reconcile" && name != "growth"
 	}
 	return slices.Contains(strings.Split(only, ","), name)
 }
@@ -244,6 +245,14 @@ func run(ctx context.Context, out string, d time.Duration) error {
 
 	if part("sqlite-drafts") {
 		r, err := draftRows(ctx, dir, quiet, d, max(rounds, 2))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+
+	if part("growth") {
+		r, err := growthRows(ctx, dir, quiet, d, max(rounds, 2))
 		if err != nil {
 			return err
 		}
@@ -359,9 +368,24 @@ func serve(ctx context.Context, h http.Handler) string {
 
 // send runs a load of opts against base, on connections of its own.
 func send(ctx context.Context, base, tenant string, opts loadgen.Options) loadgen.Report {
+	return sendShaped(ctx, base, tenant, shape{}, opts)
+}
+
+// sendShaped is send with deliveries of shape s.
+func sendShaped(ctx context.Context, base, tenant string, s shape, opts loadgen.Options) loadgen.Report {
 	c := loadgen.NewConns(opts.Conns)
 	defer c.CloseIdle()
-	return loadgen.Run(ctx, c, generator(base, tenant), opts)
+	gen := generator(base, tenant)
+	gen.ActBlueBody, gen.Donors = s.body, s.donors
+	return loadgen.Run(ctx, c, gen, opts)
+}
+
+// A shape is what the deliveries of a run are like; the zero value is
+// the load generator's default: short ActBlue bodies from 5,000 donors.
+type shape struct {
+	tenant string            // the tenant; "" for one of the run's own
+	body   loadgen.BodyMaker // ActBlue's bodies; nil for short ones
+	donors int               // distinct donors; 0 for 5,000
 }
 
 func generator(base, tenant string) *loadgen.Generator {
@@ -390,13 +414,22 @@ func open(ctx context.Context, h http.Handler, rate float64, d time.Duration) lo
 // applied, and returns the deliveries applied per second over the whole
 // time. It uses a tenant of its own, so that deliveries left by earlier
 // runs on the same store are not counted or applied.
+func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, q queue, n int) (float64, e2eReport) {
+	return endToEndShaped(ctx, store, log, d, queued, q, n, shape{})
+}
+
 // lastTenant is the tenant of the last end-to-end run.
 var lastTenant string
 
-func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, q queue, n int) (float64, e2eReport) {
+// endToEndShaped is endToEnd with deliveries of shape s, into its tenant
+// when it names one.
+func endToEndShaped(ctx context.Context, store donorsync.Store, log *slog.Logger, d time.Duration, queued bool, q queue, n int, s shape) (float64, e2eReport) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tenant := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	tenant := s.tenant
+	if tenant == "" {
+		tenant = fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	}
 	lastTenant = tenant
 	h := tenantReceiver(store, log, queued, tenant)
 	auth, _ := actblue.NewAuthenticator(actblue.Credential{Tenant: tenant, Username: creds.ActBlueUser, Password: creds.ActBluePassword})
@@ -417,7 +450,7 @@ func endToEnd(ctx context.Context, store donorsync.Store, log *slog.Logger, d ti
 	}
 	start, cpu := time.Now(), cpuTime()
 	base := serve(ctx, h)
-	rep := send(ctx, base, tenant, loadgen.Options{Conns: n, Duration: d})
+	rep := sendShaped(ctx, base, tenant, s, loadgen.Options{Conns: n, Duration: d})
 	for {
 		var pending []*donorsync.Delivery
 		store.View(ctx, func(tx donorsync.Tx) error {

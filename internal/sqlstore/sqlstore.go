@@ -59,6 +59,9 @@ type Dialect struct {
 	// Such errors match donorsync.ErrInvalid, so that the engine
 	// quarantines the delivery rather than retry it; nil reports none.
 	Invalid func(err error) bool
+	// Bodies, when not nil, compresses the journal's bodies; nil keeps
+	// them as received.
+	Bodies Codec
 	// MaxParams bounds the parameters of one multi-row statement; 0 means
 	// 8000, well under what SQLite and PostgreSQL accept. Where each
 	// statement is a round trip, fewer and longer ones are faster; where
@@ -239,6 +242,25 @@ func (e *Drafts) Draft(ctx context.Context, after batch.Draft, fn func(donorsync
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
+
+// instant is micros for the journal's times, but 0 for the zero time (a
+// delivery not due later, not claimed): a SQLite row holds 0 in no
+// bytes, the zero time's microseconds in eight.
+func instant(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromInstant reads what instant wrote, and the zero time's microseconds
+// that rows written before it hold, as the zero time.
+func fromInstant(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return fromMicros(us)
+}
 
 func fromMicros(us int64) time.Time {
 	t := time.UnixMicro(us).UTC()

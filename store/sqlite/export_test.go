@@ -37,3 +37,6 @@ func (s *Store) Draft(ctx context.Context, after batch.Draft, fn func(donorsync.
 
 // StatsQueries are the queries of JournalStats.
 var StatsQueries = sqlstore.StatsQueries
+
+// JournalQueries are the queries of the journal, with arguments.
+var JournalQueries = sqlstore.JournalQueries

@@ -5,6 +5,7 @@ go 1.25.0
 require (
 	github.com/donorsync/donorsync v0.1.0
 	github.com/google/go-cmp v0.7.0
+	github.com/klauspost/compress v1.20.1
 	github.com/shopspring/decimal v1.4.0
 	modernc.org/sqlite v1.50.0
 )

@@ -348,6 +348,8 @@ var dialect = &sqlstore.Dialect{
 	MaxParams: 256,
 	Invalid:   invalid,
 	NoTable:   noTable,
+	// One transaction writes at a time: one encoder.
+	Bodies: &zstdCodec{encoding: 1, writers: 1},
 }
 
 // invalid reports the errors that mean SQLite refuses a value as it is,

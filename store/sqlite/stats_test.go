@@ -29,7 +29,8 @@ func planned(step string) bool {
 	case m[1] == "d":
 		return false
 	}
-	return strings.Contains(step, "INDEX deliveries_queue") || strings.Contains(step, "INDEX deliveries_status (tenant=? AND status=?)") ||
+	return strings.Contains(step, "INDEX deliveries_queue") || strings.Contains(step, "INDEX deliveries_tenant_queue (tenant=?)") ||
+		strings.Contains(step, "INDEX deliveries_status (tenant=? AND status=?)") ||
 		strings.Contains(step, "COVERING INDEX sqlite_autoindex_deliveries_1")
 }
 

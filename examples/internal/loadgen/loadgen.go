@@ -53,6 +53,7 @@ type Generator struct {
 	Dup          float64        // share of deliveries sent twice
 	RefundFirst  float64        // share of ActBlue gifts whose refund comes first
 	Donors       int            // how many distinct donors; 0 means 5000
+	ActBlueBody  BodyMaker      // makes ActBlue's bodies; nil makes short ones (about 900 bytes)
 	rng          *rand.Rand
 	run          int64
 	n            int64
@@ -93,9 +94,13 @@ func (g *Generator) Next() []Delivery {
 		cred := actblue.Credential{Username: g.Creds.ActBlueUser, Password: g.Creds.ActBluePassword}
 		sign := func(r *http.Request) { r.SetBasicAuth(cred.Username, cred.Password) }
 		url := g.Base + "/webhooks/actblue/" + g.Tenant
-		gift := Delivery{Provider: provider, Kind: "contribution", ID: fmt.Sprint(id), URL: url, Body: actblueBody(id, donor, ""), sign: sign}
+		body := g.ActBlueBody
+		if body == nil {
+			body = actblueBody
+		}
+		gift := Delivery{Provider: provider, Kind: "contribution", ID: fmt.Sprint(id), URL: url, Body: body(id, donor, ""), sign: sign}
 		if g.rng.Float64() < g.RefundFirst {
-			refund := Delivery{Provider: provider, Kind: "refund", ID: fmt.Sprint(id), URL: url, Body: actblueBody(id, donor, `,"refundedAt":"2024-06-10T10:00:00-04:00"`), sign: sign}
+			refund := Delivery{Provider: provider, Kind: "refund", ID: fmt.Sprint(id), URL: url, Body: body(id, donor, `,"refundedAt":"2024-06-10T10:00:00-04:00"`), sign: sign}
 			out = append(out, refund)
 		}
 		out = append(out, gift)
