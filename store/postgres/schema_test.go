@@ -122,7 +122,7 @@ func seed(t *testing.T, s donorsync.Store) {
 // keeps its data, and only its data, and each of its tables and indexes
 // has a twin in the new schema.
 func TestConformanceWithSchema(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) donorsync.Store {
+	storetest.RunContract(t, func(t *testing.T) donorsync.Store {
 		plain, pool := freshSchema(t)
 		seed(t, newStore(t, pool()))
 		schema := schemaName(t)
@@ -198,7 +198,7 @@ func migrateExported(t *testing.T, schema string) {
 // search_path holds the application's own contacts table: that table is
 // left as it was.
 func TestConformanceOnExportedMigrations(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) donorsync.Store {
+	storetest.RunContract(t, func(t *testing.T) donorsync.Store {
 		crm, _ := freshSchema(t)
 		db := admin(t)
 		for _, q := range []string{`CREATE TABLE ` + crm + `.contacts (id BIGINT PRIMARY KEY, name TEXT NOT NULL, email TEXT)`,

@@ -98,7 +98,7 @@ func TestConformanceOnExportedMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.Run(t, func(t *testing.T) donorsync.Store {
+	storetest.RunContract(t, func(t *testing.T) donorsync.Store {
 		path := filepath.Join(t.TempDir(), "crm.db")
 		db, err := sql.Open("sqlite", path)
 		if err != nil {

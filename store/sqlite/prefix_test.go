@@ -81,7 +81,7 @@ func seed(t *testing.T, s donorsync.Store) {
 // and each of its tables and indexes has a prefixed twin, nothing else.
 func TestConformanceWithTablePrefix(t *testing.T) {
 	const prefix = "crm_ds_"
-	storetest.Run(t, func(t *testing.T) donorsync.Store {
+	storetest.RunContract(t, func(t *testing.T) donorsync.Store {
 		path := filepath.Join(t.TempDir(), "shared.db")
 		seed(t, open(t, path, nil))
 		t.Cleanup(func() { checkBeside(t, path, prefix) })
