@@ -791,7 +791,7 @@ func TestWorkerRunDraftsTheNextBatchAfterThisOne(t *testing.T) {
 			t.Parallel()
 			src := &perBodySource{}
 			ws, g, ids := backlog(t, src, 12)
-			ws.delay = 10 * time.Millisecond
+			ws.delay = 50 * time.Millisecond // room for the next batch's draft, under -race on a loaded machine too
 			s := newDraftStore(ws)
 			s.refuse.Store(tc.refuse)
 			g.Store = s
