@@ -67,6 +67,7 @@ func main() {
 	flag.IntVar(&postgresQueue.batch, "postgres-batch", 256, "Worker.Batch of the queued end-to-end runs on PostgreSQL")
 	flag.IntVar(&reconcileConcurrency, "reconcile-concurrency", reconcileConcurrency, "Reconciler.Concurrency of the reconcile part: rows applied at once")
 	flag.IntVar(&growthDonations, "growth-donations", growthDonations, "donations the growth part fills its store with")
+	flag.StringVar(&growthDB, "growth-db", "", "where the growth part keeps its filled store, to start from it in later runs (filled there when missing); \"\" fills one for the run")
 	flag.IntVar(&gogc, "gogc", gogc, "the garbage collector's target (GOGC) for the whole run; 400 is the example server's, 100 Go's default")
 	flag.StringVar(&only, "only", "", "run only these comma-separated parts: sqlite-ack, sqlite-e2e, postgres, payload, attack, memory, observe (end to end with the Prometheus Observer against without), feed (queued end to end with the change feed on against off, SQLite and PostgreSQL), and, run only when named, sqlite-drafts (end to end with drafts against without), sqlite-index (end to end on a journal of 200,000 deliveries with the index JournalStats reads against without), growth (the bytes a donation in a store of 500,000, and end to end into it against into an empty store) and reconcile (ActBlue's reports reconciled and backfilled)")
 	flag.Parse()

@@ -138,51 +138,11 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	sync := strings.ToUpper(o.Synchronous)
-	switch sync {
-	case "":
-		sync = "FULL"
-	case "FULL", "NORMAL":
-	default:
-		return nil, fmt.Errorf("sqlite: Synchronous is %q: want FULL or NORMAL", o.Synchronous)
+	c, err := o.connections(path)
+	if err != nil {
+		return nil, err
 	}
-	busy := o.BusyTimeout
-	if busy <= 0 {
-		busy = 5 * time.Second
-	}
-	readConns := o.ReadConns
-	if readConns <= 0 {
-		readConns = 4
-	}
-	checkpoint := o.CheckpointInterval
-	if checkpoint == 0 {
-		checkpoint = time.Second
-	}
-
-	pragmas := []string{
-		fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()),
-		"journal_mode(WAL)",
-		"synchronous(" + sync + ")",
-		"foreign_keys(1)",
-		// Statement journals (kept by multi-row statements) in memory,
-		// not in temporary files.
-		"temp_store(MEMORY)",
-		// A log that grew during a backlog is cut back to this size when
-		// it starts over.
-		"journal_size_limit(67108864)",
-	}
-	if checkpoint > 0 {
-		pragmas = append(pragmas, "wal_autocheckpoint(0)")
-	}
-	dsn := func(txlock string, extra ...string) string {
-		q := url.Values{}
-		for _, p := range append(slices.Clone(pragmas), extra...) {
-			q.Add("_pragma", p)
-		}
-		q.Set("_txlock", txlock)
-		return "file:" + uriPath.Replace(path) + "?" + q.Encode()
-	}
-	write, err := sql.Open("sqlite", dsn("immediate"))
+	write, err := sql.Open("sqlite", c.dsn("immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -201,13 +161,13 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 		write.Close()
 		return nil, err
 	}
-	read, err := sql.Open("sqlite", dsn("deferred", "query_only(1)"))
+	read, err := sql.Open("sqlite", c.dsn("deferred", "query_only(1)"))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	read.SetMaxOpenConns(readConns)
-	read.SetMaxIdleConns(readConns)
+	read.SetMaxOpenConns(c.readConns)
+	read.SetMaxIdleConns(c.readConns)
 	s.read = read
 	m := batch.Model{Writers: 1, Batch: true, ReadAhead: true}
 	if s.writer.RecordCache != nil {
@@ -216,11 +176,69 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 	} else {
 		s.declared = batch.Declare(m, nil)
 	}
-	if checkpoint > 0 {
+	if c.checkpoint > 0 {
 		s.stopped.Add(1)
-		go s.checkpoints(path, checkpoint)
+		go s.checkpoints(path, c.checkpoint)
 	}
 	return s, nil
+}
+
+// connections is how Open connects to the database file at path, as o
+// says, its zero values replaced by their defaults.
+type connections struct {
+	path       string
+	pragmas    []string // run by each new connection
+	readConns  int
+	checkpoint time.Duration
+}
+
+func (o *Options) connections(path string) (connections, error) {
+	sync := strings.ToUpper(o.Synchronous)
+	switch sync {
+	case "":
+		sync = "FULL"
+	case "FULL", "NORMAL":
+	default:
+		return connections{}, fmt.Errorf("sqlite: Synchronous is %q: want FULL or NORMAL", o.Synchronous)
+	}
+	busy := o.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	c := connections{path: path, readConns: o.ReadConns, checkpoint: o.CheckpointInterval}
+	if c.readConns <= 0 {
+		c.readConns = 4
+	}
+	if c.checkpoint == 0 {
+		c.checkpoint = time.Second
+	}
+	c.pragmas = []string{
+		fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()),
+		"journal_mode(WAL)",
+		"synchronous(" + sync + ")",
+		"foreign_keys(1)",
+		// Statement journals (kept by multi-row statements) in memory,
+		// not in temporary files.
+		"temp_store(MEMORY)",
+		// A log that grew during a backlog is cut back to this size when
+		// it starts over.
+		"journal_size_limit(67108864)",
+	}
+	if c.checkpoint > 0 {
+		c.pragmas = append(c.pragmas, "wal_autocheckpoint(0)")
+	}
+	return c, nil
+}
+
+// dsn is the name of a connection that begins its transactions with
+// txlock and runs extra pragmas after the others.
+func (c connections) dsn(txlock string, extra ...string) string {
+	q := url.Values{}
+	for _, p := range append(slices.Clone(c.pragmas), extra...) {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", txlock)
+	return "file:" + uriPath.Replace(c.path) + "?" + q.Encode()
 }
 
 // New returns a Store on db, which it uses for reads and writes, and
