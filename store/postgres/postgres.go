@@ -73,6 +73,10 @@ type Options struct {
 	// that the pool's connections use it (set search_path in the pool's
 	// ConnConfig.RuntimeParams, as Open does). "" (the default) uses the
 	// connections' search_path as it is: public, unless set otherwise.
+	// Stores in different schemas of one database share the advisory
+	// locks the engine takes on a tenant's natural keys (a transaction
+	// may wait for another store's on the same tenant and key); their
+	// records never mix.
 	Schema string
 
 	// NoMigrate leaves the tables as they are: Open and New only check that
