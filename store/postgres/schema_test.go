@@ -12,8 +12,7 @@ import (
 	"testing"
 
 	"github.com/donorsync/donorsync"
-	"github.com/donorsync/donorsync/contact"
-	"github.com/donorsync/donorsync/dedup"
+	"github.com/donorsync/donorsync/internal/sqltest"
 	"github.com/donorsync/donorsync/store/postgres"
 	"github.com/donorsync/donorsync/storetest"
 	"github.com/google/go-cmp/cmp"
@@ -61,59 +60,10 @@ func withSearchPath(t *testing.T, schema string) string {
 	return u.String()
 }
 
-// query returns what q returns on db, each row as its columns joined by
-// "|".
-func query(t *testing.T, db *sql.DB, q string, args ...any) []string {
-	t.Helper()
-	rs, err := db.Query(q, args...)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rs.Close()
-	cols, _ := rs.Columns()
-	var out []string
-	for rs.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rs.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		s := make([]string, len(vals))
-		for i, v := range vals {
-			s[i] = v.String
-		}
-		out = append(out, strings.Join(s, "|"))
-	}
-	if err := rs.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // relations returns the tables and indexes of schema.
 func relations(t *testing.T, db *sql.DB, schema string) []string {
-	return query(t, db, `SELECT c.relkind::text || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	return sqltest.Rows(t, db, `SELECT c.relkind::text || ' ' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = $1 AND c.relkind IN ('r', 'i') ORDER BY 1`, schema)
-}
-
-// seed writes a delivery and a contact of tenant "plain" to s.
-func seed(t *testing.T, s donorsync.Store) {
-	t.Helper()
-	ctx := t.Context()
-	err := s.Update(ctx, func(tx donorsync.Tx) error {
-		d := &donorsync.Delivery{ID: "dl_plain", Tenant: "plain", Provider: "p", Key: "k", Body: []byte("{}"), Status: donorsync.Pending}
-		if _, err := tx.RecordDelivery(ctx, d); err != nil {
-			return err
-		}
-		c := contact.Contact{ID: "ct_plain", Tenant: "plain", Email: "plain@example.org"}
-		return tx.PutContact(ctx, c, []dedup.Key{{Kind: dedup.Email, Value: c.Email}})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestConformanceWithSchema runs the conformance suite on a store opened
@@ -124,7 +74,7 @@ func seed(t *testing.T, s donorsync.Store) {
 func TestConformanceWithSchema(t *testing.T) {
 	storetest.RunContract(t, func(t *testing.T) donorsync.Store {
 		plain, pool := freshSchema(t)
-		seed(t, newStore(t, pool()))
+		sqltest.Seed(t, newStore(t, pool()))
 		schema := schemaName(t)
 		s, err := postgres.Open(t.Context(), withSearchPath(t, plain), &postgres.Options{Schema: schema})
 		if err != nil {
@@ -133,12 +83,7 @@ func TestConformanceWithSchema(t *testing.T) {
 		t.Cleanup(func() {
 			s.Close()
 			db := admin(t)
-			if got := query(t, db, `SELECT tenant, id FROM `+plain+`.deliveries`); !slices.Equal(got, []string{"plain|dl_plain"}) {
-				t.Errorf("deliveries of the store without a schema: %q, want its own only", got)
-			}
-			if got := query(t, db, `SELECT tenant, id FROM `+plain+`.contacts`); !slices.Equal(got, []string{"plain|ct_plain"}) {
-				t.Errorf("contacts of the store without a schema: %q, want its own only", got)
-			}
+			sqltest.CheckSeed(t, db, func(name string) string { return plain + "." + name })
 			want := relations(t, db, plain)
 			if diff := cmp.Diff(want, relations(t, db, schema)); diff != "" || len(want) == 0 {
 				t.Errorf("tables and indexes (-without a schema +with):\n%s", diff)
@@ -207,7 +152,7 @@ func TestConformanceOnExportedMigrations(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		before := query(t, db, `SELECT * FROM `+crm+`.contacts ORDER BY id`)
+		before := sqltest.Rows(t, db, `SELECT * FROM `+crm+`.contacts ORDER BY id`)
 		schema := schemaName(t)
 		migrateExported(t, schema)
 		s, err := postgres.Open(t.Context(), withSearchPath(t, crm), &postgres.Options{Schema: schema, NoMigrate: true})
@@ -216,7 +161,7 @@ func TestConformanceOnExportedMigrations(t *testing.T) {
 		}
 		t.Cleanup(func() {
 			s.Close()
-			if diff := cmp.Diff(before, query(t, db, `SELECT * FROM `+crm+`.contacts ORDER BY id`)); diff != "" {
+			if diff := cmp.Diff(before, sqltest.Rows(t, db, `SELECT * FROM `+crm+`.contacts ORDER BY id`)); diff != "" {
 				t.Errorf("the application's contacts (-before +after):\n%s", diff)
 			}
 			if got := relations(t, db, crm); !slices.Equal(got, []string{"i contacts_pkey", "r contacts"}) {
