@@ -19,9 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -173,171 +171,27 @@ func part(name string) bool {
 	return slices.Contains(strings.Split(only, ","), name)
 }
 
+// run runs the selected parts in turn and writes their rows to out.
 func run(ctx context.Context, out string, d time.Duration) error {
 	dir, err := os.MkdirTemp("", "donorsync-bench")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b := &bench{ctx: ctx, dir: dir, log: slog.New(slog.NewTextHandler(io.Discard, nil)), d: d,
+		postgres: os.Getenv("DONORSYNC_POSTGRES_URL")}
 	var rows []row
-	var notes []string
-
-	if part("sqlite-ack") {
-		// Ack path on SQLite: a bare handler with a batched insert, then
-		// donorsync (authenticate + journal durably + 200, queued mode).
-		bare, err := bareSQLite(ctx, filepath.Join(dir, "bare.db"), true)
-		if err != nil {
-			return err
+	for _, p := range parts {
+		if !part(p.name) {
+			continue
 		}
-		bodies, err := bareSQLite(ctx, filepath.Join(dir, "bodies.db"), false)
+		r, err := p.rows(b)
 		if err != nil {
-			return err
-		}
-		st, err := sqlite.Open(ctx, filepath.Join(dir, "ack.db"), sqliteOptions())
-		if err != nil {
-			return err
-		}
-		ours := receiver(st, quiet, true)
-		rows = append(rows, ackRows(ctx, "SQLite", d, ours, bare, bodies)...)
-		rows = append(rows, latencyRows(ctx, "SQLite", d, ours, bare, nil)...)
-		st.Close()
-	}
-
-	if part("sqlite-e2e") {
-		// End to end on SQLite: HTTP to processed contacts and donations,
-		// each run from an empty database file, so that the runs compare.
-		for _, queued := range []bool{true, false} {
-			r, err := endToEndRow("End to end into SQLite ≥ 5,000 donations/s, "+mode(queued, sqliteQueue), 5000,
-				func(n int) (float64, e2eReport, error) {
-					st, err := sqlite.Open(ctx, filepath.Join(dir, fmt.Sprintf("e2e-%v-%d.db", queued, n)), sqliteOptions())
-					if err != nil {
-						return 0, e2eReport{}, err
-					}
-					defer st.Close()
-					rate, rep := endToEnd(ctx, st, quiet, d, queued, sqliteQueue, n)
-					if !queued {
-						webhooks["SQLite"] = max(webhooks["SQLite"], rate)
-					}
-					return rate, rep, nil
-				})
-			if err != nil {
-				return err
-			}
-			rows = append(rows, r)
-		}
-	}
-
-	if part("observe") {
-		r, err := observeRows(ctx, dir, quiet, d, max(rounds, 8))
-		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		rows = append(rows, r...)
 	}
-
-	if part("feed") {
-		r, err := feedRows(ctx, dir, os.Getenv("DONORSYNC_POSTGRES_URL"), quiet, d, max(rounds, 4))
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-
-	if part("sqlite-drafts") {
-		r, err := draftRows(ctx, dir, quiet, d, max(rounds, 2))
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-
-	if part("growth") {
-		r, err := growthRows(ctx, dir, quiet, d, max(rounds, 2))
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-
-	if part("sqlite-index") {
-		r, err := indexRows(ctx, dir, quiet, d, max(rounds, 4))
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-
-	// PostgreSQL, where a server is configured.
-	url := os.Getenv("DONORSYNC_POSTGRES_URL")
-	switch {
-	case !part("postgres"):
-	case url != "":
-		pgRows, err := benchPostgres(ctx, url, quiet, d)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, pgRows...)
-	default:
-		notes = append(notes, "PostgreSQL not measured: DONORSYNC_POSTGRES_URL was not set.")
-	}
-
-	if part("reconcile") {
-		// After the end-to-end runs, whose inline rates it compares with;
-		// before the parts that leave memory behind.
-		r, err := reconcilePart(ctx, dir, url, quiet, d)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-
-	if part("payload") {
-		// Per payload, from the Go benchmarks.
-		if r, err := goBench("./actblue", "VerifyDecode/ratio", "actblue/map"); err == nil {
-			rows = append(rows, row{"Verify + decode + normalise a 2.3 KB ActBlue payload ≤ 0.5× json.Unmarshal into map[string]any", "", "", fmt.Sprintf("%.2f×", r), verdict(r <= 0.5)})
-		} else {
-			notes = append(notes, "actblue benchmark: "+err.Error())
-		}
-		if r, err := goBench("./anedot", "Verify/ratio", "verify/sha256"); err == nil {
-			rows = append(rows, row{"Anedot HMAC verify ≤ 1.3× a SHA-256 of the body, ≤ 1 allocation", "1 alloc/op", "", fmt.Sprintf("%.2f×", r), verdict(r <= 1.3)})
-		} else {
-			notes = append(notes, "anedot benchmark: "+err.Error())
-		}
-
-	}
-
-	if part("memory") {
-		// Memory over a soak at a steady rate.
-		st, err := sqlite.Open(ctx, filepath.Join(dir, "soak.db"), sqliteOptions())
-		if err != nil {
-			return err
-		}
-		soak := receiver(st, quiet, true)
-		var before runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		rss := sampleRSS(ctx, 4*d)
-		soakRep := open(ctx, soak, 1000, 4*d)
-		samples := <-rss
-		var after runtime.MemStats
-		runtime.ReadMemStats(&after)
-		st.Close()
-		perReq := float64(after.TotalAlloc-before.TotalAlloc) / float64(max(soakRep.Sent, 1))
-		rows = append(rows, row{"Memory: flat over a soak",
-			fmt.Sprintf("RSS %s MiB over %v at 1,000/s (first → last, peak)", rssSummary(samples), (4 * d).Round(time.Second)),
-			fmt.Sprintf("%.1f KiB allocated per request, client included", perReq/1024), "", verdict(flat(samples))})
-	}
-
-	if part("attack") {
-		r, err := attackRows(ctx, dir, quiet, d)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, r...)
-	}
-
-	return write(out, rows, notes, d)
+	return write(out, rows, b.notes, d)
 }
 
 // receiver is a donorsync ActBlue handler on store for the tenant "default",
