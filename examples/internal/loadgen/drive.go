@@ -60,113 +60,136 @@ func (r Report) String() string {
 func Run(ctx context.Context, client Doer, gen *Generator, opts Options) Report {
 	ctx, cancel := context.WithTimeout(ctx, opts.Duration)
 	defer cancel()
-	conns := max(opts.Conns, 1)
-	var mu sync.Mutex
-	var lats []time.Duration
-	rep := Report{Codes: map[int]int{}}
-	var sent atomic.Int64
-	send := func(scheduled time.Time, d Delivery) {
-		rctx := ctx
-		if opts.Timeout > 0 {
-			var cancel context.CancelFunc
-			rctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-			defer cancel()
-		}
-		r, err := d.Request(rctx)
-		if err != nil {
-			return
-		}
-		resp, err := client.Do(r)
-		lat := time.Since(scheduled)
-		if err != nil {
-			// Requests cut off by the end of the run are not errors; a
-			// dial or read can fail on the deadline a moment before
-			// ctx's own timer fires.
-			if ctxErr(ctx, nil) == nil {
-				mu.Lock()
-				rep.Errors++
-				mu.Unlock()
-			}
-			return
-		}
-		var body struct {
-			Status string `json:"status"`
-		}
-		json.NewDecoder(resp.Body).Decode(&body)
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		mu.Lock()
-		lats = append(lats, lat)
-		if resp.StatusCode == http.StatusOK {
-			rep.OK++
-		} else {
-			rep.Codes[resp.StatusCode]++
-		}
-		mu.Unlock()
-		if resp.StatusCode == http.StatusOK && opts.OnAck != nil {
-			opts.OnAck(d, body.Status)
-		}
-	}
-
+	r := &runner{client: client, opts: opts, rep: Report{Codes: map[int]int{}}}
 	start := time.Now()
-	var wg sync.WaitGroup
 	if opts.Rate > 0 {
-		slots := make(chan struct{}, conns)
-		interval := time.Duration(float64(time.Second) / opts.Rate)
-		next := start
-	loop:
-		for ctx.Err() == nil {
-			if d := time.Until(next); d > 0 {
-				time.Sleep(d)
-			}
-			scheduled := next
-			next = next.Add(interval)
-			for _, d := range gen.Next() {
-				select {
-				case slots <- struct{}{}:
-				case <-ctx.Done():
-					break loop
-				}
-				sent.Add(1)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer func() { <-slots }()
-					send(scheduled, d)
-				}()
-			}
-		}
+		r.openLoop(ctx, gen, start)
 	} else {
-		var genMu sync.Mutex
-		for range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for ctx.Err() == nil {
-					genMu.Lock()
-					batch := gen.Next()
-					genMu.Unlock()
-					for _, d := range batch {
-						if ctx.Err() != nil {
-							return
-						}
-						sent.Add(1)
-						send(time.Now(), d)
-					}
-				}
-			}()
+		r.closedLoop(ctx, gen)
+	}
+	return r.report(time.Since(start))
+}
+
+// A runner is a run in progress.
+type runner struct {
+	client Doer
+	opts   Options
+	sent   atomic.Int64
+	wg     sync.WaitGroup
+
+	mu   sync.Mutex
+	lats []time.Duration
+	rep  Report
+}
+
+// openLoop sends at opts.Rate, requests scheduled at fixed times, at
+// most opts.Conns in flight, until ctx is done.
+func (r *runner) openLoop(ctx context.Context, gen *Generator, start time.Time) {
+	slots := make(chan struct{}, max(r.opts.Conns, 1))
+	interval := time.Duration(float64(time.Second) / r.opts.Rate)
+	next := start
+	for ctx.Err() == nil {
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		scheduled := next
+		next = next.Add(interval)
+		for _, d := range gen.Next() {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				r.wg.Wait()
+				return
+			}
+			r.sent.Add(1)
+			r.wg.Go(func() {
+				defer func() { <-slots }()
+				r.send(ctx, scheduled, d)
+			})
 		}
 	}
-	wg.Wait()
-	rep.Elapsed = time.Since(start)
-	rep.Sent = int(sent.Load())
-	rep.Answered = len(lats)
-	slices.Sort(lats)
+	r.wg.Wait()
+}
+
+// closedLoop runs opts.Conns senders, each sending when answered, until
+// ctx is done.
+func (r *runner) closedLoop(ctx context.Context, gen *Generator) {
+	var genMu sync.Mutex
+	for range max(r.opts.Conns, 1) {
+		r.wg.Go(func() {
+			for ctx.Err() == nil {
+				genMu.Lock()
+				batch := gen.Next()
+				genMu.Unlock()
+				for _, d := range batch {
+					if ctx.Err() != nil {
+						return
+					}
+					r.sent.Add(1)
+					r.send(ctx, time.Now(), d)
+				}
+			}
+		})
+	}
+	r.wg.Wait()
+}
+
+// send sends d, scheduled at scheduled, and counts its answer.
+func (r *runner) send(ctx context.Context, scheduled time.Time, d Delivery) {
+	rctx := ctx
+	if r.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
+		defer cancel()
+	}
+	req, err := d.Request(rctx)
+	if err != nil {
+		return
+	}
+	resp, err := r.client.Do(req)
+	lat := time.Since(scheduled)
+	if err != nil {
+		// Requests cut off by the end of the run are not errors; a dial
+		// or read can fail on the deadline a moment before ctx's own
+		// timer fires.
+		if ctxErr(ctx, nil) == nil {
+			r.mu.Lock()
+			r.rep.Errors++
+			r.mu.Unlock()
+		}
+		return
+	}
+	var body struct {
+		Status string `json:"status"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	r.mu.Lock()
+	r.lats = append(r.lats, lat)
+	if resp.StatusCode == http.StatusOK {
+		r.rep.OK++
+	} else {
+		r.rep.Codes[resp.StatusCode]++
+	}
+	r.mu.Unlock()
+	if resp.StatusCode == http.StatusOK && r.opts.OnAck != nil {
+		r.opts.OnAck(d, body.Status)
+	}
+}
+
+// report sums up the run, which took elapsed.
+func (r *runner) report(elapsed time.Duration) Report {
+	rep := r.rep
+	rep.Elapsed = elapsed
+	rep.Sent = int(r.sent.Load())
+	rep.Answered = len(r.lats)
+	slices.Sort(r.lats)
 	pct := func(p float64) time.Duration {
-		if len(lats) == 0 {
+		if len(r.lats) == 0 {
 			return 0
 		}
-		return lats[min(len(lats)-1, int(p*float64(len(lats))))]
+		return r.lats[min(len(r.lats)-1, int(p*float64(len(r.lats))))]
 	}
 	rep.P50, rep.P99, rep.P999, rep.Max = pct(0.50), pct(0.99), pct(0.999), pct(1)
 	return rep
