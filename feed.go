@@ -60,8 +60,8 @@ type Feed struct {
 	// ones every hour. 0 means seven days; a negative value keeps them.
 	Retention time.Duration
 
-	// Logger receives a line per change that fails (at most one a second
-	// per Feed, with their count) and per store failure. Nil means
+	// Logger receives a line per failed attempt to handle a change (the
+	// attempts Backoff apart) and per store failure. Nil means
 	// slog.Default().
 	Logger *slog.Logger
 }

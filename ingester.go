@@ -166,7 +166,7 @@ func logError(err error) slog.Attr {
 }
 
 // NewID returns a new random identifier with the given prefix, such as
-// "ct_0192f1c3a4b5e6f7a8b9c0d1e2f3". Identifiers of one prefix sort by
+// "ct_0192f1c3a4b5e6f7a8b9c0d1e2f3a4b5". Identifiers of one prefix sort by
 // creation time to the millisecond.
 func NewID(prefix string) string {
 	var b [10]byte

@@ -29,6 +29,7 @@ type config struct {
 
 const usage = `Usage: server [flags]
        server reconcile [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-apply] [-json] [-db PATH|URL] [-tenant T]
+       server status | deliveries | show | replay [flags]   (operator commands; -h for each)
 
 A donorsync receiver for ActBlue, Anedot and Action Network (tenant
 "default"). The webhook credentials are generated on first start and kept
@@ -88,7 +89,7 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (*c
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (the one command is reconcile, given first)", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q (commands, given first: reconcile, status, deliveries, show, replay)", fs.Arg(0))
 	}
 	if err := c.parseForward(forward, from); err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func (t *tx) createCursors(ctx context.Context, consumer, tenant string) error {
 func (t *tx) MoveCursor(ctx context.Context, cur change.Cursor) error {
 	res, err := t.execContext(ctx, `UPDATE change_cursors SET position = CASE WHEN position > ? THEN position ELSE ? END,
 		leased_until = ? WHERE consumer = ? AND tenant = ? AND token = ? AND token <> ''`,
-		cur.Position, cur.Position, micros(cur.LeasedUntil), cur.Consumer, cur.Tenant, cur.Token)
+		cur.Position, cur.Position, instant(cur.LeasedUntil), cur.Consumer, cur.Tenant, cur.Token)
 	if err != nil {
 		return t.d.wrap("move cursor", err)
 	}
