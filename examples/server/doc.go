@@ -83,8 +83,9 @@
 //
 // # Forwarding changes
 //
-// -forward https://crm.example/hooks/donorsync posts each change the
-// server makes to its records to that URL: a contact created, updated or
+// -forward https://crm.example/hooks/donorsync (or DONORSYNC_FORWARD, or
+// DONORSYNC_FORWARD_URL) posts each change the server makes to its
+// records to that URL: a contact created, updated or
 // merged, a donation recorded, refunded, settled or updated, a commitment
 // created, cancelled, failed or updated, an activity recorded (package
 // change). Each is a request of Standard Webhooks

@@ -151,6 +151,34 @@ func TestFlagsWinOverVariables(t *testing.T) {
 	}
 }
 
+// TestForwardURLVariable: DONORSYNC_FORWARD_URL is another name of
+// DONORSYNC_FORWARD, which wins when both are set, as -forward wins over
+// both; errors name the variable the value came from.
+func TestForwardURLVariable(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"DONORSYNC_FORWARD_URL": "https://a.example/h"}, nil, "https://a.example/h"},
+		{map[string]string{"DONORSYNC_FORWARD_URL": "https://a.example/h", "DONORSYNC_FORWARD": "https://b.example/h"}, nil, "https://b.example/h"},
+		{map[string]string{"DONORSYNC_FORWARD_URL": "https://a.example/h"}, []string{"-forward", "https://c.example/h"}, "https://c.example/h"},
+	} {
+		c, err := parseFlags(tc.args, getenvOf(tc.env), &bytes.Buffer{})
+		if err != nil {
+			t.Errorf("%v %v: %v", tc.env, tc.args, err)
+			continue
+		}
+		if c.forward == nil || c.forward.String() != tc.want {
+			t.Errorf("%v %v: forward %v, want %s", tc.env, tc.args, c.forward, tc.want)
+		}
+	}
+	_, err := parseFlags(nil, getenvOf(map[string]string{"DONORSYNC_FORWARD_URL": "ftp://a.example"}), &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "DONORSYNC_FORWARD_URL is not an http") {
+		t.Errorf("DONORSYNC_FORWARD_URL=ftp://a.example: %v, want an error naming the variable", err)
+	}
+}
+
 func TestBadVariablesAreNamed(t *testing.T) {
 	for env, want := range map[string]string{
 		"DONORSYNC_READ_TIMEOUT":      `DONORSYNC_READ_TIMEOUT is "soon": want a duration`,

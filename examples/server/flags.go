@@ -91,6 +91,9 @@ func parseFlags(args []string, getenv func(string) string, output io.Writer) (*c
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (commands, given first: reconcile, status, deliveries, show, replay)", fs.Arg(0))
 	}
+	if forward == "" && getenv(envForwardURL) != "" {
+		forward, from["forward"] = getenv(envForwardURL), envForwardURL
+	}
 	if err := c.parseForward(forward, from); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,10 @@ import (
 // changes are signed with, in place of the one the credentials file keeps.
 const envForwardSecret = "DONORSYNC_FORWARD_SECRET"
 
+// envForwardURL is another name of DONORSYNC_FORWARD, which -forward's
+// variable takes precedence over.
+const envForwardURL = "DONORSYNC_FORWARD_URL"
+
 // forwardLease is how long a cursor of the forwarding Feed stays leased
 // without renewal: the changes a process that died was forwarding are
 // taken up again that long after, as its deliveries are (see serve).
