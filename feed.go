@@ -33,7 +33,9 @@ type Feed struct {
 	// Handle is called with each change. It should be idempotent, by
 	// change.Change.ID: a change may be handled again after a failure or
 	// a restart. It is called with a context that is done when the Feed
-	// stops or loses its lease.
+	// stops, or loses its lease or cannot renew it in time: it should
+	// return promptly then, as another replica may take the tenant's
+	// changes up a tenth of the Lease later.
 	Handle func(ctx context.Context, c change.Change) error
 
 	// Tenant limits the Feed to one tenant's changes; "" handles all.
@@ -64,6 +66,8 @@ type Feed struct {
 	// attempts Backoff apart) and per store failure. Nil means
 	// slog.Default().
 	Logger *slog.Logger
+
+	failures failures // of the changes failing, by tenant
 }
 
 // Run handles changes until ctx is done, and returns nil then; it returns
@@ -107,17 +111,24 @@ func (f *Feed) step(ctx context.Context) (bool, error) {
 		err = f.handle(ctx, &cur, cs)
 	}
 	handled := len(cs) > 0 // none when the changes past the cursor were pruned meanwhile
+	// Free the cursor for the next claim, at the last change handled; a
+	// change failing again and again, only once its next attempt is due,
+	// so that the Feed handles other tenants meanwhile.
+	var later retryLater
+	if errors.As(err, &later) {
+		cur.LeasedUntil, err = later.at, nil
+	} else {
+		cur.LeasedUntil = time.Time{}
+	}
 	if errors.Is(err, errLeaseLost) {
 		// Another Feed of this name holds the cursor now: it goes on.
 		f.logger().LogAttrs(ctx, slog.LevelInfo, "donorsync: feed: cursor taken over by another replica",
 			slog.String("consumer", f.Name), slog.String("tenant", cur.Tenant), slog.Int64("position", cur.Position))
 		return handled, nil
 	}
-	// Free the cursor for the next claim, at the last change handled;
-	// with a context of its own, so that a Feed stopping frees it too.
+	// With a context of its own, so that a Feed stopping frees it too.
 	release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	cur.LeasedUntil = time.Time{}
 	if err2 := f.move(release, cur); err == nil && !errors.Is(err2, ErrConflict) {
 		err = err2
 	}
@@ -134,6 +145,7 @@ func (f *Feed) claim(ctx context.Context) (change.Cursor, error) {
 		cur, err = tx.ClaimCursor(ctx, c)
 		return err
 	})
+	cur.LeasedUntil = c.Until // the lease's end as this Feed's clock has it
 	return cur, err
 }
 

@@ -16,11 +16,33 @@ import (
 // of the same name has claimed.
 var errLeaseLost = fmt.Errorf("donorsync: feed: cursor lease lost: %w", ErrConflict)
 
+// errLeaseLapsing stops the handling of a batch whose lease could not be
+// renewed and is about to lapse: once it has, another Feed may claim the
+// cursor, and must not find this one still handling.
+var errLeaseLapsing = errors.New("donorsync: feed: cursor lease not renewed in time")
+
+// attemptsPerClaim is how many times a failing change is tried while its
+// cursor stays leased: after that, the cursor is set free until the
+// change's next attempt is due, so that the other tenants' changes go on
+// meanwhile (a Feed handles one tenant at a time).
+const attemptsPerClaim = 3
+
+// A retryLater is what handleOne returns for a change that failed
+// attemptsPerClaim times in a row: when to try it again.
+type retryLater struct{ at time.Time }
+
+func (r retryLater) Error() string {
+	return "donorsync: feed: change failing: tried again at " + r.at.Format(time.RFC3339)
+}
+
 // handle hands cs to Handle in order, each until it returns nil, and
 // moves cur.Position past each change handled. Meanwhile it renews the
-// lease, with the position reached; it stops when ctx is done or the
-// lease is lost.
+// lease, with the position reached; it stops when ctx is done, when the
+// lease is lost or about to lapse, and when a change keeps failing.
 func (f *Feed) handle(ctx context.Context, cur *change.Cursor, cs []change.Change) error {
+	if time.Until(cur.LeasedUntil) < f.lease()/10 { // reading cs took most of it
+		return errLeaseLapsing
+	}
 	hctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var pos atomic.Int64
@@ -31,7 +53,11 @@ func (f *Feed) handle(ctx context.Context, cur *change.Cursor, cs []change.Chang
 	defer wg.Wait()
 	defer cancel(nil)
 	for _, c := range cs {
-		if err := f.handleOne(hctx, c); err != nil {
+		err := context.Cause(hctx) // no change after the lease is gone
+		if err == nil {
+			err = f.handleOne(hctx, c)
+		}
+		if err != nil {
 			cur.Position = pos.Load()
 			return err
 		}
@@ -42,21 +68,27 @@ func (f *Feed) handle(ctx context.Context, cur *change.Cursor, cs []change.Chang
 }
 
 // handleOne calls Handle with c until it returns nil, waiting as Backoff
-// says between attempts. It returns an error only when ctx is done.
+// says between attempts, at most attemptsPerClaim times in a row: then it
+// returns a retryLater. It returns the cause when ctx is done.
 func (f *Feed) handleOne(ctx context.Context, c change.Change) error {
-	for attempts := 1; ; attempts++ {
+	for {
 		err := f.Handle(ctx, c)
 		if err == nil {
+			f.failures.clear(c.Tenant)
 			return nil
 		}
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
+		attempts := f.failures.add(c.Tenant, c.ID)
 		wait := f.backoff(attempts)
 		f.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: feed: change not handled; trying again",
 			slog.String("consumer", f.Name), slog.String("tenant", c.Tenant), slog.String("change", c.ID),
 			slog.Int64("position", c.Position), slog.String("kind", string(c.Kind)), slog.Int("attempts", attempts),
 			slog.Duration("retry_in", wait), slog.String("error", err.Error()))
+		if attempts%attemptsPerClaim == 0 {
+			return retryLater{time.Now().Add(wait)}
+		}
 		sleep(ctx, wait)
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
@@ -64,27 +96,78 @@ func (f *Feed) handleOne(ctx context.Context, c change.Change) error {
 	}
 }
 
-// renew renews the lease of cur every third of the Lease, with the
-// position pos holds, until ctx is done; it cancels ctx when another
-// Feed has taken the cursor.
+// renew renews the lease of cur, from its LeasedUntil, when a third of
+// the Lease has passed since, with the position pos holds, until ctx is
+// done. It cancels ctx when another Feed has taken the cursor, and when
+// the lease is about to lapse unrenewed (the store failing), a tenth of
+// the Lease before it does.
 func (f *Feed) renew(ctx context.Context, cancel context.CancelCauseFunc, cur change.Cursor, pos *atomic.Int64) {
-	t := time.NewTicker(f.lease() / 3)
-	defer t.Stop()
+	lease := f.lease()
+	fence := time.NewTimer(time.Until(cur.LeasedUntil) - lease/10)
+	defer fence.Stop()
+	next := time.NewTimer(time.Until(cur.LeasedUntil) - 2*lease/3)
+	defer next.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-fence.C:
+			cancel(errLeaseLapsing)
+			return
+		case <-next.C:
 		}
-		cur.Position, cur.LeasedUntil = pos.Load(), time.Now().Add(f.lease())
+		until := time.Now().Add(lease)
+		cur.Position, cur.LeasedUntil = pos.Load(), until
 		err := f.move(ctx, cur)
 		switch {
+		case err == nil:
+			fence.Reset(time.Until(until) - lease/10)
+			next.Reset(lease / 3)
 		case errors.Is(err, ErrConflict):
 			cancel(errLeaseLost)
 			return
-		case err != nil && ctx.Err() == nil:
-			f.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: feed: lease not renewed",
-				slog.String("consumer", f.Name), slog.String("tenant", cur.Tenant), slog.String("error", err.Error()))
+		default:
+			if ctx.Err() == nil {
+				f.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: feed: lease not renewed",
+					slog.String("consumer", f.Name), slog.String("tenant", cur.Tenant), slog.String("error", err.Error()))
+			}
+			next.Reset(lease / 10) // again soon, before the fence
 		}
 	}
+}
+
+// failures counts, by tenant, the failed attempts at the change a Feed
+// is stuck on, across claims, so that its backoff grows.
+type failures struct {
+	mu sync.Mutex
+	m  map[string]failure
+}
+
+type failure struct {
+	change   string // its id
+	attempts int
+}
+
+// add counts a failed attempt at change id of tenant and returns the
+// attempts so far.
+func (fs *failures) add(tenant, id string) int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if fs.m == nil {
+		fs.m = map[string]failure{}
+	}
+	f := fs.m[tenant]
+	if f.change != id {
+		f = failure{change: id}
+	}
+	f.attempts++
+	fs.m[tenant] = f
+	return f.attempts
+}
+
+// clear forgets the failures of tenant.
+func (fs *failures) clear(tenant string) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	delete(fs.m, tenant)
 }

@@ -1,0 +1,210 @@
+package donorsync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/donorsync/donorsync"
+	"github.com/donorsync/donorsync/change"
+	"github.com/donorsync/donorsync/memstore"
+)
+
+// appendChanges appends n changes to the feed of tenant in s.
+func appendChanges(t *testing.T, s donorsync.Store, tenant string, n int) {
+	t.Helper()
+	cs := make([]change.Change, n)
+	for i := range cs {
+		cs[i] = change.Change{ID: donorsync.NewID("ch"), Tenant: tenant, Kind: change.ContactsMerged,
+			Key: fmt.Sprintf("ct_%d", i), From: fmt.Sprintf("ct_x%d", i), At: time.Now()}
+	}
+	err := s.Update(t.Context(), func(tx donorsync.Tx) error { return tx.AppendChanges(t.Context(), cs) })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unrenewable is a Store whose transactions cannot renew a cursor's
+// lease (a store out of reach of one replica), and whose Views take
+// slow to begin.
+type unrenewable struct {
+	donorsync.Store
+	slow time.Duration
+}
+
+func (s unrenewable) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
+	return s.Store.Update(ctx, func(tx donorsync.Tx) error { return fn(unrenewableTx{tx}) })
+}
+
+func (s unrenewable) View(ctx context.Context, fn func(donorsync.Tx) error) error {
+	time.Sleep(s.slow)
+	return s.Store.View(ctx, fn)
+}
+
+type unrenewableTx struct{ donorsync.Tx }
+
+func (tx unrenewableTx) MoveCursor(ctx context.Context, cur change.Cursor) error {
+	if !cur.LeasedUntil.IsZero() {
+		return errors.New("store out of reach")
+	}
+	return tx.Tx.MoveCursor(ctx, cur)
+}
+
+// handlers records which replica handles which change, and finds two
+// handling one tenant's changes at once.
+type handlers struct {
+	mu      sync.Mutex
+	active  map[string]string // replica handling a change now, by tenant
+	handled map[string][]int64
+	overlap []string
+}
+
+func newHandlers() *handlers {
+	return &handlers{active: map[string]string{}, handled: map[string][]int64{}}
+}
+
+func (h *handlers) begin(replica string, c change.Change) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if other, ok := h.active[c.Tenant]; ok {
+		h.overlap = append(h.overlap, fmt.Sprintf("%s at %d while %s handles one", replica, c.Position, other))
+	}
+	h.active[c.Tenant] = replica
+	h.handled[replica] = append(h.handled[replica], c.Position)
+}
+
+func (h *handlers) end(c change.Change) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.active, c.Tenant)
+}
+
+// TestFeedStopsBeforeItsLeaseLapses: a Feed that cannot renew its lease
+// stops handling before the lease lapses, and hands no change to Handle
+// after that, even where Handle does not heed its context: the replica
+// that claims the cursor next never handles a change at the same time.
+func TestFeedStopsBeforeItsLeaseLapses(t *testing.T) {
+	for _, heeds := range []bool{true, false} {
+		t.Run(fmt.Sprintf("Handle heeds its context %v", heeds), func(t *testing.T) {
+			s := memstore.New()
+			appendChanges(t, s, "acme", 5)
+			h := newHandlers()
+			const lease = 200 * time.Millisecond
+			feed := func(replica string, store donorsync.Store) *donorsync.Feed {
+				return &donorsync.Feed{Store: store, Name: "crm", Lease: lease, Poll: 5 * time.Millisecond, Logger: quiet,
+					Handle: func(ctx context.Context, c change.Change) error {
+						h.begin(replica, c)
+						defer h.end(c)
+						if heeds {
+							select {
+							case <-ctx.Done():
+								return ctx.Err()
+							case <-time.After(3 * lease):
+							}
+						} else {
+							time.Sleep(lease)
+						}
+						return nil
+					}}
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 6*lease)
+			defer cancel()
+			var wg sync.WaitGroup
+			wg.Go(func() { feed("A", unrenewable{Store: s}).Run(ctx) })
+			time.Sleep(lease / 4) // A holds the cursor
+			wg.Go(func() { feed("B", s).Run(ctx) })
+			wg.Wait()
+			if len(h.overlap) > 0 {
+				t.Errorf("two replicas handled the tenant's changes at once: %q (handled: %v)", h.overlap, h.handled)
+			}
+			if !slices.Equal(h.handled["A"], []int64{1}) {
+				t.Errorf("A, whose lease could not be renewed, handled %v; want only the change it began with", h.handled["A"])
+			}
+			if len(h.handled["B"]) == 0 {
+				t.Errorf("B never took the cursor up (handled: %v)", h.handled)
+			}
+		})
+	}
+}
+
+// TestFeedSlowReadLeavesLeaseAlone: a Feed whose read of the changes
+// took most of its lease hands none of them to Handle: another replica
+// may claim the cursor any moment.
+func TestFeedSlowReadLeavesLeaseAlone(t *testing.T) {
+	s := memstore.New()
+	appendChanges(t, s, "acme", 3)
+	const lease = 100 * time.Millisecond
+	var calls atomic.Int32
+	f := &donorsync.Feed{Store: unrenewable{Store: s, slow: lease}, Name: "crm", Lease: lease, Poll: 5 * time.Millisecond, Logger: quiet,
+		Handle: func(ctx context.Context, c change.Change) error {
+			calls.Add(1)
+			return nil
+		}}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*lease)
+	defer cancel()
+	f.Run(ctx)
+	if n := calls.Load(); n != 0 {
+		t.Errorf("Handle called %d times by a Feed whose every read outlasts its lease", n)
+	}
+}
+
+// TestFeedFailingTenantLetsOthersGoOn: a change that keeps failing holds
+// back the changes of its tenant only: the Feed sets its cursor free
+// until the change's next attempt, and handles the other tenants'
+// changes meanwhile; the failing change is tried again, with a growing
+// backoff, and handled once it succeeds.
+func TestFeedFailingTenantLetsOthersGoOn(t *testing.T) {
+	s := memstore.New()
+	appendChanges(t, s, "a", 2)
+	appendChanges(t, s, "b", 2)
+	var mu sync.Mutex
+	var attempts []int
+	var handled []string
+	fail := true
+	f := &donorsync.Feed{Store: s, Name: "crm", Poll: 5 * time.Millisecond, Logger: quiet,
+		Backoff: func(n int) time.Duration { mu.Lock(); attempts = append(attempts, n); mu.Unlock(); return time.Duration(n) * 10 * time.Millisecond },
+		Handle: func(ctx context.Context, c change.Change) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if c.Tenant == "a" && fail {
+				return errors.New("the CRM refuses it")
+			}
+			handled = append(handled, fmt.Sprintf("%s%d", c.Tenant, c.Position))
+			return nil
+		}}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { f.Run(ctx); close(done) }()
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 2 && len(attempts) >= 7 })
+	mu.Lock()
+	if !slices.Equal(handled, []string{"b1", "b2"}) {
+		t.Errorf("handled %v while a's first change fails; want b's", handled)
+	}
+	if !slices.Equal(attempts[:7], []int{1, 2, 3, 4, 5, 6, 7}) {
+		t.Errorf("attempts %v: want one count across claims, growing", attempts)
+	}
+	fail = false
+	mu.Unlock()
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(handled) == 4 })
+	cancel()
+	<-done
+	if !slices.Equal(handled, []string{"b1", "b2", "a1", "a2"}) {
+		t.Errorf("handled %v; want a's changes too, in order, once they succeed", handled)
+	}
+}
+
+// waitFor waits up to 5 seconds for ok.
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !ok(); {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
