@@ -125,6 +125,12 @@ func (r *changeRecorder) MergeContacts(ctx context.Context, tenant, from, into s
 		return err
 	}
 	r.touched = append(r.touched, &touch{what: "merge", key: into, from: from})
+	// The contact merged into changes after the merge (change.ContactsMerged):
+	// its change, if any, comes after it, though the contact was read before.
+	if t, ok := r.byKey["contact\x00"+into]; ok && t.before != nil {
+		i := slices.Index(r.touched, t)
+		r.touched = append(slices.Delete(r.touched, i, i+1), t)
+	}
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -146,7 +147,7 @@ func TestApplyFailureIsKeptAsFailed(t *testing.T) {
 func TestStrongKeysMergeContacts(t *testing.T) {
 	t.Parallel()
 	store := memstore.New()
-	g := &donorsync.Ingester{Store: store, Logger: quiet}
+	g := &donorsync.Ingester{Store: store, Logger: quiet, RecordChanges: true}
 	person := func(email, donorID string) *contact.Contact {
 		c := &contact.Contact{Email: email}
 		if donorID != "" {
@@ -186,6 +187,19 @@ func TestStrongKeysMergeContacts(t *testing.T) {
 		}
 		if len(cs[0].Sources) != 1 || cs[0].Email != "m@example.org" {
 			t.Errorf("merged contact = %v %q", cs[0].Sources, cs[0].Email)
+		}
+		// The last delivery's changes: the merge, then what it changed in
+		// the contact merged into, then the donation.
+		feed, _ := tx.Changes(t.Context(), "t1", 0, 100)
+		var last []string
+		for _, c := range feed {
+			if c.DeliveryID == feed[len(feed)-1].DeliveryID {
+				last = append(last, string(c.Kind)+" "+c.Key)
+			}
+		}
+		want := []string{"contact.merged " + cs[0].ID, "contact.updated " + cs[0].ID, "donation.recorded test:both"}
+		if !slices.Equal(last, want) {
+			t.Errorf("the merging delivery's changes: %q, want %q", last, want)
 		}
 		return nil
 	})
