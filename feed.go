@@ -57,9 +57,13 @@ type Feed struct {
 	// five minutes.
 	Backoff func(attempts int) time.Duration
 
-	// Retention is how long changes are kept once every consumer with a
-	// cursor on their tenant's feed has handled them: a Feed prunes older
-	// ones every hour. 0 means seven days; a negative value keeps them.
+	// Retention is how long changes are kept once every consumer of their
+	// tenant's feed has handled them (a Feed of every tenant counts for
+	// the feeds begun while it was away): a Feed prunes older ones every
+	// hour. The shortest Retention of the Feeds on a Store is the one that
+	// holds. 0 means seven days; a negative value keeps them. A consumer
+	// no longer run holds pruning back: delete its cursors (with the SQL
+	// stores, DELETE FROM change_cursors WHERE consumer = its Name).
 	Retention time.Duration
 
 	// Logger receives a line per failed attempt to handle a change (the

@@ -183,9 +183,12 @@ type Tx interface {
 	// is "") that has changes past its position and whose lease is free
 	// at c.Now, creating it when the consumer has none on that feed just
 	// before the oldest change the feed keeps (0 before any was pruned;
-	// its head when every change was). It returns an error wrapping ErrNotFound when there is no
-	// such cursor. Transactions claiming at the same time never get the
-	// same cursor.
+	// its head when every change was). It returns an error wrapping
+	// ErrNotFound when there is no such cursor. Transactions claiming at
+	// the same time never get the same cursor. A claim of any tenant's
+	// cursor makes the consumer a reader of every feed, for PruneChanges,
+	// and notes when it claimed (c.Now; the stores here note it once a
+	// minute at most).
 	ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, error)
 	// MoveCursor stores cur's Position (never lower than it was) and
 	// LeasedUntil (zero frees the lease) when cur.Token still holds the
@@ -195,6 +198,9 @@ type Tx interface {
 	// PruneChanges deletes at most limit changes made (At) before before
 	// that every consumer with a cursor on their tenant's feed has passed,
 	// and returns how many it deleted. A feed without cursors is never
-	// pruned.
+	// pruned; nor is a change a reader of every feed may not have seen:
+	// one of a feed it has no cursor on, made less than a minute before
+	// its last claim or after it (its claims create cursors on the feeds
+	// that exist, and a feed begun since is one it has not begun on).
 	PruneChanges(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -57,6 +57,12 @@ func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, er
 	if err := t.check(ctx, true); err != nil {
 		return change.Cursor{}, err
 	}
+	if c.Tenant == "" {
+		if t.s.readers == nil {
+			t.s.readers = map[string]time.Time{}
+		}
+		set(t, t.s.readers, c.Consumer, c.Now)
+	}
 	names := make([]string, 0, len(t.s.tenants))
 	for name := range t.s.tenants {
 		if c.Tenant == "" || name == c.Tenant {
@@ -122,7 +128,8 @@ func (t *tx) PruneChanges(ctx context.Context, before time.Time, limit int) (int
 			passed = min(passed, cur.Position)
 		}
 		n := 0
-		for n < len(f.changes) && pruned < limit && f.changes[n].Position <= passed && f.changes[n].At.Before(before) {
+		for n < len(f.changes) && pruned < limit && f.changes[n].Position <= passed && f.changes[n].At.Before(before) &&
+			!t.awaited(f, f.changes[n]) {
 			n++
 			pruned++
 		}
@@ -133,4 +140,16 @@ func (t *tx) PruneChanges(ctx context.Context, before time.Time, limit int) (int
 		}
 	}
 	return pruned, nil
+}
+
+// awaited reports whether a consumer of every tenant's feed may not have
+// seen c, of feed f: it has no cursor on f, and its last claim came less
+// than a minute after c was made.
+func (t *tx) awaited(f *feed, c change.Change) bool {
+	for consumer, claimed := range t.s.readers {
+		if _, ok := f.cursors[consumer]; !ok && claimed.Before(c.At.Add(time.Minute)) {
+			return true
+		}
+	}
+	return false
 }

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/donorsync/donorsync"
 	"github.com/donorsync/donorsync/contact"
@@ -34,6 +35,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	tenants map[string]*tenant
+	readers map[string]time.Time // the consumers that claimed cursors of any tenant: when they last did
 }
 
 // declared is what a Store declares to the engine.

@@ -228,3 +228,60 @@ func pruneAll(t *testing.T, s donorsync.Store, before time.Time) {
 		}
 	}
 }
+
+// testFeedPruneAwaitsReaders checks that pruning keeps the changes a
+// consumer of every tenant's feed may not have seen: those of a feed on
+// which it has no cursor yet, made since its last claim (or less than a
+// minute before it); once it has a cursor there, that cursor holds the
+// feed's pruning back as any other does.
+func testFeedPruneAwaitsReaders(t *testing.T, s donorsync.Store) {
+	reader, other := newTenant("reader"), newTenant("other")
+	seen, begun := newTenant("seen"), newTenant("begun")
+	claimAny := func(now time.Time) {
+		t.Helper()
+		cur, err := claimCursor(t, s, change.Claim{Consumer: reader, Token: "r", Now: now, Until: now.Add(time.Minute)})
+		if err != nil {
+			t.Fatalf("the reader of every feed claims: %v", err)
+		}
+		cur.LeasedUntil = time.Time{} // handles nothing
+		if err := moveCursor(t, s, cur); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendN(t, s, seen, 1, ts("2022-01-01T00:00:00Z"))
+	claimAny(ts("2022-01-01T00:00:00Z"))
+	// A feed begun after the reader's last claim, handled to its end by
+	// another consumer, and made long enough ago to be pruned.
+	appendN(t, s, begun, 3, ts("2022-06-01T00:00:00Z"))
+	cur, err := claimCursor(t, s, change.Claim{Consumer: other, Tenant: begun, Token: "o", Now: ts("2022-06-02T00:00:00Z"), Until: ts("2022-06-02T00:01:00Z")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Position, cur.LeasedUntil = 3, time.Time{}
+	if err := moveCursor(t, s, cur); err != nil {
+		t.Fatal(err)
+	}
+	pruneAll(t, s, ts("2023-01-01T00:00:00Z"))
+	if left := positions(changesOf(t, s, begun)); len(left) != 3 {
+		t.Fatalf("pruning left %v of a feed begun after the last claim of a consumer of every feed, who has seen none of it; want 1, 2, 3", left)
+	}
+	// Its next claim gives the reader a cursor on the feed, at its start,
+	// which holds the pruning back until it moves.
+	claimAny(ts("2022-07-01T00:00:00Z"))
+	pruneAll(t, s, ts("2023-01-01T00:00:00Z"))
+	if left := positions(changesOf(t, s, begun)); len(left) != 3 {
+		t.Fatalf("pruning left %v of a feed whose reader's cursor is at its start; want 1, 2, 3", left)
+	}
+	mine, err := claimCursor(t, s, change.Claim{Consumer: reader, Tenant: begun, Token: "r2", Now: ts("2022-07-02T00:00:00Z"), Until: ts("2022-07-02T00:01:00Z")})
+	if err != nil || mine.Position != 0 {
+		t.Fatalf("the reader's cursor on the feed: %+v, %v; want it at 0, before every change", mine, err)
+	}
+	mine.Position, mine.LeasedUntil = 3, time.Time{}
+	if err := moveCursor(t, s, mine); err != nil {
+		t.Fatal(err)
+	}
+	pruneAll(t, s, ts("2023-01-01T00:00:00Z"))
+	if left := positions(changesOf(t, s, begun)); len(left) != 0 {
+		t.Errorf("pruning left %v of a feed every consumer has passed; want none", left)
+	}
+}

@@ -185,6 +185,7 @@ func run(t *testing.T, newStore func(t *testing.T) donorsync.Store, contractOnly
 		{"FeedConcurrentClaims", testFeedConcurrentClaims},
 		{"FeedPrune", testFeedPrune},
 		{"FeedJoinAfterPrune", testFeedJoinAfterPrune},
+		{"FeedPruneAwaitsReaders", testFeedPruneAwaitsReaders},
 		{"FeedConsumers", testFeedConsumers},
 	}
 	// The contract through the engine.

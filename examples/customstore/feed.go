@@ -54,6 +54,16 @@ func (t *tx) Changes(ctx context.Context, tenant string, after int64, limit int)
 // a free lease, and leases it. Transactions run one at a time, so no other claim sees the
 // cursor between the read and the write.
 func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, error) {
+	if c.Tenant == "" {
+		// A reader of every organisation: a row of none says so, and when
+		// it last claimed (held_until, a minute early), so that
+		// PruneChanges keeps the events of the organisations it has not
+		// begun on that were made since.
+		if _, err := t.ExecContext(ctx, `INSERT INTO crm_event_readers VALUES (?, '', 0, '', ?)
+			ON CONFLICT (reader, org) DO UPDATE SET held_until = excluded.held_until`, c.Consumer, when(c.Now.Add(-time.Minute))); err != nil {
+			return change.Cursor{}, err
+		}
+	}
 	cur := change.Cursor{Consumer: c.Consumer, Token: c.Token, LeasedUntil: c.Until}
 	err := t.QueryRowContext(ctx, `SELECT h.org, coalesce(r.seq, (SELECT min(seq) - 1 FROM crm_events e WHERE e.org = h.org), h.seq) FROM crm_event_heads h
 		LEFT JOIN crm_event_readers r ON r.reader = ? AND r.org = h.org
@@ -86,11 +96,16 @@ func (t *tx) MoveCursor(ctx context.Context, cur change.Cursor) error {
 }
 
 // PruneChanges deletes old events every reader of their organisation
-// has read.
+// has read, but those a reader of every organisation that has not begun
+// on it may not have seen: made less than a minute before its last claim.
 func (t *tx) PruneChanges(ctx context.Context, before time.Time, limit int) (int, error) {
 	res, err := t.ExecContext(ctx, `DELETE FROM crm_events WHERE rowid IN (
-		SELECT e.rowid FROM crm_events e JOIN (SELECT org, min(seq) AS seq FROM crm_event_readers GROUP BY org) r
-		ON r.org = e.org WHERE e.seq <= r.seq AND e.made < ? LIMIT ?)`, when(before), limit)
+		SELECT e.rowid FROM crm_events e
+		JOIN (SELECT org, min(seq) AS seq FROM crm_event_readers WHERE org <> '' GROUP BY org) r ON r.org = e.org
+		WHERE e.seq <= r.seq AND e.made < ?
+		AND NOT EXISTS (SELECT 1 FROM crm_event_readers a WHERE a.org = '' AND a.held_until < e.made
+			AND NOT EXISTS (SELECT 1 FROM crm_event_readers b WHERE b.reader = a.reader AND b.org = e.org))
+		LIMIT ?)`, when(before), limit)
 	if err != nil {
 		return 0, err
 	}

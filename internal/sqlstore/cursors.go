@@ -23,6 +23,16 @@ func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, er
 	if err := t.readFeed(ctx); err != nil {
 		return change.Cursor{}, err
 	}
+	if c.Tenant == "" {
+		// The consumer reads every tenant's feed: a row of no tenant says
+		// so, and when it last claimed, for PruneChanges (rewritten once a
+		// minute at most, to spare the writes).
+		if err := t.exec(ctx, "claim cursor", `INSERT INTO change_cursors (consumer, tenant, position, token, leased_until, claimed_at)
+			VALUES (?, '', 0, '', 0, ?) ON CONFLICT (consumer, tenant) DO UPDATE SET claimed_at = excluded.claimed_at
+			WHERE change_cursors.claimed_at < excluded.claimed_at - 60000000`, c.Consumer, micros(c.Now)); err != nil {
+			return change.Cursor{}, err
+		}
+	}
 	if err := t.createCursors(ctx, c.Consumer, c.Tenant); err != nil {
 		return change.Cursor{}, err
 	}
@@ -90,10 +100,17 @@ func (t *tx) PruneChanges(ctx context.Context, before time.Time, limit int) (int
 	if limit <= 0 {
 		return 0, nil
 	}
+	// Of the feeds with cursors, the changes every cursor has passed,
+	// but those made less than a minute before the last claim of a
+	// consumer of every feed that has no cursor on theirs.
 	res, err := t.execContext(ctx, `DELETE FROM changes WHERE (tenant, position) IN (
 		SELECT ch.tenant, ch.position FROM changes ch
-		JOIN (SELECT tenant, min(position) AS passed FROM change_cursors GROUP BY tenant) m ON m.tenant = ch.tenant
-		WHERE ch.position <= m.passed AND ch.at < ? LIMIT ?)`, micros(before), limit)
+		JOIN (SELECT tenant, min(position) AS passed FROM change_cursors WHERE tenant <> '' GROUP BY tenant) m
+			ON m.tenant = ch.tenant
+		WHERE ch.position <= m.passed AND ch.at < ?
+		AND NOT EXISTS (SELECT 1 FROM change_cursors r WHERE r.tenant = '' AND r.claimed_at < ch.at + 60000000
+			AND NOT EXISTS (SELECT 1 FROM change_cursors c WHERE c.consumer = r.consumer AND c.tenant = ch.tenant))
+		LIMIT ?)`, micros(before), limit)
 	if err != nil {
 		return 0, t.d.wrap("prune changes", err)
 	}
