@@ -167,7 +167,12 @@ func TestFeedFailingTenantLetsOthersGoOn(t *testing.T) {
 	var handled []string
 	fail := true
 	f := &donorsync.Feed{Store: s, Name: "crm", Poll: 5 * time.Millisecond, Logger: quiet,
-		Backoff: func(n int) time.Duration { mu.Lock(); attempts = append(attempts, n); mu.Unlock(); return time.Duration(n) * 10 * time.Millisecond },
+		Backoff: func(n int) time.Duration {
+			mu.Lock()
+			attempts = append(attempts, n)
+			mu.Unlock()
+			return time.Duration(n) * 10 * time.Millisecond
+		},
 		Handle: func(ctx context.Context, c change.Change) error {
 			mu.Lock()
 			defer mu.Unlock()
