@@ -213,3 +213,29 @@ func waitFor(t *testing.T, ok func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestFeedTenantsTakeTurns: a tenant with a long backlog does not hold
+// back another's change until the backlog is handled.
+func TestFeedTenantsTakeTurns(t *testing.T) {
+	s := memstore.New()
+	appendChanges(t, s, "a", 500)
+	appendChanges(t, s, "b", 1)
+	var mu sync.Mutex
+	var order []string
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	f := &donorsync.Feed{Store: s, Name: "crm", Batch: 10, Poll: 5 * time.Millisecond, Logger: quiet,
+		Handle: func(ctx context.Context, c change.Change) error {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, c.Tenant)
+			if len(order) == 501 {
+				cancel()
+			}
+			return nil
+		}}
+	f.Run(ctx)
+	if i := slices.Index(order, "b"); i < 0 || i > 20 {
+		t.Errorf("b's change handled after %d of a's; want it within a's first two batches", i)
+	}
+}

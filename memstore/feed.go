@@ -16,6 +16,7 @@ type feed struct {
 	changes []change.Change          // by position
 	head    int64                    // the position of the last change appended
 	cursors map[string]change.Cursor // by consumer
+	claimed map[string]time.Time     // when each consumer last claimed its cursor
 }
 
 // AppendChanges implements donorsync.Tx.
@@ -70,24 +71,37 @@ func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, er
 		}
 	}
 	slices.Sort(names)
+	// Of the cursors with changes past them and a free lease, the one
+	// claimed least recently, so that the tenants take turns.
+	var pick *feed
+	var cur change.Cursor
 	for _, name := range names {
 		f := &t.s.tenants[name].feed
-		cur, ok := f.cursors[c.Consumer]
+		c2, ok := f.cursors[c.Consumer]
 		if !ok {
 			// Before the oldest change kept.
-			cur = change.Cursor{Consumer: c.Consumer, Tenant: name, Position: f.head}
+			c2 = change.Cursor{Consumer: c.Consumer, Tenant: name, Position: f.head}
 			if len(f.changes) > 0 {
-				cur.Position = f.changes[0].Position - 1
+				c2.Position = f.changes[0].Position - 1
 			}
 		}
-		if cur.Position >= f.head || cur.LeasedUntil.After(c.Now) {
+		if c2.Position >= f.head || c2.LeasedUntil.After(c.Now) {
 			continue
 		}
-		cur.Token, cur.LeasedUntil = c.Token, c.Until
-		t.putCursor(f, cur)
-		return cur, nil
+		if pick == nil || f.claimed[c.Consumer].Before(pick.claimed[c.Consumer]) {
+			pick, cur = f, c2
+		}
 	}
-	return change.Cursor{}, fmt.Errorf("memstore: no cursor of %q with changes to handle: %w", c.Consumer, donorsync.ErrNotFound)
+	if pick == nil {
+		return change.Cursor{}, fmt.Errorf("memstore: no cursor of %q with changes to handle: %w", c.Consumer, donorsync.ErrNotFound)
+	}
+	cur.Token, cur.LeasedUntil = c.Token, c.Until
+	t.putCursor(pick, cur)
+	if pick.claimed == nil {
+		pick.claimed = map[string]time.Time{}
+	}
+	set(t, pick.claimed, c.Consumer, c.Now)
+	return cur, nil
 }
 
 // MoveCursor implements donorsync.Tx.
