@@ -2,6 +2,7 @@ package donorsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -169,7 +170,9 @@ func (g *Ingester) wants(b items) batch.Wants {
 
 // prefetch reads ahead, where tx can, what applying b will read: the
 // owners of its contact keys, its donations with their adjustments and
-// its commitments; then it locks the owners and reads them afresh.
+// its commitments; then it locks the owners and reads them afresh, and,
+// where writers run side by side, the contacts its donations and
+// commitments point at, and reads those afresh too (see lockedOwner).
 func (g *Ingester) prefetch(ctx context.Context, tx Tx, b items) error {
 	p, ok := tx.(batch.Prefetcher)
 	if !ok || !g.declared().Batch {
@@ -180,21 +183,74 @@ func (g *Ingester) prefetch(ctx context.Context, tx Tx, b items) error {
 		return nil
 	}
 	owners, err := p.Prefetch(ctx, want)
-	if err != nil || len(owners) == 0 {
+	if err != nil {
 		return ignoreSkip(err)
 	}
 	// The owners found were read before they were locked: lock them now,
 	// and read them again.
-	ids := make([]batch.ID, 0, len(owners))
+	var again batch.Wants
 	locks := make([]string, 0, len(owners))
 	for k, id := range owners {
-		ids = append(ids, batch.ID{Tenant: k.Tenant, ID: id})
+		again.Contacts = append(again.Contacts, batch.ID{Tenant: k.Tenant, ID: id})
 		locks = append(locks, contactLock(k.Tenant, id))
 	}
-	slices.Sort(locks)
-	if err := tx.Lock(ctx, slices.Compact(locks)); err != nil {
-		return err
+	var held map[string]bool // the contacts the records point at
+	if g.parallelWrites() > 1 {
+		if held, err = recordOwners(ctx, tx, want); err != nil {
+			return err
+		}
+		for name := range held {
+			locks = append(locks, name)
+		}
+		again.Donations, again.Commitments = want.Donations, want.Commitments
 	}
-	_, err = p.Prefetch(ctx, batch.Wants{Contacts: ids})
-	return ignoreSkip(err)
+	for range maxOwnerMoves {
+		if len(locks) == 0 {
+			return nil
+		}
+		slices.Sort(locks)
+		if err := tx.Lock(ctx, slices.Compact(locks)); err != nil {
+			return err
+		}
+		if _, err := p.Prefetch(ctx, again); err != nil || held == nil {
+			return ignoreSkip(err)
+		}
+		// A record moved to another contact between the reads: lock that
+		// one too, and read the records again.
+		now, err := recordOwners(ctx, tx, want)
+		if err != nil {
+			return err
+		}
+		locks, again.Contacts = locks[:0], nil
+		for name := range now {
+			if !held[name] {
+				locks = append(locks, name)
+				held[name] = true
+			}
+		}
+	}
+	return fmt.Errorf("%w: records moved from contact to contact while they were read", ErrConflict)
+}
+
+// recordOwners returns the names of the locks of the contacts the
+// donations and commitments w names point at, as tx reads them.
+func recordOwners(ctx context.Context, tx Tx, w batch.Wants) (map[string]bool, error) {
+	names := map[string]bool{}
+	for _, r := range w.Donations {
+		d, err := tx.Donation(ctx, r.Tenant, r.Provider, r.ExternalID)
+		if err == nil && d.ContactID != "" {
+			names[contactLock(r.Tenant, d.ContactID)] = true
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	for _, r := range w.Commitments {
+		c, err := tx.Commitment(ctx, r.Tenant, r.Provider, r.ExternalID)
+		if err == nil && c.ContactID != "" {
+			names[contactLock(r.Tenant, c.ContactID)] = true
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	return names, nil
 }

@@ -61,13 +61,13 @@ func (g *Ingester) applyEvent(ctx context.Context, tx Tx, d *Delivery, ev *donat
 	if err := applyActivities(ctx, tx, d, ev, contactID); err != nil {
 		return err
 	}
-	if err := applyCommitment(ctx, tx, d, ev, contactID, now); err != nil {
+	if err := g.applyCommitment(ctx, tx, d, ev, contactID, now); err != nil {
 		return err
 	}
 	if err := applyAdjustments(ctx, tx, d, ev); err != nil {
 		return err
 	}
-	return applyDonations(ctx, tx, d, ev, contactID, now)
+	return g.applyDonations(ctx, tx, d, ev, contactID, now)
 }
 
 // applyContact upserts the event's contact, and returns its id; "" when
@@ -109,7 +109,7 @@ func applyActivities(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event
 }
 
 // applyCommitment merges the event's commitment into the stored one.
-func applyCommitment(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event, contactID string, now time.Time) error {
+func (g *Ingester) applyCommitment(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event, contactID string, now time.Time) error {
 	if ev.Commitment == nil {
 		return nil
 	}
@@ -119,7 +119,11 @@ func applyCommitment(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event
 	if in.SourceTime.IsZero() {
 		in.SourceTime = ev.At
 	}
-	c, err := tx.Commitment(ctx, d.Tenant, d.Provider, in.ExternalID)
+	read := func() (donation.Commitment, error) { return tx.Commitment(ctx, d.Tenant, d.Provider, in.ExternalID) }
+	c, err := read()
+	if err == nil {
+		c, err = lockedOwner(ctx, g, tx, d.Tenant, contactID, c, commitmentOwner, read)
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		c = donation.Commitment{ID: NewID("cm")}
@@ -150,10 +154,14 @@ func applyAdjustments(ctx context.Context, tx Tx, d *Delivery, ev *donation.Even
 // derives the status of it and of every donation the event's adjustments
 // name from the set of their adjustments. An adjustment that arrived
 // before its donation waits for it.
-func applyDonations(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event, contactID string, now time.Time) error {
+func (g *Ingester) applyDonations(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event, contactID string, now time.Time) error {
 	for _, extID := range targets(ev) {
 		own := ev.Donation != nil && ev.Donation.ExternalID == extID
-		stored, err := tx.Donation(ctx, d.Tenant, d.Provider, extID)
+		read := func() (donation.Donation, error) { return tx.Donation(ctx, d.Tenant, d.Provider, extID) }
+		stored, err := read()
+		if err == nil {
+			stored, err = lockedOwner(ctx, g, tx, d.Tenant, contactID, stored, donationOwner, read)
+		}
 		switch {
 		case errors.Is(err, ErrNotFound) && !own:
 			continue

@@ -195,6 +195,7 @@ func run(t *testing.T, newStore func(t *testing.T) donorsync.Store, contractOnly
 		{"IngestInvalidLeavesNothing", testIngestInvalid},
 		{"ConcurrentNewDonor", testConcurrentNewDonor},
 		{"ConcurrentDuplicates", testConcurrentDuplicates},
+		{"MergeBesideAdjustment", testMergeBesideAdjustment},
 		{"EveryOrderSameState", testEveryOrder},
 		{"ShuffledHistories", testShuffled},
 		{"LifecycleEveryOrder", testLifecycle},
