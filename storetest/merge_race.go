@@ -24,7 +24,7 @@ func testMergeBesideAdjustment(t *testing.T, s donorsync.Store) {
 		receive(t, g, tenant, encode("a", donation.Event{At: ts("2024-01-01T00:00:00Z"),
 			Contact: donor("2024-01-01T00:00:00Z", contact.Contact{Email: "ana@example.org"}), Donation: gift("a1", "5", "2024-01-01T00:00:00Z")}))
 		receive(t, g, tenant, encode("b", donation.Event{At: ts("2024-01-02T00:00:00Z"),
-			Contact: donor("2024-01-02T00:00:00Z", contact.Contact{Sources: []contact.Source{{Provider: "storetest", DonorID: "p1"}}}),
+			Contact:  donor("2024-01-02T00:00:00Z", contact.Contact{Sources: []contact.Source{{Provider: "storetest", DonorID: "p1"}}}),
 			Donation: gift("b1", "5", "2024-01-02T00:00:00Z")}))
 		merge := encode("both", donation.Event{At: ts("2024-01-03T00:00:00Z"),
 			Contact:  donor("2024-01-03T00:00:00Z", contact.Contact{Email: "ana@example.org", Sources: []contact.Source{{Provider: "storetest", DonorID: "p1"}}}),
