@@ -194,15 +194,16 @@ func (g *Ingester) prefetch(ctx context.Context, tx Tx, b items) error {
 		again.Contacts = append(again.Contacts, batch.ID{Tenant: k.Tenant, ID: id})
 		locks = append(locks, contactLock(k.Tenant, id))
 	}
-	var held map[string]bool // the contacts the records point at
+	var owned batch.Wants    // the donations and commitments stored with a contact
+	var held map[string]bool // the locks of their contacts
 	if g.parallelWrites() > 1 {
-		if held, err = recordOwners(ctx, tx, want); err != nil {
+		if owned, held, err = ownedRecords(ctx, tx, want); err != nil {
 			return err
 		}
 		for name := range held {
 			locks = append(locks, name)
 		}
-		again.Donations, again.Commitments = want.Donations, want.Commitments
+		again.Donations, again.Commitments = owned.Donations, owned.Commitments
 	}
 	for range maxOwnerMoves {
 		if len(locks) == 0 {
@@ -217,7 +218,7 @@ func (g *Ingester) prefetch(ctx context.Context, tx Tx, b items) error {
 		}
 		// A record moved to another contact between the reads: lock that
 		// one too, and read the records again.
-		now, err := recordOwners(ctx, tx, want)
+		_, now, err := ownedRecords(ctx, tx, owned)
 		if err != nil {
 			return err
 		}
@@ -232,25 +233,31 @@ func (g *Ingester) prefetch(ctx context.Context, tx Tx, b items) error {
 	return fmt.Errorf("%w: records moved from contact to contact while they were read", ErrConflict)
 }
 
-// recordOwners returns the names of the locks of the contacts the
-// donations and commitments w names point at, as tx reads them.
-func recordOwners(ctx context.Context, tx Tx, w batch.Wants) (map[string]bool, error) {
+// ownedRecords returns, of the donations and commitments w names, those
+// stored with a contact, as tx reads them, and the names of the locks of
+// those contacts.
+func ownedRecords(ctx context.Context, tx Tx, w batch.Wants) (batch.Wants, map[string]bool, error) {
+	var owned batch.Wants
 	names := map[string]bool{}
 	for _, r := range w.Donations {
 		d, err := tx.Donation(ctx, r.Tenant, r.Provider, r.ExternalID)
-		if err == nil && d.ContactID != "" {
+		switch {
+		case err == nil && d.ContactID != "":
+			owned.Donations = append(owned.Donations, r)
 			names[contactLock(r.Tenant, d.ContactID)] = true
-		} else if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return owned, nil, err
 		}
 	}
 	for _, r := range w.Commitments {
 		c, err := tx.Commitment(ctx, r.Tenant, r.Provider, r.ExternalID)
-		if err == nil && c.ContactID != "" {
+		switch {
+		case err == nil && c.ContactID != "":
+			owned.Commitments = append(owned.Commitments, r)
 			names[contactLock(r.Tenant, c.ContactID)] = true
-		} else if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return owned, nil, err
 		}
 	}
-	return names, nil
+	return owned, names, nil
 }
