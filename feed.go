@@ -49,7 +49,10 @@ type Feed struct {
 	Poll time.Duration
 
 	// Lease is how long a cursor stays leased without renewal; the Feed
-	// renews it every third of it. 0 means 30 seconds.
+	// renews it every third of it, and stops handling the tenant's
+	// changes a tenth of it before it lapses unrenewed. Each replica
+	// reckons leases by its own clock: the clocks of the replicas must
+	// agree to better than that tenth. 0 means 30 seconds.
 	Lease time.Duration
 
 	// Backoff returns how long to wait before trying a change again after
