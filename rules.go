@@ -122,7 +122,7 @@ func (g *Ingester) applyCommitment(ctx context.Context, tx Tx, d *Delivery, ev *
 	read := func() (donation.Commitment, error) { return tx.Commitment(ctx, d.Tenant, d.Provider, in.ExternalID) }
 	c, err := read()
 	if err == nil {
-		c, err = lockedOwner(ctx, g, tx, d.Tenant, contactID, c, commitmentOwner, read)
+		c, err = lockedOwner(ctx, tx, d.Tenant, contactID, c, commitmentOwner, read)
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -160,7 +160,7 @@ func (g *Ingester) applyDonations(ctx context.Context, tx Tx, d *Delivery, ev *d
 		read := func() (donation.Donation, error) { return tx.Donation(ctx, d.Tenant, d.Provider, extID) }
 		stored, err := read()
 		if err == nil {
-			stored, err = lockedOwner(ctx, g, tx, d.Tenant, contactID, stored, donationOwner, read)
+			stored, err = lockedOwner(ctx, tx, d.Tenant, contactID, stored, donationOwner, read)
 		}
 		switch {
 		case errors.Is(err, ErrNotFound) && !own:
