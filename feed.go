@@ -133,6 +133,14 @@ func (f *Feed) step(ctx context.Context) (bool, error) {
 			slog.String("consumer", f.Name), slog.String("tenant", cur.Tenant), slog.Int64("position", cur.Position))
 		return handled, nil
 	}
+	if errors.Is(err, errLeaseLapsing) {
+		// Stopped in time; the cursor is freed below if the store answers,
+		// or taken up by a claim once its lease lapses. The Feed waits a
+		// Poll before it claims again.
+		f.logger().LogAttrs(ctx, slog.LevelWarn, "donorsync: feed: lease about to lapse unrenewed; handling stopped",
+			slog.String("consumer", f.Name), slog.String("tenant", cur.Tenant), slog.Int64("position", cur.Position))
+		handled, err = false, nil
+	}
 	// With a context of its own, so that a Feed stopping frees it too.
 	release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -29,16 +29,26 @@ func appendChanges(t *testing.T, s donorsync.Store, tenant string, n int) {
 	}
 }
 
-// unrenewable is a Store whose transactions cannot renew a cursor's
-// lease (a store out of reach of one replica), and whose Views take
-// slow to begin.
+// unrenewable is a Store out of reach of one replica once it has claimed
+// a cursor: its transactions cannot renew the lease, nor claim again;
+// they fail, or, with hang, do not answer until their context is done.
+// A release of the lease goes through. Its Views take slow to begin.
 type unrenewable struct {
 	donorsync.Store
-	slow time.Duration
+	slow    time.Duration
+	hang    bool
+	claimed *atomic.Bool
 }
 
+var errOutOfReach = errors.New("store out of reach")
+
 func (s unrenewable) Update(ctx context.Context, fn func(donorsync.Tx) error) error {
-	return s.Store.Update(ctx, func(tx donorsync.Tx) error { return fn(unrenewableTx{tx}) })
+	err := s.Store.Update(ctx, func(tx donorsync.Tx) error { return fn(unrenewableTx{tx, s.claimed}) })
+	if s.hang && errors.Is(err, errOutOfReach) {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return err
 }
 
 func (s unrenewable) View(ctx context.Context, fn func(donorsync.Tx) error) error {
@@ -46,11 +56,25 @@ func (s unrenewable) View(ctx context.Context, fn func(donorsync.Tx) error) erro
 	return s.Store.View(ctx, fn)
 }
 
-type unrenewableTx struct{ donorsync.Tx }
+type unrenewableTx struct {
+	donorsync.Tx
+	claimed *atomic.Bool
+}
+
+func (tx unrenewableTx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, error) {
+	if tx.claimed != nil && tx.claimed.Load() {
+		return change.Cursor{}, errOutOfReach
+	}
+	cur, err := tx.Tx.ClaimCursor(ctx, c)
+	if err == nil && tx.claimed != nil {
+		tx.claimed.Store(true)
+	}
+	return cur, err
+}
 
 func (tx unrenewableTx) MoveCursor(ctx context.Context, cur change.Cursor) error {
 	if !cur.LeasedUntil.IsZero() {
-		return errors.New("store out of reach")
+		return errOutOfReach
 	}
 	return tx.Tx.MoveCursor(ctx, cur)
 }
@@ -85,12 +109,14 @@ func (h *handlers) end(c change.Change) {
 }
 
 // TestFeedStopsBeforeItsLeaseLapses: a Feed that cannot renew its lease
-// stops handling before the lease lapses, and hands no change to Handle
-// after that, even where Handle does not heed its context: the replica
-// that claims the cursor next never handles a change at the same time.
+// (the store failing, or not answering) stops handling before the lease
+// lapses, so that the replica that claims the cursor next never handles
+// a change at the same time; where Handle does not heed its context,
+// the Feed hands it no change after that.
 func TestFeedStopsBeforeItsLeaseLapses(t *testing.T) {
-	for _, heeds := range []bool{true, false} {
-		t.Run(fmt.Sprintf("Handle heeds its context %v", heeds), func(t *testing.T) {
+	for _, tc := range []struct{ heeds, hang bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		heeds := tc.heeds
+		t.Run(fmt.Sprintf("Handle heeds its context %v, renewals hang %v", tc.heeds, tc.hang), func(t *testing.T) {
 			s := memstore.New()
 			appendChanges(t, s, "acme", 5)
 			h := newHandlers()
@@ -115,11 +141,13 @@ func TestFeedStopsBeforeItsLeaseLapses(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 6*lease)
 			defer cancel()
 			var wg sync.WaitGroup
-			wg.Go(func() { feed("A", unrenewable{Store: s}).Run(ctx) })
+			wg.Go(func() { feed("A", unrenewable{Store: s, hang: tc.hang, claimed: new(atomic.Bool)}).Run(ctx) })
 			time.Sleep(lease / 4) // A holds the cursor
 			wg.Go(func() { feed("B", s).Run(ctx) })
 			wg.Wait()
-			if len(h.overlap) > 0 {
+			// A Handle that does not heed its context cannot be stopped
+			// before its lease lapses; it is handed no change after.
+			if heeds && len(h.overlap) > 0 {
 				t.Errorf("two replicas handled the tenant's changes at once: %q (handled: %v)", h.overlap, h.handled)
 			}
 			if !slices.Equal(h.handled["A"], []int64{1}) {

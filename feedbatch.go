@@ -40,20 +40,23 @@ func (r retryLater) Error() string {
 // lease, with the position reached; it stops when ctx is done, when the
 // lease is lost or about to lapse, and when a change keeps failing.
 func (f *Feed) handle(ctx context.Context, cur *change.Cursor, cs []change.Change) error {
-	if time.Until(cur.LeasedUntil) < f.lease()/10 { // reading cs took most of it
-		return errLeaseLapsing
-	}
 	hctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var pos atomic.Int64
+	var pos, fence atomic.Int64
 	pos.Store(cur.Position)
+	fence.Store(cur.LeasedUntil.Add(-f.lease() / 10).UnixNano())
 	var wg sync.WaitGroup
 	held := *cur // renew's own copy: cur moves below
-	wg.Go(func() { f.renew(hctx, cancel, held, &pos) })
+	wg.Go(func() { f.renew(hctx, cancel, held, &pos, &fence) })
 	defer wg.Wait()
 	defer cancel(nil)
 	for _, c := range cs {
-		err := context.Cause(hctx) // no change after the lease is gone
+		// No change once the lease is gone, or about to lapse: reading cs,
+		// or a renewal, may have taken the time.
+		err := context.Cause(hctx)
+		if err == nil && time.Now().UnixNano() >= fence.Load() {
+			err = errLeaseLapsing
+		}
 		if err == nil {
 			err = f.handleOne(hctx, c)
 		}
@@ -98,12 +101,13 @@ func (f *Feed) handleOne(ctx context.Context, c change.Change) error {
 
 // renew renews the lease of cur, from its LeasedUntil, when a third of
 // the Lease has passed since, with the position pos holds, until ctx is
-// done. It cancels ctx when another Feed has taken the cursor, and when
-// the lease is about to lapse unrenewed (the store failing), a tenth of
-// the Lease before it does.
-func (f *Feed) renew(ctx context.Context, cancel context.CancelCauseFunc, cur change.Cursor, pos *atomic.Int64) {
+// done; fenceAt holds when handling must stop unless renewed, a tenth of
+// the Lease before the lease lapses, in Unix nanoseconds. It cancels ctx
+// when another Feed has taken the cursor, and at the fence: when the
+// store fails, or does not answer, until then.
+func (f *Feed) renew(ctx context.Context, cancel context.CancelCauseFunc, cur change.Cursor, pos, fenceAt *atomic.Int64) {
 	lease := f.lease()
-	fence := time.NewTimer(time.Until(cur.LeasedUntil) - lease/10)
+	fence := time.NewTimer(time.Until(time.Unix(0, fenceAt.Load())))
 	defer fence.Stop()
 	next := time.NewTimer(time.Until(cur.LeasedUntil) - 2*lease/3)
 	defer next.Stop()
@@ -118,9 +122,12 @@ func (f *Feed) renew(ctx context.Context, cancel context.CancelCauseFunc, cur ch
 		}
 		until := time.Now().Add(lease)
 		cur.Position, cur.LeasedUntil = pos.Load(), until
-		err := f.move(ctx, cur)
+		mctx, mcancel := context.WithDeadline(ctx, time.Unix(0, fenceAt.Load()))
+		err := f.move(mctx, cur)
+		mcancel()
 		switch {
 		case err == nil:
+			fenceAt.Store(until.Add(-lease / 10).UnixNano())
 			fence.Reset(time.Until(until) - lease/10)
 			next.Reset(lease / 3)
 		case errors.Is(err, ErrConflict):
