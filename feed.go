@@ -66,12 +66,15 @@ type Feed struct {
 	// hour. The shortest Retention of the Feeds on a Store is the one that
 	// holds. 0 means seven days; a negative value keeps them. A consumer
 	// no longer run holds pruning back: delete its cursors (with the SQL
-	// stores, DELETE FROM change_cursors WHERE consumer = its Name).
+	// stores, DELETE FROM change_cursors WHERE consumer = its Name, the
+	// table named with the store's TablePrefix or in its Schema).
 	Retention time.Duration
 
 	// Logger receives a line per failed attempt to handle a change (the
-	// attempts Backoff apart) and per store failure. Nil means
-	// slog.Default().
+	// attempts Backoff apart), per lease not renewed, per handling stopped
+	// at a lease's fence or taken over by another replica, per failed
+	// pruning, and one when the store starts failing and one when it
+	// answers again. Nil means slog.Default().
 	Logger *slog.Logger
 
 	failures failures // of the changes failing, by tenant

@@ -182,7 +182,7 @@ func TestFeedSlowReadLeavesLeaseAlone(t *testing.T) {
 }
 
 // TestFeedFailingTenantLetsOthersGoOn: a change that keeps failing holds
-// back the changes of its tenant only: the Feed sets its cursor free
+// back the changes of its tenant only: the Feed leaves its cursor leased
 // until the change's next attempt, and handles the other tenants'
 // changes meanwhile; the failing change is tried again, with a growing
 // backoff, and handled once it succeeds.

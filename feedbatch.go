@@ -21,10 +21,11 @@ var errLeaseLost = fmt.Errorf("donorsync: feed: cursor lease lost: %w", ErrConfl
 // cursor, and must not find this one still handling.
 var errLeaseLapsing = errors.New("donorsync: feed: cursor lease not renewed in time")
 
-// attemptsPerClaim is how many times a failing change is tried while its
-// cursor stays leased: after that, the cursor is set free until the
-// change's next attempt is due, so that the other tenants' changes go on
-// meanwhile (a Feed handles one tenant at a time).
+// attemptsPerClaim is how many times a failing change is tried in a row
+// in one claim: after that, the Feed leaves the cursor leased until the
+// change's next attempt is due (no replica claims it before), and goes
+// on to the other tenants' changes meanwhile (it handles one tenant at a
+// time).
 const attemptsPerClaim = 3
 
 // A retryLater is what handleOne returns for a change that failed

@@ -181,14 +181,15 @@ type Tx interface {
 	// ClaimCursor leases, to c.Token until c.Until, the cursor of
 	// consumer c.Consumer on the feed of c.Tenant (of any tenant when it
 	// is "") that has changes past its position and whose lease is free
-	// at c.Now, creating it when the consumer has none on that feed just
-	// before the oldest change the feed keeps (0 before any was pruned;
+	// at c.Now. It first creates the cursors the consumer lacks on the
+	// feeds it looks at (that of c.Tenant, or every feed), each just
+	// before the oldest change its feed keeps (0 before any was pruned;
 	// its head when every change was). It returns an error wrapping
 	// ErrNotFound when there is no such cursor. Transactions claiming at
-	// the same time never get the same cursor. A claim of any tenant's
-	// cursor makes the consumer a reader of every feed, for PruneChanges,
-	// and notes when it claimed (c.Now; the stores here note it once a
-	// minute at most).
+	// the same time never get the same cursor. A claim with c.Tenant ""
+	// makes the consumer a reader of every feed, for PruneChanges, and
+	// notes when it claimed (c.Now; the SQL stores of this module note it
+	// once a minute at most).
 	ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, error)
 	// MoveCursor stores cur's Position (never lower than it was) and
 	// LeasedUntil (zero frees the lease) when cur.Token still holds the
@@ -200,7 +201,7 @@ type Tx interface {
 	// and returns how many it deleted. A feed without cursors is never
 	// pruned; nor is a change a reader of every feed may not have seen:
 	// one of a feed it has no cursor on, made less than a minute before
-	// its last claim or after it (its claims create cursors on the feeds
-	// that exist, and a feed begun since is one it has not begun on).
+	// its last claim or after it (its claims create cursors on every feed
+	// there is, so that a feed it has none on began since).
 	PruneChanges(ctx context.Context, before time.Time, limit int) (int, error)
 }

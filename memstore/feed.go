@@ -78,12 +78,14 @@ func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, er
 	for _, name := range names {
 		f := &t.s.tenants[name].feed
 		c2, ok := f.cursors[c.Consumer]
-		if !ok {
-			// Before the oldest change kept.
+		if !ok && f.head > 0 {
+			// Made on every feed the claim looks at, before the oldest
+			// change kept: PruneChanges counts it from now on.
 			c2 = change.Cursor{Consumer: c.Consumer, Tenant: name, Position: f.head}
 			if len(f.changes) > 0 {
 				c2.Position = f.changes[0].Position - 1
 			}
+			t.putCursor(f, c2)
 		}
 		if c2.Position >= f.head || c2.LeasedUntil.After(c.Now) {
 			continue

@@ -232,8 +232,9 @@ func pruneAll(t *testing.T, s donorsync.Store, before time.Time) {
 // testFeedPruneAwaitsReaders checks that pruning keeps the changes a
 // consumer of every tenant's feed may not have seen: those of a feed on
 // which it has no cursor yet, made since its last claim (or less than a
-// minute before it); once it has a cursor there, that cursor holds the
-// feed's pruning back as any other does.
+// minute before it); that its claim makes it a cursor on every feed,
+// whichever it claims; and that such a cursor holds the feed's pruning
+// back as any other does.
 func testFeedPruneAwaitsReaders(t *testing.T, s donorsync.Store) {
 	reader, other := newTenant("reader"), newTenant("other")
 	seen, begun := newTenant("seen"), newTenant("begun")
@@ -248,8 +249,23 @@ func testFeedPruneAwaitsReaders(t *testing.T, s donorsync.Store) {
 			t.Fatal(err)
 		}
 	}
+	// A feed another consumer has handled, there when the reader claims.
+	kept := newTenant("zkept") // after seen by name: the claim below takes seen
+	appendN(t, s, kept, 2, ts("2021-06-01T00:00:00Z"))
+	o, err := claimCursor(t, s, change.Claim{Consumer: other, Tenant: kept, Token: "o", Now: ts("2021-06-02T00:00:00Z"), Until: ts("2021-06-02T00:01:00Z")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Position, o.LeasedUntil = 2, time.Time{}
+	if err := moveCursor(t, s, o); err != nil {
+		t.Fatal(err)
+	}
 	appendN(t, s, seen, 1, ts("2022-01-01T00:00:00Z"))
 	claimAny(ts("2022-01-01T00:00:00Z"))
+	pruneAll(t, s, ts("2023-01-01T00:00:00Z"))
+	if left := positions(changesOf(t, s, kept)); len(left) != 2 {
+		t.Fatalf("pruning left %v of a feed the reader of every feed had not handled when it claimed (another feed, or this one); want 1, 2", left)
+	}
 	// A feed begun after the reader's last claim, handled to its end by
 	// another consumer, and made long enough ago to be pruned.
 	appendN(t, s, begun, 3, ts("2022-06-01T00:00:00Z"))

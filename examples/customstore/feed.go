@@ -64,6 +64,15 @@ func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, er
 			return change.Cursor{}, err
 		}
 	}
+	// The reader's cursors on the organisations it has none on yet, before
+	// the oldest event kept: from now on PruneChanges counts them.
+	if _, err := t.ExecContext(ctx, `INSERT INTO crm_event_readers
+		SELECT ?, h.org, coalesce((SELECT min(seq) - 1 FROM crm_events e WHERE e.org = h.org), h.seq), '', ''
+		FROM crm_event_heads h WHERE (? = '' OR h.org = ?)
+		AND NOT EXISTS (SELECT 1 FROM crm_event_readers r WHERE r.reader = ? AND r.org = h.org)`,
+		c.Consumer, c.Tenant, c.Tenant, c.Consumer); err != nil {
+		return change.Cursor{}, err
+	}
 	cur := change.Cursor{Consumer: c.Consumer, Token: c.Token, LeasedUntil: c.Until}
 	err := t.QueryRowContext(ctx, `SELECT h.org, coalesce(r.seq, (SELECT min(seq) - 1 FROM crm_events e WHERE e.org = h.org), h.seq) FROM crm_event_heads h
 		LEFT JOIN crm_event_readers r ON r.reader = ? AND r.org = h.org

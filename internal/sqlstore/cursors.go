@@ -25,11 +25,16 @@ func (t *tx) ClaimCursor(ctx context.Context, c change.Claim) (change.Cursor, er
 	}
 	if c.Tenant == "" {
 		// The consumer reads every tenant's feed: a row of no tenant says
-		// so, and when it last claimed, for PruneChanges (rewritten once a
-		// minute at most, to spare the writes).
+		// so, and when it last claimed, for PruneChanges. Rewritten once a
+		// minute at most, to spare the writes, and so that the claims of
+		// the consumer's replicas seldom wait for one another on its lock
+		// (an upsert would lock it each time).
 		if err := t.exec(ctx, "claim cursor", `INSERT INTO change_cursors (consumer, tenant, position, token, leased_until, claimed_at)
-			VALUES (?, '', 0, '', 0, ?) ON CONFLICT (consumer, tenant) DO UPDATE SET claimed_at = excluded.claimed_at
-			WHERE change_cursors.claimed_at < excluded.claimed_at - 60000000`, c.Consumer, micros(c.Now)); err != nil {
+			VALUES (?, '', 0, '', 0, ?) ON CONFLICT (consumer, tenant) DO NOTHING`, c.Consumer, micros(c.Now)); err != nil {
+			return change.Cursor{}, err
+		}
+		if err := t.exec(ctx, "claim cursor", `UPDATE change_cursors SET claimed_at = ?
+			WHERE consumer = ? AND tenant = '' AND claimed_at < ?`, micros(c.Now), c.Consumer, micros(c.Now)-60_000_000); err != nil {
 			return change.Cursor{}, err
 		}
 	}
