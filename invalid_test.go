@@ -154,16 +154,21 @@ func TestValidEventIsApplied(t *testing.T) {
 	}
 }
 
-func TestLongTenantIsQuarantined(t *testing.T) {
+func TestLongOrEmptyTenantIsQuarantined(t *testing.T) {
 	t.Parallel()
-	store := memstore.New()
-	g := &donorsync.Ingester{Store: store, Logger: quiet}
-	d := &donorsync.Delivery{Tenant: strings.Repeat("t", 300), Body: []byte("b")}
-	if err := g.Receive(t.Context(), &decodingSource{events: []donation.Event{validEvent()}}, d); err != nil {
-		t.Fatal(err)
-	}
-	if d.Status != donorsync.Quarantined || !strings.Contains(d.Error, "tenant: 300 bytes long, over the bound of 256") {
-		t.Errorf("status %s, error %q", d.Status, d.Error)
+	for tenant, want := range map[string]string{
+		strings.Repeat("t", 300): "tenant: 300 bytes long, over the bound of 256",
+		"":                       "tenant: empty",
+	} {
+		store := memstore.New()
+		g := &donorsync.Ingester{Store: store, Logger: quiet}
+		d := &donorsync.Delivery{Tenant: tenant, Body: []byte("b")}
+		if err := g.Receive(t.Context(), &decodingSource{events: []donation.Event{validEvent()}}, d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != donorsync.Quarantined || !strings.Contains(d.Error, want) {
+			t.Errorf("tenant %q: status %s, error %q; want quarantined, %q", tenant, d.Status, d.Error, want)
+		}
 	}
 }
 

@@ -17,6 +17,11 @@ const maxTenantBytes = 256
 // would fail the same way on every retry, or be stored wrong: it wraps
 // ErrInvalid, and the delivery is quarantined.
 func validate(d *Delivery, ev *donation.Event) error {
+	if d.Tenant == "" {
+		// Every key includes the tenant; "" names none (and, in the change
+		// feed, the row of a consumer of every tenant).
+		return fmt.Errorf("%w: tenant: empty", ErrInvalid)
+	}
 	if len(d.Tenant) > maxTenantBytes {
 		return fmt.Errorf("%w: tenant: %d bytes long, over the bound of %d", ErrInvalid, len(d.Tenant), maxTenantBytes)
 	}
