@@ -113,9 +113,9 @@
 // PostgreSQL database share the work, and those forwarding elsewhere
 // need names of their own. Changes are recorded only while -forward is
 // on, and kept 7 days once forwarded. The reconcile and replay commands
-// record those they make when DONORSYNC_FORWARD is set. Log lines name
-// the change, its kind and the receiver's answer, never donor data. See
-// docs/forwarding.md for a receiver.
+// record those they make when DONORSYNC_FORWARD (or DONORSYNC_FORWARD_URL)
+// is set. Log lines name the change, its kind and the receiver's answer,
+// never donor data. See docs/forwarding.md for a receiver.
 //
 // # Settings from the environment
 //

@@ -173,6 +173,16 @@ func TestForwardURLVariable(t *testing.T) {
 			t.Errorf("%v %v: forward %v, want %s", tc.env, tc.args, c.forward, tc.want)
 		}
 	}
+	// The commands that write beside the server record their changes
+	// under either name.
+	for _, env := range []string{"DONORSYNC_FORWARD", "DONORSYNC_FORWARD_URL"} {
+		if !recordsChanges(getenvOf(map[string]string{env: "https://a.example/h"})) {
+			t.Errorf("%s set: the commands would not record the changes they make", env)
+		}
+	}
+	if recordsChanges(getenvOf(map[string]string{})) {
+		t.Error("no forwarding: the commands would record changes no one forwards")
+	}
 	_, err := parseFlags(nil, getenvOf(map[string]string{"DONORSYNC_FORWARD_URL": "ftp://a.example"}), &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "DONORSYNC_FORWARD_URL is not an http") {
 		t.Errorf("DONORSYNC_FORWARD_URL=ftp://a.example: %v, want an error naming the variable", err)

@@ -31,11 +31,11 @@ const envForwardURL = "DONORSYNC_FORWARD_URL"
 const forwardLease = 10 * time.Second
 
 // recordsChanges reports whether getenv turns the server's forwarding on
-// (DONORSYNC_FORWARD): the commands that write to the store beside the
-// server (reconcile -apply, replay) then record the changes they make,
-// for the server to forward.
+// (DONORSYNC_FORWARD, or DONORSYNC_FORWARD_URL): the commands that write
+// to the store beside the server (reconcile -apply, replay) then record
+// the changes they make, for the server to forward.
 func recordsChanges(getenv func(string) string) bool {
-	return getenv(envName("forward")) != ""
+	return getenv(envName("forward")) != "" || getenv(envForwardURL) != ""
 }
 
 // A forwarder posts each change to a receiver as a Standard Webhooks
