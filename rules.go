@@ -61,13 +61,13 @@ func (g *Ingester) applyEvent(ctx context.Context, tx Tx, d *Delivery, ev *donat
 	if err := applyActivities(ctx, tx, d, ev, contactID); err != nil {
 		return err
 	}
-	if err := g.applyCommitment(ctx, tx, d, ev, contactID, now); err != nil {
+	if err := applyCommitment(ctx, tx, d, ev, contactID, now); err != nil {
 		return err
 	}
 	if err := applyAdjustments(ctx, tx, d, ev); err != nil {
 		return err
 	}
-	return g.applyDonations(ctx, tx, d, ev, contactID, now)
+	return applyDonations(ctx, tx, d, ev, contactID, now)
 }
 
 // applyContact upserts the event's contact, and returns its id; "" when
@@ -109,7 +109,7 @@ func applyActivities(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event
 }
 
 // applyCommitment merges the event's commitment into the stored one.
-func (g *Ingester) applyCommitment(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event, contactID string, now time.Time) error {
+func applyCommitment(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event, contactID string, now time.Time) error {
 	if ev.Commitment == nil {
 		return nil
 	}
@@ -154,7 +154,7 @@ func applyAdjustments(ctx context.Context, tx Tx, d *Delivery, ev *donation.Even
 // derives the status of it and of every donation the event's adjustments
 // name from the set of their adjustments. An adjustment that arrived
 // before its donation waits for it.
-func (g *Ingester) applyDonations(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event, contactID string, now time.Time) error {
+func applyDonations(ctx context.Context, tx Tx, d *Delivery, ev *donation.Event, contactID string, now time.Time) error {
 	for _, extID := range targets(ev) {
 		own := ev.Donation != nil && ev.Donation.ExternalID == extID
 		read := func() (donation.Donation, error) { return tx.Donation(ctx, d.Tenant, d.Provider, extID) }
